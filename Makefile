@@ -1,0 +1,56 @@
+# Set-up and everyday commands. `make site` and `make test` are all a fresh machine needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: site test serve bench demo check clean distclean chromium
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Python 3.11 or newer is needed (set PYTHON=python3.x)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $@
+
+## site: create .venv, install, build site/ from this repository's git history
+site: $(VENV)/.installed
+	$(BIN)/policy build
+
+## check: validate policy/ (what CI runs on pull requests)
+check: $(VENV)/.installed
+	$(BIN)/policy check
+
+## serve: live preview on http://127.0.0.1:8000/ (unpublished edits show as a draft)
+serve: $(VENV)/.installed
+	$(BIN)/policy serve
+
+## chromium: Debian's headless Chromium for the browser tests
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -q && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
+## test: install test extras and run the whole suite (browser tests included)
+test: $(VENV)/.installed-test chromium
+	$(BIN)/python -m pytest
+
+## bench: history/diff/build/notify benchmark; prints a table, writes bench-results/bench.json
+bench: $(VENV)/.installed-test
+	$(BIN)/python -m policy_site.bench --out bench-results/bench.json
+
+## demo: a demo repository with a realistic history in .cache/demo, built, outbox filled
+demo: $(VENV)/.installed
+	$(BIN)/policy demo .cache/demo
+
+clean:
+	rm -rf site .cache test-output bench-results .pytest_cache
+
+distclean: clean
+	rm -rf $(VENV) scripts/*.egg-info

@@ -1,0 +1,191 @@
+"""The `policy` command line: check, build, serve, versions, diff (and the mail verbs from notify_cli)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from .errors import UserError
+
+EPILOG = "Run `policy VERB --help` for the options of each verb."
+
+
+def _settings(args: argparse.Namespace):
+    from .settings import load_settings
+    return load_settings(Path(args.config))
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .checks import run_check
+    settings = _settings(args)
+    policy, warnings = run_check(settings.policy_dir, _prefix(settings), args.allow_shallow or
+                                 bool(settings["allow_shallow"]), settings.cache_dir)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    count = len(policy.section_ids())
+    print(f"policy check: OK — version {policy.version}, effective {policy.effective}, {count} sections")
+    return 0
+
+
+def _prefix(settings) -> str:
+    try:
+        return settings.policy_dir.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(settings.policy_dir)
+
+
+def _mkdocs_config(args: argparse.Namespace, **overrides):
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import ConfigurationError
+    try:
+        config = load_config(config_file=args.config, **overrides)
+    except ConfigurationError as exc:
+        raise UserError(f"{args.config}: {exc}") from None
+    if getattr(args, "allow_shallow", False):
+        config.plugins["policy"].config["allow_shallow"] = True
+    return config
+
+
+def _setup_mkdocs_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
+    logger = logging.getLogger("mkdocs")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    logger.propagate = False
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from mkdocs.commands.build import build
+    from mkdocs.exceptions import Abort
+
+    from .loader import load_policy
+    from .settings import require_site_url
+    settings = _settings(args)
+    require_site_url(settings.site_url)
+    load_policy(settings.policy_dir, _prefix(settings))  # every problem listed before MkDocs starts
+    _setup_mkdocs_logging(args.verbose)
+    overrides = {"site_dir": args.site_dir} if args.site_dir else {}
+    config = _mkdocs_config(args, **overrides)
+    try:
+        config.plugins.on_startup(command="build", dirty=False)
+        build(config)
+        config.plugins.on_shutdown()
+    except Abort as exc:
+        raise UserError(f"build stopped: {exc}") from None
+    print(f"policy build: site written to {config.site_dir}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from mkdocs.commands.serve import serve
+    _setup_mkdocs_logging(False)
+    logging.getLogger("mkdocs").setLevel(logging.INFO)
+    serve(config_file=args.config, dev_addr=args.dev_addr, livereload=True)
+    return 0
+
+
+def _history(args: argparse.Namespace):
+    from .history import read_history
+    settings = _settings(args)
+    return settings, read_history(settings.policy_dir, allow_shallow=True, cache_dir=settings.cache_dir)
+
+
+def cmd_versions(args: argparse.Namespace) -> int:
+    from .site_data import dumps, version_record
+    from .site_model import build_model
+    settings, history = _history(args)
+    if args.json:
+        from .settings import require_site_url
+        require_site_url(settings.site_url)
+        model = build_model(settings, history)
+        print(dumps([version_record(model, e) for e in model.newest_first]), end="")
+        return 0
+    model = build_model(settings, history)
+    print(f"{'version':<9} {'status':<11} {'effective':<11} {'published':<11} {'commit':<11} summary")
+    for e in model.newest_first:
+        published = e.published.published.strftime("%Y-%m-%d") if e.published.published else "-"
+        commit = e.published.commit.short if e.published.commit else "-"
+        amended = f" (amended {len(e.amendments)}x)" if e.amendments else ""
+        print(f"{e.version:<9} {e.status:<11} {e.policy.effective.isoformat():<11} {published:<11} {commit:<11} "
+              f"{e.policy.summary}{amended}")
+    for warning in history.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from .diff import diff_policies
+    from .diff_format import render_diff
+    from .loader import load_policy
+    settings, history = _history(args)
+
+    def pick(name: str | None, default_working: bool):
+        if name is None and default_working or name in ("working", "draft"):
+            return load_policy(settings.policy_dir, _prefix(settings)), "the working tree"
+        version = history.find(name) if name else history.versions[-1]
+        if version is None:
+            known = ", ".join(v.version for v in history.versions)
+            raise UserError(f"no published version '{name}'; published: {known}, or 'working'")
+        return version.policy, f"version {version.version}"
+
+    old, old_label = pick(args.from_version, False)
+    new, new_label = pick(args.to_version, True)
+    print(render_diff(diff_policies(old, new), args.format, old_label, new_label), end="")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="policy", description="Publish a privacy policy kept as YAML in git: "
+                                     "validation, versions, diffs, site, feeds and email notices.", epilog=EPILOG)
+    parser.add_argument("--config", default="mkdocs.yml", help="the site's mkdocs.yml (default: %(default)s)")
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB")
+
+    def verb(name: str, handler, help_text: str) -> argparse.ArgumentParser:
+        p = verbs.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--config", default=argparse.SUPPRESS, help="the site's mkdocs.yml")
+        p.set_defaults(handler=handler)
+        return p
+
+    p = verb("check", cmd_check, "Validate policy/ and its history; list every problem as file:line:column.")
+    p.add_argument("--allow-shallow", action="store_true", help="accept a shallow git clone")
+    p = verb("build", cmd_build, "Build the site (pages, archive, feeds, JSON) into site/.")
+    p.add_argument("--site-dir", help="output folder (default: site_dir of mkdocs.yml, normally site/)")
+    p.add_argument("--allow-shallow", action="store_true",
+                   help="build from a shallow clone; the site then says its history is incomplete")
+    p.add_argument("-v", "--verbose", action="store_true", help="show MkDocs' progress messages")
+    p = verb("serve", cmd_serve, "Preview the site with live reload; unpublished edits show as a draft.")
+    p.add_argument("--dev-addr", default="127.0.0.1:8000", help="address to serve on (default: %(default)s)")
+    p = verb("versions", cmd_versions, "List the published versions, newest first.")
+    p.add_argument("--json", action="store_true", help="print JSON (as /versions.json lists them)")
+    p = verb("diff", cmd_diff, "Show the section-level change between two versions "
+                               "(default: last published → working tree).")
+    p.add_argument("from_version", nargs="?", metavar="FROM", help="a published version (default: the latest)")
+    p.add_argument("to_version", nargs="?", metavar="TO", help="a published version or 'working' (default)")
+    p.add_argument("--format", choices=("text", "markdown", "html", "json"), default="text",
+                   help="output format; markdown is meant for a pull-request comment (default: %(default)s)")
+    try:
+        from .notify_cli import add_verbs
+    except ImportError:
+        add_verbs = None
+    if add_verbs:
+        add_verbs(verb)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.handler(args)
+    except UserError as exc:
+        print(f"policy {args.verb}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"policy {args.verb}: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,49 @@
+"""Build the site's source folder from the policy's git history: pages, JSON, feeds and assets (no MkDocs here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .history import History, read_history
+from .loader import load_policy
+from .output import OutputTree
+from .pages import nav, write_pages
+from .settings import Settings, require_site_url
+from .site_data import policy_json, versions_json
+from .site_model import SiteModel, build_model
+
+
+@dataclass
+class GeneratedSite:
+    pages_dir: Path
+    model: SiteModel
+    nav: list[dict[str, str]]
+    changed: list[str]
+
+
+def load_model(settings: Settings, history: History | None = None) -> SiteModel:
+    """Validate the working tree, read history, and decide what the site shows."""
+    require_site_url(settings.site_url)
+    working = load_policy(settings.policy_dir)  # raises PolicyInvalid before anything is written
+    if history is None:
+        history = read_history(settings.policy_dir, allow_shallow=bool(settings["allow_shallow"]),
+                               cache_dir=settings.cache_dir)
+    return build_model(settings, history, working if settings.draft else None)
+
+
+def generate_site(settings: Settings, history: History | None = None) -> GeneratedSite:
+    """Write every generated source file of the site into settings.pages_dir."""
+    model = load_model(settings, history)
+    out = OutputTree(settings.pages_dir)
+    write_pages(model, out)
+    out.write("versions.json", versions_json(model))
+    for entry in model.entries:
+        out.write(entry.path + "policy.json", policy_json(model, entry))
+    assets = settings.templates_dir / "assets"
+    if assets.is_dir():
+        for path in sorted(assets.rglob("*")):
+            if path.is_file():
+                out.write("assets/" + path.relative_to(assets).as_posix(), path.read_bytes())
+    changed = out.finish()
+    return GeneratedSite(settings.pages_dir, model, nav(model), changed)

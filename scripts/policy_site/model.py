@@ -1,0 +1,149 @@
+"""The typed policy: metadata, ordered sections, and their blocks (paragraphs, lists, subsections)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Iterator, Union
+
+VERSION_PATTERN = re.compile(r"^\d+(\.\d+){1,2}$")
+ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """Sort key of a version string such as '1.10' (after '1.9')."""
+    parts = tuple(int(p) for p in version.split("."))
+    return parts + (0,) * (3 - len(parts))
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    text: str
+
+
+@dataclass(frozen=True)
+class ItemList:
+    ordered: bool
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    body: tuple["Block", ...]
+    numbered: bool = True
+
+    @property
+    def subsections(self) -> tuple["Section", ...]:
+        return tuple(b for b in self.body if isinstance(b, Section))
+
+    @property
+    def own_blocks(self) -> tuple["Block", ...]:
+        """Paragraphs and lists of this section, without its subsections."""
+        return tuple(b for b in self.body if not isinstance(b, Section))
+
+
+Block = Union[Paragraph, ItemList, Section]
+
+
+@dataclass(frozen=True)
+class Organisation:
+    name: str
+    contact: str
+
+
+@dataclass(frozen=True)
+class Policy:
+    title: str
+    version: str
+    effective: date
+    summary: str
+    organisation: Organisation
+    introduction: tuple[str, ...]
+    sections: tuple[Section, ...]
+
+    def walk(self) -> Iterator["PlacedSection"]:
+        """Every section and subsection in reading order, with its number and parent."""
+        yield from _walk(self.sections, parent=None, depth=1, prefix="")
+
+    def section_ids(self) -> list[str]:
+        return [p.section.id for p in self.walk()]
+
+
+@dataclass(frozen=True)
+class PlacedSection:
+    """A section where it stands in a policy: its number label ('2.' or None), depth and parent id."""
+
+    section: Section
+    number: str | None
+    depth: int
+    parent: str | None
+    position: int = field(default=0)
+
+
+def _walk(sections: tuple[Section, ...], parent: str | None, depth: int, prefix: str) -> Iterator[PlacedSection]:
+    counter = 0
+    for index, section in enumerate(sections):
+        number = None
+        if section.numbered:
+            counter += 1
+            number = f"{counter}."
+        yield PlacedSection(section, number, depth, parent, index)
+        yield from _walk(section.subsections, section.id, depth + 1, prefix)
+
+
+# --- plain data form, for JSON output and the parse cache ---------------------------------------
+
+def block_to_data(block: Block) -> object:
+    if isinstance(block, Paragraph):
+        return block.text
+    if isinstance(block, ItemList):
+        return {"numbered" if block.ordered else "bullets": list(block.items)}
+    return {"section": section_to_data(block)}
+
+
+def section_to_data(section: Section) -> dict:
+    data: dict = {"id": section.id, "title": section.title}
+    if not section.numbered:
+        data["numbered"] = False
+    data["body"] = [block_to_data(b) for b in section.body]
+    return data
+
+
+def policy_to_data(policy: Policy) -> dict:
+    return {
+        "title": policy.title,
+        "version": policy.version,
+        "effective": policy.effective.isoformat(),
+        "summary": policy.summary,
+        "organisation": {"name": policy.organisation.name, "contact": policy.organisation.contact},
+        "introduction": list(policy.introduction),
+        "sections": [section_to_data(s) for s in policy.sections],
+    }
+
+
+def block_from_data(data: object) -> Block:
+    if isinstance(data, str):
+        return Paragraph(data)
+    assert isinstance(data, dict)
+    if "section" in data:
+        return section_from_data(data["section"])
+    ordered = "numbered" in data
+    return ItemList(ordered, tuple(data["numbered" if ordered else "bullets"]))
+
+
+def section_from_data(data: dict) -> Section:
+    return Section(data["id"], data["title"], tuple(block_from_data(b) for b in data["body"]),
+                   data.get("numbered", True))
+
+
+def policy_from_data(data: dict) -> Policy:
+    return Policy(
+        title=data["title"], version=data["version"], effective=date.fromisoformat(data["effective"]),
+        summary=data["summary"],
+        organisation=Organisation(data["organisation"]["name"], data["organisation"]["contact"]),
+        introduction=tuple(data["introduction"]),
+        sections=tuple(section_from_data(s) for s in data["sections"]),
+    )

@@ -1,0 +1,55 @@
+"""Markdown pages of the site, rendered from the Jinja2 templates in templates/pages/."""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Callable
+
+from .output import OutputTree
+from .render import environment
+from .site_model import SiteModel
+
+
+def linker(page_path: str) -> Callable[[str], str]:
+    """Relative link from a page ('versions/1.0/') to a site path ('changes/1.0/', 'atom.xml', '')."""
+    here = posixpath.join("/", page_path)
+
+    def link(target: str) -> str:
+        relative = posixpath.relpath(posixpath.join("/", target), here if here.endswith("/") else posixpath.dirname(here))
+        if relative == ".":
+            return "./"
+        return relative + ("/" if target.endswith("/") and not relative.endswith("/") else "")
+
+    return link
+
+
+def nav(model: SiteModel) -> list[dict[str, str]]:
+    """The site navigation: current, archive, latest changes, compare, follow."""
+    items = [{"Current policy": "index.md"}, {"All versions": "versions/index.md"},
+             {"Latest changes": f"changes/{model.latest.version}/index.md"}]
+    if model.draft:
+        items.append({"Draft changes": "changes/draft/index.md"})
+    items.append({"Follow changes": "follow/index.md"})
+    return items
+
+
+def write_pages(model: SiteModel, out: OutputTree) -> None:
+    env = environment(model.settings.templates_dir)
+
+    def page(template: str, path: str, **context: object) -> None:
+        text = env.get_template(f"pages/{template}").render(site=model, link=linker(path), page_path=path,
+                                                             **context)
+        out.write(path + "index.md", text)
+
+    current = model.current
+    shown = model.draft.policy if model.draft else current.policy
+    page("current.md.j2", "", policy=shown, entry=None if model.draft else current, draft=model.draft,
+         warnings=model.history.shallow)
+    page("archive.md.j2", "versions/")
+    page("follow.md.j2", "follow/")
+    for entry in model.entries:
+        page("version.md.j2", entry.path, entry=entry)
+        page("changes.md.j2", entry.changes_path, entry=entry, diff=entry.diff, version=entry.version, draft=None)
+    if model.draft:
+        page("changes.md.j2", "changes/draft/", entry=None, diff=model.draft.diff, version="draft",
+             draft=model.draft)

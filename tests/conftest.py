@@ -1,0 +1,108 @@
+"""Shared test helpers: a copy of the project in a temp dir, real git commits, running the real CLI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+SEED = SHARED / "seed" / "synergycabinet-privacy-policy.txt"
+FIDELITY = SHARED / "checks" / "seed_fidelity.py"
+OUTPUT = ROOT / "test-output"
+
+
+class Project:
+    """A copy of mkdocs.yml, policy/ and templates/ in a temp dir, optionally a real git repository."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.clock = 1_767_225_600  # 2026-01-01T00:00:00Z; every commit one day later
+
+    @property
+    def policy(self) -> Path:
+        return self.path / "policy"
+
+    def git(self, *args: str, **env: str) -> str:
+        full_env = {**os.environ, "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1", **env}
+        return subprocess.run(["git", *args], cwd=self.path, check=True, capture_output=True, text=True,
+                              env=full_env).stdout.strip()
+
+    def init_git(self) -> "Project":
+        self.git("init", "-q", "-b", "main")
+        self.git("config", "user.name", "Legal Team")
+        self.git("config", "user.email", "legal@example.org")
+        return self
+
+    def commit(self, message: str, when: int | None = None) -> str:
+        self.clock = when if when is not None else self.clock + 86_400
+        stamp = f"@{self.clock} +0000"
+        self.git("add", "-A")
+        self.git("commit", "-q", "--allow-empty", "-m", message, GIT_AUTHOR_DATE=stamp, GIT_COMMITTER_DATE=stamp)
+        return self.git("rev-parse", "HEAD")
+
+    # --- editing the policy as YAML -----------------------------------------------------------
+    def read(self, relative: str) -> dict:
+        return yaml.safe_load((self.policy / relative).read_text(encoding="utf-8"))
+
+    def write(self, relative: str, data: dict) -> None:
+        target = self.policy / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+        target.write_text(text, encoding="utf-8")
+
+    def write_text(self, relative: str, text: str) -> None:
+        (self.policy / relative).write_text(text, encoding="utf-8")
+
+    def meta(self, **changes) -> None:
+        data = self.read("policy.yaml")
+        data.update(changes)
+        if "effective" in data:
+            data["effective"] = str(data["effective"])
+        self.write("policy.yaml", data)
+
+    def run(self, *args: str, check: bool = False, env: dict | None = None) -> subprocess.CompletedProcess:
+        return run_policy(self.path, *args, check=check, env=env)
+
+
+def run_policy(cwd: Path, *args: str, check: bool = False, env: dict | None = None) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT / "scripts"), **(env or {})}
+    result = subprocess.run([sys.executable, "-m", "policy_site", *args], cwd=cwd, capture_output=True, text=True,
+                            env=full_env)
+    if check and result.returncode != 0:
+        raise AssertionError(f"policy {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def copy_project(target: Path) -> Project:
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "mkdocs.yml", target / "mkdocs.yml")
+    shutil.copytree(ROOT / "policy", target / "policy")
+    shutil.copytree(ROOT / "templates", target / "templates")
+    return Project(target)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    """The repository's policy, templates and mkdocs.yml in a temp dir (no git)."""
+    return copy_project(tmp_path / "project")
+
+
+@pytest.fixture
+def git_project(project: Project) -> Project:
+    """The project as a real git repository with the seed committed as version 1.0."""
+    project.init_git()
+    project.commit("Publish the privacy policy, version 1.0")
+    return project
+
+
+def output_dir(name: str) -> Path:
+    path = OUTPUT / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
