@@ -7,7 +7,7 @@ import re
 from typing import Callable
 
 _TOKEN = re.compile(
-    r"\[(?P<label>[^\]\n]+)\]\((?P<url>[^)\s]*)\)"
+    r"\[(?P<label>[^\]\n]+)\]\((?P<url>[^)\n]*)\)"
     r"|\*\*(?P<strong>[^*\n]+?)\*\*"
     r"|(?<![\w*])\*(?P<em>[^*\n]+?)\*(?![\w*])"
     r"|(?<![\w_])_(?P<em2>[^_\n]+?)_(?![\w_])"

@@ -41,6 +41,7 @@ class ParsedMeta:
     path: str
     fields: dict
     listed: list[tuple[str, int, int]]
+    anchors: list[tuple[str, int, int]] = field(default_factory=list)
 
 
 def _kind(node: yaml.Node) -> str:
@@ -189,7 +190,7 @@ def parse_meta(path: str, data: bytes) -> tuple[ParsedMeta | None, list[Problem]
                 continue
             seen[section_id] = line
             listed.append((section_id, line, column))
-    return ParsedMeta(path, values, listed), reader.problems
+    return ParsedMeta(path, values, listed, reader.anchors), reader.problems
 
 
 # --- sections/*.yaml ------------------------------------------------------------------------------
@@ -273,10 +274,10 @@ def assemble(meta: ParsedMeta, parsed: list[ParsedSection],
             line, column = item.id_lines[section_id]
             problems.append(Problem(item.path, line, column,
                                     f"section '{section_id}' is not listed under 'sections' in policy.yaml"))
-    for item in parsed:
-        for anchor, line, column in item.anchors:
+    for path, anchors in [(meta.path, meta.anchors)] + [(item.path, item.anchors) for item in parsed]:
+        for anchor, line, column in anchors:
             if anchor not in all_ids:
-                problems.append(Problem(item.path, line, column, f"link to '#{anchor}': no section has that id"))
+                problems.append(Problem(path, line, column, f"link to '#{anchor}': no section has that id"))
     if problems or listed_ids - set(by_id) or len(meta.fields) < 6 or None in meta.fields.values():
         return None, problems
     sections = tuple(by_id[section_id].section for section_id, _, _ in meta.listed)
