@@ -23,7 +23,7 @@ class Project:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.clock = 1_767_225_600  # 2026-01-01T00:00:00Z; every commit one day later
+        self.clock = 1_795_132_800  # 2026-11-20T00:00:00Z; every commit one day later
 
     @property
     def policy(self) -> Path:
@@ -55,7 +55,8 @@ class Project:
         target = self.policy / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
-        target.write_text(text, encoding="utf-8")
+        schema = "schema/policy.schema.json" if relative == "policy.yaml" else "../schema/section.schema.json"
+        target.write_text(f"# yaml-language-server: $schema={schema}\n{text}", encoding="utf-8")
 
     def write_text(self, relative: str, text: str) -> None:
         (self.policy / relative).write_text(text, encoding="utf-8")
