@@ -121,8 +121,11 @@ def redline(old: list[tuple[str, str]], new: list[tuple[str, str]]) -> list[Redl
 
 def _moved_ids(old_order: list[str], new_order: list[str]) -> set[str]:
     """Ids kept in both orders but outside their longest common subsequence (so one insertion moves nothing)."""
-    common_new = [i for i in new_order if i in set(old_order)]
-    common_old = [i for i in old_order if i in set(new_order)]
+    old_set, new_set = set(old_order), set(new_order)
+    common_new = [i for i in new_order if i in old_set]
+    common_old = [i for i in old_order if i in new_set]
+    if common_new == common_old:
+        return set()
     # LCS by dynamic programming over the (small) lists of common ids
     n, m = len(common_old), len(common_new)
     table = [[0] * (m + 1) for _ in range(n + 1)]
@@ -192,9 +195,10 @@ def diff_policies(old: Policy | None, new: Policy) -> PolicyDiff:
                            ("contact", old.organisation.contact, new.organisation.contact)):
             if a != b:
                 meta.append(MetaChange(name, a, b))
-    intro_old = [("p", inline.to_text(t)) for t in (old.introduction if old else ())]
-    intro_new = [("p", inline.to_text(t)) for t in new.introduction]
-    intro = redline(intro_old, intro_new) if intro_old != intro_new else []
+    intro: list[RedlineBlock] = []
+    if old is None or old.introduction != new.introduction:
+        intro = redline([("p", inline.to_text(t)) for t in (old.introduction if old else ())],
+                        [("p", inline.to_text(t)) for t in new.introduction])
     return PolicyDiff(old, new, meta, changes, intro)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .feeds import write_feeds
 from .history import History, read_history
 from .loader import load_policy
 from .output import OutputTree
@@ -29,7 +30,9 @@ def load_model(settings: Settings, history: History | None = None) -> SiteModel:
     if history is None:
         history = read_history(settings.policy_dir, allow_shallow=bool(settings["allow_shallow"]),
                                cache_dir=settings.cache_dir)
-    return build_model(settings, history, working if settings.draft else None)
+    model = build_model(settings, history, working if settings.draft else None)
+    history.save_cache()
+    return model
 
 
 def generate_site(settings: Settings, history: History | None = None) -> GeneratedSite:
@@ -40,6 +43,7 @@ def generate_site(settings: Settings, history: History | None = None) -> Generat
     out.write("versions.json", versions_json(model))
     for entry in model.entries:
         out.write(entry.path + "policy.json", policy_json(model, entry))
+    write_feeds(model, out)
     assets = settings.templates_dir / "assets"
     if assets.is_dir():
         for path in sorted(assets.rglob("*")):

@@ -8,6 +8,7 @@ import subprocess
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import git
 
@@ -15,7 +16,8 @@ from .errors import PolicyInvalid, Problem, UserError
 from .loader import parse_files, read_policy_files
 from .model import Policy, version_key
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class Amendment:
     commit: Commit
     before: Policy
     after: Policy
+    key: str = ""
+    before_key: str = ""
 
 
 @dataclass
@@ -47,6 +51,7 @@ class PublishedVersion:
     policy: Policy
     commit: Commit | None
     amendments: list[Amendment] = field(default_factory=list)
+    key: str = ""  # id of the policy files' blobs at the publishing commit
 
     @property
     def version(self) -> str:
@@ -72,9 +77,23 @@ class History:
     shallow: bool = False
     from_git: bool = True
     head: Commit | None = None
+    cache: "_ParseCache | None" = None
 
     def find(self, version: str) -> PublishedVersion | None:
         return next((v for v in self.versions if v.version == version), None)
+
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """A value derived from blob-keyed policies (such as a diff), cached with the parsed policies."""
+        if self.cache is None or not key:
+            return compute()
+        if key not in self.cache.entries:
+            self.cache.entries[key] = compute()
+            self.cache.dirty = True
+        return self.cache.entries[key]
+
+    def save_cache(self) -> None:
+        if self.cache is not None:
+            self.cache.save()
 
 
 def _log(repo: git.Repo, pathspec: str, ref: str) -> list[tuple[Commit, list[tuple[str, str, str]]]]:
@@ -143,7 +162,7 @@ def _tree_key(rel: str, files: dict[str, str]) -> str:
     return hashlib.sha1(f"{rel}\n{listing}".encode()).hexdigest()
 
 
-def _policy_states(repo: git.Repo, rel: str, ref: str, cache: _ParseCache) -> list[tuple[Commit, Policy | None, list[Problem]]]:
+def _policy_states(repo: git.Repo, rel: str, ref: str, cache: _ParseCache) -> list[tuple[Commit, Policy | None, list[Problem], str]]:
     prefix = rel.rstrip("/") + "/"
     state: dict[str, str] = {}
     snapshots: list[tuple[Commit, dict[str, str], str]] = []
@@ -165,14 +184,14 @@ def _policy_states(repo: git.Repo, rel: str, ref: str, cache: _ParseCache) -> li
         data = {p: contents[b] for p, b in files.items()}
         cache.entries[key] = parse_files(data, rel.rstrip("/"), section_memo)
         cache.dirty = True
-    return [(commit, *cache.entries[key]) for commit, _, key in snapshots]
+    return [(commit, *cache.entries[key], key) for commit, _, key in snapshots]
 
 
 def _text_differs(a: Policy, b: Policy) -> bool:
     return replace(a, version=b.version) != b
 
 
-def versions_from_states(states: list[tuple[Commit, Policy | None, list[Problem]]]) -> tuple[list[PublishedVersion], list[str]]:
+def versions_from_states(states: list[tuple[Commit, Policy | None, list[Problem], str]]) -> tuple[list[PublishedVersion], list[str]]:
     """Apply the publishing rules to the policy at each commit, oldest first.
 
     A commit publishes when its version is above every published one. The same version with other text
@@ -181,13 +200,15 @@ def versions_from_states(states: list[tuple[Commit, Policy | None, list[Problem]
     """
     versions: list[PublishedVersion] = []
     warnings: list[str] = []
-    for commit, policy, problems in states:
+    latest_key = ""
+    for commit, policy, problems, key in states:
         if policy is None:
             first = f": {problems[0]}" if problems else ""
             warnings.append(f"{commit.describe()} has an invalid policy and was skipped{first}")
             continue
         if not versions or version_key(policy.version) > version_key(versions[-1].version):
-            versions.append(PublishedVersion(policy, commit))
+            versions.append(PublishedVersion(policy, commit, key=key))
+            latest_key = key
             continue
         latest = versions[-1]
         if policy.version != latest.version:
@@ -195,7 +216,9 @@ def versions_from_states(states: list[tuple[Commit, Policy | None, list[Problem]
                             f"{latest.version}: nothing is published, its text counts as an amendment of "
                             f"{latest.version}")
         if _text_differs(policy, latest.latest_text):
-            latest.amendments.append(Amendment(commit, latest.latest_text, replace(policy, version=latest.version)))
+            latest.amendments.append(Amendment(commit, latest.latest_text, replace(policy, version=latest.version),
+                                               key, latest_key))
+            latest_key = key
     return versions, warnings
 
 
@@ -229,7 +252,6 @@ def read_history(policy_dir: Path, ref: str = "HEAD", allow_shallow: bool = Fals
     rel = policy_dir.relative_to(Path(repo.working_tree_dir).resolve()).as_posix()
     cache = _ParseCache(cache_dir)
     states = _policy_states(repo, rel, ref, cache)
-    cache.save()
     versions, found = versions_from_states(states)
     warnings.extend(found)
     if shallow:
@@ -239,4 +261,4 @@ def read_history(policy_dir: Path, ref: str = "HEAD", allow_shallow: bool = Fals
     head = repo.commit(ref)
     head_commit = Commit(head.hexsha, datetime.fromtimestamp(head.committed_date, timezone.utc),
                          str(head.author.name), head.summary if isinstance(head.summary, str) else "")
-    return History(versions, warnings, shallow=shallow, head=head_commit)
+    return History(versions, warnings, shallow=shallow, head=head_commit, cache=cache)

@@ -49,8 +49,11 @@ def _render(text: str, link: Callable[[str, str], str], wrap: Callable[[str, str
     return "".join(out)
 
 
+_LAYOUT = re.compile(r"\s\s|[\t\n\r\f\v]")
+
+
 def _one_line(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
+    return re.sub(r"\s+", " ", text).strip() if _LAYOUT.search(text) else text.strip()
 
 
 def to_html(text: str) -> str:
@@ -71,6 +74,8 @@ def to_text(text: str) -> str:
     def link(label: str, url: str) -> str:
         return label if url.startswith("#") else f"{label} ({url})"
 
+    if "[" not in text and "*" not in text and "_" not in text:
+        return _one_line(text)
     return _render(_one_line(text), link, lambda _tag, inner: inner, lambda s: s)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date
 from typing import Iterator, Union
 
@@ -35,11 +36,11 @@ class Section:
     body: tuple["Block", ...]
     numbered: bool = True
 
-    @property
+    @cached_property
     def subsections(self) -> tuple["Section", ...]:
         return tuple(b for b in self.body if isinstance(b, Section))
 
-    @property
+    @cached_property
     def own_blocks(self) -> tuple["Block", ...]:
         """Paragraphs and lists of this section, without its subsections."""
         return tuple(b for b in self.body if not isinstance(b, Section))
@@ -64,9 +65,13 @@ class Policy:
     introduction: tuple[str, ...]
     sections: tuple[Section, ...]
 
-    def walk(self) -> Iterator["PlacedSection"]:
+    def walk(self) -> tuple["PlacedSection", ...]:
         """Every section and subsection in reading order, with its number and parent."""
-        yield from _walk(self.sections, parent=None, depth=1, prefix="")
+        return self._placed
+
+    @cached_property
+    def _placed(self) -> tuple["PlacedSection", ...]:
+        return tuple(_walk(self.sections, parent=None, depth=1))
 
     def section_ids(self) -> list[str]:
         return [p.section.id for p in self.walk()]
@@ -83,7 +88,7 @@ class PlacedSection:
     position: int = field(default=0)
 
 
-def _walk(sections: tuple[Section, ...], parent: str | None, depth: int, prefix: str) -> Iterator[PlacedSection]:
+def _walk(sections: tuple[Section, ...], parent: str | None, depth: int) -> Iterator[PlacedSection]:
     counter = 0
     for index, section in enumerate(sections):
         number = None
@@ -91,7 +96,7 @@ def _walk(sections: tuple[Section, ...], parent: str | None, depth: int, prefix:
             counter += 1
             number = f"{counter}."
         yield PlacedSection(section, number, depth, parent, index)
-        yield from _walk(section.subsections, section.id, depth + 1, prefix)
+        yield from _walk(section.subsections, section.id, depth + 1)
 
 
 # --- plain data form, for JSON output and the parse cache ---------------------------------------
@@ -112,7 +117,16 @@ def section_to_data(section: Section) -> dict:
     return data
 
 
-def policy_to_data(policy: Policy) -> dict:
+def policy_to_data(policy: Policy, memo: dict[int, tuple[Section, dict]] | None = None) -> dict:
+    """Plain data of a policy; memo (keyed by section identity) saves work across many similar versions."""
+    def section(s: Section) -> dict:
+        if memo is None:
+            return section_to_data(s)
+        hit = memo.get(id(s))
+        if hit is None or hit[0] is not s:
+            hit = memo[id(s)] = (s, section_to_data(s))
+        return hit[1]
+
     return {
         "title": policy.title,
         "version": policy.version,
@@ -120,7 +134,7 @@ def policy_to_data(policy: Policy) -> dict:
         "summary": policy.summary,
         "organisation": {"name": policy.organisation.name, "contact": policy.organisation.contact},
         "introduction": list(policy.introduction),
-        "sections": [section_to_data(s) for s in policy.sections],
+        "sections": [section(s) for s in policy.sections],
     }
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import posixpath
 from typing import Callable
 
+import jinja2
+
+from .model import Section
 from .output import OutputTree
 from .render import environment
 from .site_model import SiteModel
@@ -33,8 +36,24 @@ def nav(model: SiteModel) -> list[dict[str, str]]:
     return items
 
 
+class SectionCache:
+    """Renders each top-level section once per build: most sections are the same object in many versions."""
+
+    def __init__(self, env: jinja2.Environment) -> None:
+        self.macro = env.get_template("pages/_macros.md.j2").module.section_text
+        self.memo: dict[tuple, tuple[Section, str]] = {}
+
+    def __call__(self, section: Section, numbers: dict[str, str | None], depth: int) -> str:
+        key = (id(section), numbers.get(section.id), depth)
+        hit = self.memo.get(key)
+        if hit is None or hit[0] is not section:
+            hit = self.memo[key] = (section, self.macro(section, numbers, depth))
+        return hit[1]
+
+
 def write_pages(model: SiteModel, out: OutputTree) -> None:
     env = environment(model.settings.templates_dir)
+    env.globals["section_md"] = SectionCache(env)
 
     def page(template: str, path: str, **context: object) -> None:
         text = env.get_template(f"pages/{template}").render(site=model, link=linker(path), page_path=path,

@@ -9,8 +9,11 @@ from .render import iso
 from .site_model import SiteModel, VersionEntry
 
 
-def dumps(data: object) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+def dumps(data: object, compact: bool = False) -> str:
+    """JSON text; compact uses the C encoder (indentation forces the slow pure-Python one)."""
+    if compact:
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
 def version_record(model: SiteModel, entry: VersionEntry) -> dict:
@@ -44,5 +47,9 @@ def versions_json(model: SiteModel) -> str:
     })
 
 
+_SECTION_DATA: dict = {}
+
+
 def policy_json(model: SiteModel, entry: VersionEntry) -> str:
-    return dumps({**version_record(model, entry), "policy": policy_to_data(entry.policy)})
+    return dumps({**version_record(model, entry), "policy": policy_to_data(entry.policy, _SECTION_DATA)},
+                 compact=True)

@@ -76,9 +76,13 @@ def build_model(settings: Settings, history: History, working: Policy | None = N
     entries: list[VersionEntry] = []
     previous: PublishedVersion | None = None
     for published in history.versions:
-        amendments = [(a, diff_policies(a.before, a.after)) for a in published.amendments]
-        entries.append(VersionEntry(published, previous, diff_policies(previous.policy if previous else None,
-                                                                       published.policy), amendments))
+        amendments = [(a, history.memo(f"diff:{a.before_key}:{a.key}" if a.key else "",
+                                       lambda a=a: diff_policies(a.before, a.after)))
+                      for a in published.amendments]
+        old = previous.policy if previous else None
+        key = f"diff:{previous.key if previous else ''}:{published.key}" if published.key else ""
+        diff = history.memo(key, lambda old=old, new=published.policy: diff_policies(old, new))
+        entries.append(VersionEntry(published, previous, diff, amendments))
         previous = published
     for entry, following in zip(entries, entries[1:]):
         entry.in_force_to = following.policy.effective
