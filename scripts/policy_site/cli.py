@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -137,6 +138,33 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import create_demo
+    target = Path(args.directory).resolve()
+    project_root = Path(args.config).resolve().parent
+    versions = create_demo(target, project_root)
+    print(f"policy demo: a git repository with versions {', '.join(versions)} is in {target}")
+    build_args = argparse.Namespace(config=str(target / "mkdocs.yml"), site_dir=None, allow_shallow=False,
+                                    verbose=False)
+    here = os.getcwd()
+    os.chdir(target)
+    try:
+        cmd_build(build_args)
+        notify = getattr(args, "demo_notify", None)
+        if notify:
+            notify(target)
+    finally:
+        os.chdir(here)
+    print(f"""
+Look at it:
+  site:     {target / 'site'}   (open index.html, or serve it:)
+            cd {target} && {sys.executable} -m policy_site serve --dev-addr 127.0.0.1:8000
+  history:  git -C {target} log --oneline
+  diff:     cd {target} && {sys.executable} -m policy_site diff 1.0 3.0
+  feeds:    {target / 'site/atom.xml'}""")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="policy", description="Publish a privacy policy kept as YAML in git: "
                                      "validation, versions, diffs, site, feeds and email notices.", epilog=EPILOG)
@@ -166,6 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("to_version", nargs="?", metavar="TO", help="a published version or 'working' (default)")
     p.add_argument("--format", choices=("text", "markdown", "html", "json"), default="text",
                    help="output format; markdown is meant for a pull-request comment (default: %(default)s)")
+    p = verb("demo", cmd_demo, "Create a demo repository with five versions, build it and fill the outbox.")
+    p.add_argument("directory", metavar="DIR", help="a new folder for the demo repository")
     try:
         from .notify_cli import add_verbs
     except ImportError:
