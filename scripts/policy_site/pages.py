@@ -21,7 +21,8 @@ def linker(page_path: str) -> Callable[[str], str]:
         relative = posixpath.relpath(posixpath.join("/", target), here if here.endswith("/") else posixpath.dirname(here))
         if relative == ".":
             return "./"
-        return relative + ("/" if target.endswith("/") and not relative.endswith("/") else "")
+        is_folder = target == "" or target.endswith("/")
+        return relative + ("/" if is_folder and not relative.endswith("/") else "")
 
     return link
 
@@ -32,6 +33,8 @@ def nav(model: SiteModel) -> list[dict[str, str]]:
              {"Latest changes": f"changes/{model.latest.version}/index.md"}]
     if model.draft:
         items.append({"Draft changes": "changes/draft/index.md"})
+    if len(model.entries) > 1:
+        items.append({"Compare versions": "compare/index.md"})
     items.append({"Follow changes": "follow/index.md"})
     return items
 
@@ -72,3 +75,5 @@ def write_pages(model: SiteModel, out: OutputTree) -> None:
     if model.draft:
         page("changes.md.j2", "changes/draft/", entry=None, diff=model.draft.diff, version="draft",
              draft=model.draft)
+    if len(model.entries) > 1:
+        page("compare.md.j2", "compare/")
