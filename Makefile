@@ -47,6 +47,7 @@ bench: $(VENV)/.installed-test
 
 ## demo: a demo repository with a realistic history in .cache/demo, built, outbox filled
 demo: $(VENV)/.installed
+	rm -rf .cache/demo
 	$(BIN)/policy demo .cache/demo
 
 clean:
