@@ -61,6 +61,9 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):
 
     def on_serve(self, server, *, config, builder):
         root = Path(config.config_file_path).parent
+        observer = getattr(server, "observer", None)
+        if observer is not None and hasattr(observer, "_timeout"):
+            observer._timeout = 0.1  # poll the small policy/ and templates/ folders faster than MkDocs' 0.5 s
         for name in ("policy_dir", "templates_dir"):
             server.watch(str(root / self.config[name]))
         try:
