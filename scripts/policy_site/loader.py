@@ -150,13 +150,19 @@ def _date(reader: _Reader, node: yaml.Node, what: str) -> date | None:
         return None
 
 
-def parse_meta(path: str, data: bytes) -> tuple[ParsedMeta | None, list[Problem]]:
-    """policy.yaml: metadata and the ordered list of section ids."""
+def _open(path: str, data: bytes) -> tuple[yaml.Node | None, _Reader]:
+    """The document's root node and a reader holding the problems found so far."""
     root, problems = compose(path, data)
-    if root is None:
-        return None, problems
     reader = _Reader(path)
     reader.problems.extend(problems)
+    return root, reader
+
+
+def parse_meta(path: str, data: bytes) -> tuple[ParsedMeta | None, list[Problem]]:
+    """policy.yaml: metadata and the ordered list of section ids."""
+    root, reader = _open(path, data)
+    if root is None:
+        return None, reader.problems
     nodes = reader.mapping(root, "policy.yaml", POLICY_FIELDS)
     if nodes is None:
         return None, reader.problems
@@ -233,11 +239,9 @@ def _block(reader: _Reader, node: yaml.Node, id_lines: dict):
 
 def parse_section_file(path: str, data: bytes) -> tuple[ParsedSection | None, list[Problem]]:
     """One section file, with its subsections."""
-    root, problems = compose(path, data)
+    root, reader = _open(path, data)
     if root is None:
-        return None, problems
-    reader = _Reader(path)
-    reader.problems.extend(problems)
+        return None, reader.problems
     id_lines: dict[str, tuple[int, int]] = {}
     section = _section(reader, root, "section file", id_lines)
     if section is None:
