@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from .errors import UserError
+from .notify_cli import add_verbs
 
 EPILOG = "Run `policy VERB --help` for the options of each verb."
 
@@ -139,7 +140,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import create_demo
+    from .demo import create_demo, fill_outbox
     target = Path(args.directory).resolve()
     project_root = Path(args.config).resolve().parent
     versions = create_demo(target, project_root)
@@ -150,9 +151,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     os.chdir(target)
     try:
         cmd_build(build_args)
-        notify = getattr(args, "demo_notify", None)
-        if notify:
-            notify(target)
+        print(fill_outbox(target).strip())
     finally:
         os.chdir(here)
     print(f"""
@@ -161,7 +160,8 @@ Look at it:
             cd {target} && {sys.executable} -m policy_site serve --dev-addr 127.0.0.1:8000
   history:  git -C {target} log --oneline
   diff:     cd {target} && {sys.executable} -m policy_site diff 1.0 3.0
-  feeds:    {target / 'site/atom.xml'}""")
+  feeds:    {target / 'site/atom.xml'}
+  emails:   {target / '.cache/outbox'}   (the notices, as .eml files)""")
     return 0
 
 
@@ -196,12 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output format; markdown is meant for a pull-request comment (default: %(default)s)")
     p = verb("demo", cmd_demo, "Create a demo repository with five versions, build it and fill the outbox.")
     p.add_argument("directory", metavar="DIR", help="a new folder for the demo repository")
-    try:
-        from .notify_cli import add_verbs
-    except ImportError:
-        add_verbs = None
-    if add_verbs:
-        add_verbs(verb)
+    add_verbs(verb)
     return parser
 
 

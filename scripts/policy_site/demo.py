@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
@@ -138,3 +139,25 @@ def create_demo(target: Path, project_root: Path) -> list[str]:
                 summary="Information sharing is narrowed: no more calls about account transactions; payment "
                         "processor named.")
     return ["1.0", "1.1", "2.0", "2.1", "3.0"]
+
+
+DEMO_SUBSCRIBERS = (("ada@example.org", "Ada Lovelace"), ("zoe@example.org", "Zoë Ærøskøbing"),
+                    ("taro@example.jp", "山田太郎"))
+
+
+def fill_outbox(target: Path) -> str:
+    """Subscribe three demo readers and run `policy notify` into the demo's outbox (never real SMTP)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POLICY_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent.parent),
+                                                      env.get("PYTHONPATH")]))
+
+    def policy(*args: str) -> str:
+        result = subprocess.run([sys.executable, "-m", "policy_site", *args], cwd=target, env=env,
+                                capture_output=True, text=True)
+        if result.returncode != 0:
+            raise UserError(f"demo: policy {' '.join(args)} failed:\n{result.stderr.strip()}")
+        return result.stdout
+
+    for email, name in DEMO_SUBSCRIBERS:
+        policy("subscribers", "add", email, "--name", name)
+    return policy("notify")

@@ -1,0 +1,217 @@
+"""Subscriber store: address validation and normalisation, the CLI verbs, CSV import/export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from conftest import Project
+from policy_site.subscribers import (InvalidAddress, SubscriberStore, mask, mask_text, normalise_address,
+                                     normalise_name, parse_csv)
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("Zoe@Example.ORG", "Zoe@example.org"),
+    ("  someone@example.org \n", "someone@example.org"),
+    ("first.last+tag@sub.example.co.uk", "first.last+tag@sub.example.co.uk"),
+    ("x@bücher.example", "x@xn--bcher-kva.example"),
+    ("x@BÜCHER.Example.", "x@xn--bcher-kva.example"),
+])
+def test_addresses_are_normalised(raw: str, expected: str) -> None:
+    assert normalise_address(raw) == expected
+
+
+@pytest.mark.parametrize("raw, fragment", [
+    ("", "empty"),
+    ("no-at-sign.example.org", "not an email address"),
+    ("a b@example.org", "bare address"),
+    ("Zoe <zoe@example.org>", "bare address"),
+    ("a@b", "domain"),
+    ("a@[127.0.0.1]", "domain"),
+    ("a@-bad-.example", "domain"),
+    ("a..b@example.org", "not valid before the @"),
+    (".a@example.org", "not valid before the @"),
+    ("zoë@example.org", "outside ASCII"),
+    ("a@example.org\r\nBcc: x@evil.example", "line breaks"),
+    ("a@exa\x00mple.org", "control"),
+    ("a@example.123", "domain"),
+    ("x" * 65 + "@example.org", "not valid before the @"),
+])
+def test_bad_addresses_are_refused(raw: str, fragment: str) -> None:
+    with pytest.raises(InvalidAddress, match=fragment):
+        normalise_address(raw)
+
+
+def test_names_are_one_line() -> None:
+    assert normalise_name("  Zoë   Ærøskøbing ") == "Zoë Ærøskøbing"
+    assert normalise_name("山田太郎") == "山田太郎"
+    for bad in ("Eve\r\nBcc: x@evil.example", "Eve\nX", "Eve\x07", "Eve\u2028X"):
+        with pytest.raises(InvalidAddress, match="line breaks"):
+            normalise_name(bad)
+    with pytest.raises(InvalidAddress, match="longer"):
+        normalise_name("x" * 201)
+
+
+def test_masking() -> None:
+    assert mask("zoe@example.org") == "z***@example.org"
+    assert mask_text("550 <zoe@example.org>: no such user") == "550 <z***@example.org>: no such user"
+
+
+def test_store_merges_case_insensitive_duplicates(tmp_path: Path) -> None:
+    store = SubscriberStore(tmp_path / "subs.sqlite3")
+    first, outcome = store.add("Zoe@Example.org", "Zoë")
+    assert outcome == "added" and first.email == "Zoe@example.org"
+    again, outcome = store.add("ZOE@EXAMPLE.ORG")
+    assert outcome == "unchanged" and again.id == first.id and again.name == "Zoë"
+    renamed, outcome = store.add("zoe@example.org", "Zoë Ærøskøbing")
+    assert outcome == "updated" and renamed.name == "Zoë Ærøskøbing"
+    assert store.counts() == {"active": 1, "removed": 0}
+    store.remove(renamed)
+    assert store.counts() == {"active": 0, "removed": 1}
+    assert store.get("zoe@example.org").name == ""  # a removed subscriber keeps no name
+    back, outcome = store.add("zoe@example.org", "Zoë")
+    assert outcome == "reactivated" and back.status == "active"
+    store.erase(back)
+    assert store.get("zoe@example.org") is None
+    assert (tmp_path / "subs.sqlite3").stat().st_mode & 0o077 == 0  # private to its owner
+
+
+def test_parse_csv_reports_every_bad_row_with_its_line() -> None:
+    text = ("email,name\n"
+            "good@example.org,Good\n"
+            "bad address,Bad\n"
+            "\n"
+            "\"quoted@example.org\",\"Multi\nline\"\n"
+            "also-good@example.org,\n"
+            "nope@,X\n")
+    rows, problems = parse_csv(text, "list.csv")
+    assert problems == [
+        "list.csv:3: 'bad address' is not a bare address; write it like name@example.org",
+        "list.csv:5: line breaks and control characters are not allowed in a name",
+        "list.csv:8: 'nope@' is not an email address (like name@example.org)",
+    ]
+
+
+def test_parse_csv_without_header_and_with_extra_columns() -> None:
+    rows, problems = parse_csv("a@example.org,Ann\nB@example.org\na@EXAMPLE.org,\n", "x.csv")
+    assert not problems and rows == [("a@example.org", "Ann", None), ("B@example.org", "", None)]
+    rows, problems = parse_csv("\ufeffName;x\n", "x.csv")
+    assert problems == ["x.csv:1: the header row has no 'email' column"]
+    rows, problems = parse_csv("subscribed,EMAIL,Name\n2026-01-02T03:04:05Z,c@example.org,Cee\n", "x.csv")
+    assert not problems and rows == [("c@example.org", "Cee", "2026-01-02T03:04:05Z")]
+    rows, problems = parse_csv("subscribed,EMAIL,Name\nyesterday,c@example.org,Cee\n", "x.csv")
+    assert problems == ["x.csv:2: subscribed must be a time like 2026-01-31T12:00:00Z, not 'yesterday'"]
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    return {"POLICY_SUBSCRIBERS_DB": str(tmp_path / "db" / "subscribers.sqlite3")}
+
+
+def test_cli_add_remove_list_count(project: Project, tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    out = project.run("subscribers", "add", "Zoe@Example.org", "--name", "Zoë Ærøskøbing", env=env, check=True)
+    assert "added Z***@example.org" in out.stdout and "Zoe@" not in out.stdout
+    project.run("subscribers", "add", "yamada@example.jp", "--name", "山田太郎", env=env, check=True)
+    project.run("subscribers", "add", "ZOE@example.org", env=env, check=True)
+    assert project.run("subscribers", "count", env=env, check=True).stdout.strip() == "2"
+    listing = project.run("subscribers", "list", env=env, check=True).stdout
+    assert "Zoe@example.org" in listing and "Zoë Ærøskøbing" in listing and "山田太郎" in listing
+    removed = project.run("subscribers", "remove", "zoe@EXAMPLE.org", env=env, check=True)
+    assert "removed Z***@example.org" in removed.stdout
+    assert project.run("subscribers", "count", env=env).stdout.strip() == "1"
+    assert project.run("subscribers", "count", "--all", env=env).stdout.strip() == "1 active, 1 removed"
+    again = project.run("subscribers", "remove", "zoe@example.org", env=env)
+    assert again.returncode == 1 and "is not subscribed" in again.stderr
+    assert "Zoe@example.org" not in project.run("subscribers", "list", env=env).stdout
+    assert "removed" in project.run("subscribers", "list", "--all", env=env).stdout
+
+
+def test_cli_refuses_bad_input_cleanly(project: Project, tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    for args in (("add", "not-an-address"), ("add", "a@example.org", "--name", "Eve\r\nBcc: x@evil.example"),
+                 ("add", "a@example.org\r\nBcc: x@evil.example")):
+        result = project.run("subscribers", *args, env=env)
+        assert result.returncode == 1, result
+        assert "Traceback" not in result.stderr and result.stderr.startswith("policy subscribers: error:")
+    assert project.run("subscribers", "count", env=env).stdout.strip() == "0"
+
+
+def test_cli_import_all_or_nothing(project: Project, tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("email,name\nok@example.org,Ok\nbroken,X\nalso-ok@example.org,\nx@y,\n", encoding="utf-8")
+    result = project.run("subscribers", "import", str(bad), env=env)
+    assert result.returncode == 1
+    assert f"{bad}:3: 'broken' is not an email address" in result.stderr
+    assert f"{bad}:5: 'y' is not a valid domain name" in result.stderr
+    assert "2 bad rows; nothing was imported." in result.stderr
+    assert project.run("subscribers", "count", env=env).stdout.strip() == "0"
+
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes("email,name\nok@example.org,Zo\xeb\n".encode("latin-1"))
+    result = project.run("subscribers", "import", str(latin1), env=env)
+    assert result.returncode == 1 and f"{latin1}:2: not UTF-8" in result.stderr
+    assert "nothing was imported" in result.stderr
+
+
+def test_cli_import_export_round_trip(project: Project, tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    good = tmp_path / "good.csv"
+    good.write_text("\ufeffEmail,Name\nann@example.org,Ann\nZOË@bücher.example,Zoë\n".replace("ZOË", "zoe") +
+                    "ANN@example.org,\nbob@example.org,山田太郎\n", encoding="utf-8")
+    result = project.run("subscribers", "import", str(good), env=env, check=True)
+    assert "3 added" in result.stdout
+    project.run("subscribers", "remove", "bob@example.org", env=env, check=True)
+    result = project.run("subscribers", "import", str(good), env=env, check=True)
+    assert "0 added" in result.stdout and "1 previously removed (not re-subscribed)" in result.stdout
+    exported = project.run("subscribers", "export", env=env, check=True).stdout
+    rows = list(csv.DictReader(io.StringIO(exported)))
+    assert [(r["email"], r["name"]) for r in rows] == [("ann@example.org", "Ann"),
+                                                      ("zoe@xn--bcher-kva.example", "Zoë")]
+
+    # what export writes, import reads back into an empty database
+    dump = tmp_path / "dump.csv"
+    project.run("subscribers", "export", "--output", str(dump), env=env, check=True)
+    other = {"POLICY_SUBSCRIBERS_DB": str(tmp_path / "other.sqlite3")}
+    project.run("subscribers", "import", str(dump), env=other, check=True)
+    assert project.run("subscribers", "export", env=other, check=True).stdout.splitlines()[1:] == \
+        exported.splitlines()[1:]
+
+
+def test_database_default_is_outside_the_site_and_git_ignored(project: Project) -> None:
+    project.init_git()
+    ignore = (Path(__file__).resolve().parent.parent / ".gitignore").read_text()
+    assert "/.cache/" in ignore
+    (project.path / ".gitignore").write_text(ignore)
+    result = project.run("subscribers", "add", "ann@example.org", check=True)
+    assert "not git-ignored" not in result.stderr
+    database = project.path / ".cache" / "subscribers.sqlite3"
+    assert database.exists()
+    assert ".cache" not in project.git("status", "--porcelain")
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM subscribers").fetchone()[0] == 1
+
+
+def test_database_that_git_would_commit_is_flagged(project: Project) -> None:
+    project.init_git()
+    result = project.run("subscribers", "add", "ann@example.org",
+                         env={"POLICY_SUBSCRIBERS_DB": str(project.path / "data" / "subs.sqlite3")})
+    assert result.returncode == 0
+    assert "subs.sqlite3 holds subscriber addresses and is not git-ignored" in result.stderr
+
+
+def test_database_inside_site_is_refused(project: Project) -> None:
+    result = project.run("subscribers", "add", "ann@example.org",
+                         env={"POLICY_SUBSCRIBERS_DB": str(project.path / "site" / "subs.sqlite3")})
+    assert result.returncode == 1 and "published" in result.stderr
+
+
+def test_every_action_has_help(project: Project) -> None:
+    for action in ("add", "remove", "list", "count", "import", "export"):
+        result = project.run("subscribers", action, "--help")
+        assert result.returncode == 0 and "usage: policy subscribers " + action in result.stdout
+    assert project.run("notify", "--help").returncode == 0
