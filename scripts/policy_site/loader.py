@@ -19,6 +19,8 @@ SECTIONS_DIR = "sections"
 _NULL = "tag:yaml.org,2002:null"
 _STR = "tag:yaml.org,2002:str"
 _BOOL = "tag:yaml.org,2002:bool"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")
+_LINE_BREAK = re.compile(r"[\r\n]")
 POLICY_FIELDS = {"title": True, "version": True, "effective": True, "summary": True,
                  "organisation": True, "introduction": True, "sections": True}
 ORGANISATION_FIELDS = {"name": True, "contact": True}
@@ -80,20 +82,24 @@ class _Reader:
                 self.problem(node, f"{what} is missing the required field '{name}'")
         return out
 
-    def text(self, node: yaml.Node, what: str) -> str | None:
+    def text(self, node: yaml.Node, what: str, one_line: bool = False) -> str | None:
         if not isinstance(node, yaml.ScalarNode):
             self.problem(node, f"{what} must be text; found {_kind(node)}")
             return None
         if node.tag == _NULL or not node.value.strip():
             self.problem(node, f"empty text: {what} needs words")
             return None
+        control = _CONTROL.search(node.value) or (one_line and _LINE_BREAK.search(node.value.strip()))
+        if control:
+            kind = "a line break" if control.group() in "\r\n" else f"control character U+{ord(control.group()):04X}"
+            self.problem(node, f"{what} contains {kind}; {'keep it on one line' if one_line else 'remove it'}")
         for url in inline.links(node.value):
             why = inline.link_problem(url)
             if why:
                 self.problem(node, f"{what}: {why}")
             elif url.startswith("#"):
                 self.anchors.append((url[1:], *position(node)))
-        return node.value
+        return None if control else node.value
 
     def identifier(self, node: yaml.Node, what: str) -> str | None:
         value = self.text(node, what)
@@ -169,15 +175,15 @@ def parse_meta(path: str, data: bytes) -> tuple[ParsedMeta | None, list[Problem]
     values: dict = {}
     for name in ("title", "summary"):
         if name in nodes:
-            values[name] = reader.text(nodes[name], name)
+            values[name] = reader.text(nodes[name], name, one_line=True)
     if "version" in nodes:
         values["version"] = _version(reader, nodes["version"])
     if "effective" in nodes:
         values["effective"] = _date(reader, nodes["effective"], "effective date")
     if "organisation" in nodes:
         org = reader.mapping(nodes["organisation"], "organisation", ORGANISATION_FIELDS) or {}
-        name = reader.text(org["name"], "organisation name") if "name" in org else None
-        contact = reader.text(org["contact"], "organisation contact") if "contact" in org else None
+        name = reader.text(org["name"], "organisation name", one_line=True) if "name" in org else None
+        contact = reader.text(org["contact"], "organisation contact", one_line=True) if "contact" in org else None
         if contact and "@" not in contact and not contact.startswith(("https://", "http://")):
             reader.problem(org["contact"], "organisation contact must be an email address or an https:// URL")
         values["organisation"] = Organisation(name or "", contact or "")
@@ -211,7 +217,7 @@ def _section(reader: _Reader, node: yaml.Node, what: str, id_lines: dict) -> Sec
             reader.problem(nodes["id"], f"section id '{section_id}' is used twice in this file")
         else:
             id_lines[section_id] = position(nodes["id"])
-    title = reader.text(nodes["title"], "section title") if "title" in nodes else None
+    title = reader.text(nodes["title"], "section title", one_line=True) if "title" in nodes else None
     numbered = reader.boolean(nodes["numbered"], "numbered") if "numbered" in nodes else True
     body: list = []
     for block in (reader.sequence(nodes["body"], "section body") or []) if "body" in nodes else []:
