@@ -231,7 +231,7 @@ def test_amendment_moves_updated_but_not_published(git_project: Project) -> None
 
 
 def test_hostile_text_yields_valid_inert_feeds(git_project: Project) -> None:
-    hostile = "a < b && c ]]> \x01\x0b\x1f <script>alert(1)</script>"
+    hostile = "a < b && c ]]> <script>alert(1)</script>"  # control characters: refused by the loader, see below
     terms = git_project.read("sections/privacy-settlement-terms.yaml")
     terms["title"] = "Terms " + hostile
     git_project.write("sections/privacy-settlement-terms.yaml", terms)
@@ -250,8 +250,16 @@ def test_hostile_text_yields_valid_inert_feeds(git_project: Project) -> None:
         assert "<script" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
         assert "a &lt; b &amp;&amp; c ]]&gt;" in html
     section = parse(site, "sections/privacy-settlement-terms/atom.xml")
-    assert "Terms a < b && c ]]>  <script>alert(1)</script>" in section.feed.title  # text, shown as text
-    assert items[0]["summary"] == "Summary a < b && c ]]>  <script>alert(1)</script>"
+    assert "Terms a < b && c ]]> <script>alert(1)</script>" in section.feed.title  # text, shown as text
+    assert items[0]["summary"] == "Summary a < b && c ]]> <script>alert(1)</script>"
+
+
+def test_control_characters_never_reach_a_feed(git_project: Project) -> None:
+    from policy_site.feeds import clean
+    assert clean("a\x01b\x0bc\x1fd\x7fe\tf\ng") == "abcde\tf\ng"
+    git_project.meta(version="1.1", summary="Bell \x07 in the summary")
+    result = git_project.run("build")
+    assert result.returncode == 1 and "summary contains control character U+0007" in result.stderr
 
 
 def test_builds_are_byte_identical_and_independent_of_build_time(git_project: Project) -> None:
