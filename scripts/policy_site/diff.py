@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from . import inline
 from .model import ItemList, Paragraph, Policy, Section
@@ -65,7 +66,7 @@ class PolicyDiff:
     sections: list[SectionChange]
     introduction: list[RedlineBlock] = field(default_factory=list)
 
-    @property
+    @cached_property
     def changed(self) -> list[SectionChange]:
         return [s for s in self.sections if s.kinds]
 

@@ -16,6 +16,7 @@ class OutputTree:
             raise UserError(f"{root} is not empty and was not made by this tool; choose another pages_dir")
         self.written: set[Path] = set()
         self.changed: list[str] = []
+        self.folders: set[Path] = set()
 
     def write(self, relative: str, content: str | bytes) -> None:
         data = content.encode("utf-8") if isinstance(content, str) else content
@@ -23,7 +24,9 @@ class OutputTree:
         self.written.add(path)
         if path.is_file() and path.read_bytes() == data:
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.parent not in self.folders:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.folders.add(path.parent)
         path.write_bytes(data)
         self.changed.append(relative)
 
