@@ -89,3 +89,16 @@ def test_every_verb_has_help(tmp_path) -> None:
     for verb in ("check", "build", "serve", "versions", "diff"):
         result = run_policy(tmp_path, verb, "--help")
         assert result.returncode == 0 and "usage: policy" in result.stdout, verb
+
+
+def test_build_never_publishes_a_draft(git_project: Project) -> None:
+    section = git_project.read("sections/protecting-information.yaml")
+    section["body"][0] = "An unpublished sentence in the working tree."
+    git_project.write("sections/protecting-information.yaml", section)
+    git_project.meta(version="1.1", summary="Not committed yet")
+    build(git_project)
+    site = git_project.path / "site"
+    assert not (site / "changes/draft").exists() and not (site / "versions/1.1").exists()
+    for page in site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "An unpublished sentence" not in text and "Draft — not published" not in text, page
