@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .errors import UserError
 from .notify_cli import add_verbs
+from .verbs import verb_adder
 
 EPILOG = "Run `policy VERB --help` for the options of each verb."
 
@@ -169,13 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="policy", description="Publish a privacy policy kept as YAML in git: "
                                      "validation, versions, diffs, site, feeds and email notices.", epilog=EPILOG)
     parser.add_argument("--config", default="mkdocs.yml", help="the site's mkdocs.yml (default: %(default)s)")
-    verbs = parser.add_subparsers(dest="verb", metavar="VERB")
-
-    def verb(name: str, handler, help_text: str) -> argparse.ArgumentParser:
-        p = verbs.add_parser(name, help=help_text, description=help_text)
-        p.add_argument("--config", default=argparse.SUPPRESS, help="the site's mkdocs.yml")
-        p.set_defaults(handler=handler)
-        return p
+    verb = verb_adder(parser.add_subparsers(dest="verb", metavar="VERB"))
 
     p = verb("check", cmd_check, "Validate policy/ and its history; list every problem as file:line:column.")
     p.add_argument("--allow-shallow", action="store_true", help="accept a shallow git clone")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from . import inline
 from .model import ItemList, Paragraph, Policy, Section
@@ -60,22 +59,14 @@ class MetaChange:
 
 @dataclass
 class PolicyDiff:
+    """The changed sections (in reading order, removed ones last) and how many stayed the same."""
+
     old: Policy | None
     new: Policy
     meta: list[MetaChange]
-    sections: list[SectionChange]
+    changed: list[SectionChange]
+    unchanged_count: int
     introduction: list[RedlineBlock] = field(default_factory=list)
-
-    @cached_property
-    def changed(self) -> list[SectionChange]:
-        return [s for s in self.sections if s.kinds]
-
-    @property
-    def unchanged_count(self) -> int:
-        return sum(1 for s in self.sections if not s.kinds)
-
-    def kinds_by_id(self) -> dict[str, list[str]]:
-        return {s.id: list(s.kinds) for s in self.changed}
 
 
 def _lines(section: Section | None) -> list[tuple[str, str]]:
@@ -200,7 +191,8 @@ def diff_policies(old: Policy | None, new: Policy) -> PolicyDiff:
     if old is None or old.introduction != new.introduction:
         intro = redline([("p", inline.to_text(t)) for t in (old.introduction if old else ())],
                         [("p", inline.to_text(t)) for t in new.introduction])
-    return PolicyDiff(old, new, meta, changes, intro)
+    changed = [c for c in changes if c.kinds]
+    return PolicyDiff(old, new, meta, changed, len(changes) - len(changed), intro)
 
 
 def diff_to_data(d: PolicyDiff) -> dict:

@@ -16,7 +16,7 @@ from .errors import PolicyInvalid, Problem, UserError
 from .loader import parse_files, read_policy_files
 from .model import Policy, version_key
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 T = TypeVar("T")
 
 
@@ -128,6 +128,9 @@ def _read_blobs(repo: git.Repo, shas: list[str]) -> dict[str, bytes]:
     for sha in shas:
         end = data.index(b"\n", pos)
         header = data[pos:end].split()
+        if len(header) != 3:
+            raise UserError(f"git could not read object {sha} ({data[pos:end].decode(errors='replace')}); "
+                            "is the repository complete? try `git fsck`")
         size = int(header[2])
         blobs[sha] = data[end + 1 : end + 1 + size]
         pos = end + 2 + size

@@ -29,8 +29,15 @@ class ItemList:
     items: tuple[str, ...]
 
 
+class _Cached:
+    """Frozen dataclasses whose cached_property values stay out of pickles (the parse cache)."""
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k in self.__dataclass_fields__}  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True)
-class Section:
+class Section(_Cached):
     id: str
     title: str
     body: tuple["Block", ...]
@@ -56,7 +63,7 @@ class Organisation:
 
 
 @dataclass(frozen=True)
-class Policy:
+class Policy(_Cached):
     title: str
     version: str
     effective: date

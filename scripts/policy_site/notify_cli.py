@@ -23,6 +23,7 @@ from . import notices
 from .delivery import (DeliveryError, Outgoing, Progress, RateLimit, Transport, TransportUnavailable,
                        open_transport, smtp_config)
 from .errors import UserError
+from .verbs import AddVerb, verb_adder
 from .ledger import Due, Ledger, Outcome, notify_lock, stamp
 from .subscribers import (InvalidAddress, SubscriberStore, database_path, mask, mask_text, normalise_address,
                           now_text, parse_csv)
@@ -360,17 +361,11 @@ def _positive(kind: type) -> Callable[[str], float]:
     return parse
 
 
-def add_verbs(verb: Callable[..., argparse.ArgumentParser]) -> None:
+def add_verbs(verb: AddVerb) -> None:
     p = verb("subscribers", cmd_subscribers, "Manage the subscribers of the email notices (kept in SQLite, "
                                              "outside the site; POLICY_SUBSCRIBERS_DB or subscribers_db).")
     p.set_defaults(subscribers_parser=p)
-    actions = p.add_subparsers(dest="action", metavar="ACTION")
-
-    def action(name: str, handler, help_text: str) -> argparse.ArgumentParser:
-        a = actions.add_parser(name, help=help_text, description=help_text)
-        a.add_argument("--config", default=argparse.SUPPRESS, help="the site's mkdocs.yml")
-        a.set_defaults(handler=handler)
-        return a
+    action = verb_adder(p.add_subparsers(dest="action", metavar="ACTION"))
 
     a = action("add", cmd_add, "Subscribe an address (re-subscribes a removed one, updates the name).")
     a.add_argument("email", help="the address, like name@example.org")
