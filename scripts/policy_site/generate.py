@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .feeds import write_feeds
-from .history import History, read_history
+from .history import read_history
 from .loader import load_policy
 from .output import OutputTree
 from .pages import nav, write_pages
@@ -20,24 +20,22 @@ class GeneratedSite:
     pages_dir: Path
     model: SiteModel
     nav: list[dict[str, str]]
-    changed: list[str]
 
 
-def load_model(settings: Settings, history: History | None = None) -> SiteModel:
+def load_model(settings: Settings) -> SiteModel:
     """Validate the working tree, read history, and decide what the site shows."""
     require_site_url(settings.site_url)
     working = load_policy(settings.policy_dir)  # raises PolicyInvalid before anything is written
-    if history is None:
-        history = read_history(settings.policy_dir, allow_shallow=bool(settings["allow_shallow"]),
-                               cache_dir=settings.cache_dir)
+    history = read_history(settings.policy_dir, allow_shallow=bool(settings["allow_shallow"]),
+                           cache_dir=settings.cache_dir)
     model = build_model(settings, history, working if settings.draft else None)
     history.save_cache()
     return model
 
 
-def generate_site(settings: Settings, history: History | None = None) -> GeneratedSite:
+def generate_site(settings: Settings) -> GeneratedSite:
     """Write every generated source file of the site into settings.pages_dir."""
-    model = load_model(settings, history)
+    model = load_model(settings)
     out = OutputTree(settings.pages_dir)
     write_pages(model, out)
     out.write("versions.json", versions_json(model))
@@ -49,5 +47,5 @@ def generate_site(settings: Settings, history: History | None = None) -> Generat
         for path in sorted(assets.rglob("*")):
             if path.is_file():
                 out.write("assets/" + path.relative_to(assets).as_posix(), path.read_bytes())
-    changed = out.finish()
-    return GeneratedSite(settings.pages_dir, model, nav(model), changed)
+    out.finish()
+    return GeneratedSite(settings.pages_dir, model, nav(model))
