@@ -16,7 +16,7 @@ from .errors import PolicyInvalid, Problem, UserError
 from .loader import parse_files, read_policy_files
 from .model import Policy, version_key
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 T = TypeVar("T")
 
 
@@ -76,7 +76,6 @@ class History:
     warnings: list[str] = field(default_factory=list)
     shallow: bool = False
     from_git: bool = True
-    head: Commit | None = None
     cache: "_ParseCache | None" = None
 
     def find(self, version: str) -> PublishedVersion | None:
@@ -261,7 +260,4 @@ def read_history(policy_dir: Path, ref: str = "HEAD", allow_shallow: bool = Fals
         warnings.append("history incomplete: this is a shallow clone")
     if not versions:
         raise UserError(f"no commit on {ref} holds a valid policy under {rel}/; run `policy check`")
-    head = repo.commit(ref)
-    head_commit = Commit(head.hexsha, datetime.fromtimestamp(head.committed_date, timezone.utc),
-                         str(head.author.name), head.summary if isinstance(head.summary, str) else "")
-    return History(versions, warnings, shallow=shallow, head=head_commit, cache=cache)
+    return History(versions, warnings, shallow=shallow, cache=cache)

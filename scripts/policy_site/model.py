@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from datetime import date
 from typing import Iterator, Union
@@ -92,17 +92,16 @@ class PlacedSection:
     number: str | None
     depth: int
     parent: str | None
-    position: int = field(default=0)
 
 
 def _walk(sections: tuple[Section, ...], parent: str | None, depth: int) -> Iterator[PlacedSection]:
     counter = 0
-    for index, section in enumerate(sections):
+    for section in sections:
         number = None
         if section.numbered:
             counter += 1
             number = f"{counter}."
-        yield PlacedSection(section, number, depth, parent, index)
+        yield PlacedSection(section, number, depth, parent)
         yield from _walk(section.subsections, section.id, depth + 1)
 
 
@@ -143,28 +142,3 @@ def policy_to_data(policy: Policy, memo: dict[int, tuple[Section, dict]] | None 
         "introduction": list(policy.introduction),
         "sections": [section(s) for s in policy.sections],
     }
-
-
-def block_from_data(data: object) -> Block:
-    if isinstance(data, str):
-        return Paragraph(data)
-    assert isinstance(data, dict)
-    if "section" in data:
-        return section_from_data(data["section"])
-    ordered = "numbered" in data
-    return ItemList(ordered, tuple(data["numbered" if ordered else "bullets"]))
-
-
-def section_from_data(data: dict) -> Section:
-    return Section(data["id"], data["title"], tuple(block_from_data(b) for b in data["body"]),
-                   data.get("numbered", True))
-
-
-def policy_from_data(data: dict) -> Policy:
-    return Policy(
-        title=data["title"], version=data["version"], effective=date.fromisoformat(data["effective"]),
-        summary=data["summary"],
-        organisation=Organisation(data["organisation"]["name"], data["organisation"]["contact"]),
-        introduction=tuple(data["introduction"]),
-        sections=tuple(section_from_data(s) for s in data["sections"]),
-    )
