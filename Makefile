@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: site test serve bench demo check clean distclean chromium
+.PHONY: site test lint serve bench demo check clean distclean chromium
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -40,6 +40,11 @@ chromium:
 ## test: install test extras and run the whole suite (browser tests included)
 test: $(VENV)/.installed-test chromium
 	$(BIN)/python -m pytest
+
+## lint: ruff (style, imports, common bugs) and mypy (types) over the package and the tests
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check scripts tests
+	$(BIN)/mypy
 
 ## bench: history/diff/build/notify benchmark; prints a table, writes bench-results/bench.json
 bench: $(VENV)/.installed-test

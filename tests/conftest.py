@@ -34,7 +34,7 @@ class Project:
         return subprocess.run(["git", *args], cwd=self.path, check=True, capture_output=True, text=True,
                               env=full_env).stdout.strip()
 
-    def init_git(self) -> "Project":
+    def init_git(self) -> Project:
         self.git("init", "-q", "-b", "main")
         self.git("config", "user.name", "Legal Team")
         self.git("config", "user.email", "legal@example.org")

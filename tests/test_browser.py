@@ -14,10 +14,22 @@ from pathlib import Path
 
 import pytest
 
+from browser_support import (  # noqa: F401
+    CONTRAST_JS,
+    OVERFLOW_JS,
+    Site,
+    Watch,
+    chromium,
+    demo_site,
+    goto,
+    new_context,
+    open_page,
+    screenshot,
+    settle,
+    site,
+    slug,
+)
 from conftest import run_policy
-
-from browser_support import (CONTRAST_JS, OVERFLOW_JS, Site, Watch, chromium,  # noqa: F401
-                             demo_site, goto, new_context, open_page, screenshot, settle, site, slug)
 
 try:
     from playwright.sync_api import expect

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
@@ -40,7 +40,7 @@ JSON_FEED_SCHEMA = {
 
 
 def stamp(*ymd: int) -> int:
-    return int(datetime(*ymd, tzinfo=timezone.utc).timestamp())
+    return int(datetime(*ymd, tzinfo=UTC).timestamp())
 
 
 T_11, T_20, T_AMEND = stamp(2027, 1, 5), stamp(2027, 1, 20), stamp(2027, 1, 25)
@@ -48,7 +48,7 @@ EPOCH = {"SOURCE_DATE_EPOCH": str(stamp(2027, 2, 1))}  # after 1.0 and 1.1 take 
 
 
 def rfc3339(ts: int) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat()
+    return datetime.fromtimestamp(ts, UTC).isoformat()
 
 
 def publish_11(p: Project) -> None:
@@ -255,7 +255,7 @@ def test_hostile_text_yields_valid_inert_feeds(git_project: Project) -> None:
 
 
 def test_control_characters_never_reach_a_feed(git_project: Project) -> None:
-    from policy_site.feeds import clean
+    from policy_site.site.feeds import clean
     assert clean("a\x01b\x0bc\x1fd\x7fe\tf\ng") == "abcde\tf\ng"
     git_project.meta(version="1.1", summary="Bell \x07 in the summary")
     result = git_project.run("build")

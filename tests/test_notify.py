@@ -20,11 +20,11 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from conftest import ROOT, Project
-from policy_site.delivery import (DeliveryError, Outgoing, Progress, RateLimit, SMTPConfig, SMTPTransport,
-                                  smtp_config)
 from policy_site.errors import UserError
-from policy_site.ledger import Ledger, Outcome
-from policy_site.subscribers import SubscriberStore
+from policy_site.notify.ledger import Ledger, Outcome
+from policy_site.notify.run import Progress, RateLimit
+from policy_site.notify.store import SubscriberStore
+from policy_site.notify.transport import DeliveryError, Outgoing, SMTPConfig, SMTPTransport, smtp_config
 
 NAMES = {"ann@example.org": "Ann Example", "zoe@example.org": "Zoë Ærøskøbing", "yamada@example.jp": "山田太郎",
          "bob@example.org": "", "eve@example.net": 'Eve "the tester", Jr.'}
@@ -479,9 +479,10 @@ def test_ledger_never_sends_a_row_cancelled_during_the_run(tmp_path: Path) -> No
 def test_render_refuses_tampered_ledger_values(project: Project) -> None:
     """The fast path writes a few header values directly: each is checked again, a trailing newline included."""
     import dataclasses
-    from policy_site.generate import load_model
-    from policy_site.notices import Notice, mail_settings
+
+    from policy_site.notify.message import Notice, mail_settings
     from policy_site.settings import load_settings
+    from policy_site.site.generate import load_model
     settings = load_settings(project.path / "mkdocs.yml")
     settings = dataclasses.replace(settings, options={**settings.options,
                                                       "unsubscribe_url": "https://privacy.example/u?list=1"})

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from policy_site import loader, model
+from policy_site.source import loader, model
 
 REPO = Path(__file__).resolve().parents[1]
 POLICY_DIR = REPO / "policy"

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from conftest import Project
-from policy_site.subscribers import (InvalidAddress, SubscriberStore, mask, mask_text, normalise_address,
-                                     normalise_name, parse_csv)
+from policy_site.notify.addresses import InvalidAddress, mask, mask_text, normalise_address, normalise_name, parse_csv
+from policy_site.notify.store import SubscriberStore
 
 
 @pytest.mark.parametrize("raw, expected", [

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from policy_site import loader
 from policy_site.errors import PolicyInvalid
+from policy_site.source import loader
 
 REPO = Path(__file__).resolve().parents[1]
 BASE_FILES = loader.read_policy_files(REPO / "policy")

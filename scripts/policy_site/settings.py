@@ -1,10 +1,10 @@
-"""Project settings read from mkdocs.yml (site_url, site_name, the `policy` plugin's options) without importing MkDocs."""
+"""Project settings from mkdocs.yml (site_url, site_name, the `policy` plugin's options), without importing MkDocs."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -79,10 +79,10 @@ def build_time() -> datetime:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
         try:
-            return datetime.fromtimestamp(int(epoch), timezone.utc)
+            return datetime.fromtimestamp(int(epoch), UTC)
         except ValueError:
             raise UserError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {epoch!r}") from None
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 class _TolerantLoader(yaml.SafeLoader):

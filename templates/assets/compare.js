@@ -1,5 +1,5 @@
 /* Compare any two published versions in the browser: loads /versions/<v>/policy.json and mirrors the
-   section-level diff of scripts/policy_site/diff.py (same section kinds; redlines by word LCS). No dependencies.
+   section-level diff of scripts/policy_site/diff/ (same section kinds; redlines by word LCS). No dependencies.
    Text from the JSON is only ever inserted with textContent, never as HTML. */
 (function () {
   "use strict";

@@ -1,0 +1,269 @@
+"""`make bench`: synthetic policy histories (10/100/300 versions of a ~40-section policy), timed side by side.
+
+(a) git log -p --first-parent -- policy/        (b) our history + diff phase
+(c) plain mkdocs build of the same Markdown pages (d) our full build (cold cache)
+(e) rebuild after one more commit, warm cache      peak RSS of our build
+Targets: b ≤ 2×a, d ≤ 1.3×c, e ≤ 1.2× the build of a one-version repository, RSS ≤ 300 MB at 300 versions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[3]
+WORDS = ("data account privacy customer information service software server access security consent "
+         "processing partner contract record request update cookie browser payment retention period law "
+         "authority support email address transfer storage deletion protection purpose basis").split()
+
+
+def _sentence(rng: random.Random, n: int = 14) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(n)).capitalize() + "."
+
+
+class Synthetic:
+    """A policy of ~40 sections evolving version by version, written through one `git fast-import`."""
+
+    def __init__(self, seed: int = 7) -> None:
+        self.rng = random.Random(seed)
+        self.sections: dict[str, dict] = {}
+        self.order: list[str] = []
+        self.counter = 0
+        for _ in range(40):
+            self._add()
+
+    def _add(self) -> str:
+        self.counter += 1
+        sid = f"section-{self.counter}"
+        self.sections[sid] = {"id": sid, "title": f"Section {self.counter} " + _sentence(self.rng, 3)[:-1],
+                              "body": [" ".join(_sentence(self.rng) for _ in range(3)) for _ in range(3)]
+                              + [{"bullets": [_sentence(self.rng, 8) for _ in range(4)]}]}
+        self.order.append(sid)
+        return sid
+
+    def evolve(self, step: int) -> set[str]:
+        """One version's edits; the ids whose files changed."""
+        touched = set()
+        for sid in self.rng.sample(self.order, 3):
+            body = self.sections[sid]["body"]
+            i = self.rng.randrange(3)
+            words = body[i].split()
+            words[self.rng.randrange(len(words))] = self.rng.choice(WORDS)
+            body[i] = " ".join(words)
+            touched.add(sid)
+        if step % 5 == 0:
+            sid = self.rng.choice(self.order)
+            self.sections[sid]["title"] += " (revised)"
+            touched.add(sid)
+        if step % 7 == 0:
+            sid = self.order.pop(self.rng.randrange(len(self.order)))
+            self.order.insert(self.rng.randrange(len(self.order) + 1), sid)
+        if step % 11 == 0:
+            touched.add(self._add())
+        if step % 13 == 0 and len(self.order) > 35:
+            sid = self.order.pop(self.rng.randrange(len(self.order)))
+            del self.sections[sid]
+            touched.discard(sid)
+            touched.add("-" + sid)
+        return touched
+
+    def meta(self, version: int) -> bytes:
+        data = {"title": "Synthetic privacy policy", "version": f"{version}.0",
+                "effective": f"20{10 + version // 365:02d}-{1 + version % 12:02d}-01",
+                "summary": f"Synthetic version {version}.",
+                "organisation": {"name": "Bench Org", "contact": "privacy@example.org"},
+                "introduction": ["An introduction paragraph."], "sections": list(self.order)}
+        data["effective"] = f"{2000 + version // 12:04d}-{1 + version % 12:02d}-01"
+        return yaml.safe_dump(data, sort_keys=False).encode()
+
+    def section_bytes(self, sid: str) -> bytes:
+        return yaml.safe_dump(self.sections[sid], sort_keys=False, width=120).encode()
+
+
+def _data(payload: bytes) -> bytes:
+    return b"data %d\n" % len(payload) + payload + b"\n"
+
+
+def make_repo(path: Path, versions: int) -> Path:
+    """A git repository with `versions` published versions, plus mkdocs.yml and templates/ checked in."""
+    path.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=path, check=True)
+    policy = Synthetic()
+    stream = bytearray()
+    stamp = 1_600_000_000
+    for number in range(1, versions + 1):
+        changed = set(policy.order) if number == 1 else policy.evolve(number)
+        stream += b"commit refs/heads/main\n"
+        stamp += 86_400
+        who = b"Bench <bench@example.org> %d +0000\n" % stamp
+        stream += b"author " + who + b"committer " + who + _data(b"Version %d" % number)
+        if number == 1:
+            for name in ("mkdocs.yml",):
+                stream += b"M 100644 inline " + name.encode() + b"\n" + _data((ROOT / name).read_bytes())
+            for file in sorted((ROOT / "templates").rglob("*")):
+                if file.is_file():
+                    rel = file.relative_to(ROOT).as_posix().encode()
+                    stream += b"M 100644 inline " + rel + b"\n" + _data(file.read_bytes())
+        for sid in sorted(changed):
+            if sid.startswith("-"):
+                stream += b"D policy/sections/" + sid[1:].encode() + b".yaml\n"
+            else:
+                stream += (b"M 100644 inline policy/sections/" + sid.encode() + b".yaml\n"
+                           + _data(policy.section_bytes(sid)))
+        stream += b"M 100644 inline policy/policy.yaml\n" + _data(policy.meta(number))
+        stream += b"\n"
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=path, input=bytes(stream), check=True)
+    subprocess.run(["git", "reset", "-q", "--hard", "main"], cwd=path, check=True)
+    path.joinpath(".bench-policy").write_bytes(b"")
+    (path / ".bench-state.json").write_text(json.dumps({"next": versions + 1}))
+    return path
+
+
+def add_version(path: Path) -> None:
+    """One more commit with a new version (edits a paragraph)."""
+    meta = yaml.safe_load((path / "policy/policy.yaml").read_text())
+    major = int(meta["version"].split(".")[0]) + 1
+    meta["version"] = f"{major}.0"
+    meta["summary"] = "One more version."
+    (path / "policy/policy.yaml").write_text(yaml.safe_dump(meta, sort_keys=False))
+    first = path / "policy/sections" / f"{meta['sections'][0]}.yaml"
+    section = yaml.safe_load(first.read_text())
+    section["body"][0] = "A rewritten paragraph for the rebuild benchmark."
+    first.write_text(yaml.safe_dump(section, sort_keys=False))
+    env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@x", "GIT_COMMITTER_NAME": "b",
+           "GIT_COMMITTER_EMAIL": "b@x"}
+    subprocess.run(["git", "commit", "-qam", "One more"], cwd=path, check=True, env=env)
+
+
+def timed(cmd: list[str], cwd: Path, stdout=subprocess.DEVNULL) -> tuple[float, int, bytes]:
+    """Wall seconds and peak RSS (KiB) of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=stdout, stderr=subprocess.PIPE,
+                            env={**os.environ, "PYTHONPATH": str(ROOT / "scripts")})
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    err = proc.stderr.read() if proc.stderr else b""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed: {err.decode(errors='replace')[-2000:]}")
+    return elapsed, usage.ru_maxrss, err
+
+
+def best(runs: int, fn) -> float:
+    return min(fn() for _ in range(runs))
+
+
+PHASE = """
+import sys, time, tempfile
+t0 = time.perf_counter()
+from pathlib import Path
+from policy_site.history.versions import read_history
+from policy_site.settings import load_settings
+from policy_site.site.model import build_model
+t1 = time.perf_counter()
+settings = load_settings(Path('mkdocs.yml'))
+cache = Path(tempfile.mkdtemp())
+times = []
+for _ in range(2):  # cold cache, then warm cache
+    t = time.perf_counter()
+    history = read_history(settings.policy_dir, cache_dir=cache)
+    build_model(settings, history)
+    history.save_cache()
+    times.append(time.perf_counter() - t)
+print(t1 - t0, *times)
+"""
+
+
+def measure(work: Path, versions: int, one_version_build: float | None) -> dict:
+    repo = make_repo(work / f"repo-{versions}", versions)
+    py = sys.executable
+    a = best(3, lambda: timed(["git", "log", "-p", "--first-parent", "--", "policy/"], repo)[0])
+    phases = []
+    for _ in range(3):
+        out = subprocess.run([py, "-c", PHASE], cwd=repo, capture_output=True, text=True, check=True,
+                             env={**os.environ, "PYTHONPATH": str(ROOT / "scripts")})
+        phases.append([float(x) for x in out.stdout.split()])
+    imports, b, b_warm = (min(p[i] for p in phases) for i in range(3))
+
+    def full_build() -> tuple[float, int]:
+        shutil.rmtree(repo / ".cache", ignore_errors=True)
+        shutil.rmtree(repo / "site", ignore_errors=True)
+        elapsed, rss, _ = timed([py, "-m", "policy_site", "build"], repo)
+        return elapsed, rss
+
+    d_runs = [full_build() for _ in range(2)]
+    d, rss = min(t for t, _ in d_runs), max(r for _, r in d_runs)
+    # (c) plain MkDocs over the very pages we generated, without our plugin
+    plain = work / f"plain-{versions}"
+    shutil.copytree(repo / ".cache/pages", plain / "docs")
+    config = yaml.safe_load((repo / "mkdocs.yml").read_text())
+    config["plugins"] = ["search"]
+    config["docs_dir"] = "docs"
+    config["theme"]["custom_dir"] = str(repo / "templates/theme")
+    config["nav"] = [{"Current policy": "index.md"}, {"All versions": "versions/index.md"}]
+    config["not_in_nav"] = "/versions/*/index.md\n/changes/*/index.md\n"
+    (plain / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    c = best(2, lambda: timed([py, "-m", "mkdocs", "build", "-q", "-d", str(plain / "site")], plain)[0])
+    add_version(repo)
+    e = timed([py, "-m", "policy_site", "build"], repo)[0]
+    pages = sum(1 for _ in (repo / ".cache/pages").rglob("*.md"))
+    row = {"versions": versions, "pages": pages, "a_git_log_s": round(a, 3), "b_history_diff_s": round(b, 3),
+           "b_warm_s": round(b_warm, 3), "b_warm_over_a": round(b_warm / a, 2), "imports_s": round(imports, 3),
+           "c_plain_mkdocs_s": round(c, 3), "d_our_build_s": round(d, 3), "e_warm_rebuild_s": round(e, 3),
+           "peak_rss_mb": round(rss / 1024, 1), "b_over_a": round(b / a, 2), "d_over_c": round(d / c, 2)}
+    if one_version_build:
+        row["e_over_one_version"] = round(e / one_version_build, 2)
+    return row
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10,100,300")
+    parser.add_argument("--out", default="bench-results/bench.json")
+    parser.add_argument("--notify", type=int, default=10_000, help="subscribers for the notify benchmark (0: skip)")
+    args = parser.parse_args(argv)
+    results: dict = {"history": []}
+    with tempfile.TemporaryDirectory(prefix="policy-bench-") as tmp:
+        work = Path(tmp)
+        one = make_repo(work / "repo-1", 1)
+        def one_version_build() -> float:
+            shutil.rmtree(one / ".cache", ignore_errors=True)
+            return timed([sys.executable, "-m", "policy_site", "build"], one)[0]
+        one_build = best(3, one_version_build)
+        results["one_version_build_s"] = round(one_build, 3)
+        print(f"one-version build: {one_build:.2f}s")
+        header = f"{'versions':>8} {'pages':>6} {'a git':>7} {'b cold':>7} {'b/a':>5} {'b warm':>7} {'bw/a':>5} " \
+                 f"{'c mkdocs':>9} {'d ours':>7} " \
+                 f"{'d/c':>5} {'e warm':>7} {'e/1v':>5} {'RSS MB':>7}"
+        print(header)
+        for size in [int(s) for s in args.sizes.split(",")]:
+            row = measure(work, size, one_build)
+            results["history"].append(row)
+            print(f"{row['versions']:>8} {row['pages']:>6} {row['a_git_log_s']:>7.3f} {row['b_history_diff_s']:>7.3f} "
+                  f"{row['b_over_a']:>5.2f} {row['b_warm_s']:>7.3f} {row['b_warm_over_a']:>5.2f} "
+                  f"{row['c_plain_mkdocs_s']:>9.2f} {row['d_our_build_s']:>7.2f} "
+                  f"{row['d_over_c']:>5.2f} {row['e_warm_rebuild_s']:>7.2f} {row.get('e_over_one_version', 0):>5.2f} "
+                  f"{row['peak_rss_mb']:>7.1f}", flush=True)
+    if args.notify:
+        from .notify import run as run_notify
+        results["notify"] = n = run_notify(args.notify)
+        print(f"notify: {n['subscribers']} subscribers, ours {n['ours_per_s']:.0f}/s, plain smtplib "
+              f"{n['smtplib_per_s']:.0f}/s, ratio {n['ratio']:.2f} (target ≥ 0.8)")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"written {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,246 @@
+"""The mail verbs of the `policy` command line: `policy subscribers ACTION` and `policy notify`.
+
+Only one notify runs at a time (an flock beside the database). Addresses are masked in everything printed
+here except the output of `subscribers list` and `subscribers export`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import signal
+import sys
+from collections.abc import Callable
+from contextlib import nullcontext
+from pathlib import Path
+from typing import TextIO
+
+from ..errors import UserError
+from ..notify import message as notices
+from ..notify.addresses import InvalidAddress, mask, normalise_address, parse_csv
+from ..notify.ledger import Ledger, notify_lock
+from ..notify.run import NotifyOptions, Progress, backoff_seconds, run_notify
+from ..notify.store import SubscriberStore, database_path, now_text
+from ..notify.transport import open_transport, smtp_config
+from .verbs import AddVerb, verb_adder
+
+
+def _settings(args: argparse.Namespace):
+    from ..settings import load_settings
+    return load_settings(Path(args.config))
+
+
+def _store(args: argparse.Namespace) -> SubscriberStore:
+    return SubscriberStore(database_path(_settings(args)))
+
+
+def _existing_store(args: argparse.Namespace) -> SubscriberStore | None:
+    """The store when its database exists (reading verbs never create one)."""
+    path = database_path(_settings(args))
+    return SubscriberStore(path) if path.exists() else None
+
+
+def _say(message: str) -> None:
+    print(f"policy subscribers: {message}")
+
+
+# --- policy subscribers -------------------------------------------------------------------------------------
+
+def cmd_add(args: argparse.Namespace) -> int:
+    store = _store(args)
+    try:
+        subscriber, outcome = store.add(args.email, args.name)
+    except InvalidAddress as exc:
+        raise UserError(str(exc)) from None
+    _say(f"{outcome} {mask(subscriber.email)}" if outcome != "unchanged" else
+         f"{mask(subscriber.email)} is already subscribed")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    store = _store(args)
+    if args.token:
+        secret = os.environ.get(notices.ENV_SECRET)
+        if not secret:
+            raise UserError(f"checking an unsubscribe token needs {notices.ENV_SECRET}")
+        subscriber = notices.check_token(secret.encode(), args.token, store.by_uid)
+        if subscriber is None:
+            raise UserError("this unsubscribe token is not valid (or its address was erased)")
+    elif args.email:
+        try:
+            subscriber = store.get(args.email)
+        except InvalidAddress as exc:
+            raise UserError(str(exc)) from None
+        if subscriber is None or (subscriber.status != "active" and not args.erase):
+            raise UserError(f"{mask(normalise_address(args.email))} is not subscribed")
+    else:
+        raise UserError("give the address to remove, or --token TOKEN")
+    if args.erase:
+        store.erase(subscriber)
+        _say(f"erased {mask(subscriber.email)} and its delivery records")
+    elif subscriber.status == "active":
+        cancelled = store.remove(subscriber)
+        note = f"; {cancelled} undelivered notice{'s' if cancelled != 1 else ''} cancelled" if cancelled else ""
+        _say(f"removed {mask(subscriber.email)}{note}")
+    else:
+        _say(f"{mask(subscriber.email)} was already removed")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    store = _existing_store(args)
+    rows = store.subscribers(args.all) if store else []
+    if not rows:
+        print("no subscribers")
+        return 0
+    width = max(len(s.email) for s in rows)
+    for s in rows:
+        status = f"  ({s.status} {s.removed_at})" if s.status != "active" else ""
+        print(f"{s.email:<{width}}  {s.created_at}  {s.name}{status}".rstrip())
+    return 0
+
+
+def cmd_count(args: argparse.Namespace) -> int:
+    store = _existing_store(args)
+    counts = store.counts() if store else {"active": 0, "removed": 0}
+    print(f"{counts['active']} active, {counts['removed']} removed" if args.all else counts["active"])
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    try:
+        data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    except OSError as exc:
+        raise UserError(f"{args.file}: {exc.strerror}") from None
+    rows, problems = parse_csv(data, args.file)
+    if problems:
+        count = len(problems)
+        raise UserError("\n".join([*problems, f"{count} bad row{'s' if count != 1 else ''}; nothing was imported."]))
+    result = _store(args).import_rows(rows)
+    skipped = f", {result.skipped_removed} previously removed (not re-subscribed)" if result.skipped_removed else ""
+    _say(f"imported {args.file}: {result.added} added, {result.updated} updated, "
+         f"{result.unchanged} already subscribed{skipped}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    store = _existing_store(args)
+    rows = store.subscribers(args.all) if store else []
+    out: TextIO
+    if args.output:
+        fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        out = open(fd, "w", encoding="utf-8", newline="")
+    else:
+        out = sys.stdout
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["email", "name", "subscribed"] + (["status", "removed"] if args.all else []))
+    for s in rows:
+        writer.writerow([s.email, s.name, s.created_at] + ([s.status, s.removed_at or ""] if args.all else []))
+    if out is not sys.stdout:
+        out.close()
+        print(f"policy subscribers: exported {len(rows)} to {args.output}", file=sys.stderr)
+    return 0
+
+
+# --- policy notify ------------------------------------------------------------------------------------------
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def cmd_notify(args: argparse.Namespace) -> int:
+    from ..site.generate import load_model
+    settings = _settings(args)
+    db_path = database_path(settings)
+    if args.status:
+        store = SubscriberStore(db_path) if db_path.exists() else None
+        print("\n".join(Ledger(store.conn).report_lines()) if store else "no version announced yet")
+        return 0
+    options = NotifyOptions(args.dry_run, args.rate, args.max_attempts, backoff_seconds(os.environ))
+    notices.mail_settings(settings)  # configuration mistakes first, before anything is written
+    smtp_config(os.environ)
+    model = load_model(settings)
+    if args.dry_run and not db_path.exists():
+        print(f"policy notify: dry run — no subscribers database at {db_path}; nothing would be sent")
+        return 0
+    outbox = settings.path("outbox_dir")
+    signal.signal(signal.SIGTERM, _interrupt)  # like Ctrl-C: record what is known, close politely, exit 130
+    with notify_lock(db_path) if not args.dry_run else nullcontext():
+        store = SubscriberStore(db_path)
+        summary = run_notify(settings, model, store, lambda: open_transport(outbox), options,
+                             progress=lambda total: Progress(total))
+    for version, count, note in summary.announced:
+        if note:
+            print(f"policy notify: version {version} {note}; not announced")
+        elif not args.dry_run:
+            print(f"policy notify: version {version} announced to {count} subscriber{'s' if count != 1 else ''}")
+    if args.dry_run:
+        total = sum(summary.planned.values())
+        detail = ", ".join(f"{v}: {c}" for v, c in summary.planned.items())
+        print(f"policy notify: dry run — {total} message{'s' if total != 1 else ''} rendered and would be sent"
+              f"{f' ({detail})' if detail else ''}; nothing sent, nothing recorded")
+        return 0
+    extra = [f"  … and {len(summary.failures) - 20} more"] if len(summary.failures) > 20 else []
+    if summary.failures:
+        print("\n".join([f"  failed   {line}" for line in summary.failures[:20]] + extra), file=sys.stderr)
+    waiting, next_at = Ledger(store.conn).waiting(now_text())
+    if not summary.done and not summary.stopped:
+        later = f"; {waiting} deferred, next attempt after {next_at}" if waiting else ""
+        print(f"policy notify: nothing to send{later}")
+        return 0
+    via = f" via {summary.transport}" if summary.transport else ""
+    print(f"policy notify: {summary.sent} sent, {summary.failed} failed, {summary.deferred} deferred{via}"
+          + (f"; {waiting} waiting, next attempt after {next_at}" if waiting else ""))
+    if summary.stopped:
+        print(f"policy notify: stopped: {summary.stopped}; the rest is sent by the next run", file=sys.stderr)
+        return 75  # EX_TEMPFAIL: try again later
+    return 0
+
+
+def cmd_subscribers(args: argparse.Namespace) -> int:
+    args.subscribers_parser.print_help()
+    return 2
+
+
+def _positive(kind: type) -> Callable[[str], float]:
+    def parse(text: str):
+        value = kind(text)  # argparse reports a ValueError as "invalid float value: …"
+        if value <= 0:
+            raise argparse.ArgumentTypeError("must be more than 0")
+        return value
+    parse.__name__ = kind.__name__
+    return parse
+
+
+def add_verbs(verb: AddVerb) -> None:
+    p = verb("subscribers", cmd_subscribers, "Manage the subscribers of the email notices (kept in SQLite, "
+                                             "outside the site; POLICY_SUBSCRIBERS_DB or subscribers_db).")
+    p.set_defaults(subscribers_parser=p)
+    action = verb_adder(p.add_subparsers(dest="action", metavar="ACTION"))
+
+    a = action("add", cmd_add, "Subscribe an address (re-subscribes a removed one, updates the name).")
+    a.add_argument("email", help="the address, like name@example.org")
+    a.add_argument("--name", help="the name shown in the To header")
+    a = action("remove", cmd_remove, "Unsubscribe an address; its undelivered notices are cancelled.")
+    a.add_argument("email", nargs="?", help="the address")
+    a.add_argument("--token", help="the token of an unsubscribe link instead of the address "
+                                   f"(checked with {notices.ENV_SECRET})")
+    a.add_argument("--erase", action="store_true", help="delete the address and its delivery records entirely")
+    a = action("list", cmd_list, "List the subscribers: address, date subscribed, name.")
+    a.add_argument("--all", action="store_true", help="include removed subscribers")
+    a = action("count", cmd_count, "Print the number of active subscribers.")
+    a.add_argument("--all", action="store_true", help="also count removed subscribers")
+    a = action("import", cmd_import, "Import a CSV file (columns email[,name], header optional). Any bad row: "
+                                     "every bad row is listed with its line number and nothing is imported.")
+    a.add_argument("file", help="the CSV file, UTF-8; - for standard input")
+    a = action("export", cmd_export, "Write the subscribers as CSV (email,name,subscribed), readable by import.")
+    a.add_argument("--all", action="store_true", help="include removed subscribers, with status columns")
+    a.add_argument("--output", "-o", help="write to this file (created private) instead of standard output")
+    p = verb("notify", cmd_notify, "Email every published version not announced yet to the active subscribers, "
+                                   "and retry deferred messages (SMTP from POLICY_SMTP_URL, else the outbox).")
+    p.add_argument("--dry-run", action="store_true", help="render and count the messages; send and record nothing")
+    p.add_argument("--rate", type=_positive(float), metavar="PER_SECOND", help="send at most this many per second")
+    p.add_argument("--max-attempts", type=_positive(int), default=5, metavar="N",
+                   help="give up on a recipient after N temporary (4xx) refusals (default: %(default)s)")
+    p.add_argument("--status", action="store_true", help="show what the ledger recorded per version; send nothing")

@@ -1,0 +1,58 @@
+"""The `policy` command line: argument parsing, and every user mistake as one clean line and an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..errors import UserError
+from .mail_verbs import add_verbs
+from .site_verbs import cmd_build, cmd_check, cmd_demo, cmd_diff, cmd_serve, cmd_versions
+from .verbs import verb_adder
+
+EPILOG = "Run `policy VERB --help` for the options of each verb."
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="policy", description="Publish a privacy policy kept as YAML in git: "
+                                     "validation, versions, diffs, site, feeds and email notices.", epilog=EPILOG)
+    parser.add_argument("--config", default="mkdocs.yml", help="the site's mkdocs.yml (default: %(default)s)")
+    verb = verb_adder(parser.add_subparsers(dest="verb", metavar="VERB"))
+
+    p = verb("check", cmd_check, "Validate policy/ and its history; list every problem as file:line:column.")
+    p.add_argument("--allow-shallow", action="store_true", help="accept a shallow git clone")
+    p = verb("build", cmd_build, "Build the site (pages, archive, feeds, JSON) into site/.")
+    p.add_argument("--site-dir", help="output folder (default: site_dir of mkdocs.yml, normally site/)")
+    p.add_argument("--allow-shallow", action="store_true",
+                   help="build from a shallow clone; the site then says its history is incomplete")
+    p.add_argument("-v", "--verbose", action="store_true", help="show MkDocs' progress messages")
+    p = verb("serve", cmd_serve, "Preview the site with live reload; unpublished edits show as a draft.")
+    p.add_argument("--dev-addr", default="127.0.0.1:8000", help="address to serve on (default: %(default)s)")
+    p = verb("versions", cmd_versions, "List the published versions, newest first.")
+    p.add_argument("--json", action="store_true", help="print JSON (as /versions.json lists them)")
+    p = verb("diff", cmd_diff, "Show the section-level change between two versions "
+                               "(default: last published → working tree).")
+    p.add_argument("from_version", nargs="?", metavar="FROM", help="a published version (default: the latest)")
+    p.add_argument("to_version", nargs="?", metavar="TO", help="a published version or 'working' (default)")
+    p.add_argument("--format", choices=("text", "markdown", "html", "json"), default="text",
+                   help="output format; markdown is meant for a pull-request comment (default: %(default)s)")
+    p = verb("demo", cmd_demo, "Create a demo repository with five versions, build it and fill the outbox.")
+    p.add_argument("directory", metavar="DIR", help="a new folder for the demo repository")
+    add_verbs(verb)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.handler(args)
+    except UserError as exc:
+        print(f"policy {args.verb}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"policy {args.verb}: interrupted", file=sys.stderr)
+        return 130

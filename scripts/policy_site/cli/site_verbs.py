@@ -1,0 +1,162 @@
+"""The policy verbs of the command line: check, build, serve, versions, diff and demo."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from ..errors import UserError
+
+
+def _settings(args: argparse.Namespace):
+    from ..settings import load_settings
+    return load_settings(Path(args.config))
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from ..history.checks import run_check
+    settings = _settings(args)
+    policy, warnings = run_check(settings.policy_dir, _prefix(settings), args.allow_shallow or
+                                 bool(settings["allow_shallow"]), settings.cache_dir)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    count = len(policy.section_ids())
+    print(f"policy check: OK — version {policy.version}, effective {policy.effective}, {count} sections")
+    return 0
+
+
+def _prefix(settings) -> str:
+    try:
+        return settings.policy_dir.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(settings.policy_dir)
+
+
+def _mkdocs_config(args: argparse.Namespace, **overrides):
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import ConfigurationError
+    try:
+        config = load_config(config_file=args.config, **overrides)
+    except ConfigurationError as exc:
+        raise UserError(f"{args.config}: {exc}") from None
+    if getattr(args, "allow_shallow", False):
+        config.plugins["policy"].config["allow_shallow"] = True
+    return config
+
+
+def _setup_mkdocs_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
+    logger = logging.getLogger("mkdocs")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    logger.propagate = False
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from mkdocs.commands.build import build
+    from mkdocs.exceptions import Abort
+
+    from ..settings import require_site_url
+    from ..source.loader import load_policy
+    settings = _settings(args)
+    require_site_url(settings.site_url)
+    load_policy(settings.policy_dir, _prefix(settings))  # every problem listed before MkDocs starts
+    _setup_mkdocs_logging(args.verbose)
+    overrides = {"site_dir": args.site_dir} if args.site_dir else {}
+    config = _mkdocs_config(args, **overrides)
+    try:
+        config.plugins.on_startup(command="build", dirty=False)
+        build(config)
+        config.plugins.on_shutdown()
+    except Abort as exc:
+        raise UserError(f"build stopped: {exc}") from None
+    print(f"policy build: site written to {config.site_dir}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from mkdocs.commands.serve import serve
+    _setup_mkdocs_logging(False)
+    logging.getLogger("mkdocs").setLevel(logging.INFO)
+    serve(config_file=args.config, dev_addr=args.dev_addr, livereload=True)
+    return 0
+
+
+def _history(args: argparse.Namespace):
+    from ..history.versions import read_history
+    settings = _settings(args)
+    return settings, read_history(settings.policy_dir, allow_shallow=True, cache_dir=settings.cache_dir)
+
+
+def cmd_versions(args: argparse.Namespace) -> int:
+    from ..site.data import dumps, version_record
+    from ..site.model import build_model
+    settings, history = _history(args)
+    if args.json:
+        from ..settings import require_site_url
+        require_site_url(settings.site_url)
+        model = build_model(settings, history)
+        print(dumps([version_record(model, e) for e in model.newest_first]), end="")
+        return 0
+    model = build_model(settings, history)
+    print(f"{'version':<9} {'status':<11} {'effective':<11} {'published':<11} {'commit':<11} summary")
+    for e in model.newest_first:
+        published = e.published.published.strftime("%Y-%m-%d") if e.published.published else "-"
+        commit = e.published.commit.short if e.published.commit else "-"
+        amended = f" (amended {len(e.amendments)}x)" if e.amendments else ""
+        print(f"{e.version:<9} {e.status:<11} {e.policy.effective.isoformat():<11} {published:<11} {commit:<11} "
+              f"{e.policy.summary}{amended}")
+    for warning in history.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from ..diff.formats import render_diff
+    from ..diff.sections import diff_policies
+    from ..source.loader import load_policy
+    settings, history = _history(args)
+
+    def pick(name: str | None, default_working: bool):
+        if name is None and default_working or name in ("working", "draft"):
+            return load_policy(settings.policy_dir, _prefix(settings)), "the working tree"
+        version = history.find(name) if name else history.versions[-1]
+        if version is None:
+            known = ", ".join(v.version for v in history.versions)
+            raise UserError(f"no published version '{name}'; published: {known}, or 'working'")
+        return version.policy, f"version {version.version}"
+
+    old, old_label = pick(args.from_version, False)
+    new, new_label = pick(args.to_version, True)
+    print(render_diff(diff_policies(old, new), args.format, old_label, new_label), end="")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import create_demo, fill_outbox
+    target = Path(args.directory).resolve()
+    project_root = Path(args.config).resolve().parent
+    versions = create_demo(target, project_root)
+    print(f"policy demo: a git repository with versions {', '.join(versions)} is in {target}")
+    build_args = argparse.Namespace(config=str(target / "mkdocs.yml"), site_dir=None, allow_shallow=False,
+                                    verbose=False)
+    here = os.getcwd()
+    os.chdir(target)
+    try:
+        cmd_build(build_args)
+        print(fill_outbox(target).strip())
+    finally:
+        os.chdir(here)
+    print(f"""
+Look at it:
+  site:     {target / 'site'}   (open index.html, or serve it:)
+            cd {target} && {sys.executable} -m policy_site serve --dev-addr 127.0.0.1:8000
+  history:  git -C {target} log --oneline
+  diff:     cd {target} && {sys.executable} -m policy_site diff 1.0 3.0
+  feeds:    {target / 'site/atom.xml'}
+  emails:   {target / '.cache/outbox'}   (the notices, as .eml files)""")
+    return 0

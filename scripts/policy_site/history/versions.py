@@ -1,0 +1,180 @@
+"""Published versions from git: the publishing rules applied to the policy at each first-parent commit."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
+
+import git
+
+from ..errors import PolicyInvalid, Problem, UserError
+from ..source.loader import parse_files, read_policy_files
+from ..source.model import Policy, version_key
+from . import git as gitcmd
+from .cache import ParseCache
+from .git import Commit
+
+T = TypeVar("T")
+# the policy at one commit: the commit, the policy (None when invalid), its problems, its files' key
+State = tuple[Commit, Policy | None, list[Problem], str]
+
+
+@dataclass(frozen=True)
+class Amendment:
+    """A later commit that changed a published version's text without a new version number."""
+
+    commit: Commit
+    before: Policy
+    after: Policy
+    key: str = ""
+    before_key: str = ""
+
+
+@dataclass
+class PublishedVersion:
+    policy: Policy
+    commit: Commit | None
+    amendments: list[Amendment] = field(default_factory=list)
+    key: str = ""  # id of the policy files' blobs at the publishing commit
+
+    @property
+    def version(self) -> str:
+        return self.policy.version
+
+    @property
+    def published(self) -> datetime | None:
+        return self.commit.time if self.commit else None
+
+    @property
+    def latest_text(self) -> Policy:
+        return self.amendments[-1].after if self.amendments else self.policy
+
+    @property
+    def updated(self) -> datetime | None:
+        return self.amendments[-1].commit.time if self.amendments else self.published
+
+
+@dataclass
+class History:
+    versions: list[PublishedVersion]
+    warnings: list[str] = field(default_factory=list)
+    shallow: bool = False
+    from_git: bool = True
+    cache: ParseCache | None = None
+
+    def find(self, version: str) -> PublishedVersion | None:
+        return next((v for v in self.versions if v.version == version), None)
+
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """A value derived from blob-keyed policies (such as a diff), cached with the parsed policies."""
+        if self.cache is None or not key:
+            return compute()
+        if key not in self.cache.entries:
+            self.cache.entries[key] = compute()
+            self.cache.dirty = True
+        return self.cache.entries[key]
+
+    def save_cache(self) -> None:
+        if self.cache is not None:
+            self.cache.save()
+
+
+def _tree_key(rel: str, files: dict[str, str]) -> str:
+    listing = "\n".join(f"{p}\0{b}" for p, b in sorted(files.items()))
+    return hashlib.sha1(f"{rel}\n{listing}".encode()).hexdigest()
+
+
+def _policy_states(repo: git.Repo, rel: str, ref: str, cache: ParseCache) -> list[State]:
+    prefix = rel.rstrip("/") + "/"
+    state: dict[str, str] = {}
+    snapshots: list[tuple[Commit, dict[str, str], str]] = []
+    for commit, changes in gitcmd.first_parent_log(repo, prefix, ref):
+        for status, blob, path in changes:
+            if not path.startswith(prefix):
+                continue
+            if status == "D":
+                state.pop(path[len(prefix):], None)
+            else:
+                state[path[len(prefix):]] = blob
+        files = {p: b for p, b in state.items() if p == "policy.yaml" or p.startswith("sections/")}
+        snapshots.append((commit, files, _tree_key(rel, files)))
+    missing = {key: files for _, files, key in snapshots if key not in cache.entries}
+    needed = sorted({blob for files in missing.values() for blob in files.values()})
+    contents = gitcmd.read_blobs(repo, needed)
+    section_memo: dict = {}
+    for key, files in missing.items():
+        data = {p: contents[b] for p, b in files.items()}
+        cache.entries[key] = parse_files(data, rel.rstrip("/"), section_memo)
+        cache.dirty = True
+    return [(commit, *cache.entries[key], key) for commit, _, key in snapshots]
+
+
+def _text_differs(a: Policy, b: Policy) -> bool:
+    return replace(a, version=b.version) != b
+
+
+def versions_from_states(states: list[State]) -> tuple[list[PublishedVersion], list[str]]:
+    """Apply the publishing rules to the policy at each commit, oldest first.
+
+    A commit publishes when its version is above every published one. The same version with other text
+    is an amendment. A lower or repeated number publishes nothing: warned, and its text is an amendment.
+    A commit whose policy is invalid is skipped with a warning.
+    """
+    versions: list[PublishedVersion] = []
+    warnings: list[str] = []
+    latest_key = ""
+    for commit, policy, problems, key in states:
+        if policy is None:
+            first = f": {problems[0]}" if problems else ""
+            warnings.append(f"{commit.describe()} has an invalid policy and was skipped{first}")
+            continue
+        if not versions or version_key(policy.version) > version_key(versions[-1].version):
+            versions.append(PublishedVersion(policy, commit, key=key))
+            latest_key = key
+            continue
+        latest = versions[-1]
+        if policy.version != latest.version:
+            warnings.append(f"{commit.describe()} sets version {policy.version}, which is not above the published "
+                            f"{latest.version}: nothing is published, its text counts as an amendment of "
+                            f"{latest.version}")
+        if _text_differs(policy, latest.latest_text):
+            latest.amendments.append(Amendment(commit, latest.latest_text, replace(policy, version=latest.version),
+                                               key, latest_key))
+            latest_key = key
+    return versions, warnings
+
+
+def read_history(policy_dir: Path, ref: str = "HEAD", allow_shallow: bool = False,
+                 cache_dir: Path | None = None) -> History:
+    """Every published version of the policy in policy_dir, from the git history of ref."""
+    policy_dir = policy_dir.resolve()
+    repo = gitcmd.open_repo(policy_dir)
+    warnings: list[str] = []
+    if repo is None or not gitcmd.has_commits(repo):
+        policy, problems = parse_files(read_policy_files(policy_dir))
+        if policy is None:
+            raise PolicyInvalid(problems)
+        reason = "not in a git repository" if repo is None else "the git repository has no commits yet"
+        return History([PublishedVersion(policy, None)],
+                       [f"{reason}: built the working-tree version {policy.version} alone, without history"],
+                       from_git=False)
+    shallow = gitcmd.is_shallow(repo)
+    if shallow and not allow_shallow:
+        raise UserError("this git clone is shallow, so the policy's history is incomplete.\n"
+                        "Fetch the full history with `git fetch --unshallow` (in GitHub Actions: "
+                        "actions/checkout with `fetch-depth: 0`), or build anyway with --allow-shallow.")
+    assert repo.working_tree_dir is not None  # open_repo returns work trees only
+    rel = policy_dir.relative_to(Path(repo.working_tree_dir).resolve()).as_posix()
+    cache = ParseCache(cache_dir)
+    states = _policy_states(repo, rel, ref, cache)
+    versions, found = versions_from_states(states)
+    warnings.extend(found)
+    if shallow:
+        warnings.append("history incomplete: this is a shallow clone")
+    if not versions:
+        raise UserError(f"no commit on {ref} holds a valid policy under {rel}/; run `policy check`")
+    return History(versions, warnings, shallow=shallow, cache=cache)

@@ -1,0 +1,139 @@
+"""Subscriber addresses and names: validation and normalisation, masking for logs, and CSV import rows.
+
+Addresses are normalised on the way in: surrounding space removed, the domain lower-cased and converted
+to its ASCII (IDNA) form, the part before the @ kept as typed. Names are one line of printable text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from email.headerregistry import Address
+
+MAX_NAME = 200
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LOCAL = re.compile(rf"^{_ATEXT}(?:\.{_ATEXT})*\Z")
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)\Z")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z\Z")
+_ANY_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w.-]+\.[\w-]+")
+
+
+class InvalidAddress(ValueError):
+    """An address or name that cannot be stored; the message says why."""
+
+
+def mask(address: str) -> str:
+    """An address as logs show it: z***@example.org."""
+    local, _, domain = address.rpartition("@")
+    return f"{local[:1]}***@{domain}" if local else "***"
+
+
+def mask_text(text: str) -> str:
+    """Text with every email address in it masked (server replies often quote the recipient)."""
+    return _ANY_ADDRESS.sub(lambda m: mask(m.group(0)), text)
+
+
+def _ascii_domain(domain: str) -> str:
+    domain = domain.rstrip(".")
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise InvalidAddress(f"'{domain}' is not a valid domain name") from None
+    labels = ascii_domain.split(".")
+    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels) or labels[-1].isdigit():
+        raise InvalidAddress(f"'{domain}' is not a valid domain name (like example.org)")
+    if len(ascii_domain) > 253:
+        raise InvalidAddress("the domain name is too long")
+    return ascii_domain
+
+
+def normalise_address(raw: str) -> str:
+    """The stored form of an email address, or InvalidAddress saying what is wrong with it."""
+    text = raw.strip()
+    if not text:
+        raise InvalidAddress("empty address")
+    if _CONTROL.search(text):
+        raise InvalidAddress("line breaks and control characters are not allowed in an address")
+    if any(c in text for c in " <>,;\"()"):
+        raise InvalidAddress(f"'{text}' is not a bare address; write it like name@example.org")
+    local, at, domain = text.rpartition("@")
+    if not at or not local or not domain:
+        raise InvalidAddress(f"'{text}' is not an email address (like name@example.org)")
+    if not local.isascii():
+        raise InvalidAddress("characters outside ASCII before the @ are not supported")
+    if len(local) > 64 or not _LOCAL.match(local):
+        raise InvalidAddress(f"'{local}' is not valid before the @")
+    address = f"{local}@{_ascii_domain(domain)}"
+    if len(address) > 254:
+        raise InvalidAddress("the address is too long")
+    try:  # the email package must read it back unchanged: it is what will build the To header
+        parsed = Address(addr_spec=address)
+    except (ValueError, IndexError) as exc:
+        raise InvalidAddress(f"'{text}' is not a valid address: {exc}") from None
+    if parsed.addr_spec != address:
+        raise InvalidAddress(f"'{text}' is not a valid address")
+    return address
+
+
+def normalise_name(raw: str | None) -> str:
+    """One line of printable text (inner runs of spaces collapsed), or InvalidAddress."""
+    if raw is None:
+        return ""
+    if _CONTROL.search(raw):
+        raise InvalidAddress("line breaks and control characters are not allowed in a name")
+    name = " ".join(raw.split())
+    if len(name) > MAX_NAME:
+        raise InvalidAddress(f"the name is longer than {MAX_NAME} characters")
+    return name
+
+
+def parse_csv(data: bytes | str, filename: str) -> tuple[list[tuple[str, str, str | None]], list[str]]:
+    """(address, name, subscribed) rows of a CSV file, and every bad row as 'FILE:LINE: message'.
+
+    The first row is a header when it has no @ in its first cell: then the columns named email (or
+    address), name and subscribed (the date of consent, kept on import) are used and any others ignored,
+    so an `export` reads back. Without a header the columns are email, name. Blank rows are skipped;
+    addresses repeated in the file are merged (first spelling, last name given).
+    """
+    rows: dict[str, tuple[str, str, str | None]] = {}
+    problems: list[str] = []
+    try:
+        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+    except UnicodeDecodeError as exc:
+        line = exc.object[:exc.start].count(b"\n") + 1
+        return [], [f"{filename}:{line}: not UTF-8 (save the file as UTF-8 CSV)"]
+    reader = csv.reader(io.StringIO(text, newline=""))
+    email_col, name_col, since_col, first, line = 0, 1, -1, True, 1
+    try:
+        for record in reader:
+            start, line = line, reader.line_num + 1
+            if not any(cell.strip() for cell in record):
+                continue
+            if first and "@" not in record[0]:
+                first = False
+                header = [cell.strip().lower() for cell in record]
+                email_col = next((header.index(n) for n in ("email", "address", "e-mail") if n in header), -1)
+                name_col = header.index("name") if "name" in header else -1
+                since_col = header.index("subscribed") if "subscribed" in header else -1
+                if email_col < 0:
+                    problems.append(f"{filename}:{start}: the header row has no 'email' column")
+                    return [], problems
+                continue
+            first = False
+            try:
+                email = normalise_address(record[email_col] if email_col < len(record) else "")
+                name = normalise_name(record[name_col] if 0 <= name_col < len(record) else "")
+                since = record[since_col].strip() if 0 <= since_col < len(record) else ""
+                if since and not _TIMESTAMP.match(since):
+                    raise InvalidAddress(f"subscribed must be a time like 2026-01-31T12:00:00Z, not '{since}'")
+            except InvalidAddress as exc:
+                problems.append(f"{filename}:{start}: {exc}")
+                continue
+            previous = rows.get(email.lower())
+            rows[email.lower()] = (previous[0], name or previous[1], previous[2]) if previous else \
+                (email, name, since or None)
+    except csv.Error as exc:
+        problems.append(f"{filename}:{line}: not valid CSV: {exc}")
+    return list(rows.values()), problems

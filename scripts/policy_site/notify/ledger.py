@@ -1,0 +1,267 @@
+"""The delivery ledger: which version was announced to whom, and what happened to each message.
+
+A version is *announced* once: its delivery rows are created in one transaction for the subscribers
+active at that moment (later subscribers do not get old notices). Each row is one (version, subscriber)
+message with a fixed Message-ID and a status:
+
+    pending    waiting to be sent (after a 4xx reply: attempts > 0 and next_attempt_at in the future)
+    sending    handed to the mail server, outcome not yet recorded; re-sent, same Message-ID, next run
+    sent       accepted by the mail server (or written to the outbox)
+    failed     refused with a 5xx reply, or still refused after the maximum number of attempts
+    cancelled  the subscriber was removed before it was sent
+
+Every change is committed at once (the caller commits the outcome of one message together with the
+'sending' mark of the next, so at most one row is ever 'sending').
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from ..errors import UserError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS announcements (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    version TEXT NOT NULL UNIQUE,
+    announced_at TEXT NOT NULL,
+    recipients INTEGER NOT NULL,
+    note TEXT,
+    closed_at TEXT                  -- set once no row of this version is pending or sending any more
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    version TEXT NOT NULL REFERENCES announcements(version),
+    subscriber_id INTEGER NOT NULL REFERENCES subscribers(id),
+    status TEXT NOT NULL DEFAULT 'pending'
+        CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'cancelled')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    message_id TEXT NOT NULL,
+    last_error TEXT,
+    next_attempt_at TEXT,
+    updated_at TEXT NOT NULL,
+    sent_at TEXT,
+    PRIMARY KEY (version, subscriber_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS deliveries_subscriber ON deliveries(subscriber_id);
+"""
+OPEN = ("pending", "sending")
+
+
+@contextmanager
+def notify_lock(db_path: Path) -> Iterator[None]:
+    """One notify at a time: a non-blocking flock on DB.lock (released when the process ends, however)."""
+    lock_path = db_path.with_name(db_path.name + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserError(f"another policy notify is running (lock {lock_path})") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+_clock: list = [0, ""]
+
+
+def stamp(offset: float = 0.0) -> str:
+    """Now (+ offset seconds) in UTC, as the ledger stores times; computed once per second."""
+    second = int(time.time())
+    if offset:
+        return (datetime.fromtimestamp(second, UTC) + timedelta(seconds=offset)).strftime(
+            "%Y-%m-%dT%H:%M:%SZ")
+    if _clock[0] != second:
+        _clock[:] = [second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")]
+    return _clock[1]
+
+
+def ensure_schema(conn: sqlite3.Connection) -> None:
+    conn.executescript(SCHEMA)
+
+
+def cancel_subscriber(conn: sqlite3.Connection, subscriber_id: int) -> int:
+    """Cancel a removed subscriber's undelivered notices (inside the caller's transaction)."""
+    return conn.execute("UPDATE deliveries SET status = 'cancelled', updated_at = strftime('%Y-%m-%dT%H:%M:%SZ') "
+                        "WHERE subscriber_id = ? AND status IN ('pending', 'sending')", (subscriber_id,)).rowcount
+
+
+def forget_subscriber(conn: sqlite3.Connection, subscriber_id: int) -> None:
+    conn.execute("DELETE FROM deliveries WHERE subscriber_id = ?", (subscriber_id,))
+
+
+@dataclass(frozen=True)
+class Due:
+    """One message to send now."""
+
+    seq: int
+    version: str
+    subscriber_id: int
+    email: str
+    name: str
+    uid: str
+    status: str
+    attempts: int
+    message_id: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one message: 'sent', 'deferred' (4xx, retried later), 'failed', or 'requeue'
+    (not handed over at all: the connection was lost; no attempt is counted)."""
+
+    row: Due
+    result: str
+    error: str | None = None
+    next_attempt_at: str | None = None
+
+
+class Ledger:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    # --- announcements ------------------------------------------------------------------------------------
+    def announced(self) -> dict[str, int]:
+        """Announced versions → their recipients count."""
+        return {r[0]: r[1] for r in self.conn.execute("SELECT version, recipients FROM announcements")}
+
+    def announce(self, version: str, message_id: Callable[[str], str], now: str, note: str | None = None,
+                 recipients: bool = True) -> int:
+        """Record a version as announced, with one pending row per active subscriber (none when not
+        recipients). Returns the number of rows; 0 without change if it was already announced."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            if self.conn.execute("SELECT 1 FROM announcements WHERE version = ?", (version,)).fetchone():
+                self.conn.execute("ROLLBACK")
+                return 0
+            active = self.conn.execute("SELECT id, email_key FROM subscribers WHERE status = 'active' ORDER BY id"
+                                       ).fetchall() if recipients else []
+            self.conn.execute("INSERT INTO announcements (version, announced_at, recipients, note) VALUES (?, ?, ?, ?)",
+                              (version, now, len(active), note))
+            self.conn.executemany("INSERT INTO deliveries (version, subscriber_id, message_id, updated_at) "
+                                  "VALUES (?, ?, ?, ?)", ((version, r[0], message_id(r[1]), now) for r in active))
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+        return len(active)
+
+    def cancel_inactive(self) -> int:
+        """Cancel open rows of subscribers who are no longer active (defence in depth; remove does it too)."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        count = self.conn.execute(
+            "UPDATE deliveries SET status = 'cancelled', updated_at = strftime('%Y-%m-%dT%H:%M:%SZ') "
+            "WHERE status IN ('pending', 'sending') AND subscriber_id IN "
+            "(SELECT id FROM subscribers WHERE status != 'active')").rowcount
+        self.conn.execute("COMMIT")
+        return count
+
+    def close_settled(self, now: str) -> None:
+        """Close the announcements with no open row left: later runs no longer look at their rows."""
+        self.conn.execute("UPDATE announcements SET closed_at = ? WHERE closed_at IS NULL AND NOT EXISTS "
+                          "(SELECT 1 FROM deliveries d WHERE d.version = announcements.version "
+                          "AND d.status IN ('pending', 'sending'))", (now,))
+
+    # --- what to send -------------------------------------------------------------------------------------
+    # Open rows are found by scanning the primary key (version, subscriber_id) of the announcements that
+    # are not closed yet, rather than through an index on status, which every status change would update.
+    _OPEN = "SELECT version FROM announcements WHERE closed_at IS NULL"
+    _DUE = ("SELECT a.seq, d.version, d.subscriber_id, s.email, s.name, s.uid, d.status, d.attempts, d.message_id "
+            "FROM deliveries d JOIN announcements a ON a.version = d.version "
+            "JOIN subscribers s ON s.id = d.subscriber_id "
+            "WHERE d.status IN ('pending', 'sending') AND s.status = 'active' "
+            "AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?) ")
+
+    def due(self, now: str, batch: int = 2000) -> Iterator[Due]:
+        """Rows to send now, version by version in announcement order, read in batches (keyset pagination)."""
+        versions = [r[0] for r in self.conn.execute(self._OPEN + " ORDER BY seq")]
+        for version in versions:
+            last = -1
+            while True:
+                rows = self.conn.execute(self._DUE + "AND d.version = ? AND d.subscriber_id > ? "
+                                         "ORDER BY d.subscriber_id LIMIT ?", (now, version, last, batch)).fetchall()
+                yield from (Due(*tuple(r)) for r in rows)
+                if len(rows) < batch:
+                    break
+                last = rows[-1][2]
+
+    def count_due(self, now: str) -> int:
+        return self.conn.execute(f"SELECT COUNT(*) FROM ({self._DUE} AND d.version IN ({self._OPEN}))",
+                                 (now,)).fetchone()[0]
+
+    def waiting(self, now: str) -> tuple[int, str | None]:
+        """Rows deferred to a later run: how many, and the earliest time one becomes due."""
+        row = self.conn.execute("SELECT COUNT(*), MIN(next_attempt_at) FROM deliveries "
+                                f"WHERE version IN ({self._OPEN}) AND status = 'pending' AND next_attempt_at > ?",
+                                (now,)).fetchone()
+        return row[0], row[1]
+
+    # --- recording ----------------------------------------------------------------------------------------
+    def record(self, outcome: Outcome | None, start: Due | None, now: str) -> bool:
+        """Commit the outcome of the last message and the 'sending' mark of the next, in one transaction.
+        False when the next row is no longer open (its subscriber was removed meanwhile): skip it."""
+        if outcome is None and start is None:
+            return False
+        claimed = False
+        self.conn.execute("BEGIN")
+        try:
+            if outcome is not None:
+                self._apply(outcome, now)
+            if start is not None:
+                claimed = self.conn.execute(
+                    "UPDATE deliveries SET status = 'sending', updated_at = ? WHERE version = ? AND subscriber_id = ? "
+                    "AND status IN ('pending', 'sending')", (now, start.version, start.subscriber_id)).rowcount == 1
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+        return claimed
+
+    def _apply(self, outcome: Outcome, now: str) -> None:
+        row = outcome.row
+        key = (row.version, row.subscriber_id)
+        if outcome.result == "sent":
+            self.conn.execute("UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?, "
+                              "updated_at = ?, next_attempt_at = NULL WHERE version = ? AND subscriber_id = ?",
+                              (now, now, *key))
+        elif outcome.result in ("deferred", "failed"):
+            status = "pending" if outcome.result == "deferred" else "failed"
+            self.conn.execute("UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?, "
+                              "next_attempt_at = ?, updated_at = ? WHERE version = ? AND subscriber_id = ?",
+                              (status, outcome.error, outcome.next_attempt_at, now, *key))
+        elif outcome.result == "requeue":
+            self.conn.execute("UPDATE deliveries SET status = 'pending', last_error = ?, updated_at = ? "
+                              "WHERE version = ? AND subscriber_id = ?", (outcome.error, now, *key))
+        else:
+            raise ValueError(f"unknown outcome {outcome.result!r}")
+
+    # --- reporting ----------------------------------------------------------------------------------------
+    def report(self) -> list[dict[str, object]]:
+        """Per announced version: when, to how many, and the count of rows in each status."""
+        out = []
+        for a in self.conn.execute("SELECT version, announced_at, recipients, note FROM announcements ORDER BY seq"):
+            counts = dict(self.conn.execute("SELECT status, COUNT(*) FROM deliveries WHERE version = ? "
+                                            "GROUP BY status", (a[0],)).fetchall())
+            out.append({"version": a[0], "announced_at": a[1], "recipients": a[2], "note": a[3], **counts})
+        return out
+
+    def report_lines(self) -> list[str]:
+        report = self.report()
+        if not report:
+            return ["no version announced yet"]
+        columns = ("sent", "pending", "sending", "failed", "cancelled")
+        lines = [f"{'version':<9} {'announced':<21} {'recipients':>10} " + " ".join(f"{c:>9}" for c in columns)]
+        for r in report:
+            note = f"  ({r['note']})" if r["note"] else ""
+            lines.append(f"{r['version']:<9} {r['announced_at']:<21} {r['recipients']:>10} "
+                         + " ".join(f"{r.get(c, 0):>9}" for c in columns) + note)
+        return lines

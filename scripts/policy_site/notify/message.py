@@ -1,0 +1,290 @@
+"""Notice emails: one message per (version, subscriber), rendered once per version, personalised cheaply.
+
+A Notice renders the text and HTML templates (templates/email/notice.*.j2) once and builds the message
+with email.message.EmailMessage (policy SMTP: every header value goes through the email package, which
+refuses CR/LF). For each recipient only the parts that differ are filled in: the To, Date, Message-ID
+and List-Unsubscribe headers, and the unsubscribe link in the bodies (quoted-printable, encoded line by
+line, so only the lines with the link are encoded again). The Message-ID is
+<policy-VERSION-HMAC@LIST-ID>: deterministic per (version, address), and it does not reveal the address.
+"""
+
+from __future__ import annotations
+
+import binascii
+import email.policy
+import hmac
+import html
+import os
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..errors import UserError
+from ..settings import Settings
+from ..site import render
+from ..site.model import VersionEntry
+
+ENV_SECRET = "POLICY_UNSUBSCRIBE_SECRET"
+POLICY = email.policy.SMTP
+_UNFOLDED = POLICY.clone(max_line_length=998)  # List-Unsubscribe URLs must stay whole, never encoded words
+SLOT = "POLICYNOTICEUNSUBSCRIBESLOT"  # stands for the unsubscribe URL while templates render
+_BODY_SLOT = "POLICYNOTICEBODYSLOT{}"
+_TOKEN_SLOT = "POLICYNOTICETOKENSLOT"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_DOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+\Z")
+_UNSAFE = re.compile(r"[^\x21-\x7e]")  # an address in a header or SMTP command: printable ASCII, no space
+_UID = re.compile(r"^[0-9a-f]{16}\Z")
+_MESSAGE_ID = re.compile(r"^<policy-[0-9.]+-[0-9a-f]{16}@[a-z0-9.-]+>\Z")
+_PLAIN_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+/^_`{|}~ -]*\Z")  # atext and spaces, no '=?' (encoded words)
+_KIND_LABEL = {"added": "new", "removed": "removed", "renamed": "renamed", "moved": "moved",
+               "modified": "text changed"}
+
+
+def clean_header_text(text: str) -> str:
+    """Text for a header: control characters and line breaks collapsed to spaces, one line."""
+    return " ".join(_CONTROL.sub(" ", str(text)).split())
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """The validated mail options of mkdocs.yml and the environment."""
+
+    from_address: Address
+    list_id: str
+    list_label: str
+    unsubscribe_url: str | None
+    secret: bytes | None
+
+    @property
+    def sender(self) -> str:
+        return self.from_address.addr_spec
+
+    @property
+    def mailto(self) -> str:
+        return f"mailto:{self.sender}?subject=unsubscribe"
+
+
+def _from_address(value: object) -> Address:
+    text = str(value or "")
+    if not text:
+        raise UserError("email_from is not set in mkdocs.yml (policy plugin); notices need a sender, e.g.\n"
+                        "  email_from: Example privacy team <privacy@example.org>")
+    if _CONTROL.search(text):
+        raise UserError("email_from in mkdocs.yml contains a line break or control character")
+    header = POLICY.header_factory("From", text)
+    addresses: tuple[Address, ...] = tuple(getattr(header, "addresses", ()))
+    if header.defects or len(addresses) != 1 or not addresses[0].domain or "." not in addresses[0].domain:
+        raise UserError(f"email_from in mkdocs.yml must be one address like 'Privacy team <privacy@example.org>', "
+                        f"not {text!r}")
+    if not addresses[0].addr_spec.isascii():
+        raise UserError("the address in email_from must be ASCII (write an international domain as xn--…)")
+    return addresses[0]
+
+
+def mail_settings(settings: Settings, environ: Mapping[str, str] = os.environ) -> MailSettings:
+    """Validate email_from, list_id, unsubscribe_url and the unsubscribe secret (UserError if wrong)."""
+    from_address = _from_address(settings["email_from"])
+    host = urlsplit(settings.url()).hostname or "localhost"
+    list_id = str(settings["list_id"] or f"policy-notices.{host}")
+    if _CONTROL.search(list_id) or not _DOMAIN.match(list_id.lower()):
+        raise UserError(f"list_id in mkdocs.yml must look like a domain name (policy.example.org), not {list_id!r}")
+    url = settings["unsubscribe_url"]
+    secret = environ.get(ENV_SECRET) or None
+    if url:
+        url = str(url)
+        parts = urlsplit(url)
+        if parts.scheme != "https" or not parts.hostname or re.search(r"[\s<>\"'\\,\x00-\x1f\x7f]", url) \
+                or parts.fragment or not url.isascii() or len(url) > 800:
+            raise UserError(f"unsubscribe_url in mkdocs.yml must be an https:// URL (ASCII, percent-encoded) "
+                            f"without spaces, quotes or a #fragment, not {url!r}")
+        if not secret or len(secret) < 16:
+            raise UserError(f"unsubscribe_url is set, so {ENV_SECRET} must hold the secret (16 characters or "
+                            f"more) that the unsubscribe endpoint checks tokens with")
+    return MailSettings(from_address, list_id.lower(), re.sub(r'[<>"\\]', "", clean_header_text(settings.site_name)),
+                        url or None, secret.encode() if secret else None)
+
+
+def message_id(key: bytes, version: str, address: str, domain: str) -> str:
+    digest = hmac.digest(key, f"{version}\n{address.lower()}".encode(), "sha256").hex()[:16]
+    return f"<policy-{version}-{digest}@{domain}>"
+
+
+def unsubscribe_token(secret: bytes, uid: str, address: str) -> str:
+    """uid.signature: the endpoint looks the uid up and checks the HMAC-SHA256 signature."""
+    signature = hmac.digest(secret, f"unsubscribe\n{uid}\n{address.lower()}".encode(), "sha256").hex()
+    return f"{uid}.{signature[:32]}"
+
+
+def check_token(secret: bytes, token: str, lookup: Callable[[str], Any]) -> Any | None:
+    """The subscriber a token was made for (lookup(uid) → subscriber with .uid/.email), or None."""
+    uid, _, _signature = token.strip().partition(".")
+    subscriber = lookup(uid) if _UID.match(uid) else None
+    if subscriber is None:
+        return None
+    expected = unsubscribe_token(secret, subscriber.uid, subscriber.email)
+    return subscriber if hmac.compare_digest(expected, token.strip()) else None
+
+
+def to_header(name: str, address: str) -> bytes:
+    """The folded To line. Plain ASCII names are written directly; others go through the email package."""
+    name = clean_header_text(name)
+    if not name:
+        line = f"To: {address}\r\n"
+    elif _PLAIN_NAME.match(name):
+        line = f"To: {name} <{address}>\r\n"
+    else:
+        line = None
+    if line is not None and len(line) <= 78:
+        return line.encode("ascii")
+    return POLICY.fold("To", POLICY.header_factory("To", Address(name, addr_spec=address))).encode("ascii")
+
+
+def _qp(text: str) -> bytes:
+    return binascii.b2a_qp(text.encode("utf-8"), istext=True)
+
+
+class _QPBody:
+    """A body as quoted-printable, pre-encoded except for the lines that hold the unsubscribe slot."""
+
+    def __init__(self, text: str, escape) -> None:
+        text = text.replace("\r\n", "\n")
+        text = (text if text.endswith("\n") else text + "\n").replace("\n", "\r\n")
+        self.escape = escape
+        self.pieces: list[bytes | str] = []  # bytes: encoded already; str: a line with the slot
+        static: list[str] = []
+        for line in (part + "\r\n" for part in text.split("\r\n")[:-1]):  # CRLF only, not splitlines()
+            if SLOT in line:
+                if static:
+                    self.pieces.append(_qp("".join(static)))
+                    static = []
+                self.pieces.append(line)
+            else:
+                static.append(line)
+        if static:
+            self.pieces.append(_qp("".join(static)))
+
+    def encode(self, url: str) -> bytes:
+        value = self.escape(url)
+        return b"".join(p if isinstance(p, bytes) else _qp(p.replace(SLOT, value)) for p in self.pieces)
+
+
+def _changes(entry: VersionEntry) -> list[dict[str, str]]:
+    items = []
+    if any(block.status != "equal" for block in entry.diff.introduction):
+        items.append({"number": "", "title": "Introduction", "kind": "text changed"})
+    for change in entry.diff.changed:
+        number = change.new_number or change.old_number or ""
+        items.append({"number": number, "title": change.title,
+                      "kind": ", ".join(_KIND_LABEL.get(k, k) for k in change.kinds)})
+    return items
+
+
+class Notice:
+    """The notice of one version: rendered once, then personalised per recipient by render()."""
+
+    def __init__(self, settings: Settings, mail: MailSettings, entry: VersionEntry, key: bytes,
+                 today: date | None = None) -> None:
+        self.version = entry.version
+        self.mail = mail
+        self.key = key
+        policy = entry.policy
+        today = today or settings.build_time.date()
+        verb = "takes effect" if policy.effective >= today else "took effect"
+        self.subject = f"Privacy policy {entry.version} — {verb} {policy.effective.isoformat()}"
+        previous = entry.previous.version if entry.previous else None
+        context = {
+            "org": policy.organisation.name, "title": policy.title, "version": entry.version,
+            "effective": policy.effective.isoformat(), "takes_effect": verb, "upcoming": entry.status == "upcoming",
+            "summary": policy.summary, "previous": previous, "changes": _changes(entry),
+            "section_count": len(policy.section_ids()), "changes_url": settings.url(entry.changes_path),
+            "version_url": settings.url(entry.path), "site_url": settings.url(), "list_label": mail.list_label,
+            "unsubscribe_url": SLOT if mail.unsubscribe_url else None, "unsubscribe_address": mail.sender,
+            "unsubscribe_mailto": mail.mailto,
+        }
+        env = render.environment(settings.templates_dir)
+        try:
+            text = env.overlay(autoescape=False).get_template("email/notice.txt.j2").render(context)
+            markup = env.get_template("email/notice.html.j2").render(context)
+        except Exception as exc:  # a missing or broken template is the user's to fix
+            raise UserError(f"email templates in {settings.templates_dir / 'email'}: {exc}") from None
+        self.text, self.html = text, markup
+        self._bodies = (_QPBody(text, lambda url: url), _QPBody(markup, lambda url: html.escape(url, quote=True)))
+        self._skeleton(settings)
+
+    def _skeleton(self, settings: Settings) -> None:
+        msg = EmailMessage(policy=POLICY)
+        try:
+            msg["From"] = self.mail.from_address
+            msg["Subject"] = clean_header_text(self.subject)
+            msg["List-Id"] = f"{self.mail.list_label} <{self.mail.list_id}>"
+            msg["List-Archive"] = f"<{settings.url('versions/')}>"
+            if self.mail.unsubscribe_url:
+                msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+            msg["Precedence"] = "bulk"
+            msg["Auto-Submitted"] = "auto-generated"
+            msg.set_content(_BODY_SLOT.format(0) + "\n", cte="quoted-printable")
+            msg.add_alternative(_BODY_SLOT.format(1) + "\n", subtype="html", cte="quoted-printable")
+            raw = msg.as_bytes()
+        except (ValueError, TypeError) as exc:
+            raise UserError(f"cannot build the notice of version {self.version}: {exc}") from None
+        # pieces between the two body slots; each slot is followed by the CRLF that ended it
+        head, rest = raw.split(b"\r\n\r\n", 1)
+        first, rest = rest.split(_BODY_SLOT.format(0).encode() + b"\r\n", 1)
+        second, last = rest.split(_BODY_SLOT.format(1).encode() + b"\r\n", 1)
+        self._pieces = (head + b"\r\n", b"\r\n" + first, second, last)
+        base = self.mail.unsubscribe_url or ""
+        self._unsubscribe_base = f"{base}{'&' if '?' in base else '?'}token=" if base else ""
+        targets = [f"<{self.mail.mailto}>"] + ([f"<{self._unsubscribe_base}{_TOKEN_SLOT}>"] if base else [])
+        folded = _UNFOLDED.fold("List-Unsubscribe", ", ".join(targets)).encode("ascii")
+        if b"=?" in folded:
+            raise UserError(f"List-Unsubscribe of version {self.version} would need encoding: {folded!r}")
+        self._unsubscribe_header = folded.split(_TOKEN_SLOT.encode())
+        self._static_bodies = None if self.mail.unsubscribe_url else tuple(b.encode("") for b in self._bodies)
+        self._date: tuple[int, bytes] = (0, b"")
+
+    def message_id(self, address: str) -> str:
+        return message_id(self.key, self.version, address, self.mail.list_id)
+
+    def unsubscribe_url(self, uid: str, address: str) -> str | None:
+        if not self.mail.unsubscribe_url or not self.mail.secret:
+            return None
+        return self._unsubscribe_base + unsubscribe_token(self.mail.secret, uid, address)  # hex and a dot
+
+    def _date_header(self) -> bytes:
+        second = int(time.time())
+        if self._date[0] != second:
+            self._date = (second, f"Date: {formatdate(second, usegmt=True)}\r\n".encode("ascii"))
+        return self._date[1]
+
+    def render(self, address: str, name: str, uid: str, message_id: str) -> bytes:
+        """The whole message for one recipient, as bytes with CRLF line ends, ready for SMTP."""
+        if not _MESSAGE_ID.match(message_id):
+            raise UserError(f"malformed Message-ID in the ledger: {message_id!r}")
+        if _UNSAFE.search(address) or address.count("@") != 1:  # stored addresses are validated; never trust
+            raise UserError(f"malformed address in the subscribers database: {address!r}")
+        if self._static_bodies is not None:
+            text, markup = self._static_bodies
+            unsubscribe = self._unsubscribe_header[0]
+        else:
+            if not _UID.match(uid):
+                raise UserError(f"malformed subscriber uid in the subscribers database: {uid!r}")
+            token = unsubscribe_token(self.mail.secret or b"", uid, address)
+            url = f"{self._unsubscribe_base}{token}"
+            text, markup = (body.encode(url) for body in self._bodies)
+            unsubscribe = token.encode("ascii").join(self._unsubscribe_header)
+        head, first, second, last = self._pieces
+        return b"".join((to_header(name, address), self._date_header(), b"Message-ID: ", message_id.encode("ascii"),
+                         b"\r\n", unsubscribe, head, first, text, second, markup, last))
+
+    def message(self, address: str, name: str, uid: str) -> EmailMessage:
+        """The parsed message for one recipient (for previews and tests)."""
+        import email
+        data = self.render(address, name, uid, self.message_id(address))
+        return email.message_from_bytes(data, policy=email.policy.default)

@@ -1,0 +1,228 @@
+"""`policy notify` itself: announce new versions, then deliver every due message and record each outcome.
+
+Every published version not announced yet is announced (the subscribers active at that moment get one
+notice each); every due message is then sent through the transport, paced by RateLimit, with the
+ledger's commit of one outcome overlapping the mail server's work on the next message.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import TextIO
+
+from ..errors import UserError
+from . import message as notices
+from .addresses import mask, mask_text
+from .ledger import Due, Ledger, Outcome, stamp
+from .store import SubscriberStore
+from .transport import DeliveryError, Outgoing, Transport, TransportUnavailable
+
+ENV_BACKOFF = "POLICY_NOTIFY_BACKOFF_SECONDS"
+MAX_BACKOFF = 86_400.0
+
+
+def _message_id(key: bytes, version: str, domain: str, address: str) -> str:
+    return notices.message_id(key, version, address, domain)
+
+
+@dataclass
+class NotifyOptions:
+    dry_run: bool = False
+    rate: float | None = None
+    max_attempts: int = 5
+    backoff: float = 300.0
+
+
+@dataclass
+class Summary:
+    announced: list[tuple[str, int, str | None]] = field(default_factory=list)
+    sent: int = 0
+    failed: int = 0
+    deferred: int = 0
+    planned: dict[str, int] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+    stopped: str | None = None
+    transport: str = ""
+
+    @property
+    def done(self) -> int:
+        return self.sent + self.failed + self.deferred
+
+
+def run_notify(settings, model, store: SubscriberStore, make_transport: Callable[[], Transport],
+               options: NotifyOptions, environ: Mapping[str, str] = os.environ,
+               progress: Callable[[int], Progress] | None = None) -> Summary:
+    """Announce new versions and deliver every due message; the programmatic core of `policy notify`."""
+    mail = notices.mail_settings(settings, environ)
+    key = store.secret()
+    ledger = Ledger(store.conn)
+    summary = Summary()
+    built: dict[str, notices.Notice] = {}
+    entries = {e.version: e for e in model.entries}
+
+    def notice(version: str) -> notices.Notice | None:
+        if version not in built and version in entries:
+            built[version] = notices.Notice(settings, mail, entries[version], key)
+        return built.get(version)
+
+    announced = ledger.announced()
+    first_run = not announced
+    now = stamp()
+    for entry in model.entries:
+        if entry.version in announced:
+            continue
+        baseline = first_run and entry.status == "superseded"
+        note = "superseded before notices started" if baseline else None
+        if options.dry_run:
+            targets = [] if baseline else store.subscribers()
+            n = notice(entry.version)
+            assert n is not None
+            for s in targets:
+                n.render(s.email, s.name, s.uid, n.message_id(s.email))
+            summary.planned[entry.version] = summary.planned.get(entry.version, 0) + len(targets)
+            summary.announced.append((entry.version, len(targets), note))
+            continue
+        version = entry.version
+        count = ledger.announce(version, partial(_message_id, key, version, mail.list_id), now, note,
+                                recipients=not baseline)
+        summary.announced.append((version, count, note))
+    if options.dry_run:
+        for row in ledger.due(now):
+            n = notice(row.version)
+            if n is not None:
+                n.render(row.email, row.name, row.uid, row.message_id)
+                summary.planned[row.version] = summary.planned.get(row.version, 0) + 1
+        return summary
+    ledger.cancel_inactive()
+    ledger.close_settled(now)
+    total = ledger.count_due(now)
+    if total == 0:
+        return summary
+    transport = make_transport()
+    summary.transport = transport.describe()
+    bar = progress(total) if progress else None
+    limiter = RateLimit(options.rate)
+    sender = mail.sender
+    finished: Outcome | None = None  # outcome of the last message, committed with the next 'sending' mark
+    in_flight: Due | None = None
+    try:
+        for row in ledger.due(now):
+            n = notice(row.version)
+            if n is None:  # announced, but no longer in the history (rewritten?): keep it for later
+                continue
+            data = n.render(row.email, row.name, row.uid, row.message_id)
+            if limiter.interval:
+                if limiter.wait_needed():  # record the last outcome now rather than after the pause
+                    ledger.record(finished, None, stamp())
+                    finished = None
+                limiter.wait()
+
+            def prepare(row: Due = row) -> bool:
+                """Commit the last outcome and this row's 'sending' mark (while the server answers MAIL)."""
+                nonlocal finished, in_flight
+                claimed = ledger.record(finished, row, stamp())
+                finished, in_flight = None, row if claimed else None
+                return claimed  # False: cancelled since the batch was read; not sent
+
+            try:
+                if not transport.send(Outgoing(row.version, sender, row.email, row.message_id, data), prepare):
+                    continue
+                finished = Outcome(row, "sent")
+                summary.sent += 1
+            except DeliveryError as exc:
+                error = str(exc)
+                if exc.permanent or row.attempts + 1 >= options.max_attempts:
+                    finished = Outcome(row, "failed", error)
+                    summary.failed += 1
+                    summary.failures.append(f"{row.version}  {mask(row.email)}  {mask_text(error)}")
+                else:
+                    delay = min(options.backoff * 2 ** row.attempts, MAX_BACKOFF)
+                    finished = Outcome(row, "deferred", error, stamp(delay))
+                    summary.deferred += 1
+            in_flight = None
+            if bar:
+                bar.update(summary)
+    except (TransportUnavailable, UserError) as exc:
+        if finished is not None:
+            ledger.record(finished, None, stamp())
+            finished = None
+        if in_flight is not None:  # it never reached the server: back to pending, no attempt counted
+            ledger.record(Outcome(in_flight, "requeue", str(exc)), None, stamp())
+        if isinstance(exc, UserError):
+            raise
+        summary.stopped = mask_text(str(exc))
+    finally:
+        if finished is not None:  # the outcome is known even if we are being interrupted
+            ledger.record(finished, None, stamp())
+        ledger.close_settled(stamp())
+        transport.close()
+        if bar:
+            bar.update(summary, force=True)
+            bar.close()
+    return summary
+
+
+def backoff_seconds(environ: Mapping[str, str]) -> float:
+    value = environ.get(ENV_BACKOFF, "300")
+    try:
+        seconds = float(value)
+        if seconds < 0:
+            raise ValueError
+    except ValueError:
+        raise UserError(f"{ENV_BACKOFF} must be a number of seconds (0 or more), not {value!r}") from None
+    return seconds
+
+
+class RateLimit:
+    """At most `rate` messages per second (None: no limit), evenly spaced."""
+
+    def __init__(self, rate: float | None) -> None:
+        self.interval = 1.0 / rate if rate else 0.0
+        self.next_at = 0.0
+
+    def wait_needed(self) -> float:
+        return max(0.0, self.next_at - time.monotonic()) if self.interval else 0.0
+
+    def wait(self) -> None:
+        """Sleep until the next message may go, then book the slot after it."""
+        if not self.interval:
+            return
+        now = time.monotonic()
+        if self.next_at > now:
+            time.sleep(self.next_at - now)
+            now = self.next_at
+        self.next_at = now + self.interval
+
+
+class Progress:
+    """A bar on a terminal; elsewhere a plain line every `every` messages. Always on stderr."""
+
+    def __init__(self, total: int, stream: TextIO = sys.stderr, every: int = 1000) -> None:
+        self.total, self.stream, self.every = total, stream, every
+        self.tty = stream.isatty()
+        self.shown = 0.0
+
+    def update(self, s, force: bool = False) -> None:
+        """s has .sent, .failed, .deferred and .done."""
+        if self.tty:
+            now = time.monotonic()
+            if not force and now - self.shown < 0.1 and s.done < self.total:
+                return
+            self.shown = now
+            filled = int(30 * s.done / max(self.total, 1))
+            self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {s.done}/{self.total}  "
+                              f"sent {s.sent}  failed {s.failed}  deferred {s.deferred} ")
+            self.stream.flush()
+        elif s.done and s.done % self.every == 0:
+            print(f"policy notify: {s.done}/{self.total} (sent {s.sent}, failed {s.failed}, deferred {s.deferred})",
+                  file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self.tty and self.shown:
+            self.stream.write("\n")
+            self.stream.flush()

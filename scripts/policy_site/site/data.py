@@ -1,0 +1,55 @@
+"""Machine-readable outputs: /versions.json and /versions/<v>/policy.json."""
+
+from __future__ import annotations
+
+import json
+
+from ..source.model import policy_to_data
+from .model import SiteModel, VersionEntry
+from .render import iso
+
+
+def dumps(data: object, compact: bool = False) -> str:
+    """JSON text; compact uses the C encoder (indentation forces the slow pure-Python one)."""
+    if compact:
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def version_record(model: SiteModel, entry: VersionEntry) -> dict:
+    settings = model.settings
+    published = entry.published
+    return {
+        "version": entry.version,
+        "status": entry.status,
+        "effective": entry.policy.effective.isoformat(),
+        "in_force_to": entry.in_force_to.isoformat() if entry.in_force_to else None,
+        "published": iso(published.published) or None,
+        "updated": iso(published.updated) or None,
+        "commit": published.commit.sha if published.commit else None,
+        "summary": entry.policy.summary,
+        "amendments": [{"commit": a.commit.sha, "date": iso(a.commit.time),
+                        "sections": [c.id for c in d.changed]} for a, d in entry.amendments],
+        "changed_sections": [{"id": c.id, "kinds": list(c.kinds)} for c in entry.diff.changed],
+        "url": settings.url(entry.path),
+        "changes_url": settings.url(entry.changes_path),
+        "json_url": settings.url(entry.path + "policy.json"),
+    }
+
+
+def versions_json(model: SiteModel) -> str:
+    return dumps({
+        "title": model.current.policy.title,
+        "current": model.current.version,
+        "generated": iso(model.settings.build_time),
+        "history_complete": not model.history.shallow and model.history.from_git,
+        "versions": [version_record(model, e) for e in model.newest_first],
+    })
+
+
+_SECTION_DATA: dict = {}
+
+
+def policy_json(model: SiteModel, entry: VersionEntry) -> str:
+    return dumps({**version_record(model, entry), "policy": policy_to_data(entry.policy, _SECTION_DATA)},
+                 compact=True)

@@ -1,0 +1,243 @@
+"""Change feeds: /atom.xml and /rss.xml (feedgen), /feed.json (JSON Feed 1.1), /sections/<id>/atom.xml.
+
+One entry per published version, upcoming ones included, newest publication first, capped by feed_limit.
+Everything that could change between two builds of the same history is derived from git, never from the
+clock: entry ids come from the site URL and the version, `published` is the publishing commit's time,
+`updated` the latest amendment's (the build time, i.e. SOURCE_DATE_EPOCH, only outside git), and a
+feed's `updated` is its newest entry's. Text and HTML pieces come
+from templates/feeds/; XML-illegal control characters are removed before anything reaches feedgen or JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from feedgen.feed import FeedGenerator
+from markupsafe import Markup
+
+from ..diff.redline import Piece, RedlineBlock
+from ..diff.sections import SectionChange
+from ..errors import UserError
+from ..source import inline
+from .model import SiteModel, VersionEntry
+from .output import OutputTree
+from .render import environment, iso
+
+JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+ATOM_TYPE, RSS_TYPE = "application/atom+xml", "application/rss+xml"
+# XML 1.0 forbids C0 controls other than tab, newline and carriage return, surrogates and U+FFFE/U+FFFF;
+# DEL and carriage return are dropped too (tab and newline are kept).
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0d\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+EXCERPT_BLOCKS, EXCERPT_CONTEXT, EXCERPT_WORDS = 2, 4, 12
+
+
+def clean(text: str) -> str:
+    """Text without the characters XML 1.0 cannot carry."""
+    return _ILLEGAL.sub("", text)
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    url: str
+    title: str
+    summary_html: str
+    summary_text: str
+    content_html: str
+    published: datetime
+    updated: datetime
+
+
+@dataclass(frozen=True)
+class Feed:
+    title: str
+    subtitle: str
+    home_url: str
+    author: dict[str, str]
+    icon: str | None
+    items: list[Item]
+    updated: datetime
+
+
+def _trim(words: list[str], keep: str) -> str:
+    """Equal words around a change: keep='head' keeps the first few, 'tail' the last, 'both' either end."""
+    n = EXCERPT_CONTEXT
+    if keep == "both" and len(words) > 2 * n:
+        return " ".join(words[:n] + ["…"] + words[-n:])
+    if keep == "head" and len(words) > n:
+        return " ".join(words[:n] + ["…"])
+    if keep == "tail" and len(words) > n:
+        return " ".join(["…"] + words[-n:])
+    return " ".join(words)
+
+
+def excerpt(blocks: Iterable[RedlineBlock]) -> list[RedlineBlock]:
+    """A short redline: the first changed blocks, a few words of context, long insertions/deletions cut."""
+    out: list[RedlineBlock] = []
+    for block in blocks:
+        if block.status == "equal":
+            continue
+        pieces: list[Piece] = []
+        last = len(block.pieces) - 1
+        for i, piece in enumerate(block.pieces):
+            words = piece.text.split()
+            if piece.op == "equal":
+                text = _trim(words, "both" if 0 < i < last else "tail" if i == 0 else "head")
+            else:
+                text = " ".join(words[:EXCERPT_WORDS] + (["…"] if len(words) > EXCERPT_WORDS else []))
+            pieces.append(Piece(piece.op, text))
+        out.append(RedlineBlock(block.kind, block.status, tuple(pieces)))
+        if len(out) == EXCERPT_BLOCKS:
+            break
+    return out
+
+
+class _Builder:
+    """Items and feeds of one site model, rendered from templates/feeds/."""
+
+    def __init__(self, model: SiteModel) -> None:
+        self.model = model
+        self.settings = model.settings
+        env = environment(model.settings.templates_dir)
+        self.html = env.get_template("feeds/entry.html.j2")
+        self.text = env.overlay(autoescape=False).get_template("feeds/text.j2").module
+        limit = model.settings["feed_limit"]
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+            raise UserError(f"feed_limit in mkdocs.yml must be a whole number of at least 1, not {limit!r}")
+        self.limit = limit
+        fallback = model.settings.build_time  # only for versions without a commit (built outside git)
+        self.dates = {e.version: (e.published.published or fallback, e.published.updated or fallback)
+                      for e in model.entries}
+
+    def txt(self, macro: str, *args: Any) -> str:
+        return clean(str(getattr(self.text, macro)(*args)).strip())
+
+    def item(self, entry: VersionEntry, section_id: str | None = None, section_title: str | None = None) -> Item:
+        """The entry of a version: in the main feeds (section_id None) or in one section's feed."""
+        url = self.settings.url
+        version_url = url(entry.path)
+        changes: list[SectionChange] = [c for c in entry.diff.changed if section_id in (None, c.id)]
+        amendments = []
+        for amendment, diff in entry.amendments:
+            touched = [c.title for c in diff.changed if section_id in (None, c.id)]
+            if section_id is None or touched:
+                amendments.append((amendment.commit.time, touched))
+        summary_html = inline.to_html(entry.policy.summary).replace('href="#', f'href="{version_url}#')
+        changes_url = url(entry.changes_path)
+        content = self.html.render(
+            entry=entry, changes=changes, amendments=amendments, summary_html=Markup(summary_html),
+            introduction=bool(entry.diff.introduction and entry.previous and section_id is None),
+            meta=entry.diff.meta if section_id is None else [],
+            excerpts={c.id: excerpt(c.redline) for c in changes} if entry.previous else {},
+            section_title=section_title, changes_url=changes_url, version_url=version_url)
+        link = clean(changes_url + (f"#change-{section_id}" if section_id else ""))
+        published, updated = self.dates[entry.version]
+        return Item(id=link, url=link, title=self.txt("entry_title", entry), summary_html=clean(summary_html),
+                    summary_text=clean(inline.to_text(entry.policy.summary)), content_html=clean(content.strip()),
+                    published=published, updated=updated)
+
+    def feed(self, title: str, subtitle: str, home_url: str, items: list[Item]) -> Feed:
+        org = self.model.current.policy.organisation
+        author = {"name": clean(org.name)}
+        contact = clean(org.contact)
+        author["email" if "@" in contact and not contact.startswith(("http:", "https:")) else "uri"] = contact
+        icon = self.settings["feed_icon"]
+        if icon and not re.match(r"^https?://", icon):
+            icon = self.settings.url(icon)
+        newest = max((i.updated for i in items), default=max(u for _, u in self.dates.values()))
+        return Feed(clean(title), clean(subtitle), clean(home_url), author, clean(icon) if icon else None, items,
+                    newest)
+
+    def main(self) -> Feed:
+        items = [self.item(e) for e in self.model.newest_first[: self.limit]]
+        title = self.settings["feed_title"] or self.txt("feed_title", self.model)
+        subtitle = self.settings["feed_subtitle"] or self.txt("feed_subtitle", self.model)
+        return self.feed(title, subtitle, self.settings.url(""), items)
+
+    def section(self, section_id: str) -> Feed:
+        entries = [e for e in self.model.newest_first
+                   if section_id in {c.id for c in e.diff.changed}
+                   or any(section_id in {c.id for c in d.changed} for _, d in e.amendments)]
+        title = next((p.section.title for e in self.model.newest_first for p in e.published.latest_text.walk()
+                      if p.section.id == section_id), section_id)
+        present = section_id in self.model.current.policy.section_ids()
+        home = self.settings.url(f"#{section_id}") if present or not entries else \
+            self.settings.url(entries[0].changes_path) + f"#change-{section_id}"
+        base = self.settings["feed_title"] or self.txt("feed_title", self.model)
+        return self.feed(self.txt("section_feed_title", base, title), self.txt("section_feed_subtitle", title),
+                         home, [self.item(e, section_id, title) for e in entries[: self.limit]])
+
+
+def _generator(feed: Feed, self_url: str, self_type: str) -> FeedGenerator:
+    fg = FeedGenerator()
+    fg.id(self_url)
+    fg.title(feed.title)
+    fg.subtitle(feed.subtitle)  # also the RSS channel description
+    fg.author(feed.author)
+    if "email" in feed.author:
+        fg.managingEditor(f"{feed.author['email']} ({feed.author['name']})")
+    fg.link(href=self_url, rel="self", type=self_type)
+    fg.link(href=feed.home_url, rel="alternate", type="text/html")  # last link: feedgen's RSS <link>
+    fg.generator("policy-site")
+    if feed.icon:
+        if self_type == RSS_TYPE:
+            fg.image(url=feed.icon, title=feed.title, link=feed.home_url)  # would also set Atom's 2:1 logo
+        else:
+            fg.icon(feed.icon)
+    fg.updated(feed.updated)  # also RSS lastBuildDate: the newest entry's time, never the clock
+    for item in feed.items:  # already newest first; 'append' keeps that order
+        fe = fg.add_entry(order="append")
+        fe.guid(item.id, permalink=True)
+        fe.title(item.title)
+        # one link only: feedgen 1.0 drops rel/type of entry links, and two untyped links would both be
+        # rel="alternate" (RFC 4287 4.1.1 forbids that); the version's full text is linked from the content
+        fe.link(href=item.url, rel="alternate")
+        fe.summary(item.summary_html, type="html")  # also the RSS description
+        fe.content(item.content_html, type="html")  # RSS content:encoded
+        fe.published(item.published)
+        fe.updated(item.updated)
+    return fg
+
+
+def atom_xml(feed: Feed, self_url: str) -> bytes:
+    return _generator(feed, self_url, ATOM_TYPE).atom_str(pretty=True)
+
+
+def rss_xml(feed: Feed, self_url: str) -> bytes:
+    return _generator(feed, self_url, RSS_TYPE).rss_str(pretty=True)
+
+
+def json_feed(feed: Feed, self_url: str) -> str:
+    """JSON Feed 1.1 (https://jsonfeed.org/version/1.1), written with the standard library."""
+    author: dict[str, str] = {"name": feed.author["name"]}
+    if "uri" in feed.author or "email" in feed.author:
+        author["url"] = feed.author.get("uri") or "mailto:" + feed.author["email"]
+    data: dict[str, Any] = {"version": JSON_FEED_VERSION, "title": feed.title, "home_page_url": feed.home_url,
+                            "feed_url": self_url, "description": feed.subtitle}
+    if feed.icon:
+        data["icon"] = data["favicon"] = feed.icon
+    data["authors"] = [author]
+    data["items"] = [{"id": i.id, "url": i.url, "title": i.title, "content_html": i.content_html,
+                      "summary": i.summary_text, "date_published": iso(i.published),
+                      "date_modified": iso(i.updated)} for i in feed.items]
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    # the same JSON, but inert even if a browser sniffs it as HTML
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"
+
+
+def write_feeds(model: SiteModel, out: OutputTree) -> None:
+    """Write atom.xml, rss.xml, feed.json and sections/<id>/atom.xml for every section id ever published."""
+    builder = _Builder(model)
+    url = model.settings.url
+    main = builder.main()
+    out.write("atom.xml", atom_xml(main, url("atom.xml")))
+    out.write("rss.xml", rss_xml(main, url("rss.xml")))
+    out.write("feed.json", json_feed(main, url("feed.json")))
+    for section_id in model.section_ids:
+        path = f"sections/{section_id}/atom.xml"
+        out.write(path, atom_xml(builder.section(section_id), url(path)))

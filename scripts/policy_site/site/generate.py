@@ -1,0 +1,51 @@
+"""Build the site's source folder from the policy's git history: pages, JSON, feeds and assets (no MkDocs here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..history.versions import read_history
+from ..settings import Settings, require_site_url
+from ..source.loader import load_policy
+from .data import policy_json, versions_json
+from .feeds import write_feeds
+from .model import SiteModel, build_model
+from .output import OutputTree
+from .pages import nav, write_pages
+
+
+@dataclass
+class GeneratedSite:
+    pages_dir: Path
+    model: SiteModel
+    nav: list[dict[str, str]]
+
+
+def load_model(settings: Settings) -> SiteModel:
+    """Validate the working tree, read history, and decide what the site shows."""
+    require_site_url(settings.site_url)
+    working = load_policy(settings.policy_dir)  # raises PolicyInvalid before anything is written
+    history = read_history(settings.policy_dir, allow_shallow=bool(settings["allow_shallow"]),
+                           cache_dir=settings.cache_dir)
+    model = build_model(settings, history, working if settings.draft else None)
+    history.save_cache()
+    return model
+
+
+def generate_site(settings: Settings) -> GeneratedSite:
+    """Write every generated source file of the site into settings.pages_dir."""
+    model = load_model(settings)
+    out = OutputTree(settings.pages_dir)
+    write_pages(model, out)
+    out.write("versions.json", versions_json(model))
+    for entry in model.entries:
+        out.write(entry.path + "policy.json", policy_json(model, entry))
+    write_feeds(model, out)
+    assets = settings.templates_dir / "assets"
+    if assets.is_dir():
+        for path in sorted(assets.rglob("*")):
+            if path.is_file():
+                out.write("assets/" + path.relative_to(assets).as_posix(), path.read_bytes())
+    out.finish()
+    return GeneratedSite(settings.pages_dir, model, nav(model))

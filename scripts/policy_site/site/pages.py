@@ -1,0 +1,82 @@
+"""Markdown pages of the site, rendered from the Jinja2 templates in templates/pages/."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable
+from typing import Any
+
+import jinja2
+
+from ..source.model import Section
+from .model import SiteModel
+from .output import OutputTree
+from .render import environment
+
+
+def linker(page_path: str) -> Callable[[str], str]:
+    """Relative link from a page ('versions/1.0/') to a site path ('changes/1.0/', 'atom.xml', '')."""
+    here = posixpath.join("/", page_path)
+
+    def link(target: str) -> str:
+        base = here if here.endswith("/") else posixpath.dirname(here)
+        relative = posixpath.relpath(posixpath.join("/", target), base)
+        if relative == ".":
+            return "./"
+        is_folder = target == "" or target.endswith("/")
+        return relative + ("/" if is_folder and not relative.endswith("/") else "")
+
+    return link
+
+
+def nav(model: SiteModel) -> list[dict[str, str]]:
+    """The site navigation: current, archive, latest changes, compare, follow."""
+    items = [{"Current policy": "index.md"}, {"All versions": "versions/index.md"},
+             {"Latest changes": f"changes/{model.latest.version}/index.md"}]
+    if model.draft:
+        items.append({"Draft changes": "changes/draft/index.md"})
+    if len(model.entries) > 1:
+        items.append({"Compare versions": "compare/index.md"})
+    items.append({"Follow changes": "follow/index.md"})
+    return items
+
+
+class SectionCache:
+    """Renders each top-level section once per build: most sections are the same object in many versions."""
+
+    def __init__(self, env: jinja2.Environment) -> None:
+        module: Any = env.get_template("pages/_macros.md.j2").module
+        self.macro = module.section_text
+        self.memo: dict[tuple, tuple[Section, str]] = {}
+
+    def __call__(self, section: Section, numbers: dict[str, str | None], depth: int) -> str:
+        key = (id(section), numbers.get(section.id), depth)
+        hit = self.memo.get(key)
+        if hit is None or hit[0] is not section:
+            hit = self.memo[key] = (section, self.macro(section, numbers, depth))
+        return hit[1]
+
+
+def write_pages(model: SiteModel, out: OutputTree) -> None:
+    env = environment(model.settings.templates_dir)
+    env.globals["section_md"] = SectionCache(env)
+
+    def page(template: str, path: str, **context: object) -> None:
+        text = env.get_template(f"pages/{template}").render(site=model, link=linker(path), page_path=path,
+                                                             **context)
+        out.write(path + "index.md", text)
+
+    current = model.current
+    shown = model.draft.policy if model.draft else current.policy
+    page("current.md.j2", "", policy=shown, entry=None if model.draft else current, draft=model.draft,
+         warnings=model.history.shallow)
+    page("archive.md.j2", "versions/")
+    page("follow.md.j2", "follow/")
+    for entry in model.entries:
+        page("version.md.j2", entry.path, entry=entry)
+        page("changes.md.j2", entry.changes_path, entry=entry, diff=entry.diff, version=entry.version, draft=None)
+    if model.draft:
+        page("changes.md.j2", "changes/draft/", entry=None, diff=model.draft.diff, version="draft",
+             draft=model.draft)
+    if len(model.entries) > 1:
+        page("compare.md.j2", "compare/")

@@ -1,0 +1,351 @@
+"""Load and validate the policy YAML (policy.yaml + sections/*.yaml) into a Policy; every problem with its line."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+from ..errors import PolicyInvalid, Problem
+from . import inline
+from .model import ID_PATTERN, VERSION_PATTERN, ItemList, Organisation, Paragraph, Policy, Section
+from .yamlnodes import compose, position
+
+POLICY_FILE = "policy.yaml"
+SECTIONS_DIR = "sections"
+_NULL = "tag:yaml.org,2002:null"
+_STR = "tag:yaml.org,2002:str"
+_BOOL = "tag:yaml.org,2002:bool"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")
+_LINE_BREAK = re.compile(r"[\r\n]")
+POLICY_FIELDS = {"title": True, "version": True, "effective": True, "summary": True,
+                 "organisation": True, "introduction": True, "sections": True}
+ORGANISATION_FIELDS = {"name": True, "contact": True}
+SECTION_FIELDS = {"id": True, "title": True, "numbered": False, "body": True}
+BLOCK_KINDS = ("bullets", "numbered", "section")
+
+
+@dataclass
+class ParsedSection:
+    """One section file: the section and where its ids and links stand, for cross-file checks."""
+
+    path: str
+    section: Section
+    id_lines: dict[str, tuple[int, int]] = field(default_factory=dict)
+    anchors: list[tuple[str, int, int]] = field(default_factory=list)
+
+
+@dataclass
+class ParsedMeta:
+    path: str
+    fields: dict
+    listed: list[tuple[str, int, int]]
+    anchors: list[tuple[str, int, int]] = field(default_factory=list)
+
+
+def _kind(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    return "empty" if node.tag == _NULL else f"'{node.value}'"
+
+
+class _Reader:
+    """Reads typed values out of YAML nodes, collecting problems instead of raising."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.problems: list[Problem] = []
+        self.anchors: list[tuple[str, int, int]] = []
+
+    def problem(self, node: yaml.Node, message: str) -> None:
+        line, column = position(node)
+        self.problems.append(Problem(self.path, line, column, message))
+
+    def mapping(self, node: yaml.Node, what: str, fields: dict[str, bool]) -> dict[str, yaml.Node] | None:
+        if not isinstance(node, yaml.MappingNode):
+            self.problem(node, f"{what} must be a mapping with {', '.join(fields)}; found {_kind(node)}")
+            return None
+        out: dict[str, yaml.Node] = {}
+        for key, value in node.value:
+            name = key.value if isinstance(key, yaml.ScalarNode) else None
+            if name not in fields:
+                self.problem(key, f"unknown field '{name}' in {what}; expected one of: {', '.join(fields)}")
+            elif name not in out:
+                out[name] = value
+        for name, required in fields.items():
+            if required and name not in out:
+                self.problem(node, f"{what} is missing the required field '{name}'")
+        return out
+
+    def text(self, node: yaml.Node, what: str, one_line: bool = False) -> str | None:
+        if not isinstance(node, yaml.ScalarNode):
+            self.problem(node, f"{what} must be text; found {_kind(node)}")
+            return None
+        if node.tag == _NULL or not node.value.strip():
+            self.problem(node, f"empty text: {what} needs words")
+            return None
+        control = _CONTROL.search(node.value) or (one_line and _LINE_BREAK.search(node.value.strip()))
+        if control:
+            kind = "a line break" if control.group() in "\r\n" else f"control character U+{ord(control.group()):04X}"
+            self.problem(node, f"{what} contains {kind}; {'keep it on one line' if one_line else 'remove it'}")
+        for url in inline.links(node.value):
+            why = inline.link_problem(url)
+            if why:
+                self.problem(node, f"{what}: {why}")
+            elif url.startswith("#"):
+                self.anchors.append((url[1:], *position(node)))
+        return None if control else node.value
+
+    def identifier(self, node: yaml.Node, what: str) -> str | None:
+        value = self.text(node, what)
+        if value is not None and not ID_PATTERN.match(value):
+            self.problem(node, f"{what} '{value}' must be lowercase letters, digits and single hyphens, "
+                               "like 'data-sharing'")
+            return None
+        return value
+
+    def boolean(self, node: yaml.Node, what: str) -> bool | None:
+        if not isinstance(node, yaml.ScalarNode) or node.tag != _BOOL:
+            self.problem(node, f"{what} must be true or false; found {_kind(node)}")
+            return None
+        return node.value.lower() in ("true", "yes", "on")
+
+    def sequence(self, node: yaml.Node, what: str) -> list[yaml.Node] | None:
+        if not isinstance(node, yaml.SequenceNode):
+            self.problem(node, f"{what} must be a list; found {_kind(node)}")
+            return None
+        if not node.value:
+            self.problem(node, f"{what} is an empty list")
+            return None
+        return node.value
+
+    def texts(self, node: yaml.Node, what: str) -> tuple[str, ...]:
+        items = self.sequence(node, what) or []
+        return tuple(t for t in (self.text(n, what) for n in items) if t is not None)
+
+
+# --- policy.yaml ----------------------------------------------------------------------------------
+
+def _version(reader: _Reader, node: yaml.Node) -> str | None:
+    if isinstance(node, yaml.ScalarNode) and node.tag != _STR and not node.style and node.tag != _NULL:
+        reader.problem(node, f"version must be quoted text like \"1.0\" (YAML reads {node.value} as a number)")
+        return None
+    value = reader.text(node, "version")
+    if value is not None and not VERSION_PATTERN.match(value):
+        reader.problem(node, f"malformed version '{value}'; expected numbers like \"1.0\" or \"2.1.3\"")
+        return None
+    return value
+
+
+def _date(reader: _Reader, node: yaml.Node, what: str) -> date | None:
+    value = reader.text(node, what)
+    if value is None:
+        return None
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        reader.problem(node, f"{what} '{value}' is not a date; expected YYYY-MM-DD")
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        reader.problem(node, f"{what} '{value}' is an impossible date")
+        return None
+
+
+def _open(path: str, data: bytes) -> tuple[yaml.Node | None, _Reader]:
+    """The document's root node and a reader holding the problems found so far."""
+    root, problems = compose(path, data)
+    reader = _Reader(path)
+    reader.problems.extend(problems)
+    return root, reader
+
+
+def parse_meta(path: str, data: bytes) -> tuple[ParsedMeta | None, list[Problem]]:
+    """policy.yaml: metadata and the ordered list of section ids."""
+    root, reader = _open(path, data)
+    if root is None:
+        return None, reader.problems
+    nodes = reader.mapping(root, "policy.yaml", POLICY_FIELDS)
+    if nodes is None:
+        return None, reader.problems
+    values: dict = {}
+    for name in ("title", "summary"):
+        if name in nodes:
+            values[name] = reader.text(nodes[name], name, one_line=True)
+    if "version" in nodes:
+        values["version"] = _version(reader, nodes["version"])
+    if "effective" in nodes:
+        values["effective"] = _date(reader, nodes["effective"], "effective date")
+    if "organisation" in nodes:
+        org = reader.mapping(nodes["organisation"], "organisation", ORGANISATION_FIELDS) or {}
+        org_name = reader.text(org["name"], "organisation name", one_line=True) if "name" in org else None
+        contact = reader.text(org["contact"], "organisation contact", one_line=True) if "contact" in org else None
+        if contact and "@" not in contact and not contact.startswith(("https://", "http://")):
+            reader.problem(org["contact"], "organisation contact must be an email address or an https:// URL")
+        values["organisation"] = Organisation(org_name or "", contact or "")
+    if "introduction" in nodes:
+        values["introduction"] = reader.texts(nodes["introduction"], "introduction paragraph")
+    listed: list[tuple[str, int, int]] = []
+    if "sections" in nodes:
+        seen: dict[str, int] = {}
+        for item in reader.sequence(nodes["sections"], "sections") or []:
+            section_id = reader.identifier(item, "section id")
+            if section_id is None:
+                continue
+            line, column = position(item)
+            if section_id in seen:
+                reader.problem(item, f"section '{section_id}' is listed twice (first on line {seen[section_id]})")
+                continue
+            seen[section_id] = line
+            listed.append((section_id, line, column))
+    return ParsedMeta(path, values, listed, reader.anchors), reader.problems
+
+
+# --- sections/*.yaml ------------------------------------------------------------------------------
+
+def _section(reader: _Reader, node: yaml.Node, what: str, id_lines: dict) -> Section | None:
+    nodes = reader.mapping(node, what, SECTION_FIELDS)
+    if nodes is None:
+        return None
+    section_id = reader.identifier(nodes["id"], "section id") if "id" in nodes else None
+    if section_id is not None:
+        if section_id in id_lines:
+            reader.problem(nodes["id"], f"section id '{section_id}' is used twice in this file")
+        else:
+            id_lines[section_id] = position(nodes["id"])
+    title = reader.text(nodes["title"], "section title", one_line=True) if "title" in nodes else None
+    numbered = reader.boolean(nodes["numbered"], "numbered") if "numbered" in nodes else True
+    body: list = []
+    for block in (reader.sequence(nodes["body"], "section body") or []) if "body" in nodes else []:
+        body.append(_block(reader, block, id_lines))
+    if section_id is None or title is None or numbered is None or not body or None in body:
+        return None
+    return Section(section_id, title, tuple(body), numbered)
+
+
+def _block(reader: _Reader, node: yaml.Node, id_lines: dict):
+    if isinstance(node, yaml.ScalarNode):
+        text = reader.text(node, "paragraph")
+        return Paragraph(text) if text is not None else None
+    if not isinstance(node, yaml.MappingNode) or len(node.value) != 1 or \
+            not isinstance(node.value[0][0], yaml.ScalarNode) or node.value[0][0].value not in BLOCK_KINDS:
+        reader.problem(node, "a body block must be a paragraph (text), or a mapping with one key: "
+                             "bullets: [...], numbered: [...] or section: {id, title, body}")
+        return None
+    (key, value), = node.value
+    if key.value == "section":
+        return _section(reader, value, "subsection", id_lines)
+    items = reader.texts(value, f"{key.value} item")
+    return ItemList(key.value == "numbered", items) if items else None
+
+
+def parse_section_file(path: str, data: bytes) -> tuple[ParsedSection | None, list[Problem]]:
+    """One section file, with its subsections."""
+    root, reader = _open(path, data)
+    if root is None:
+        return None, reader.problems
+    id_lines: dict[str, tuple[int, int]] = {}
+    section = _section(reader, root, "section file", id_lines)
+    if section is None:
+        return None, reader.problems
+    return ParsedSection(path, section, id_lines, reader.anchors), reader.problems
+
+
+# --- the whole policy -----------------------------------------------------------------------------
+
+def assemble(meta: ParsedMeta, parsed: list[ParsedSection],
+             unreadable: frozenset[str] = frozenset()) -> tuple[Policy | None, list[Problem]]:
+    """Cross-file checks: listed ids have files, files are listed, ids are unique, #links resolve."""
+    problems: list[Problem] = []
+    by_id: dict[str, ParsedSection] = {}
+    all_ids: dict[str, str] = {}
+    for item in sorted(parsed, key=lambda p: p.path):
+        for section_id, (line, column) in item.id_lines.items():
+            if section_id in all_ids:
+                problems.append(Problem(item.path, line, column,
+                                        f"section id '{section_id}' is already used in {all_ids[section_id]}"))
+            else:
+                all_ids[section_id] = item.path
+        if item.section.id not in by_id:
+            by_id[item.section.id] = item
+    listed_ids = {section_id for section_id, _, _ in meta.listed}
+    for section_id, line, column in meta.listed:
+        if section_id not in by_id and section_id not in unreadable:
+            hint = " (it is a subsection inside " + all_ids[section_id] + ")" if section_id in all_ids else ""
+            problems.append(Problem(meta.path, line, column,
+                                    f"section '{section_id}' is listed but no file in sections/ has "
+                                    f"id: {section_id}{hint}"))
+    for section_id, item in by_id.items():
+        if section_id not in listed_ids:
+            line, column = item.id_lines[section_id]
+            problems.append(Problem(item.path, line, column,
+                                    f"section '{section_id}' is not listed under 'sections' in policy.yaml"))
+    for path, anchors in [(meta.path, meta.anchors)] + [(item.path, item.anchors) for item in parsed]:
+        for anchor, line, column in anchors:
+            if anchor not in all_ids:
+                problems.append(Problem(path, line, column, f"link to '#{anchor}': no section has that id"))
+    if problems or listed_ids - set(by_id) or len(meta.fields) < 6 or None in meta.fields.values():
+        return None, problems
+    sections = tuple(by_id[section_id].section for section_id, _, _ in meta.listed)
+    return Policy(sections=sections, **meta.fields), problems
+
+
+def parse_files(files: dict[str, bytes], prefix: str = "policy",
+                section_cache: dict | None = None) -> tuple[Policy | None, list[Problem]]:
+    """A policy from file contents keyed by path relative to the policy folder ('policy.yaml', 'sections/x.yaml')."""
+    problems: list[Problem] = []
+    if POLICY_FILE not in files:
+        return None, [Problem(f"{prefix}/{POLICY_FILE}", 1, 1, "file is missing")]
+    meta, found = parse_meta(f"{prefix}/{POLICY_FILE}", files[POLICY_FILE])
+    problems.extend(found)
+    parsed: list[ParsedSection] = []
+    unreadable: set[str] = set()
+    for name in sorted(files):
+        if not name.startswith(SECTIONS_DIR + "/"):
+            continue
+        path = f"{prefix}/{name}"
+        if not name.endswith(".yaml"):
+            problems.append(Problem(path, 1, 1, "section files must be named <id>.yaml"))
+            continue
+        key = (path, files[name])
+        if section_cache is not None and key in section_cache:
+            item, found = section_cache[key]
+        else:
+            item, found = parse_section_file(path, files[name])
+            if section_cache is not None:
+                section_cache[key] = (item, found)
+        problems.extend(found)
+        if item is not None:
+            parsed.append(item)
+        else:  # its own problems say why; do not also call its section missing
+            unreadable.add(name[len(SECTIONS_DIR) + 1:-len(".yaml")])
+    if meta is None:
+        return None, problems
+    policy, found = assemble(meta, parsed, frozenset(unreadable))
+    problems.extend(found)
+    return (policy if not problems else None), problems
+
+
+def read_policy_files(policy_dir: Path) -> dict[str, bytes]:
+    """policy.yaml and every file under sections/, keyed by path relative to the policy folder."""
+    files: dict[str, bytes] = {}
+    if (policy_dir / POLICY_FILE).is_file():
+        files[POLICY_FILE] = (policy_dir / POLICY_FILE).read_bytes()
+    sections = policy_dir / SECTIONS_DIR
+    if sections.is_dir():
+        for path in sorted(sections.iterdir()):
+            if path.is_file() and not path.name.startswith("."):
+                files[f"{SECTIONS_DIR}/{path.name}"] = path.read_bytes()
+    return files
+
+
+def load_policy(policy_dir: Path, prefix: str = "policy") -> Policy:
+    """The working-tree policy, or PolicyInvalid listing every problem."""
+    policy, problems = parse_files(read_policy_files(policy_dir), prefix)
+    if policy is None:
+        raise PolicyInvalid(problems or [Problem(f"{prefix}/{POLICY_FILE}", 1, 1, "policy could not be read")])
+    return policy

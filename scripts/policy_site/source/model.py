@@ -1,0 +1,144 @@
+"""The typed policy: metadata, ordered sections, and their blocks (paragraphs, lists, subsections)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+
+VERSION_PATTERN = re.compile(r"^\d+(\.\d+){1,2}$")
+ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """Sort key of a version string such as '1.10' (after '1.9')."""
+    parts = tuple(int(p) for p in version.split("."))
+    return parts + (0,) * (3 - len(parts))
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    text: str
+
+
+@dataclass(frozen=True)
+class ItemList:
+    ordered: bool
+    items: tuple[str, ...]
+
+
+class _Cached:
+    """Frozen dataclasses whose cached_property values stay out of pickles (the parse cache)."""
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k in self.__dataclass_fields__}  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Section(_Cached):
+    id: str
+    title: str
+    body: tuple[Block, ...]
+    numbered: bool = True
+
+    @cached_property
+    def subsections(self) -> tuple[Section, ...]:
+        return tuple(b for b in self.body if isinstance(b, Section))
+
+    @cached_property
+    def own_blocks(self) -> tuple[Block, ...]:
+        """Paragraphs and lists of this section, without its subsections."""
+        return tuple(b for b in self.body if not isinstance(b, Section))
+
+
+Block = Paragraph | ItemList | Section
+
+
+@dataclass(frozen=True)
+class Organisation:
+    name: str
+    contact: str
+
+
+@dataclass(frozen=True)
+class Policy(_Cached):
+    title: str
+    version: str
+    effective: date
+    summary: str
+    organisation: Organisation
+    introduction: tuple[str, ...]
+    sections: tuple[Section, ...]
+
+    def walk(self) -> tuple[PlacedSection, ...]:
+        """Every section and subsection in reading order, with its number and parent."""
+        return self._placed
+
+    @cached_property
+    def _placed(self) -> tuple[PlacedSection, ...]:
+        return tuple(_walk(self.sections, parent=None, depth=1))
+
+    def section_ids(self) -> list[str]:
+        return [p.section.id for p in self.walk()]
+
+
+@dataclass(frozen=True)
+class PlacedSection:
+    """A section where it stands in a policy: its number label ('2.' or None), depth and parent id."""
+
+    section: Section
+    number: str | None
+    depth: int
+    parent: str | None
+
+
+def _walk(sections: tuple[Section, ...], parent: str | None, depth: int) -> Iterator[PlacedSection]:
+    counter = 0
+    for section in sections:
+        number = None
+        if section.numbered:
+            counter += 1
+            number = f"{counter}."
+        yield PlacedSection(section, number, depth, parent)
+        yield from _walk(section.subsections, section.id, depth + 1)
+
+
+# --- plain data form, for JSON output and the parse cache ---------------------------------------
+
+def block_to_data(block: Block) -> object:
+    if isinstance(block, Paragraph):
+        return block.text
+    if isinstance(block, ItemList):
+        return {"numbered" if block.ordered else "bullets": list(block.items)}
+    return {"section": section_to_data(block)}
+
+
+def section_to_data(section: Section) -> dict:
+    data: dict = {"id": section.id, "title": section.title}
+    if not section.numbered:
+        data["numbered"] = False
+    data["body"] = [block_to_data(b) for b in section.body]
+    return data
+
+
+def policy_to_data(policy: Policy, memo: dict[int, tuple[Section, dict]] | None = None) -> dict:
+    """Plain data of a policy; memo (keyed by section identity) saves work across many similar versions."""
+    def section(s: Section) -> dict:
+        if memo is None:
+            return section_to_data(s)
+        hit = memo.get(id(s))
+        if hit is None or hit[0] is not s:
+            hit = memo[id(s)] = (s, section_to_data(s))
+        return hit[1]
+
+    return {
+        "title": policy.title,
+        "version": policy.version,
+        "effective": policy.effective.isoformat(),
+        "summary": policy.summary,
+        "organisation": {"name": policy.organisation.name, "contact": policy.organisation.contact},
+        "introduction": list(policy.introduction),
+        "sections": [section(s) for s in policy.sections],
+    }
