@@ -35,3 +35,18 @@ def test_check_on_non_utf8_file(git_project: Project) -> None:
     result = git_project.run("check")
     assert result.returncode == 1
     assert "policy/sections/protecting-information.yaml:2:" in result.stderr and "not UTF-8" in result.stderr
+
+
+def test_every_verb_reads_mkdocs_yml_through_mkdocs(git_project: Project) -> None:
+    """!ENV tags (and MkDocs' own validation) apply to check, versions and notify as they do to build."""
+    config = git_project.path / "mkdocs.yml"
+    config.write_text(config.read_text().replace("site_url: https://privacy.synergycabinet.example/",
+                                                 "site_url: !ENV [POLICY_TEST_SITE_URL, 'https://fallback.example/']"))
+    env = {"POLICY_TEST_SITE_URL": "https://policies.example.net/"}
+    listed = git_project.run("versions", "--json", env=env, check=True)
+    assert '"url": "https://policies.example.net/versions/1.0/"' in listed.stdout
+    assert "https://fallback.example/versions/1.0/" in git_project.run("versions", "--json", check=True).stdout
+    assert git_project.run("check", env=env, check=True).returncode == 0
+    config.write_text(config.read_text().replace("feed_limit: 50", "feed_limit: many"))
+    wrong = git_project.run("check")
+    assert wrong.returncode == 1 and "feed_limit" in wrong.stderr and "Traceback" not in wrong.stderr

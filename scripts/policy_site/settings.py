@@ -1,33 +1,53 @@
-"""Project settings from mkdocs.yml (site_url, site_name, the `policy` plugin's options), without importing MkDocs."""
+"""The project's settings: the `policy` plugin's options (declared once, here) with site_name, site_url and folders.
+
+`Options` is the only declaration of the plugin's options: the MkDocs plugin builds its config schema from it
+(site/plugin.py), and every verb reads mkdocs.yml through MkDocs' own loader (`site.plugin.load_settings`),
+so `!ENV` tags and validation behave the same for `policy check`, `diff`, `notify` and `build`.
+This module does not import MkDocs.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import UserError
 
-DEFAULTS: dict[str, Any] = {
-    "policy_dir": "policy",
-    "templates_dir": "templates",
-    "pages_dir": ".cache/pages",
-    "cache_dir": ".cache/history",
-    "feed_limit": 50,
-    "feed_title": None,
-    "feed_subtitle": None,
-    "feed_icon": None,
-    "allow_shallow": False,
-    "email_from": None,
-    "unsubscribe_url": None,
-    "list_id": None,
-    "outbox_dir": ".cache/outbox",
-    "subscribers_db": ".cache/subscribers.sqlite3",
-}
+
+@dataclass(frozen=True)
+class Options:
+    """The `policy` plugin's options in mkdocs.yml, with their defaults."""
+
+    policy_dir: str = "policy"
+    templates_dir: str = "templates"
+    pages_dir: str = ".cache/pages"
+    cache_dir: str = ".cache/history"
+    feed_limit: int = 50
+    feed_title: str | None = None
+    feed_subtitle: str | None = None
+    feed_icon: str | None = None
+    allow_shallow: bool = False
+    email_from: str | None = None
+    unsubscribe_url: str | None = None
+    list_id: str | None = None
+    outbox_dir: str = ".cache/outbox"
+    subscribers_db: str = ".cache/subscribers.sqlite3"
+
+    @classmethod
+    def names(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> Options:
+        unknown = set(values) - set(cls.names())
+        if unknown:
+            raise UserError(f"unknown option(s) for the policy plugin in mkdocs.yml: {', '.join(sorted(unknown))}; "
+                            f"known: {', '.join(cls.names())}")
+        return cls(**{k: v for k, v in values.items() if v is not None})
 
 
 @dataclass(frozen=True)
@@ -35,12 +55,13 @@ class Settings:
     root: Path
     site_name: str
     site_url: str | None
-    options: dict[str, Any]
+    options: Options
     build_time: datetime
     draft: bool = False
+    site_dir: Path = field(default=Path("site"))
 
     def path(self, name: str) -> Path:
-        value = Path(self.options[name])
+        value = Path(getattr(self.options, name))
         return value if value.is_absolute() else self.root / value
 
     @property
@@ -64,7 +85,11 @@ class Settings:
         return require_site_url(self.site_url) + relative.lstrip("/")
 
     def __getitem__(self, name: str) -> Any:
-        return self.options[name]
+        return getattr(self.options, name)
+
+    def with_options(self, **changes: Any) -> Settings:
+        """The same settings with some options changed."""
+        return replace(self, options=replace(self.options, **changes))
 
 
 def require_site_url(site_url: str | None) -> str:
@@ -85,45 +110,9 @@ def build_time() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-class _TolerantLoader(yaml.SafeLoader):
-    """Reads mkdocs.yml, leaving tags such as !ENV or !!python/name as plain values."""
-
-
-_TolerantLoader.add_multi_constructor("", lambda loader, suffix, node: (
-    loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode) else None))
-_TolerantLoader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
-
-
-def plugin_options(plugins: Any) -> dict[str, Any] | None:
-    """The `policy` entry of a mkdocs.yml plugins list, or None when it is absent."""
-    items = plugins.items() if isinstance(plugins, dict) else (
-        (next(iter(p.items())) if isinstance(p, dict) else (p, {})) for p in plugins or [])
-    for name, options in items:
-        if name == "policy":
-            return dict(options or {})
-    return None
-
-
-def make_settings(root: Path, site_name: str, site_url: str | None, options: dict[str, Any],
-                  draft: bool = False) -> Settings:
-    unknown = set(options) - set(DEFAULTS)
-    if unknown:
-        raise UserError(f"unknown option(s) for the policy plugin in mkdocs.yml: {', '.join(sorted(unknown))}; "
-                        f"known: {', '.join(DEFAULTS)}")
-    merged = {**DEFAULTS, **{k: v for k, v in options.items() if v is not None}}
-    return Settings(root.resolve(), site_name, site_url or None, merged, build_time(), draft)
-
-
-def load_settings(config_file: Path) -> Settings:
-    """Settings from a mkdocs.yml file."""
-    try:
-        data = yaml.load(config_file.read_text(encoding="utf-8"), Loader=_TolerantLoader) or {}
-    except FileNotFoundError:
-        raise UserError(f"{config_file}: not found; run from the project folder or pass --config") from None
-    except yaml.YAMLError as exc:
-        raise UserError(f"{config_file}: not valid YAML: {exc}") from None
-    options = plugin_options(data.get("plugins"))
-    if options is None:
-        raise UserError(f"{config_file}: the 'policy' plugin is not listed under plugins")
-    return make_settings(config_file.parent, str(data.get("site_name") or "Privacy policy"),
-                         data.get("site_url"), options)
+def make_settings(root: Path, site_name: str, site_url: str | None, options: Mapping[str, Any],
+                  draft: bool = False, site_dir: str | Path | None = None) -> Settings:
+    root = root.resolve()
+    site = Path(site_dir) if site_dir else Path("site")
+    return Settings(root, site_name, site_url or None, Options.from_mapping(options), build_time(), draft,
+                    site if site.is_absolute() else root / site)

@@ -37,11 +37,10 @@ def _free_port() -> int:
 
 
 def _setup(config: Path):
-    from ..settings import load_settings
     from ..site.generate import load_model
+    from ..site.plugin import load_settings
     settings = load_settings(config)
-    options = {**settings.options, "unsubscribe_url": settings.url("unsubscribe")}  # per-recipient links too
-    settings = dataclasses.replace(settings, options=options)
+    settings = settings.with_options(unsubscribe_url=settings.url("unsubscribe"))  # per-recipient links too
     model = load_model(settings)
     return settings, dataclasses.replace(model, entries=[model.latest])
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import UserError
+from ..history import git as gitcmd
 
 SCHEMA = {"policy.yaml": "schema/policy.schema.json"}
 
@@ -25,10 +26,10 @@ class DemoRepo:
 
     def git(self, *args: str) -> None:
         stamp = f"@{int(self.now.timestamp())} +0000"
-        env = {**os.environ, "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp, "GIT_CONFIG_GLOBAL": "/dev/null",
+        env = {"GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp, "GIT_CONFIG_GLOBAL": "/dev/null",
                "GIT_AUTHOR_NAME": "Legal Team", "GIT_AUTHOR_EMAIL": "legal@synergycabinet.example",
                "GIT_COMMITTER_NAME": "Legal Team", "GIT_COMMITTER_EMAIL": "legal@synergycabinet.example"}
-        subprocess.run(["git", *args], cwd=self.path, check=True, capture_output=True, env=env)
+        gitcmd.run(self.path, *args, env=env)
 
     def read(self, name: str) -> dict:
         return yaml.safe_load((self.policy / name).read_text(encoding="utf-8"))

@@ -27,7 +27,7 @@ from .verbs import AddVerb, verb_adder
 
 
 def _settings(args: argparse.Namespace):
-    from ..settings import load_settings
+    from ..site.plugin import load_settings
     return load_settings(Path(args.config))
 
 

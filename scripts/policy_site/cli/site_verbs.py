@@ -12,7 +12,7 @@ from ..errors import UserError
 
 
 def _settings(args: argparse.Namespace):
-    from ..settings import load_settings
+    from ..site.plugin import load_settings
     return load_settings(Path(args.config))
 
 
@@ -35,18 +35,6 @@ def _prefix(settings) -> str:
         return str(settings.policy_dir)
 
 
-def _mkdocs_config(args: argparse.Namespace, **overrides):
-    from mkdocs.config import load_config
-    from mkdocs.exceptions import ConfigurationError
-    try:
-        config = load_config(config_file=args.config, **overrides)
-    except ConfigurationError as exc:
-        raise UserError(f"{args.config}: {exc}") from None
-    if getattr(args, "allow_shallow", False):
-        config.plugins["policy"].config["allow_shallow"] = True
-    return config
-
-
 def _setup_mkdocs_logging(verbose: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
@@ -61,13 +49,15 @@ def cmd_build(args: argparse.Namespace) -> int:
     from mkdocs.exceptions import Abort
 
     from ..settings import require_site_url
+    from ..site.plugin import load_mkdocs_config, settings_from_config
     from ..source.loader import load_policy
-    settings = _settings(args)
+    _setup_mkdocs_logging(args.verbose)
+    config = load_mkdocs_config(Path(args.config), **({"site_dir": args.site_dir} if args.site_dir else {}))
+    if args.allow_shallow:
+        config.plugins["policy"].config["allow_shallow"] = True
+    settings = settings_from_config(config)
     require_site_url(settings.site_url)
     load_policy(settings.policy_dir, _prefix(settings))  # every problem listed before MkDocs starts
-    _setup_mkdocs_logging(args.verbose)
-    overrides = {"site_dir": args.site_dir} if args.site_dir else {}
-    config = _mkdocs_config(args, **overrides)
     try:
         config.plugins.on_startup(command="build", dirty=False)
         build(config)

@@ -1,55 +1,82 @@
-"""The thin MkDocs plugin: runs the core generator and points MkDocs at the pages it wrote."""
+"""The thin MkDocs plugin over the core generator, and reading mkdocs.yml through MkDocs for every verb.
+
+This is the only module of the core that imports MkDocs. Its config schema is made from
+`settings.Options`, the one declaration of the plugin's options.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+import types
+from dataclasses import MISSING, fields
 from pathlib import Path
+from typing import Any
 
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
-from mkdocs.exceptions import PluginError
+from mkdocs.exceptions import ConfigurationError, PluginError
 from mkdocs.plugins import BasePlugin
 from pathspec.gitignore import GitIgnoreSpec
 
 from ..errors import UserError
-from ..settings import DEFAULTS, make_settings
+from ..settings import Options, Settings, make_settings
 from .generate import generate_site
 
 log = logging.getLogger("mkdocs.plugins.policy")
 
 
-class PolicyPluginConfig(Config):
-    policy_dir = c.Type(str, default=DEFAULTS["policy_dir"])
-    templates_dir = c.Type(str, default=DEFAULTS["templates_dir"])
-    pages_dir = c.Type(str, default=DEFAULTS["pages_dir"])
-    cache_dir = c.Type(str, default=DEFAULTS["cache_dir"])
-    feed_limit = c.Type(int, default=DEFAULTS["feed_limit"])
-    feed_title = c.Optional(c.Type(str))
-    feed_subtitle = c.Optional(c.Type(str))
-    feed_icon = c.Optional(c.Type(str))
-    allow_shallow = c.Type(bool, default=False)
-    email_from = c.Optional(c.Type(str))
-    unsubscribe_url = c.Optional(c.Type(str))
-    list_id = c.Optional(c.Type(str))
-    outbox_dir = c.Type(str, default=DEFAULTS["outbox_dir"])
-    subscribers_db = c.Type(str, default=DEFAULTS["subscribers_db"])
+def _option(annotation: str, default: Any) -> c.BaseConfigOption:
+    """An MkDocs config option from a field of Options ('str', 'int', 'bool' or 'str | None')."""
+    kind = {"str": str, "int": int, "bool": bool}[annotation.removesuffix(" | None")]
+    if annotation.endswith("| None"):
+        return c.Optional(c.Type(kind))
+    return c.Type(kind, default=default)
 
 
-class PolicyPlugin(BasePlugin[PolicyPluginConfig]):
+PolicyPluginConfig = types.new_class("PolicyPluginConfig", (Config,), exec_body=lambda ns: ns.update({
+    f.name: _option(str(f.type), None if f.default is MISSING else f.default) for f in fields(Options)}))
+
+
+def settings_from_config(config: Any, draft: bool = False) -> Settings:
+    """Settings from a loaded MkDocs config."""
+    options = dict(config.plugins["policy"].config)
+    if os.environ.get("POLICY_ALLOW_SHALLOW") == "1":
+        options["allow_shallow"] = True
+    return make_settings(Path(config.config_file_path).parent, config.site_name, config.site_url, options,
+                         draft=draft, site_dir=config.site_dir)
+
+
+def load_mkdocs_config(config_file: Path, **overrides: Any) -> Any:
+    """mkdocs.yml loaded and validated by MkDocs (so !ENV and every check apply), or UserError."""
+    from mkdocs.config import load_config
+    if not config_file.is_file():
+        raise UserError(f"{config_file}: not found; run from the project folder or pass --config")
+    try:
+        config = load_config(config_file=str(config_file), **overrides)
+    except ConfigurationError as exc:
+        raise UserError(f"{config_file}: {exc}") from None
+    except OSError as exc:
+        raise UserError(f"{config_file}: {exc.strerror or exc}") from None
+    if "policy" not in config.plugins:
+        raise UserError(f"{config_file}: the 'policy' plugin is not listed under plugins")
+    return config
+
+
+def load_settings(config_file: Path) -> Settings:
+    """Settings from a mkdocs.yml file, read through MkDocs."""
+    return settings_from_config(load_mkdocs_config(config_file))
+
+
+class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
     serving = False
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.serving = command == "serve"
 
     def on_config(self, config):
-        root = Path(config.config_file_path).parent
-        options = dict(self.config)
-        if os.environ.get("POLICY_ALLOW_SHALLOW") == "1":
-            options["allow_shallow"] = True
         try:
-            settings = make_settings(root, config.site_name, config.site_url, options, draft=self.serving)
-            generated = generate_site(settings)
+            generated = generate_site(settings_from_config(config, draft=self.serving))
         except UserError as exc:
             raise PluginError(str(exc)) from None
         config.docs_dir = str(generated.pages_dir)
@@ -64,8 +91,9 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):
         observer = getattr(server, "observer", None)
         if observer is not None and hasattr(observer, "_timeout"):
             observer._timeout = 0.1  # poll the small policy/ and templates/ folders faster than MkDocs' 0.5 s
+        options: Any = self.config
         for name in ("policy_dir", "templates_dir"):
-            server.watch(str(root / self.config[name]))
+            server.watch(str(root / options[name]))
         try:
             server.unwatch(config.docs_dir)  # generated from the watched folders above
         except (KeyError, AttributeError):
