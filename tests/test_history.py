@@ -103,7 +103,7 @@ def test_acceptance_story_pages(story: Project) -> None:
     assert "added" in c20 and "How long we keep data" in c20
     assert "moved" in c20 and "rectification-and-cancellation" in c20
     assert "website-server-records" in c20  # the removed bullet modifies that subsection
-    assert "sections unchanged" in c20
+    assert "sections changed (" in c20 and " unchanged." in c20
     c21 = page(story, "changes/2.1")
     assert "Upcoming" in c21 and "A new sentence in 2.1." in c21
 

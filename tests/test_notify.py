@@ -110,6 +110,13 @@ def publish_1_1(project: Project, summary: str = "Clearer wording about cookies.
     project.commit("Publish 1.1")
 
 
+def add_paragraph(project: Project, text: str) -> None:
+    section = "sections/" + sorted(p.name for p in (project.policy / "sections").glob("*.yaml"))[0]
+    data = project.read(section)
+    data["body"] = list(data["body"]) + [text]
+    project.write(section, data)
+
+
 def ledger(env: dict[str, str]) -> list[tuple]:
     with sqlite3.connect(env["POLICY_SUBSCRIBERS_DB"]) as conn:
         return conn.execute("SELECT d.version, s.email, d.status, d.attempts, d.last_error FROM deliveries d "
@@ -168,7 +175,7 @@ def test_new_version_lists_changed_sections_and_reaches_only_current_subscribers
     text = latest.get_body(("plain",)).get_content()
     assert "Clearer wording about cookies." in text
     assert re.search(r"\* (\d+\. )?Retitled section \(renamed, text changed\)", text)
-    assert "What changed (1 of" in text and "/changes/1.1/" in text
+    assert "What changed: 1 of 14 sections changed (1 modified, 1 renamed); 13 unchanged." in text and "/changes/1.1/" in text, text
 
 
 def test_first_run_skips_superseded_versions_and_includes_upcoming(project: Project, smtp: Recorder,
@@ -177,12 +184,17 @@ def test_first_run_skips_superseded_versions_and_includes_upcoming(project: Proj
     project.meta(effective="2020-01-01")
     project.commit("1.0")
     project.meta(version="1.1", effective="2020-06-01", summary="In force now.")
+    add_paragraph(project, "A paragraph of version 1.1.")
     project.commit("1.1")
     project.meta(version="1.2", effective="2099-01-01", summary="Coming later.")
+    add_paragraph(project, "A paragraph of version 1.2.")
     project.commit("1.2")
+    project.meta(version="1.3", effective="2099-01-01", summary="Layout only.")
+    project.commit("1.3")
     subscribe(project, env, {"ann@example.org": "Ann"})
     result = project.run("notify", env=env, check=True)
     assert "version 1.0 superseded before notices started; not announced" in result.stdout
+    assert "version 1.3 is editorial (its text reads as before); not announced" in result.stdout
     assert "version 1.1 announced to 1 subscriber" in result.stdout
     assert "version 1.2 announced to 1 subscriber" in result.stdout
     subjects = [m["Subject"] for m in smtp.parsed()]

@@ -1,27 +1,145 @@
-/* Compare any two published versions in the browser: loads /versions/<v>/policy.json and mirrors the
-   section-level diff of scripts/policy_site/diff/ (same section kinds; redlines by word LCS). No dependencies.
-   Text from the JSON is only ever inserted with textContent, never as HTML. */
+/* Compare any two published versions in the browser. It loads /versions/<v>/policy.json and runs the same
+   section-level diff as scripts/policy_site/diff/ (sections.py and redline.py), step for step: the words of
+   every text come ready-made in policy.json ("text": runs of words with their formatting), so nothing here
+   parses Markdown. tests/fixtures/diff/*.json prove the two implementations give the same result.
+   No dependencies. Text from the JSON is only ever inserted with textContent, never as HTML. */
 (function () {
   "use strict";
-  var W = "[\\p{L}\\p{N}_]";
-  var TOKEN = new RegExp(
-    "\\[([^\\]\\n]+)\\]\\(([^)\\n]*)\\)" +
-    "|\\*\\*([^*\\n]+?)\\*\\*" +
-    "|(?<!(?:" + W + "|\\*))\\*([^*\\n]+?)\\*(?!(?:" + W + "|\\*))" +
-    "|(?<!(?:" + W + "|_))_([^_\\n]+?)_(?!(?:" + W + "|_))", "gu");
+  var LIKENESS = 0.5, MAX_CELLS = 250000, SEP = " \u203a ";
 
-  function oneLine(text) {
-    return /\s\s|[\t\n\r\f\v]/.test(text) ? text.replace(/\s+/g, " ").trim() : text.trim();
-  }
-
-  function toText(text) {  // inline.to_text
-    if (text.indexOf("[") < 0 && text.indexOf("*") < 0 && text.indexOf("_") < 0) return oneLine(text);
-    text = oneLine(text);
-    return text.replace(TOKEN, function (m, label, url, strong, em, em2) {
-      if (label !== undefined) return url.charAt(0) === "#" ? label : label + " (" + url + ")";
-      return strong !== undefined ? strong : (em !== undefined ? em : em2);
+  // ---- words: [text, marks, glue] ----
+  function wordsOf(text, key) {  // inline.words_from_runs(runs of one text)
+    var out = [], runs = Object.prototype.hasOwnProperty.call(text, key) ? text[key] : [];
+    runs.forEach(function (run) {
+      run[0].split(" ").forEach(function (w, i) { out.push([w, run[1], i === 0 ? run[2] : false]); });
     });
+    return out;
   }
+  function wordKey(w) { return w[0] + "\u0000" + w[1].join("\u0001") + "\u0000" + (w[2] ? "1" : "0"); }
+  function unitKey(u) { return u[0] + "\u0002" + u[1].map(wordKey).join("\u0003"); }
+
+  // ---- alignment: redline.opcodes ----
+  function lcs(a, b, oa, ob) {
+    var n = a.length, m = b.length, x, y;
+    if (!n || !m || n * m > MAX_CELLS) {
+      if (!n && !m) return [];
+      return [[n && m ? "replace" : (n ? "delete" : "insert"), oa, oa + n, ob, ob + m]];
+    }
+    var t = [];
+    for (x = 0; x <= n; x++) t.push(new Int32Array(m + 1));
+    for (x = n - 1; x >= 0; x--) for (y = m - 1; y >= 0; y--)
+      t[x][y] = a[x] === b[y] ? t[x + 1][y + 1] + 1 : Math.max(t[x + 1][y], t[x][y + 1]);
+    var ops = [], i = 0, j = 0, si = 0, sj = 0;
+    function flush() {
+      if (i > si || j > sj) ops.push([i > si && j > sj ? "replace" : (i > si ? "delete" : "insert"), oa + si, oa + i, ob + sj, ob + j]);
+    }
+    while (i < n || j < m) {
+      if (i < n && j < m && a[i] === b[j]) {
+        flush();
+        var ei = i, ej = j;
+        while (i < n && j < m && a[i] === b[j]) { i++; j++; }
+        ops.push(["equal", oa + ei, oa + i, ob + ej, ob + j]);
+        si = i; sj = j;
+      } else if (j >= m || (i < n && t[i + 1][j] >= t[i][j + 1])) i++;
+      else j++;
+    }
+    flush();
+    return ops;
+  }
+
+  function opcodes(a, b) {  // a, b: arrays of strings (keys)
+    var n = a.length, m = b.length, start = 0;
+    while (start < n && start < m && a[start] === b[start]) start++;
+    var ea = n, eb = m;
+    while (ea > start && eb > start && a[ea - 1] === b[eb - 1]) { ea--; eb--; }
+    var ops = start ? [["equal", 0, start, 0, start]] : [];
+    ops = ops.concat(lcs(a.slice(start, ea), b.slice(start, eb), start, start));
+    if (ea < n) ops.push(["equal", ea, n, eb, m]);
+    return ops;
+  }
+
+  // ---- redline: redline.spans / word_diff / likeness / pair_blocks / redline ----
+  function sameMarks(a, b) { return a.join("\u0001") === b.join("\u0001"); }
+
+  function spans(words, op) {
+    var out = [], text = null, marks = [], glue = false;
+    words.forEach(function (w) {
+      if (text !== null && sameMarks(w[1], marks)) { text += (w[2] ? "" : " ") + w[0]; return; }
+      if (text !== null) out.push([op, text, marks, glue]);
+      text = w[0]; marks = w[1]; glue = w[2];
+    });
+    if (text !== null) out.push([op, text, marks, glue]);
+    return out;
+  }
+
+  function wordDiff(oldW, newW) {
+    var out = [];
+    opcodes(oldW.map(wordKey), newW.map(wordKey)).forEach(function (op) {
+      if (op[0] === "equal") { out = out.concat(spans(newW.slice(op[3], op[4]), "equal")); return; }
+      out = out.concat(spans(oldW.slice(op[1], op[2]), "delete"), spans(newW.slice(op[3], op[4]), "insert"));
+    });
+    return out;
+  }
+
+  function likeness(a, b) {
+    if (!a.length || !b.length) return 0;
+    var counts = new Map(), common = 0;
+    a.forEach(function (w) { counts.set(w[0], (counts.get(w[0]) || 0) + 1); });
+    b.forEach(function (w) {
+      var c = counts.get(w[0]) || 0;
+      if (c > 0) { counts.set(w[0], c - 1); common++; }
+    });
+    return 2 * common / (a.length + b.length);
+  }
+
+  function pairBlocks(olds, news) {
+    var cands = [];
+    olds.forEach(function (a, i) {
+      news.forEach(function (b, j) {
+        if (a[0] !== b[0]) return;
+        var s = likeness(a[1], b[1]);
+        if (s >= LIKENESS) cands.push([-s, i, j]);
+      });
+    });
+    cands.sort(function (p, q) { return (p[0] - q[0]) || (p[1] - q[1]) || (p[2] - q[2]); });
+    var taken = [];
+    cands.forEach(function (c) {
+      var i = c[1], j = c[2];
+      if (taken.every(function (t) { return (i < t[0] && j < t[1]) || (i > t[0] && j > t[1]); })) taken.push([i, j]);
+    });
+    return taken.sort(function (p, q) { return p[0] - q[0]; });
+  }
+
+  function pieces(sp) {
+    var out = [];
+    sp.forEach(function (s) {
+      if (out.length && out[out.length - 1][0] === s[0]) out[out.length - 1][1] += (s[3] ? "" : " ") + s[1];
+      else out.push([s[0], s[1]]);
+    });
+    return out;
+  }
+
+  function block(kind, status, sp) { return {kind: kind, status: status, pieces: pieces(sp), spans: sp}; }
+  function whole(u, status, op) { return block(u[0], status, spans(u[1], op)); }
+
+  function redline(oldU, newU) {
+    var blocks = [];
+    opcodes(oldU.map(unitKey), newU.map(unitKey)).forEach(function (op) {
+      var i1 = op[1], i2 = op[2], j1 = op[3], j2 = op[4];
+      if (op[0] === "equal") { newU.slice(j1, j2).forEach(function (u) { blocks.push(whole(u, "equal", "equal")); }); return; }
+      var i = i1, j = j1;
+      pairBlocks(oldU.slice(i1, i2), newU.slice(j1, j2)).concat([[i2 - i1, j2 - j1]]).forEach(function (p) {
+        oldU.slice(i, i1 + p[0]).forEach(function (u) { blocks.push(whole(u, "delete", "delete")); });
+        newU.slice(j, j1 + p[1]).forEach(function (u) { blocks.push(whole(u, "insert", "insert")); });
+        if (i1 + p[0] < i2) blocks.push(block(newU[j1 + p[1]][0], "modified", wordDiff(oldU[i1 + p[0]][1], newU[j1 + p[1]][1])));
+        i = i1 + p[0] + 1; j = j1 + p[1] + 1;
+      });
+    });
+    return blocks;
+  }
+
+  // ---- sections: diff/sections.py ----
+  function ownBlocks(s) { return s.body.filter(function (b) { return !(typeof b === "object" && b.section); }); }
 
   function walk(sections, parent, depth, out) {  // Policy.walk
     var counter = 0;
@@ -29,38 +147,31 @@
       var number = null;
       if (s.numbered !== false) { counter += 1; number = counter + "."; }
       out.push({section: s, number: number, depth: depth, parent: parent});
-      var subs = s.body.filter(function (b) { return typeof b === "object" && b.section; })
-        .map(function (b) { return b.section; });
-      walk(subs, s.id, depth + 1, out);
+      walk(s.body.filter(function (b) { return typeof b === "object" && b.section; })
+        .map(function (b) { return b.section; }), s.id, depth + 1, out);
     });
     return out;
   }
 
-  function lines(section) {  // diff._lines
+  function units(section, text) {  // sections.units
     var out = [];
     if (!section) return out;
-    section.body.forEach(function (b) {
-      if (typeof b === "string") out.push(["p", toText(b)]);
-      else if (b.bullets) b.bullets.forEach(function (i) { out.push(["ul", toText(i)]); });
-      else if (b.numbered) b.numbered.forEach(function (i) { out.push(["ol", toText(i)]); });
+    ownBlocks(section).forEach(function (b) {
+      if (typeof b === "string") out.push(["p", wordsOf(text, b)]);
+      else if (b.bullets) b.bullets.forEach(function (i) { out.push(["ul", wordsOf(text, i)]); });
+      else if (b.numbered) b.numbered.forEach(function (i) { out.push(["ol", wordsOf(text, i)]); });
     });
     return out;
   }
 
-  function sameLines(a, b) {
-    if (a.length !== b.length) return false;
-    for (var i = 0; i < a.length; i++) if (a[i][0] !== b[i][0] || a[i][1] !== b[i][1]) return false;
-    return true;
-  }
-
-  function movedIds(oldOrder, newOrder) {  // diff._moved_ids, same tie-breaking
+  function movedIds(oldOrder, newOrder) {  // sections._moved_ids, same tie-breaking
     var oldSet = new Set(oldOrder), newSet = new Set(newOrder);
     var cn = newOrder.filter(function (i) { return oldSet.has(i); });
     var co = oldOrder.filter(function (i) { return newSet.has(i); });
     if (cn.join("\u0000") === co.join("\u0000")) return new Set();
-    var n = co.length, m = cn.length, t = [];
-    for (var x = 0; x <= n; x++) t.push(new Array(m + 1).fill(0));
-    for (x = n - 1; x >= 0; x--) for (var y = m - 1; y >= 0; y--)
+    var n = co.length, m = cn.length, t = [], x, y;
+    for (x = 0; x <= n; x++) t.push(new Int32Array(m + 1));
+    for (x = n - 1; x >= 0; x--) for (y = m - 1; y >= 0; y--)
       t[x][y] = co[x] === cn[y] ? t[x + 1][y + 1] + 1 : Math.max(t[x + 1][y], t[x][y + 1]);
     var keep = new Set(); x = 0; y = 0;
     while (x < n && y < m) {
@@ -71,96 +182,70 @@
     return new Set(cn.filter(function (i) { return !keep.has(i); }));
   }
 
-  function groups(placed) {
-    var g = new Map();
+  function index(placed) {
+    var byId = new Map(), groups = new Map();
     placed.forEach(function (p) {
-      if (!g.has(p.parent)) g.set(p.parent, []);
-      g.get(p.parent).push(p.section.id);
+      byId.set(p.section.id, p);
+      if (!groups.has(p.parent)) groups.set(p.parent, []);
+      groups.get(p.parent).push(p.section.id);
     });
-    return g;
+    return {byId: byId, groups: groups};
   }
 
-  function opcodes(a, b, eq) {  // LCS alignment → [tag, i1, i2, j1, j2]
-    var n = a.length, m = b.length, t = [], x, y;
-    for (x = 0; x <= n; x++) t.push(new Array(m + 1).fill(0));
-    for (x = n - 1; x >= 0; x--) for (y = m - 1; y >= 0; y--)
-      t[x][y] = eq(a[x], b[y]) ? t[x + 1][y + 1] + 1 : Math.max(t[x + 1][y], t[x][y + 1]);
-    var ops = [], i = 0, j = 0, si = 0, sj = 0;
-    function flush() {
-      if (i > si || j > sj) ops.push([i > si && j > sj ? "replace" : (i > si ? "delete" : "insert"), si, i, sj, j]);
-    }
-    while (i < n || j < m) {
-      if (i < n && j < m && eq(a[i], b[j])) {
-        flush();
-        var ei = i, ej = j;
-        while (i < n && j < m && eq(a[i], b[j])) { i++; j++; }
-        ops.push(["equal", ei, i, ej, j]);
-        si = i; sj = j;
-      } else if (j >= m || (i < n && t[i + 1][j] >= t[i][j + 1])) i++;
-      else j++;
-    }
-    flush();
-    return ops;
+  function label(p) { return p.number ? p.number + " " + p.section.title : p.section.title; }
+
+  function context(ix, id) {
+    var out = [], parent = ix.byId.get(id).parent;
+    while (parent !== null) { out.unshift(label(ix.byId.get(parent))); parent = ix.byId.get(parent).parent; }
+    return out;
   }
 
-  function wordDiff(oldText, newText) {
-    var a = oldText.match(/\S+/g) || [], b = newText.match(/\S+/g) || [], pieces = [];
-    opcodes(a, b, function (p, q) { return p === q; }).forEach(function (op) {
-      if (op[0] === "equal") { pieces.push(["equal", a.slice(op[1], op[2]).join(" ")]); return; }
-      if (op[2] > op[1]) pieces.push(["delete", a.slice(op[1], op[2]).join(" ")]);
-      if (op[4] > op[3]) pieces.push(["insert", b.slice(op[3], op[4]).join(" ")]);
-    });
-    return pieces;
+  function place(ix, id) {
+    var p = ix.byId.get(id), sib = ix.groups.get(p.parent);
+    return {parent: p.parent, parent_label: p.parent === null ? null : label(ix.byId.get(p.parent)),
+            position: sib.indexOf(id) + 1, siblings: sib.length};
   }
 
-  function redline(oldLines, newLines) {  // diff.redline
-    var blocks = [];
-    opcodes(oldLines, newLines, function (p, q) { return p[0] === q[0] && p[1] === q[1]; }).forEach(function (op) {
-      var tag = op[0], i1 = op[1], i2 = op[2], j1 = op[3], j2 = op[4];
-      if (tag === "equal") {
-        oldLines.slice(i1, i2).forEach(function (l) { blocks.push({kind: l[0], status: "equal", pieces: [["equal", l[1]]]}); });
-        return;
-      }
-      var pairs = tag === "replace" ? Math.min(i2 - i1, j2 - j1) : 0;
-      for (var k = 0; k < pairs; k++)
-        blocks.push({kind: newLines[j1 + k][0], status: "modified", pieces: wordDiff(oldLines[i1 + k][1], newLines[j1 + k][1])});
-      oldLines.slice(i1 + pairs, i2).forEach(function (l) { blocks.push({kind: l[0], status: "delete", pieces: [["delete", l[1]]]}); });
-      newLines.slice(j1 + pairs, j2).forEach(function (l) { blocks.push({kind: l[0], status: "insert", pieces: [["insert", l[1]]]}); });
-    });
-    return blocks;
+  function eqUnits(a, b) {
+    if (a.length !== b.length) return false;
+    for (var i = 0; i < a.length; i++) if (unitKey(a[i]) !== unitKey(b[i])) return false;
+    return true;
   }
 
-  function diffPolicies(oldP, newP) {  // diff.diff_policies
-    var oldPlaced = walk(oldP.sections, null, 1, []), newPlaced = walk(newP.sections, null, 1, []);
-    var oldById = new Map(oldPlaced.map(function (p) { return [p.section.id, p]; }));
-    var newById = new Map(newPlaced.map(function (p) { return [p.section.id, p]; }));
-    var og = groups(oldPlaced), moved = new Set();
-    groups(newPlaced).forEach(function (ids, parent) {
-      movedIds(og.get(parent) || [], ids).forEach(function (i) { moved.add(i); });
+  function diffPolicies(oldDoc, newDoc) {  // sections.diff_policies + diff_to_data
+    var oldP = oldDoc.policy, newP = newDoc.policy, oldT = oldDoc.text, newT = newDoc.text;
+    var oi = index(walk(oldP.sections, null, 1, [])), ni = index(walk(newP.sections, null, 1, []));
+    var moved = new Set();
+    ni.groups.forEach(function (ids, parent) {
+      movedIds(oi.groups.get(parent) || [], ids).forEach(function (i) { moved.add(i); });
     });
-    newPlaced.forEach(function (p) {
-      var before = oldById.get(p.section.id);
-      if (before && before.parent !== p.parent) moved.add(p.section.id);
+    ni.byId.forEach(function (p, id) {
+      var before = oi.byId.get(id);
+      if (before && before.parent !== p.parent) moved.add(id);
     });
     var sections = [];
-    newPlaced.forEach(function (p) {
-      var id = p.section.id, before = oldById.get(id), kinds = [];
-      var lo = lines(before ? before.section : null), ln = lines(p.section);
+    ni.byId.forEach(function (p, id) {
+      var before = oi.byId.get(id), kinds = [];
+      var same = before && JSON.stringify(ownBlocks(before.section)) === JSON.stringify(ownBlocks(p.section));
+      var uo = same || !before ? [] : units(before.section, oldT), un = same ? [] : units(p.section, newT);
       if (!before) kinds.push("added");
       else {
         if (before.section.title !== p.section.title) kinds.push("renamed");
         if (moved.has(id)) kinds.push("moved");
-        if (!sameLines(lo, ln)) kinds.push("modified");
+        if (!same && !eqUnits(uo, un)) kinds.push("modified");
       }
-      var needsRedline = kinds.indexOf("added") >= 0 || kinds.indexOf("modified") >= 0;
+      var needs = kinds.indexOf("added") >= 0 || kinds.indexOf("modified") >= 0;
+      var isMoved = kinds.indexOf("moved") >= 0;
       sections.push({id: id, kinds: kinds, old_title: before ? before.section.title : null, new_title: p.section.title,
-                     old_number: before ? before.number : null, new_number: p.number,
-                     redline: needsRedline ? redline(lo, ln) : []});
+                     old_number: before ? before.number : null, new_number: p.number, context: context(ni, id),
+                     old_place: isMoved ? place(oi, id) : null, new_place: isMoved ? place(ni, id) : null,
+                     redline: needs ? redline(uo, un) : []});
     });
-    oldPlaced.forEach(function (p) {
-      if (!newById.has(p.section.id))
-        sections.push({id: p.section.id, kinds: ["removed"], old_title: p.section.title, new_title: null,
-                       old_number: p.number, new_number: null, redline: redline(lines(p.section), [])});
+    oi.byId.forEach(function (p, id) {
+      if (!ni.byId.has(id))
+        sections.push({id: id, kinds: ["removed"], old_title: p.section.title, new_title: null, old_number: p.number,
+                       new_number: null, context: context(oi, id), old_place: null, new_place: null,
+                       redline: redline(units(p.section, oldT), [])});
     });
     var meta = [];
     [["title", oldP.title, newP.title], ["version", oldP.version, newP.version],
@@ -168,15 +253,24 @@
      ["contact", oldP.organisation.contact, newP.organisation.contact]].forEach(function (f) {
       if (f[1] !== f[2]) meta.push({field: f[0], old: f[1], new: f[2]});
     });
-    var introChanged = JSON.stringify(oldP.introduction) !== JSON.stringify(newP.introduction);
-    return {from: oldP.version, to: newP.version, meta: meta, introduction_changed: introChanged,
-            introduction: introChanged ? redline(oldP.introduction.map(function (t) { return ["p", toText(t)]; }),
-                                                 newP.introduction.map(function (t) { return ["p", toText(t)]; })) : [],
-            sections: sections.filter(function (s) { return s.kinds.length; }),
-            unchanged: sections.filter(function (s) { return !s.kinds.length; }).length};
+    var intro = [];
+    if (JSON.stringify(oldP.introduction) !== JSON.stringify(newP.introduction)) {
+      intro = redline(oldP.introduction.map(function (t) { return ["p", wordsOf(oldT, t)]; }),
+                      newP.introduction.map(function (t) { return ["p", wordsOf(newT, t)]; }));
+      if (intro.every(function (b) { return b.status === "equal"; })) intro = [];
+    }
+    var changed = sections.filter(function (s) { return s.kinds.length; });
+    function count(k) { return changed.filter(function (s) { return s.kinds.indexOf(k) >= 0; }).length; }
+    return {from: oldP.version, to: newP.version, meta: meta, introduction_changed: intro.length > 0,
+            introduction: intro, sections: changed, unchanged: sections.length - changed.length,
+            counts: {added: count("added"), removed: count("removed"), modified: count("modified"),
+                     renamed: count("renamed"), moved: count("moved"), sections_before: oi.byId.size,
+                     sections_after: ni.byId.size},
+            visible: changed.length > 0 || intro.length > 0 || meta.some(function (m) {
+              return m.field !== "version" && m.field !== "effective date"; })};
   }
 
-  // ---- rendering (DOM only, textContent for all data) ----
+  // ---- rendering (DOM only, textContent for all data): diff/redline_render.py ----
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
@@ -184,60 +278,122 @@
     return node;
   }
 
-  function mark(op, text) {
-    var label = op === "insert" ? "inserted" : "deleted";
-    return el(op === "insert" ? "ins" : "del", {}, [el("span", {"class": "visually-hidden"}, ["[" + label + ": "]), text,
+  function safeHref(href, base) {
+    var scheme = /^([a-z][a-z0-9+.\-]*):/i.exec(href.replace(/[\x00-\x20]+/g, ""));
+    if (scheme && ["http", "https", "mailto"].indexOf(scheme[1].toLowerCase()) < 0) return null;
+    if (href.charAt(0) === "#") return base.anchors + href;
+    if (href.charAt(0) === "/" && href.charAt(1) !== "/") return base.site + href.slice(1);
+    return href;
+  }
+
+  function formatted(sp, base) {
+    var frag = document.createDocumentFragment();
+    sp.forEach(function (s, i) {
+      if (i && !s[3]) frag.appendChild(document.createTextNode(" "));
+      var node = document.createTextNode(s[1]), marks = s[2], href = null;
+      if (marks.indexOf("strong") >= 0) node = el("strong", {}, [node]);
+      if (marks.indexOf("em") >= 0) node = el("em", {}, [node]);
+      marks.forEach(function (m) { if (m.indexOf("a:") === 0) href = safeHref(m.slice(2), base); });
+      if (href !== null) node = el("a", {href: href}, [node]);
+      frag.appendChild(node);
+    });
+    return frag;
+  }
+
+  function joinSpans(sp) { return sp.map(function (s, i) { return (i && !s[3] ? " " : "") + s[1]; }).join(""); }
+
+  function markNote(oldS, newS) {  // redline_render.mark_note
+    if (joinSpans(oldS) !== joinSpans(newS)) return null;
+    function links(sp) {
+      var out = [];
+      sp.forEach(function (s) { s[2].forEach(function (m) { if (m.indexOf("a:") === 0 && out.indexOf(m.slice(2)) < 0) out.push(m.slice(2)); }); });
+      return out;
+    }
+    var notes = [], before = links(oldS).join(", "), after = links(newS).join(", ");
+    if (before !== after) notes.push(before && after ? "link: " + before + " \u2192 " + after : (after ? "link added: " + after : "link removed: " + before));
+    [["em", "emphasis"], ["strong", "bold"]].forEach(function (mk) {
+      var had = oldS.some(function (s) { return s[2].indexOf(mk[0]) >= 0; }), has = newS.some(function (s) { return s[2].indexOf(mk[0]) >= 0; });
+      if (had !== has) notes.push(mk[1] + (has ? " added" : " removed"));
+    });
+    return notes.join("; ") || "formatting changed";
+  }
+
+  function mark(op, content) {
+    var lab = op === "insert" ? "inserted" : "deleted";
+    return el(op === "insert" ? "ins" : "del", {}, [el("span", {"class": "visually-hidden"}, ["[" + lab + ": "]), content,
                                                   el("span", {"class": "visually-hidden"}, ["]"])]);
   }
 
-  function renderRedline(blocks) {
+  function blockNode(b, tag, base) {
+    var node = el(tag, b.status !== "equal" ? {"class": "redline-" + b.status} : {}), groups = [];
+    b.spans.forEach(function (s) {
+      if (groups.length && groups[groups.length - 1][0] === s[0]) groups[groups.length - 1][1].push(s);
+      else groups.push([s[0], [s]]);
+    });
+    groups.forEach(function (g, n) {
+      if (n && !g[1][0][3]) node.appendChild(document.createTextNode(" "));
+      var inner = formatted(g[1], base);
+      node.appendChild(g[0] === "equal" ? inner : mark(g[0], inner));
+      if (g[0] === "insert" && n && groups[n - 1][0] === "delete") {
+        var note = markNote(groups[n - 1][1], g[1]);
+        if (note) { node.appendChild(document.createTextNode(" ")); node.appendChild(el("span", {"class": "redline-note"}, ["(" + note + ")"])); }
+      }
+    });
+    return node;
+  }
+
+  function renderRedline(blocks, base) {
     var box = el("div", {"class": "redline"}), list = null, listKind = null;
     blocks.forEach(function (b) {
-      var node = el(b.kind === "p" ? "p" : "li", b.status !== "equal" ? {"class": "redline-" + b.status} : {});
-      b.pieces.forEach(function (p, i) {
-        if (i) node.appendChild(document.createTextNode(" "));
-        node.appendChild(p[0] === "equal" ? document.createTextNode(p[1]) : mark(p[0], p[1]));
-      });
-      if (b.kind === "p") { list = null; listKind = null; box.appendChild(node); return; }
+      if (b.kind === "p") { list = null; listKind = null; box.appendChild(blockNode(b, "p", base)); return; }
       if (listKind !== b.kind) { list = el(b.kind, {"class": "redline"}); listKind = b.kind; box.appendChild(list); }
-      list.appendChild(node);
+      list.appendChild(blockNode(b, "li", base));
     });
     return box;
   }
 
-  function kindLabel(s) { return s.kinds.join(", "); }
+  function labelOf(s) { return ((s.new_number || s.old_number || "") + " " + (s.new_title || s.old_title)).trim(); }
+  function pathLabel(s) { return s.context.concat([labelOf(s)]).join(SEP); }
+  function where(p) { return "position " + p.position + " of " + p.siblings + " " + (p.parent_label ? "in \u201c" + p.parent_label + "\u201d" : "at the top level"); }
+  function moveText(s) { return s.old_place && s.new_place ? "Moved from " + where(s.old_place) + " to " + where(s.new_place) + "." : null; }
 
-  function render(target, result, from, to) {
+  function summaryText(r) {
+    var parts = [];
+    ["added", "removed", "modified", "renamed", "moved"].forEach(function (k) { if (r.counts[k]) parts.push(r.counts[k] + " " + k); });
+    return r.sections.length + " of " + Math.max(r.counts.sections_before, r.counts.sections_after) + " sections changed" +
+      (parts.length ? " (" + parts.join(", ") + ")" : "") + "; " + r.unchanged + " unchanged.";
+  }
+
+  function badge(s) { return el("span", {"class": "policy-kind policy-kind--" + s.kinds[0]}, [s.kinds.join(", ")]); }
+
+  function render(target, result, from, to, base) {
     target.textContent = "";
-    target.appendChild(el("h2", {id: "compare-heading"}, ["Version " + result.from + " → version " + result.to]));
-    target.appendChild(el("p", {"class": "policy-meta"}, [
-      "Effective " + from.effective + " → " + to.effective + ". " + result.sections.length + " section(s) changed, " +
-      result.unchanged + " unchanged."]));
+    target.appendChild(el("h2", {id: "compare-heading"}, ["Version " + result.from + " \u2192 version " + result.to]));
+    target.appendChild(el("p", {"class": "policy-meta"}, ["Effective " + from.effective + " \u2192 " + to.effective + ". " + summaryText(result)]));
+    if (!result.visible) target.appendChild(el("p", {}, ["The two texts read exactly the same (an editorial version)."]));
     if (result.meta.length) {
       var metaList = el("ul", {"class": "policy-meta-changes"});
       result.meta.forEach(function (m) {
-        metaList.appendChild(el("li", {}, [m.field + ": ", mark("delete", m.old), " → ", mark("insert", m.new)]));
+        metaList.appendChild(el("li", {}, [m.field + ": ", mark("delete", document.createTextNode(m.old)), " \u2192 ",
+                                           mark("insert", document.createTextNode(m.new))]));
       });
       target.appendChild(metaList);
     }
     var list = el("ul", {"class": "policy-change-list"});
-    result.sections.forEach(function (s) {
-      list.appendChild(el("li", {}, [el("span", {"class": "policy-kind policy-kind--" + s.kinds[0]}, [kindLabel(s)]), " ",
-        ((s.new_number || s.old_number || "") + " " + (s.new_title || s.old_title)).trim()]));
-    });
+    result.sections.forEach(function (s) { list.appendChild(el("li", {}, [badge(s), " ", pathLabel(s)])); });
     if (!result.sections.length) list.appendChild(el("li", {}, ["No section changed."]));
     target.appendChild(list);
-    if (result.introduction_changed) {
-      target.appendChild(el("section", {"class": "policy-change"}, [
-        el("p", {"class": "policy-change__title"}, ["Introduction"]), renderRedline(result.introduction)]));
-    }
+    if (result.introduction_changed)
+      target.appendChild(el("section", {"class": "policy-change"}, [el("p", {"class": "policy-change__title"}, ["Introduction"]), renderRedline(result.introduction, base)]));
     result.sections.forEach(function (s) {
       var box = el("section", {"class": "policy-change", id: "change-" + s.id}, [
-        el("p", {"class": "policy-change__title"}, [((s.new_number || s.old_number || "") + " " + (s.new_title || s.old_title)).trim() + " ",
-          el("span", {"class": "policy-kind policy-kind--" + s.kinds[0]}, [kindLabel(s)])])]);
+        el("p", {"class": "policy-change__title"}, [pathLabel(s) + " ", badge(s)])]);
       if (s.kinds.indexOf("renamed") >= 0)
-        box.appendChild(el("p", {"class": "policy-rename"}, ["Title: ", mark("delete", s.old_title), " → ", mark("insert", s.new_title)]));
-      if (s.redline.length) box.appendChild(renderRedline(s.redline));
+        box.appendChild(el("p", {"class": "policy-rename"}, ["Title: ", mark("delete", document.createTextNode(s.old_title)), " \u2192 ",
+                                                              mark("insert", document.createTextNode(s.new_title))]));
+      var mv = moveText(s);
+      if (mv) box.appendChild(el("p", {"class": "policy-moved"}, [mv]));
+      if (s.redline.length) box.appendChild(renderRedline(s.redline, base));
       target.appendChild(box);
     });
   }
@@ -252,10 +408,10 @@
   function start() {
     var root = document.getElementById("policy-compare");
     if (!root) return;
-    var base = root.getAttribute("data-base"), target = document.getElementById("compare-result");
+    var siteBase = root.getAttribute("data-base"), target = document.getElementById("compare-result");
     var fromSel = document.getElementById("compare-from"), toSel = document.getElementById("compare-to");
     var status = document.getElementById("compare-status");
-    load(base + "versions.json").then(function (index) {
+    load(siteBase + "versions.json").then(function (index) {
       var versions = index.versions.map(function (v) { return v.version; });
       [fromSel, toSel].forEach(function (sel) {
         sel.textContent = "";
@@ -265,16 +421,17 @@
       });
       var params = new URLSearchParams(window.location.search);
       var current = index.current, i = versions.indexOf(current);
-      fromSel.value = versions.indexOf(params.get("from")) >= 0 ? params.get("from") : (versions[i + 1] || current);
-      toSel.value = versions.indexOf(params.get("to")) >= 0 ? params.get("to") : current;
+      var asked = [params.get("from"), params.get("to")].filter(function (v) { return v !== null && versions.indexOf(v) < 0; });
+      fromSel.value = params.get("from") !== null && versions.indexOf(params.get("from")) >= 0 ? params.get("from") : (versions[i + 1] || current);
+      toSel.value = params.get("to") !== null && versions.indexOf(params.get("to")) >= 0 ? params.get("to") : current;
       function compare() {
         var a = fromSel.value, b = toSel.value;
-        status.textContent = "Comparing " + a + " with " + b + "…";
+        status.textContent = "Comparing " + a + " with " + b + "\u2026";
         target.setAttribute("aria-busy", "true");
-        return Promise.all([load(base + "versions/" + a + "/policy.json"), load(base + "versions/" + b + "/policy.json")])
+        return Promise.all([load(siteBase + "versions/" + a + "/policy.json"), load(siteBase + "versions/" + b + "/policy.json")])
           .then(function (docs) {
-            var result = diffPolicies(docs[0].policy, docs[1].policy);
-            render(target, result, docs[0], docs[1]);
+            var result = diffPolicies(docs[0], docs[1]);
+            render(target, result, docs[0], docs[1], {site: siteBase, anchors: siteBase + "versions/" + b + "/"});
             window.policyCompare = result;
             status.textContent = "Showing the changes from version " + a + " to version " + b + ".";
             target.setAttribute("aria-busy", "false");
@@ -289,6 +446,12 @@
           });
       }
       root.querySelector("form").addEventListener("submit", function (event) { event.preventDefault(); compare(); });
+      if (asked.length) {  // never compare other versions than the ones asked for
+        status.textContent = "There is no published version " + asked.join(" or ") + ". Published versions: " +
+          versions.join(", ") + ". Pick two versions above.";
+        target.setAttribute("data-state", "unknown-version");
+        return;
+      }
       compare();
     }).catch(function (err) { status.textContent = "Could not load the list of versions: " + err.message; });
   }

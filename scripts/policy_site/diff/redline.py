@@ -1,17 +1,49 @@
-"""Word-level redlines: blocks of two texts aligned, and the words inside replaced blocks diffed."""
+"""Word-level redlines: the blocks of two texts aligned, alike blocks paired, words diffed with their formatting.
+
+The algorithm is shared with templates/assets/compare.js, step for step, and the fixture files in
+tests/fixtures/diff/ prove the two give the same result:
+
+1. `opcodes(a, b)`: the common prefix and suffix are trimmed, then the middle is aligned by a longest common
+   subsequence (dynamic programming, walking from the start, a tie going to a deletion first). A middle of
+   more than MAX_CELLS cells is one replacement.
+2. Blocks (paragraphs, list items) are aligned with `opcodes` on identical blocks. Inside each run of
+   changed blocks, an old and a new block of the same kind are paired only when alike: the Dice coefficient
+   of their words (as multisets, case-sensitive) is at least LIKENESS. Pairs are taken best first (ties:
+   lower old index, then lower new index) and never cross; unpaired blocks are deletions and insertions.
+3. A pair is diffed word by word with `opcodes` on whole words (text, formatting, glue): a changed link
+   target or emphasis is a deleted and an inserted word, so it can never be invisible.
+"""
 
 from __future__ import annotations
 
-import difflib
-import re
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
-_WORD = re.compile(r"\S+")
+from ..source.inline import Word
+
+LIKENESS = 0.5
+MAX_CELLS = 250_000
+T = TypeVar("T")
+Opcode = tuple[str, int, int, int, int]
+# A block of text to redline: (kind, words); kind is 'p', 'ul' or 'ol'.
+Unit = tuple[str, tuple[Word, ...]]
+
+
+@dataclass(frozen=True)
+class Span:
+    """A run of words with one operation ('equal', 'insert', 'delete') and one formatting."""
+
+    op: str
+    text: str
+    marks: tuple[str, ...] = ()
+    glue: bool = False  # no space between this span and the one before
 
 
 @dataclass(frozen=True)
 class Piece:
-    """A run of words in a redline: 'equal', 'insert' or 'delete'."""
+    """A run of words with one operation, formatting left out (the `pieces` of `policy diff --format json`)."""
 
     op: str
     text: str
@@ -19,39 +51,158 @@ class Piece:
 
 @dataclass(frozen=True)
 class RedlineBlock:
-    """One paragraph or list item of a redline; kind is 'p', 'ul' or 'ol'; status is how the block itself changed."""
+    """One paragraph or list item of a redline; status is 'equal', 'modified', 'insert' or 'delete'."""
 
     kind: str
     status: str
-    pieces: tuple[Piece, ...]
+    spans: tuple[Span, ...]
+
+    @property
+    def pieces(self) -> tuple[Piece, ...]:
+        out: list[list[str]] = []
+        for span in self.spans:
+            if out and out[-1][0] == span.op:
+                out[-1][1] += ("" if span.glue else " ") + span.text
+            else:
+                out.append([span.op, span.text])
+        return tuple(Piece(op, text) for op, text in out)
+
+    @property
+    def text(self) -> str:
+        return join_spans(self.spans)
 
 
-def word_diff(old: str, new: str) -> tuple[Piece, ...]:
-    """Word-level redline of two texts (difflib over word tokens)."""
-    a, b = _WORD.findall(old), _WORD.findall(new)
-    pieces: list[Piece] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if tag == "equal":
-            pieces.append(Piece("equal", " ".join(a[i1:i2])))
+def join_spans(spans: Sequence[Span]) -> str:
+    return "".join(("" if i == 0 or s.glue else " ") + s.text for i, s in enumerate(spans))
+
+
+def _lcs(a: Sequence[T], b: Sequence[T], offset_a: int, offset_b: int) -> list[Opcode]:
+    n, m = len(a), len(b)
+    if not n or not m or n * m > MAX_CELLS:
+        tag = "replace" if n and m else "delete" if n else "insert"
+        return [(tag, offset_a, offset_a + n, offset_b, offset_b + m)] if n or m else []
+    table = [[0] * (m + 1) for _ in range(n + 1)]
+    for x in range(n - 1, -1, -1):
+        row, below, ax = table[x], table[x + 1], a[x]
+        for y in range(m - 1, -1, -1):
+            row[y] = below[y + 1] + 1 if ax == b[y] else max(below[y], row[y + 1])
+    ops: list[Opcode] = []
+    i = j = si = sj = 0
+
+    def flush() -> None:
+        if i > si or j > sj:
+            tag = "replace" if i > si and j > sj else "delete" if i > si else "insert"
+            ops.append((tag, offset_a + si, offset_a + i, offset_b + sj, offset_b + j))
+
+    while i < n or j < m:
+        if i < n and j < m and a[i] == b[j]:
+            flush()
+            ei, ej = i, j
+            while i < n and j < m and a[i] == b[j]:
+                i, j = i + 1, j + 1
+            ops.append(("equal", offset_a + ei, offset_a + i, offset_b + ej, offset_b + j))
+            si, sj = i, j
+        elif j >= m or (i < n and table[i + 1][j] >= table[i][j + 1]):
+            i += 1
+        else:
+            j += 1
+    flush()
+    return ops
+
+
+def opcodes(a: Sequence[T], b: Sequence[T]) -> list[Opcode]:
+    """How to turn a into b: ('equal' | 'replace' | 'delete' | 'insert', i1, i2, j1, j2), in order."""
+    n, m = len(a), len(b)
+    start = 0
+    while start < n and start < m and a[start] == b[start]:
+        start += 1
+    end_a, end_b = n, m
+    while end_a > start and end_b > start and a[end_a - 1] == b[end_b - 1]:
+        end_a, end_b = end_a - 1, end_b - 1
+    ops: list[Opcode] = [("equal", 0, start, 0, start)] if start else []
+    ops += _lcs(a[start:end_a], b[start:end_b], start, start)
+    if end_a < n:
+        ops.append(("equal", end_a, n, end_b, m))
+    return ops
+
+
+def spans(words: Sequence[Word], op: str) -> list[Span]:
+    """Words as spans: a new span wherever the formatting changes."""
+    out: list[Span] = []
+    text: list[str] = []
+    marks: tuple[str, ...] = ()
+    glue = False
+    for word, word_marks, word_glue in words:
+        if text and word_marks == marks:
+            text.append(("" if word_glue else " ") + word)
             continue
-        if i2 > i1:
-            pieces.append(Piece("delete", " ".join(a[i1:i2])))
-        if j2 > j1:
-            pieces.append(Piece("insert", " ".join(b[j1:j2])))
-    return tuple(pieces)
+        if text:
+            out.append(Span(op, "".join(text), marks, glue))
+        text, marks, glue = [word], word_marks, word_glue
+    if text:
+        out.append(Span(op, "".join(text), marks, glue))
+    return out
 
 
-def redline(old: list[tuple[str, str]], new: list[tuple[str, str]]) -> list[RedlineBlock]:
-    """Align blocks, then diff words inside blocks that were replaced one for one."""
+def word_diff(old: Sequence[Word], new: Sequence[Word]) -> tuple[Span, ...]:
+    """The spans that turn the old words into the new ones."""
+    out: list[Span] = []
+    for tag, i1, i2, j1, j2 in opcodes(old, new):
+        if tag == "equal":
+            out += spans(new[j1:j2], "equal")
+            continue
+        out += spans(old[i1:i2], "delete")
+        out += spans(new[j1:j2], "insert")
+    return tuple(out)
+
+
+def likeness(a: Sequence[Word], b: Sequence[Word]) -> float:
+    """Dice coefficient of the two blocks' words (multisets of their texts): 1.0 same words, 0.0 none shared."""
+    if not a or not b:
+        return 0.0
+    counts = Counter(w[0] for w in a)
+    common = 0
+    for word in b:
+        if counts[word[0]] > 0:
+            counts[word[0]] -= 1
+            common += 1
+    return 2 * common / (len(a) + len(b))
+
+
+def pair_blocks(old: Sequence[Unit], new: Sequence[Unit]) -> list[tuple[int, int]]:
+    """Alike blocks of a changed run, best first, never crossing; as (old index, new index) in order."""
+    candidates: list[tuple[float, int, int]] = []
+    for i, (kind_a, words_a) in enumerate(old):
+        for j, (kind_b, words_b) in enumerate(new):
+            if kind_a == kind_b:
+                score = likeness(words_a, words_b)
+                if score >= LIKENESS:
+                    candidates.append((-score, i, j))
+    candidates.sort()
+    taken: list[tuple[int, int]] = []
+    for _, i, j in candidates:
+        if all((i < pi and j < pj) or (i > pi and j > pj) for pi, pj in taken):
+            taken.append((i, j))
+    return sorted(taken)
+
+
+def _whole(unit: Unit, status: str, op: str) -> RedlineBlock:
+    return RedlineBlock(unit[0], status, tuple(spans(unit[1], op)))
+
+
+def redline(old: Sequence[Unit], new: Sequence[Unit]) -> list[RedlineBlock]:
+    """Every block of the new text (and every deleted old one) in reading order, with its word changes."""
     blocks: list[RedlineBlock] = []
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in opcodes(old, new):
         if tag == "equal":
-            blocks.extend(RedlineBlock(k, "equal", (Piece("equal", t),)) for k, t in old[i1:i2])
+            blocks += [_whole(unit, "equal", "equal") for unit in new[j1:j2]]
             continue
-        pairs = min(i2 - i1, j2 - j1) if tag == "replace" else 0
-        for (_, to), (kn, tn) in zip(old[i1:i1 + pairs], new[j1:j1 + pairs]):
-            blocks.append(RedlineBlock(kn, "modified", word_diff(to, tn)))
-        blocks.extend(RedlineBlock(k, "delete", (Piece("delete", t),)) for k, t in old[i1 + pairs:i2])
-        blocks.extend(RedlineBlock(k, "insert", (Piece("insert", t),)) for k, t in new[j1 + pairs:j2])
+        i, j = i1, j1
+        for pi, pj in pair_blocks(old[i1:i2], new[j1:j2]) + [(i2 - i1, j2 - j1)]:
+            blocks += [_whole(unit, "delete", "delete") for unit in old[i:i1 + pi]]
+            blocks += [_whole(unit, "insert", "insert") for unit in new[j:j1 + pj]]
+            if i1 + pi < i2:
+                blocks.append(RedlineBlock(new[j1 + pj][0], "modified",
+                                           word_diff(old[i1 + pi][1], new[j1 + pj][1])))
+            i, j = i1 + pi + 1, j1 + pj + 1
     return blocks

@@ -1,14 +1,31 @@
-"""Two versions → section-level changes (added, removed, modified, moved, renamed) with word-level redlines."""
+"""Two versions → section-level changes (added, removed, renamed, moved, modified) with word-level redlines.
+
+Identity is the section id. A section is modified when its own text changed in any visible way: words,
+emphasis, link targets. A move names where from and where to (parent and position among its siblings),
+and every change carries its context (the titles of the sections it sits in), so it reads correctly
+wherever sections are listed out of their tree.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from ..source import inline
-from ..source.model import ItemList, Paragraph, Policy, Section
-from .redline import RedlineBlock, redline
+from ..source.model import ItemList, Paragraph, PlacedSection, Policy, Section
+from .redline import RedlineBlock, Unit, redline
 
 KINDS = ("added", "removed", "renamed", "moved", "modified")
+CONTEXT_SEPARATOR = " › "
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a section stands: its parent (id and label, None at the top level) and 1-based position."""
+
+    parent: str | None
+    parent_label: str | None
+    position: int
+    siblings: int
 
 
 @dataclass
@@ -21,14 +38,43 @@ class SectionChange:
     new_number: str | None = None
     depth: int = 1
     redline: list[RedlineBlock] = field(default_factory=list)
+    context: tuple[str, ...] = ()  # labels of the enclosing sections, outermost first
+    old_place: Place | None = None
+    new_place: Place | None = None
 
     @property
     def title(self) -> str:
         return self.new_title if self.new_title is not None else self.old_title or self.id
 
     @property
+    def number(self) -> str:
+        return self.new_number or self.old_number or ""
+
+    @property
+    def label(self) -> str:
+        """'2. Title', or the title alone in an unnumbered policy."""
+        return f"{self.number} {self.title}".strip()
+
+    @property
+    def path_label(self) -> str:
+        """The label with its context: 'Some important terms › 4. Enable cookies:'."""
+        return CONTEXT_SEPARATOR.join((*self.context, self.label))
+
+    @property
     def kind(self) -> str:
         return ", ".join(self.kinds) if self.kinds else "unchanged"
+
+    @property
+    def move(self) -> str | None:
+        """Where from and where to, in words, for a moved section."""
+        if "moved" not in self.kinds or not self.old_place or not self.new_place:
+            return None
+        return f"Moved from {_where(self.old_place)} to {_where(self.new_place)}."
+
+
+def _where(place: Place) -> str:
+    inside = f"in “{place.parent_label}”" if place.parent_label else "at the top level"
+    return f"position {place.position} of {place.siblings} {inside}"
 
 
 @dataclass(frozen=True)
@@ -49,15 +95,40 @@ class PolicyDiff:
     unchanged_count: int
     introduction: list[RedlineBlock] = field(default_factory=list)
 
+    def count(self, kind: str) -> int:
+        return sum(1 for c in self.changed if kind in c.kinds)
 
-def _lines(section: Section | None) -> list[tuple[str, str]]:
-    """A section's own text as (kind, plain text) lines: paragraphs and list items."""
-    out: list[tuple[str, str]] = []
+    @property
+    def sections_before(self) -> int:
+        return len(self.old.section_ids()) if self.old else 0
+
+    @property
+    def sections_after(self) -> int:
+        return len(self.new.section_ids())
+
+    @property
+    def summary(self) -> str:
+        """'3 of 40 sections changed (1 added, 2 modified); 37 unchanged.'"""
+        parts = [f"{self.count(k)} {k}" for k in ("added", "removed", "modified", "renamed", "moved") if self.count(k)]
+        detail = f" ({', '.join(parts)})" if parts else ""
+        return (f"{len(self.changed)} of {max(self.sections_before, self.sections_after)} sections changed{detail}; "
+                f"{self.unchanged_count} unchanged.")
+
+    @property
+    def visible(self) -> bool:
+        """False when the new text reads exactly like the old one (only the version or its date changed)."""
+        return bool(self.changed or self.introduction
+                    or any(m.field not in ("version", "effective date") for m in self.meta))
+
+
+def units(section: Section | None) -> list[Unit]:
+    """A section's own text as redline units: paragraphs and list items with their words."""
+    out: list[Unit] = []
     for block in section.own_blocks if section else ():
         if isinstance(block, Paragraph):
-            out.append(("p", inline.to_text(block.text)))
+            out.append(("p", inline.words(block.text)))
         elif isinstance(block, ItemList):
-            out.extend(("ol" if block.ordered else "ul", inline.to_text(item)) for item in block.items)
+            out.extend(("ol" if block.ordered else "ul", inline.words(item)) for item in block.items)
     return out
 
 
@@ -68,7 +139,6 @@ def _moved_ids(old_order: list[str], new_order: list[str]) -> set[str]:
     common_old = [i for i in old_order if i in new_set]
     if common_new == common_old:
         return set()
-    # LCS by dynamic programming over the (small) lists of common ids
     n, m = len(common_old), len(common_new)
     table = [[0] * (m + 1) for _ in range(n + 1)]
     for x in range(n - 1, -1, -1):
@@ -88,19 +158,39 @@ def _moved_ids(old_order: list[str], new_order: list[str]) -> set[str]:
     return set(common_new) - keep
 
 
-def _siblings(policy: Policy | None) -> dict[str | None, list[str]]:
+def _siblings(placed: dict[str, PlacedSection]) -> dict[str | None, list[str]]:
     groups: dict[str | None, list[str]] = {}
-    for placed in policy.walk() if policy else ():
-        groups.setdefault(placed.parent, []).append(placed.section.id)
+    for section_id, p in placed.items():
+        groups.setdefault(p.parent, []).append(section_id)
     return groups
+
+
+def _label(p: PlacedSection) -> str:
+    return f"{p.number} {p.section.title}" if p.number else p.section.title
+
+
+def _context(placed: dict[str, PlacedSection], section_id: str) -> tuple[str, ...]:
+    out: list[str] = []
+    parent = placed[section_id].parent
+    while parent is not None:
+        out.append(_label(placed[parent]))
+        parent = placed[parent].parent
+    return tuple(reversed(out))
+
+
+def _place(placed: dict[str, PlacedSection], groups: dict[str | None, list[str]], section_id: str) -> Place:
+    p = placed[section_id]
+    siblings = groups[p.parent]
+    return Place(p.parent, _label(placed[p.parent]) if p.parent else None, siblings.index(section_id) + 1,
+                 len(siblings))
 
 
 def diff_policies(old: Policy | None, new: Policy) -> PolicyDiff:
     """Section changes from old to new (old None: everything is added)."""
     old_placed = {p.section.id: p for p in old.walk()} if old else {}
     new_placed = {p.section.id: p for p in new.walk()}
+    old_groups, new_groups = _siblings(old_placed), _siblings(new_placed)
     moved: set[str] = set()
-    old_groups, new_groups = _siblings(old), _siblings(new)
     for parent, ids in new_groups.items():
         moved |= _moved_ids(old_groups.get(parent, []), ids)
     moved |= {i for i, p in new_placed.items() if i in old_placed and old_placed[i].parent != p.parent}
@@ -108,10 +198,9 @@ def diff_policies(old: Policy | None, new: Policy) -> PolicyDiff:
     for section_id, placed in new_placed.items():
         before = old_placed.get(section_id)
         kinds: list[str] = []
-        if before is not None and before.section.own_blocks == placed.section.own_blocks:
-            lines_old = lines_new = []  # identical text: skip the word split
-        else:
-            lines_old, lines_new = _lines(before.section if before else None), _lines(placed.section)
+        same_text = before is not None and before.section.own_blocks == placed.section.own_blocks
+        units_old = [] if same_text or before is None else units(before.section)
+        units_new = [] if same_text else units(placed.section)
         if before is None:
             kinds.append("added")
         else:
@@ -119,16 +208,22 @@ def diff_policies(old: Policy | None, new: Policy) -> PolicyDiff:
                 kinds.append("renamed")
             if section_id in moved:
                 kinds.append("moved")
-            if lines_old != lines_new:
+            if not same_text and units_old != units_new:
                 kinds.append("modified")
-        changes.append(SectionChange(
+        change = SectionChange(
             section_id, tuple(kinds), before.section.title if before else None, placed.section.title,
             before.number if before else None, placed.number, placed.depth,
-            redline(lines_old, lines_new) if {"added", "modified"} & set(kinds) else []))
+            redline(units_old, units_new) if {"added", "modified"} & set(kinds) else [],
+            _context(new_placed, section_id))
+        if "moved" in kinds:
+            change.old_place = _place(old_placed, old_groups, section_id)
+            change.new_place = _place(new_placed, new_groups, section_id)
+        changes.append(change)
     for section_id, placed in old_placed.items():
         if section_id not in new_placed:
             changes.append(SectionChange(section_id, ("removed",), placed.section.title, None, placed.number,
-                                         None, placed.depth, redline(_lines(placed.section), [])))
+                                         None, placed.depth, redline(units(placed.section), []),
+                                         _context(old_placed, section_id)))
     meta: list[MetaChange] = []
     if old is not None:
         for name, a, b in (("title", old.title, new.title), ("version", old.version, new.version),
@@ -139,10 +234,24 @@ def diff_policies(old: Policy | None, new: Policy) -> PolicyDiff:
                 meta.append(MetaChange(name, a, b))
     intro: list[RedlineBlock] = []
     if old is None or old.introduction != new.introduction:
-        intro = redline([("p", inline.to_text(t)) for t in (old.introduction if old else ())],
-                        [("p", inline.to_text(t)) for t in new.introduction])
+        intro = redline([("p", inline.words(t)) for t in (old.introduction if old else ())],
+                        [("p", inline.words(t)) for t in new.introduction])
+        if all(b.status == "equal" for b in intro):
+            intro = []  # whitespace or layout only: nothing a reader could see
     changed = [c for c in changes if c.kinds]
     return PolicyDiff(old, new, meta, changed, len(changes) - len(changed), intro)
+
+
+def _place_data(place: Place | None) -> dict | None:
+    if place is None:
+        return None
+    return {"parent": place.parent, "parent_label": place.parent_label, "position": place.position,
+            "siblings": place.siblings}
+
+
+def blocks_to_data(blocks: list[RedlineBlock]) -> list[dict]:
+    return [{"kind": b.kind, "status": b.status, "pieces": [[p.op, p.text] for p in b.pieces],
+             "spans": [[s.op, s.text, list(s.marks), s.glue] for s in b.spans]} for b in blocks]
 
 
 def diff_to_data(d: PolicyDiff) -> dict:
@@ -152,12 +261,17 @@ def diff_to_data(d: PolicyDiff) -> dict:
         "to": d.new.version,
         "meta": [{"field": m.field, "old": m.old, "new": m.new} for m in d.meta],
         "introduction_changed": bool(d.introduction),
+        "introduction": blocks_to_data(d.introduction),
         "sections": [
             {"id": s.id, "kinds": list(s.kinds), "old_title": s.old_title, "new_title": s.new_title,
-             "old_number": s.old_number, "new_number": s.new_number,
-             "redline": [{"kind": b.kind, "status": b.status,
-                          "pieces": [[p.op, p.text] for p in b.pieces]} for b in s.redline]}
+             "old_number": s.old_number, "new_number": s.new_number, "context": list(s.context),
+             "old_place": _place_data(s.old_place), "new_place": _place_data(s.new_place),
+             "redline": blocks_to_data(s.redline)}
             for s in d.changed
         ],
         "unchanged": d.unchanged_count,
+        "counts": {"added": d.count("added"), "removed": d.count("removed"), "modified": d.count("modified"),
+                   "renamed": d.count("renamed"), "moved": d.count("moved"),
+                   "sections_before": d.sections_before, "sections_after": d.sections_after},
+        "visible": d.visible,
     }

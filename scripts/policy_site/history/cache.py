@@ -6,7 +6,7 @@ import pickle
 from pathlib import Path
 from typing import Any
 
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
 
 
 class ParseCache:

@@ -175,14 +175,18 @@ class _QPBody:
         return b"".join(p if isinstance(p, bytes) else _qp(p.replace(SLOT, value)) for p in self.pieces)
 
 
+MAX_LISTED = 40
+
+
 def _changes(entry: VersionEntry) -> list[dict[str, str]]:
     items = []
-    if any(block.status != "equal" for block in entry.diff.introduction):
-        items.append({"number": "", "title": "Introduction", "kind": "text changed"})
+    if entry.diff.introduction:
+        items.append({"label": "Introduction", "kind": "text changed", "note": ""})
     for change in entry.diff.changed:
-        number = change.new_number or change.old_number or ""
-        items.append({"number": number, "title": change.title,
-                      "kind": ", ".join(_KIND_LABEL.get(k, k) for k in change.kinds)})
+        when = entry.already_amended.get(change.id)
+        items.append({"label": change.path_label, "kind": ", ".join(_KIND_LABEL.get(k, k) for k in change.kinds),
+                      "note": f"already published as an amendment on {when:%Y-%m-%d}" if when else
+                      change.move or ""})
     return items
 
 
@@ -190,7 +194,7 @@ class Notice:
     """The notice of one version: rendered once, then personalised per recipient by render()."""
 
     def __init__(self, settings: Settings, mail: MailSettings, entry: VersionEntry, key: bytes,
-                 today: date | None = None) -> None:
+                 today: date | None = None, current: VersionEntry | None = None) -> None:
         self.version = entry.version
         self.mail = mail
         self.key = key
@@ -199,16 +203,21 @@ class Notice:
         verb = "takes effect" if policy.effective >= today else "took effect"
         self.subject = f"Privacy policy {entry.version} — {verb} {policy.effective.isoformat()}"
         previous = entry.previous.version if entry.previous else None
+        until_then = entry.until_then.version if entry.until_then and policy.effective > today else None
+        in_force_now = current.version if current and current.policy.effective <= today else None
+        changes = _changes(entry)
         context = {
             "org": policy.organisation.name, "title": policy.title, "version": entry.version,
             "effective": policy.effective.isoformat(), "takes_effect": verb, "upcoming": entry.status == "upcoming",
-            "summary": policy.summary, "previous": previous, "changes": _changes(entry),
+            "summary": policy.summary, "previous": previous, "changes": changes[:MAX_LISTED],
+            "more_changes": max(0, len(changes) - MAX_LISTED), "counts": entry.diff.summary,
+            "until_then": until_then, "in_force_now": in_force_now,
             "section_count": len(policy.section_ids()), "changes_url": settings.url(entry.changes_path),
             "version_url": settings.url(entry.path), "site_url": settings.url(), "list_label": mail.list_label,
             "unsubscribe_url": SLOT if mail.unsubscribe_url else None, "unsubscribe_address": mail.sender,
             "unsubscribe_mailto": mail.mailto,
         }
-        env = render.environment(settings.templates_dir)
+        env = render.environment(settings.templates_dir, settings.site_url)
         try:
             text = env.overlay(autoescape=False).get_template("email/notice.txt.j2").render(context)
             markup = env.get_template("email/notice.html.j2").render(context)

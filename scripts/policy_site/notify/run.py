@@ -67,7 +67,7 @@ def run_notify(settings, model, store: SubscriberStore, make_transport: Callable
 
     def notice(version: str) -> notices.Notice | None:
         if version not in built and version in entries:
-            built[version] = notices.Notice(settings, mail, entries[version], key)
+            built[version] = notices.Notice(settings, mail, entries[version], key, current=model.current)
         return built.get(version)
 
     announced = ledger.announced()
@@ -77,7 +77,9 @@ def run_notify(settings, model, store: SubscriberStore, make_transport: Callable
         if entry.version in announced:
             continue
         baseline = first_run and entry.status == "superseded"
-        note = "superseded before notices started" if baseline else None
+        note = "superseded before notices started" if baseline else \
+            "is editorial (its text reads as before)" if entry.editorial else None
+        baseline = baseline or entry.editorial
         if options.dry_run:
             targets = [] if baseline else store.subscribers()
             n = notice(entry.version)

@@ -1,10 +1,18 @@
-"""Machine-readable outputs: /versions.json and /versions/<v>/policy.json."""
+"""Machine-readable outputs: /versions.json and /versions/<v>/policy.json.
+
+policy.json holds the version's text as data (`policy`, the YAML's form) and, under `text`, every inline
+text mapped to its words as runs [text, formatting, glued]: what compare.js diffs, so the browser never
+parses Markdown and finds exactly the words the Python diff finds.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from functools import lru_cache
 
-from ..source.model import policy_to_data
+from ..source import inline
+from ..source.model import ItemList, Paragraph, Policy, policy_to_data
 from .model import SiteModel, VersionEntry
 from .render import iso
 
@@ -50,6 +58,23 @@ def versions_json(model: SiteModel) -> str:
 _SECTION_DATA: dict = {}
 
 
+def _texts(policy: Policy) -> Iterator[str]:
+    """Every inline text of a policy: introduction, paragraphs and list items."""
+    yield from policy.introduction
+    for placed in policy.walk():
+        for block in placed.section.own_blocks:
+            if isinstance(block, Paragraph):
+                yield block.text
+            elif isinstance(block, ItemList):
+                yield from block.items
+
+
+@lru_cache(maxsize=65536)
+def _runs(text: str) -> list:
+    return [[t, list(m), g] for t, m, g in inline.runs(text)]
+
+
 def policy_json(model: SiteModel, entry: VersionEntry) -> str:
-    return dumps({**version_record(model, entry), "policy": policy_to_data(entry.policy, _SECTION_DATA)},
-                 compact=True)
+    """A version's text as data, with the words of each text and their formatting (what compare.js diffs)."""
+    return dumps({**version_record(model, entry), "policy": policy_to_data(entry.policy, _SECTION_DATA),
+                  "text": {t: _runs(t) for t in _texts(entry.policy)}}, compact=True)

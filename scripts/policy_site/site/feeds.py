@@ -20,13 +20,15 @@ from typing import Any
 from feedgen.feed import FeedGenerator
 from markupsafe import Markup
 
-from ..diff.redline import Piece, RedlineBlock
+from ..diff.redline import RedlineBlock, Span, spans
 from ..diff.sections import SectionChange
 from ..errors import UserError
 from ..source import inline
+from ..source.inline import Word, words_from_runs
+from ..source.model import Policy
 from .model import SiteModel, VersionEntry
 from .output import OutputTree
-from .render import environment, iso
+from .render import environment, iso, resolver
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 ATOM_TYPE, RSS_TYPE = "application/atom+xml", "application/rss+xml"
@@ -64,37 +66,65 @@ class Feed:
     updated: datetime
 
 
-def _trim(words: list[str], keep: str) -> str:
-    """Equal words around a change: keep='head' keeps the first few, 'tail' the last, 'both' either end."""
-    n = EXCERPT_CONTEXT
+def _cut(words: list[Word], keep: str) -> list[Word]:
+    """Some words of a run: keep='head' the first few, 'tail' the last, 'both' either end, 'change' a longer head."""
+    n = EXCERPT_WORDS if keep == "change" else EXCERPT_CONTEXT
+    gap: Word = ("…", (), False)
     if keep == "both" and len(words) > 2 * n:
-        return " ".join(words[:n] + ["…"] + words[-n:])
-    if keep == "head" and len(words) > n:
-        return " ".join(words[:n] + ["…"])
+        return words[:n] + [gap] + words[-n:]
+    if keep in ("head", "change") and len(words) > n:
+        return words[:n] + [gap]
     if keep == "tail" and len(words) > n:
-        return " ".join(["…"] + words[-n:])
-    return " ".join(words)
+        return [gap] + words[-n:]
+    return words
 
 
-def excerpt(blocks: Iterable[RedlineBlock]) -> list[RedlineBlock]:
-    """A short redline: the first changed blocks, a few words of context, long insertions/deletions cut."""
+def _short(block: RedlineBlock) -> RedlineBlock:
+    groups: list[tuple[str, list[Word]]] = []
+    for span in block.spans:
+        words = list(words_from_runs([(span.text, span.marks, span.glue)]))
+        if groups and groups[-1][0] == span.op:
+            groups[-1][1].extend(words)
+        else:
+            groups.append((span.op, words))
+    out: list[Span] = []
+    last = len(groups) - 1
+    for i, (op, words) in enumerate(groups):
+        keep = "change" if op != "equal" else "both" if 0 < i < last else "tail" if i == 0 else "head"
+        out += spans(_cut(words, keep), op)
+    return RedlineBlock(block.kind, block.status, tuple(out))
+
+
+def excerpt(blocks: Iterable[RedlineBlock]) -> tuple[list[RedlineBlock], int]:
+    """A short redline: the first changed blocks, a few words of context, long insertions and deletions cut,
+    '…' where unchanged blocks were skipped; and how many more changed blocks were left out."""
     out: list[RedlineBlock] = []
+    more = 0
+    skipped = False
     for block in blocks:
         if block.status == "equal":
+            skipped = True
             continue
-        pieces: list[Piece] = []
-        last = len(block.pieces) - 1
-        for i, piece in enumerate(block.pieces):
-            words = piece.text.split()
-            if piece.op == "equal":
-                text = _trim(words, "both" if 0 < i < last else "tail" if i == 0 else "head")
-            else:
-                text = " ".join(words[:EXCERPT_WORDS] + (["…"] if len(words) > EXCERPT_WORDS else []))
-            pieces.append(Piece(piece.op, text))
-        out.append(RedlineBlock(block.kind, block.status, tuple(pieces)))
-        if len(out) == EXCERPT_BLOCKS:
-            break
-    return out
+        if len(out) >= EXCERPT_BLOCKS + sum(1 for b in out if b.status == "gap"):
+            more += 1
+            continue
+        if skipped and out:
+            out.append(RedlineBlock(block.kind, "gap", (Span("equal", "…"),)))
+        out.append(_short(block))
+        skipped = False
+    return out, more
+
+
+def _family(new: Policy, old: Policy | None, section_id: str | None) -> set[str] | None:
+    """A section's id and its subsections' ids in either version (None: every section)."""
+    if section_id is None:
+        return None
+    family = {section_id}
+    for policy in (old, new):
+        for placed in policy.walk() if policy else ():
+            if placed.parent in family:
+                family.add(placed.section.id)
+    return family
 
 
 class _Builder:
@@ -103,7 +133,7 @@ class _Builder:
     def __init__(self, model: SiteModel) -> None:
         self.model = model
         self.settings = model.settings
-        env = environment(model.settings.templates_dir)
+        env = environment(model.settings.templates_dir, model.settings.site_url)
         self.html = env.get_template("feeds/entry.html.j2")
         self.text = env.overlay(autoescape=False).get_template("feeds/text.j2").module
         limit = model.settings["feed_limit"]
@@ -118,23 +148,27 @@ class _Builder:
         return clean(str(getattr(self.text, macro)(*args)).strip())
 
     def item(self, entry: VersionEntry, section_id: str | None = None, section_title: str | None = None) -> Item:
-        """The entry of a version: in the main feeds (section_id None) or in one section's feed."""
+        """The entry of a version: in the main feeds (section_id None) or in one section's feed (the section
+        and its subsections)."""
         url = self.settings.url
         version_url = url(entry.path)
-        changes: list[SectionChange] = [c for c in entry.diff.changed if section_id in (None, c.id)]
+        resolve = resolver(url(), version_url)
+        family = _family(entry.policy, entry.previous.policy if entry.previous else None, section_id)
+        changes: list[SectionChange] = [c for c in entry.diff.changed if family is None or c.id in family]
         amendments = []
         for amendment, diff in entry.amendments:
-            touched = [c.title for c in diff.changed if section_id in (None, c.id)]
+            within = _family(amendment.after, amendment.before, section_id)
+            touched = [c.path_label for c in diff.changed if within is None or c.id in within]
             if section_id is None or touched:
                 amendments.append((amendment.commit.time, touched))
-        summary_html = inline.to_html(entry.policy.summary).replace('href="#', f'href="{version_url}#')
+        summary_html = inline.to_html(entry.policy.summary, resolve)
         changes_url = url(entry.changes_path)
+        excerpts = {c.id: excerpt(c.redline) for c in changes} if entry.previous else {}
         content = self.html.render(
             entry=entry, changes=changes, amendments=amendments, summary_html=Markup(summary_html),
             introduction=bool(entry.diff.introduction and entry.previous and section_id is None),
-            meta=entry.diff.meta if section_id is None else [],
-            excerpts={c.id: excerpt(c.redline) for c in changes} if entry.previous else {},
-            section_title=section_title, changes_url=changes_url, version_url=version_url)
+            meta=entry.diff.meta if section_id is None else [], excerpts=excerpts, resolve=resolve,
+            section_id=section_id, section_title=section_title, changes_url=changes_url, version_url=version_url)
         link = clean(changes_url + (f"#change-{section_id}" if section_id else ""))
         published, updated = self.dates[entry.version]
         return Item(id=link, url=link, title=self.txt("entry_title", entry), summary_html=clean(summary_html),
@@ -160,9 +194,13 @@ class _Builder:
         return self.feed(title, subtitle, self.settings.url(""), items)
 
     def section(self, section_id: str) -> Feed:
-        entries = [e for e in self.model.newest_first
-                   if section_id in {c.id for c in e.diff.changed}
-                   or any(section_id in {c.id for c in d.changed} for _, d in e.amendments)]
+        def touched(entry: VersionEntry) -> bool:
+            family = _family(entry.policy, entry.previous.policy if entry.previous else None, section_id)
+            return any(c.id in (family or ()) for c in entry.diff.changed) or any(
+                c.id in (_family(a.after, a.before, section_id) or ()) for a, d in entry.amendments
+                for c in d.changed)
+
+        entries = [e for e in self.model.newest_first if touched(e)]
         title = next((p.section.title for e in self.model.newest_first for p in e.published.latest_text.walk()
                       if p.section.id == section_id), section_id)
         present = section_id in self.model.current.policy.section_ids()

@@ -1,12 +1,17 @@
-"""What the site shows: each published version with its status, time in force, diff and amendments."""
+"""What the site shows: each published version with its status, time in force, diff and amendments.
+
+A version's diff starts from the previous version as published. When that version was amended later, the
+changes already published as its amendments are marked as such on the next version's changes (they are
+news only once). A version whose text reads exactly like the previous one is editorial.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from functools import partial
 
-from ..diff.sections import PolicyDiff, diff_policies
+from ..diff.sections import PolicyDiff, SectionChange, diff_policies
 from ..history.versions import Amendment, History, PublishedVersion
 from ..settings import Settings
 from ..source.model import Policy
@@ -20,6 +25,18 @@ class VersionEntry:
     amendments: list[tuple[Amendment, PolicyDiff]]
     status: str = "superseded"  # current | upcoming | superseded
     in_force_to: date | None = None
+    already_amended: dict[str, datetime] = field(default_factory=dict)  # section id → amendment time
+    until_then: VersionEntry | None = None  # the version in force the day before this one takes effect
+
+    @property
+    def editorial(self) -> bool:
+        """True when the text reads exactly like the previous version's (only the number or date changed)."""
+        return self.previous is not None and not self.diff.visible
+
+    @property
+    def new_changes(self) -> list[SectionChange]:
+        """The changed sections that were not already published as amendments of the previous version."""
+        return [c for c in self.diff.changed if c.id not in self.already_amended]
 
     @property
     def version(self) -> str:
@@ -70,6 +87,34 @@ class SiteModel:
     def entry(self, version: str) -> VersionEntry | None:
         return next((e for e in self.entries if e.version == version), None)
 
+    def in_force_on(self, day: date, before: VersionEntry | None = None) -> VersionEntry | None:
+        """The version in force on a day (the latest effective date not after it; of those published before
+        `before` when given), or None when no version was in force yet."""
+        candidates = self.entries[: self.entries.index(before)] if before else self.entries
+        found: VersionEntry | None = None
+        for e in candidates:  # the latest effective date; of equal dates, the later publication
+            if e.policy.effective <= day and (found is None or e.policy.effective >= found.policy.effective):
+                found = e
+        return found
+
+    def in_force_until(self, entry: VersionEntry) -> VersionEntry | None:
+        """The version in force the day before `entry` takes effect (what stays in force until then)."""
+        return self.in_force_on(entry.policy.effective - timedelta(days=1), before=entry)
+
+
+def _already_amended(history: History, previous: VersionEntry, published: PublishedVersion,
+                     diff: PolicyDiff) -> dict[str, datetime]:
+    """Sections whose change from the previous version was entirely published as its amendments already."""
+    last = previous.published.amendments[-1]
+    key = f"diff:{last.key}:{published.key}" if published.key and last.key else ""
+    since = history.memo(key, partial(diff_policies, previous.published.latest_text, published.policy))
+    still_new = {c.id for c in since.changed}
+    amended: dict[str, datetime] = {}
+    for amendment, amendment_diff in previous.amendments:
+        for change in amendment_diff.changed:
+            amended[change.id] = amendment.commit.time
+    return {c.id: amended[c.id] for c in diff.changed if c.id in amended and c.id not in still_new}
+
 
 def build_model(settings: Settings, history: History, working: Policy | None = None) -> SiteModel:
     """Entries in publication order; working is the working-tree policy, shown as a draft when it differs."""
@@ -83,12 +128,15 @@ def build_model(settings: Settings, history: History, working: Policy | None = N
         old = previous.policy if previous else None
         key = f"diff:{previous.key if previous else ''}:{published.key}" if published.key else ""
         diff = history.memo(key, partial(diff_policies, old, published.policy))
-        entries.append(VersionEntry(published, previous, diff, amendments))
+        entry = VersionEntry(published, previous, diff, amendments)
+        if entries and entries[-1].amendments:
+            entry.already_amended = _already_amended(history, entries[-1], published, diff)
+        entries.append(entry)
         previous = published
     for entry, following in zip(entries, entries[1:]):
         entry.in_force_to = following.policy.effective
-    in_force = [e for e in entries if e.policy.effective <= today]
-    current = in_force[-1] if in_force else entries[0]
+    in_force = SiteModel(settings, history, entries, entries[0]).in_force_on(today)
+    current = in_force or entries[0]
     current.status = "current" if in_force else "upcoming"
     for entry in entries[entries.index(current) + 1:]:
         entry.status = "upcoming" if entry.policy.effective > today else "superseded"
@@ -98,4 +146,7 @@ def build_model(settings: Settings, history: History, working: Policy | None = N
     ids: list[str] = []
     for entry in entries:
         ids.extend(i for i in entry.policy.section_ids() if i not in ids)
-    return SiteModel(settings, history, entries, current, draft, ids)
+    model = SiteModel(settings, history, entries, current, draft, ids)
+    for entry in entries:
+        entry.until_then = model.in_force_until(entry)
+    return model

@@ -57,9 +57,15 @@ class SectionCache:
         return hit[1]
 
 
+def _anchors_on(site_path: Callable[[str], str], page: str) -> Callable[[str], str]:
+    """Links of a redline: '#section' anchors point to the version's own page; site paths as everywhere."""
+    return lambda href: page + href if href.startswith("#") else site_path(href)
+
+
 def write_pages(model: SiteModel, out: OutputTree) -> None:
-    env = environment(model.settings.templates_dir)
+    env = environment(model.settings.templates_dir, model.settings.site_url)
     env.globals["section_md"] = SectionCache(env)
+    site_path: Callable[[str], str] = env.globals["resolve"]  # type: ignore[assignment]
 
     def page(template: str, path: str, **context: object) -> None:
         text = env.get_template(f"pages/{template}").render(site=model, link=linker(path), page_path=path,
@@ -74,9 +80,10 @@ def write_pages(model: SiteModel, out: OutputTree) -> None:
     page("follow.md.j2", "follow/")
     for entry in model.entries:
         page("version.md.j2", entry.path, entry=entry)
-        page("changes.md.j2", entry.changes_path, entry=entry, diff=entry.diff, version=entry.version, draft=None)
+        page("changes.md.j2", entry.changes_path, entry=entry, diff=entry.diff, version=entry.version, draft=None,
+             resolve=_anchors_on(site_path, linker(entry.changes_path)(entry.path)))
     if model.draft:
         page("changes.md.j2", "changes/draft/", entry=None, diff=model.draft.diff, version="draft",
-             draft=model.draft)
+             draft=model.draft, resolve=_anchors_on(site_path, linker("changes/draft/")("")))
     if len(model.entries) > 1:
         page("compare.md.j2", "compare/")

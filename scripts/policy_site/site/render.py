@@ -1,16 +1,27 @@
-"""The Jinja2 environment shared by pages, feeds and emails, with filters that keep YAML text inert."""
+"""The Jinja2 environment shared by pages, feeds and emails, with filters that keep YAML text inert.
+
+Links in policy text are resolved for where the HTML lands by a `resolve(href)` function: the template
+context's `resolve` when it has one, else the environment's default, which turns a site path (`/privacy`)
+into a path under site_url's own path (so a site served from https://example.org/policies/ keeps working)
+and leaves everything else as written.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
 from markupsafe import Markup
 
-from ..diff.formats import redline_html, redline_text
+from ..diff.redline_render import redline_html, redline_text
 from ..source import inline
 from ..source.model import ItemList, Paragraph, Section
+
+Resolve = Callable[[str], str]
 
 
 def iso(value: date | datetime | None) -> str:
@@ -21,7 +32,40 @@ def iso(value: date | datetime | None) -> str:
     return value.isoformat()
 
 
-def environment(templates_dir: Path) -> jinja2.Environment:
+def is_site_path(href: str) -> bool:
+    return href.startswith("/") and not href.startswith("//")
+
+
+def resolver(site_base: str, anchors: str | None = None) -> Resolve:
+    """Site paths under site_base ('/' or 'https://example.org/policies/'); '#id' under anchors when given."""
+    base = site_base.rstrip("/") + "/"
+
+    def resolve(href: str) -> str:
+        if is_site_path(href):
+            return base + href.lstrip("/")
+        if href.startswith("#") and anchors is not None:
+            return anchors + href
+        return href
+
+    return resolve
+
+
+def _resolve(context: Any) -> Resolve | None:
+    value = context.get("resolve")
+    return value if callable(value) else None
+
+
+@jinja2.pass_context
+def _inline(context: Any, text: object) -> Markup:
+    return Markup(inline.to_html(str(text), _resolve(context)))
+
+
+@jinja2.pass_context
+def _redline(context: Any, blocks: Any, labels: bool = True) -> Markup:
+    return redline_html(blocks, labels, _resolve(context))
+
+
+def environment(templates_dir: Path, site_url: str | None = None) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir)),
         autoescape=True,
@@ -30,11 +74,12 @@ def environment(templates_dir: Path) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.globals["resolve"] = resolver(urlsplit(site_url or "/").path or "/")
     env.filters.update(
         md=lambda text: Markup(inline.markdown_escape(str(text))),
-        inline=lambda text: Markup(inline.to_html(str(text))),
+        inline=_inline,
         plain=lambda text: inline.to_text(str(text)),
-        redline=redline_html,
+        redline=_redline,
         redline_text=redline_text,
         iso=iso,
         day=lambda value: value.strftime("%Y-%m-%d") if value else "",

@@ -1,82 +1,198 @@
-"""The small inline Markdown allowed in policy text (emphasis, strong, links): checks, safe HTML, plain text."""
+"""The inline Markdown allowed in policy text, on markdown-it-py (CommonMark): checks, safe HTML, plain text, words.
+
+Allowed: `*emphasis*`, `**strong**`, `[links](url)` and autolinks `<https://…>`, backslash escapes. Raw HTML and
+entities are not Markdown here: they show as the literal characters. Link targets may be `https:`, `http:`,
+`mailto:`, a `#section-id`, a site path (`/privacy`) or a relative path; URLs may hold balanced parentheses.
+Anything that cannot be rendered faithfully (an image, a refused scheme, text that looks like a link but is
+not one) is a problem for `policy check`.
+
+`words(text)` is what diffs compare: every word with its formatting (`em`, `strong`, `a:<href>`) and whether
+it is glued to the word before (no space between), so a changed link target or emphasis is a changed word.
+"""
 
 from __future__ import annotations
 
 import html
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
-_TOKEN = re.compile(
-    r"\[(?P<label>[^\]\n]+)\]\((?P<url>[^)\n]*)\)"
-    r"|\*\*(?P<strong>[^*\n]+?)\*\*"
-    r"|(?<![\w*])\*(?P<em>[^*\n]+?)\*(?![\w*])"
-    r"|(?<![\w_])_(?P<em2>[^_\n]+?)_(?![\w_])"
-)
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+# A word of text: (text, marks, glue). marks is a sorted tuple such as ("a:https://x.org/", "strong");
+# glue is True when no space separates the word from the one before it.
+Word = tuple[str, tuple[str, ...], bool]
+# A run of words with the same marks, as policy.json carries them: [text, marks, glue] (words joined by spaces).
+Run = tuple[str, tuple[str, ...], bool]
+
 _SAFE_SCHEMES = ("http", "https", "mailto")
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!])")
-
-
-def links(text: str) -> list[str]:
-    """Every link target written in the text."""
-    return [m.group("url") for m in _TOKEN.finditer(text) if m.group("url") is not None]
+_LAYOUT = re.compile(r"\s\s|[\t\n\r\f\v]")
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
+_LOOKS_LIKE_LINK = re.compile(r"\[[^\]\n]*\]\(([^)\n]*)\)?")
+_RULES = ["emphasis", "link", "autolink", "escape", "image"]
 
 
 def link_problem(url: str) -> str | None:
-    """Why a link target is refused, or None when it is safe."""
+    """Why a link target is refused, or None when it is allowed."""
     squashed = re.sub(r"[\x00-\x20]+", "", url).lower()
-    scheme = re.match(r"^([a-z][a-z0-9+.\-]*):", squashed)
+    scheme = _SCHEME.match(squashed)
     if not url:
         return "empty link target"
     if scheme and scheme.group(1) not in _SAFE_SCHEMES:
-        return f"link scheme '{scheme.group(1)}:' is not allowed; use https:, http:, mailto: or #section-id"
+        return f"link scheme '{scheme.group(1)}:' is not allowed; use https:, http:, mailto:, #section-id or /path"
     return None
 
 
-def _render(text: str, link: Callable[[str, str], str], wrap: Callable[[str, str], str],
-            plain: Callable[[str], str]) -> str:
-    out: list[str] = []
-    pos = 0
-    for m in _TOKEN.finditer(text):
-        out.append(plain(text[pos:m.start()]))
-        if m.group("label") is not None:
-            out.append(link(m.group("label"), m.group("url")))
-        elif m.group("strong") is not None:
-            out.append(wrap("strong", m.group("strong")))
-        else:
-            out.append(wrap("em", m.group("em") or m.group("em2")))
-        pos = m.end()
-    out.append(plain(text[pos:]))
-    return "".join(out)
+def _parser(validate: Callable[[str], bool]) -> MarkdownIt:
+    md = MarkdownIt("zero").enable(_RULES)
+    md.validateLink = validate  # type: ignore[method-assign,assignment]
+    return md
 
 
-_LAYOUT = re.compile(r"\s\s|[\t\n\r\f\v]")
+_MD = _parser(lambda url: link_problem(url) is None)
+_ANY = _parser(lambda url: True)  # for checks: sees every link, refused ones included
 
 
 def _one_line(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip() if _LAYOUT.search(text) else text.strip()
 
 
-def to_html(text: str) -> str:
-    """Safe HTML for a paragraph or list item: everything escaped except the allowed markup."""
-    def link(label: str, url: str) -> str:
-        if link_problem(url):
-            return html.escape(label)
-        return f'<a href="{html.escape(url, quote=True)}">{html.escape(label)}</a>'
+@lru_cache(maxsize=65536)
+def _tokens(text: str) -> tuple[Token, ...]:
+    line = _one_line(text)
+    if not line:
+        return ()
+    return tuple(_MD.parseInline(line)[0].children or ())
 
-    def wrap(tag: str, inner: str) -> str:
-        return f"<{tag}>{html.escape(inner)}</{tag}>"
 
-    return _render(_one_line(text), link, wrap, html.escape)
+def problems(text: str) -> list[str]:
+    """What in the text cannot be rendered faithfully (refused link schemes, images, broken link syntax)."""
+    line = _one_line(text)
+    found: list[str] = []
+    children = _ANY.parseInline(line)[0].children or [] if line else []
+    for token in children:
+        if token.type == "link_open":
+            why = link_problem(str(token.attrs.get("href", "")))
+            if why:
+                found.append(why)
+        elif token.type == "image":
+            found.append(f"images are not allowed in policy text (![{token.content}]…); "
+                         "link to the file instead: [description](https://…)")
+    if not found:
+        plain = "".join(t.content for t in _tokens(text) if t.type == "text")
+        broken = _LOOKS_LIKE_LINK.search(plain)
+        if broken:
+            found.append(link_problem(broken.group(1)) or
+                         f"'{broken.group(0)}' looks like a link but is not one: a URL cannot hold spaces or "
+                         "unbalanced brackets; write %20 for a space, or put the URL in <…>")
+    return found
+
+
+def links(text: str) -> list[str]:
+    """Every link target in the text, as written after CommonMark's normalisation."""
+    return [str(t.attrs["href"]) for t in _tokens(text) if t.type == "link_open"]
+
+
+def anchors(text: str) -> list[str]:
+    """The section ids the text links to (`#id` targets)."""
+    return [url[1:] for url in links(text) if url.startswith("#")]
+
+
+def _marks(em: int, strong: int, href: str | None) -> tuple[str, ...]:
+    marks = (["a:" + href] if href is not None else []) + (["em"] if em else []) + (["strong"] if strong else [])
+    return tuple(marks)
+
+
+@lru_cache(maxsize=65536)
+def words(text: str) -> tuple[Word, ...]:
+    """The words of the text with their formatting; what diffs compare."""
+    out: list[Word] = []
+    em = strong = 0
+    href: str | None = None
+    space_before = True  # at the start nothing is glued
+    for token in _tokens(text):
+        kind = token.type
+        if kind in ("text", "image"):
+            content = token.content
+            marks = _marks(em, strong, href)
+            pieces = content.split(" ")
+            for i, piece in enumerate(pieces):
+                if piece:
+                    out.append((piece, marks, bool(out) and not space_before))
+                    space_before = False
+                if i < len(pieces) - 1:
+                    space_before = True
+        elif kind == "em_open":
+            em += 1
+        elif kind == "em_close":
+            em -= 1
+        elif kind == "strong_open":
+            strong += 1
+        elif kind == "strong_close":
+            strong -= 1
+        elif kind == "link_open":
+            href = str(token.attrs.get("href", ""))
+        elif kind == "link_close":
+            href = None
+    return tuple(out)
+
+
+def runs(text: str) -> list[Run]:
+    """The words grouped into runs of one formatting (policy.json's form, read by compare.js)."""
+    out: list[list] = []
+    for word, marks, glue in words(text):
+        if out and out[-1][1] == marks and not glue:
+            out[-1][0] += " " + word
+        else:
+            out.append([word, marks, glue])
+    return [(t, m, g) for t, m, g in out]
+
+
+def words_from_runs(data: list[Run]) -> tuple[Word, ...]:
+    """The words of runs (the inverse of runs())."""
+    out: list[Word] = []
+    for text, marks, glue in data:
+        for i, word in enumerate(text.split(" ")):
+            out.append((word, tuple(marks), glue if i == 0 else False))
+    return tuple(out)
+
+
+def to_html(text: str, resolve: Callable[[str], str] | None = None) -> str:
+    """Safe HTML of a paragraph or list item; resolve(href) rewrites link targets for where the HTML lands."""
+    out: list[str] = []
+    for token in _tokens(text):
+        kind = token.type
+        if kind in ("text", "image"):
+            out.append(html.escape(token.content, quote=False))
+        elif kind in ("em_open", "em_close", "strong_open", "strong_close"):
+            tag = "em" if kind.startswith("em") else "strong"
+            out.append(f"<{'/' if kind.endswith('close') else ''}{tag}>")
+        elif kind == "link_open":
+            href = str(token.attrs.get("href", ""))
+            out.append(f'<a href="{html.escape(resolve(href) if resolve else href, quote=True)}">')
+        elif kind == "link_close":
+            out.append("</a>")
+    return "".join(out)
 
 
 def to_text(text: str) -> str:
-    """Plain text with the markup removed; links as 'label (url)'."""
-    def link(label: str, url: str) -> str:
-        return label if url.startswith("#") else f"{label} ({url})"
-
-    if "[" not in text and "*" not in text and "_" not in text:
-        return _one_line(text)
-    return _render(_one_line(text), link, lambda _tag, inner: inner, lambda s: s)
+    """Plain text with the markup removed; links as 'label (url)', section links as their label."""
+    out: list[str] = []
+    href: str | None = None
+    start = 0
+    for token in _tokens(text):
+        if token.type in ("text", "image"):
+            out.append(token.content)
+        elif token.type == "link_open":
+            href, start = str(token.attrs.get("href", "")), len(out)
+        elif token.type == "link_close":
+            label = "".join(out[start:])
+            if href and not href.startswith("#") and href not in (label, "mailto:" + label):
+                out.append(f" ({href})")
+            href = None
+    return "".join(out)
 
 
 def markdown_escape(text: str) -> str:

@@ -93,12 +93,10 @@ class _Reader:
         if control:
             kind = "a line break" if control.group() in "\r\n" else f"control character U+{ord(control.group()):04X}"
             self.problem(node, f"{what} contains {kind}; {'keep it on one line' if one_line else 'remove it'}")
-        for url in inline.links(node.value):
-            why = inline.link_problem(url)
-            if why:
-                self.problem(node, f"{what}: {why}")
-            elif url.startswith("#"):
-                self.anchors.append((url[1:], *position(node)))
+        for why in inline.problems(node.value):
+            self.problem(node, f"{what}: {why}")
+        for anchor in inline.anchors(node.value):
+            self.anchors.append((anchor, *position(node)))
         return None if control else node.value
 
     def identifier(self, node: yaml.Node, what: str) -> str | None:
