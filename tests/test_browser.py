@@ -29,7 +29,8 @@ from browser_support import (  # noqa: F401
     site,
     slug,
 )
-from conftest import run_policy
+from conftest import ROOT, run_policy
+from diff_support import documents, load_cases, realistic
 
 try:
     from playwright.sync_api import expect
@@ -338,3 +339,55 @@ def test_compare_page_matches_policy_diff_for_every_pair(chromium, site: Site, d
     finally:
         context.close()
     fail_on(watch.report(), "compare pages")
+
+
+def _run_compare_js(chromium, pairs: list[tuple[dict, dict]]) -> list[dict]:
+    """compare.js's diff of each (old, new) pair of policy.json documents, run in a blank page."""
+    context = chromium.new_context()
+    try:
+        page = context.new_page()
+        page.set_content("<!doctype html><title>compare.js</title>")
+        page.add_script_tag(path=str(ROOT / "templates/assets/compare.js"))
+        return page.evaluate("pairs => pairs.map(p => window.policyDiff(p[0], p[1]))", [list(p) for p in pairs])
+    finally:
+        context.close()
+
+
+def test_compare_js_matches_the_shared_fixtures(chromium):
+    """tests/fixtures/diff/*.json: the same expected result from compare.js as from the Python diff."""
+    cases = load_cases()
+    results = _run_compare_js(chromium, [documents(case) for _, case in cases])
+    for (name, case), result in zip(cases, results, strict=True):
+        assert result == case["expected"], name
+
+
+def test_compare_js_matches_python_on_a_long_history(chromium):
+    """Every consecutive pair of the 60-version realistic history, a big rewrite and 10 random pairs."""
+    import random
+
+    from policy_site.diff.sections import diff_policies, diff_to_data
+    from policy_site.site.data import policy_document
+    _, policies = realistic()
+    rng = random.Random(5)
+    pairs = [(i, i + 1) for i in range(len(policies) - 1)] + [(0, len(policies) - 1)]
+    pairs += [tuple(sorted(rng.sample(range(len(policies)), 2))) for _ in range(10)]
+    docs = [policy_document(p) for p in policies]
+    results = _run_compare_js(chromium, [(docs[a], docs[b]) for a, b in pairs])
+    for (a, b), result in zip(pairs, results, strict=True):
+        expected = diff_to_data(diff_policies(policies[a], policies[b]))
+        assert result == expected, f"{policies[a].version} → {policies[b].version}"
+
+
+def test_compare_names_an_unknown_version_instead_of_comparing_others(chromium, site: Site):
+    need_compare(site, "compare/")
+    context = new_context(chromium, site, viewport=DESKTOP)
+    try:
+        page = context.new_page()
+        goto(page, site, "compare/?from=9.9&to=1.0")
+        page.wait_for_selector("#compare-result[data-state]", state="attached")
+        assert page.get_attribute("#compare-result", "data-state") == "unknown-version"
+        status = page.text_content("#compare-status") or ""
+        assert "There is no published version 9.9" in status and "1.0" in status
+        assert not (page.text_content("#compare-result") or "").strip()
+    finally:
+        context.close()

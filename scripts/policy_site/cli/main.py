@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from importlib import metadata
 
 from ..errors import UserError
 from .mail_verbs import add_verbs
@@ -17,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="policy", description="Publish a privacy policy kept as YAML in git: "
                                      "validation, versions, diffs, site, feeds and email notices.", epilog=EPILOG)
     parser.add_argument("--config", default="mkdocs.yml", help="the site's mkdocs.yml (default: %(default)s)")
+    parser.add_argument("--version", action="version", version=f"policy {_version()}")
     verb = verb_adder(parser.add_subparsers(dest="verb", metavar="VERB"))
 
     p = verb("check", cmd_check, "Validate policy/ and its history; list every problem as file:line:column.")
@@ -42,6 +45,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    try:
+        return metadata.version("policy-site")
+    except metadata.PackageNotFoundError:  # run from a source tree without installing
+        from .. import __version__
+        return __version__
+
+
+def _quiet_stdout() -> None:
+    """After the reader of our output went away (`policy versions | head -1`): no more writes, no traceback."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -49,7 +67,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return args.handler(args)
+        status = args.handler(args)
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 141  # like any Unix tool stopped by SIGPIPE
     except UserError as exc:
         print(f"policy {args.verb}: error: {exc}", file=sys.stderr)
         return 1

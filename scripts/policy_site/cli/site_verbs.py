@@ -21,11 +21,28 @@ def cmd_check(args: argparse.Namespace) -> int:
     settings = _settings(args)
     policy, warnings = run_check(settings.policy_dir, _prefix(settings), args.allow_shallow or
                                  bool(settings["allow_shallow"]), settings.cache_dir)
+    warnings += _editorial_warning(settings, policy)
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
     count = len(policy.section_ids())
     print(f"policy check: OK — version {policy.version}, effective {policy.effective}, {count} sections")
     return 0
+
+
+def _editorial_warning(settings, policy) -> list[str]:
+    """A new version whose text reads exactly like the last published one is editorial: say so."""
+    from ..diff.sections import diff_policies
+    from ..history.versions import read_history
+    from ..source.model import version_key
+    history = read_history(settings.policy_dir, allow_shallow=True, cache_dir=settings.cache_dir)
+    latest = history.versions[-1]
+    if not history.from_git or version_key(policy.version) <= version_key(latest.version):
+        return []
+    if diff_policies(latest.latest_text, policy).visible:
+        return []
+    return [f"version {policy.version} reads exactly like version {latest.version} (only whitespace, layout, the "
+            f"version or its date changed): it will be published as an editorial version and not emailed. If you "
+            f"meant to change the text, check that your edit was saved."]
 
 
 def _prefix(settings) -> str:
@@ -122,7 +139,14 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
     old, old_label = pick(args.from_version, False)
     new, new_label = pick(args.to_version, True)
-    print(render_diff(diff_policies(old, new), args.format, old_label, new_label), end="")
+    full_url = None
+    if settings.site_url:
+        published = history.find(new.version)
+        if published is None or published.policy != new:  # the working tree: its page after publication
+            full_url = settings.url(f"changes/{new.version}/")
+        else:
+            full_url = settings.url(f"compare/?from={old.version}&to={new.version}")
+    print(render_diff(diff_policies(old, new), args.format, old_label, new_label, full_url), end="")
     return 0
 
 

@@ -111,6 +111,7 @@ def redline_html(blocks: Iterable[RedlineBlock], labels: bool = True, resolve: R
 
 
 def _plain(spans: Sequence[Span]) -> str:
+    """Spans as text: emphasis as *…*, bold as **…**, a web link as 'label (url)' (section links by label)."""
     parts: list[str] = []
     for i, span in enumerate(spans):
         text = span.text
@@ -118,6 +119,10 @@ def _plain(spans: Sequence[Span]) -> str:
             text = f"**{text}**"
         if "em" in span.marks:
             text = f"*{text}*"
+        href = _href(span.marks)
+        next_href = _href(spans[i + 1].marks) if i + 1 < len(spans) else None
+        if href and not href.startswith("#") and href != next_href and href not in (span.text, "mailto:" + span.text):
+            text += f" ({href})"
         parts.append(("" if i == 0 or span.glue else " ") + text)
     return "".join(parts)
 

@@ -58,7 +58,7 @@ def versions_json(model: SiteModel) -> str:
 _SECTION_DATA: dict = {}
 
 
-def _texts(policy: Policy) -> Iterator[str]:
+def texts(policy: Policy) -> Iterator[str]:
     """Every inline text of a policy: introduction, paragraphs and list items."""
     yield from policy.introduction
     for placed in policy.walk():
@@ -74,7 +74,10 @@ def _runs(text: str) -> list:
     return [[t, list(m), g] for t, m, g in inline.runs(text)]
 
 
-def policy_json(model: SiteModel, entry: VersionEntry) -> str:
+def policy_document(policy: Policy) -> dict:
     """A version's text as data, with the words of each text and their formatting (what compare.js diffs)."""
-    return dumps({**version_record(model, entry), "policy": policy_to_data(entry.policy, _SECTION_DATA),
-                  "text": {t: _runs(t) for t in _texts(entry.policy)}}, compact=True)
+    return {"policy": policy_to_data(policy, _SECTION_DATA), "text": {t: _runs(t) for t in texts(policy)}}
+
+
+def policy_json(model: SiteModel, entry: VersionEntry) -> str:
+    return dumps({**version_record(model, entry), **policy_document(entry.policy)}, compact=True)
