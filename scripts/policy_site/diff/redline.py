@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TypeVar
 
 from ..source.inline import Word
@@ -31,7 +32,7 @@ Opcode = tuple[str, int, int, int, int]
 Unit = tuple[str, tuple[Word, ...]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Span:
     """A run of words with one operation ('equal', 'insert', 'delete') and one formatting."""
 
@@ -41,7 +42,7 @@ class Span:
     glue: bool = False  # no space between this span and the one before
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Piece:
     """A run of words with one operation, formatting left out (the `pieces` of `policy diff --format json`)."""
 
@@ -49,7 +50,7 @@ class Piece:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RedlineBlock:
     """One paragraph or list item of a redline; status is 'equal', 'modified', 'insert' or 'delete'."""
 
@@ -186,7 +187,9 @@ def pair_blocks(old: Sequence[Unit], new: Sequence[Unit]) -> list[tuple[int, int
     return sorted(taken)
 
 
+@lru_cache(maxsize=65536)
 def _whole(unit: Unit, status: str, op: str) -> RedlineBlock:
+    """A block that is all one operation; shared between diffs (smaller caches, less to render)."""
     return RedlineBlock(unit[0], status, tuple(spans(unit[1], op)))
 
 

@@ -18,7 +18,7 @@ KINDS = ("added", "removed", "renamed", "moved", "modified")
 CONTEXT_SEPARATOR = " › "
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Place:
     """Where a section stands: its parent (id and label, None at the top level) and 1-based position."""
 
@@ -28,7 +28,7 @@ class Place:
     siblings: int
 
 
-@dataclass
+@dataclass(slots=True)
 class SectionChange:
     id: str
     kinds: tuple[str, ...]
@@ -77,7 +77,7 @@ def _where(place: Place) -> str:
     return f"position {place.position} of {place.siblings} {inside}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MetaChange:
     field: str
     old: str

@@ -7,6 +7,7 @@ news only once). A version whose text reads exactly like the previous one is edi
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -147,6 +148,9 @@ def build_model(settings: Settings, history: History, working: Policy | None = N
     for entry in entries:
         ids.extend(i for i in entry.policy.section_ids() if i not in ids)
     model = SiteModel(settings, history, entries, current, draft, ids)
-    for entry in entries:
-        entry.until_then = model.in_force_until(entry)
+    by_date: list[tuple[date, int]] = []  # (effective, publication index) of the entries before, sorted
+    for n, entry in enumerate(entries):
+        found = bisect.bisect_right(by_date, (entry.policy.effective - timedelta(days=1), len(entries))) - 1
+        entry.until_then = entries[by_date[found][1]] if found >= 0 else None
+        bisect.insort(by_date, (entry.policy.effective, n))
     return model

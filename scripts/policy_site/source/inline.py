@@ -59,16 +59,24 @@ def _one_line(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip() if _LAYOUT.search(text) else text.strip()
 
 
+_MARKUP = re.compile(r"[\\*_\[\]<!]")
+
+
 @lru_cache(maxsize=65536)
 def _tokens(text: str) -> tuple[Token, ...]:
     line = _one_line(text)
     if not line:
         return ()
+    if not _MARKUP.search(line):  # plain text (most of a policy): one text token, no parsing
+        return (Token("text", "", 0, content=line),)
     return tuple(_MD.parseInline(line)[0].children or ())
 
 
-def problems(text: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def problems(text: str) -> tuple[str, ...]:
     """What in the text cannot be rendered faithfully (refused link schemes, images, broken link syntax)."""
+    if "[" not in text and "<" not in text:  # no link, autolink or image can start without one of these
+        return ()
     line = _one_line(text)
     found: list[str] = []
     children = _ANY.parseInline(line)[0].children or [] if line else []
@@ -87,7 +95,7 @@ def problems(text: str) -> list[str]:
             found.append(link_problem(broken.group(1)) or
                          f"'{broken.group(0)}' looks like a link but is not one: a URL cannot hold spaces or "
                          "unbalanced brackets; write %20 for a space, or put the URL in <…>")
-    return found
+    return tuple(found)
 
 
 def links(text: str) -> list[str]:
