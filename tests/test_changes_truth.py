@@ -206,3 +206,9 @@ def test_short_redlines_mark_what_they_skip(story: Project) -> None:
 def test_version_flag(story: Project) -> None:
     version = story.run("--version", check=True).stdout
     assert version.startswith("policy ") and version.strip() != "policy"
+
+
+def test_the_follow_page_names_each_subsection_with_its_parent(story: Project) -> None:
+    follow = page(story, "follow")
+    assert "Some important terms related to our privacy settlement: › 4. Enable cookies:" in follow
+    assert "reply with the subject" in follow and "one-click" not in follow  # no unsubscribe_url configured

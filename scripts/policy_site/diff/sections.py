@@ -178,6 +178,12 @@ def _context(placed: dict[str, PlacedSection], section_id: str) -> tuple[str, ..
     return tuple(reversed(out))
 
 
+def path_labels(policy: Policy) -> dict[str, str]:
+    """Every section's label with its context ('Some important terms › 4. Enable cookies:'), in reading order."""
+    placed = {p.section.id: p for p in policy.walk()}
+    return {i: CONTEXT_SEPARATOR.join((*_context(placed, i), _label(p))) for i, p in placed.items()}
+
+
 def _place(placed: dict[str, PlacedSection], groups: dict[str | None, list[str]], section_id: str) -> Place:
     p = placed[section_id]
     siblings = groups[p.parent]

@@ -8,6 +8,7 @@ from typing import Any
 
 import jinja2
 
+from ..diff.sections import path_labels
 from ..source.model import Section
 from .model import SiteModel
 from .output import OutputTree
@@ -65,6 +66,7 @@ def _anchors_on(site_path: Callable[[str], str], page: str) -> Callable[[str], s
 def write_pages(model: SiteModel, out: OutputTree) -> None:
     env = environment(model.settings.templates_dir, model.settings.site_url)
     env.globals["section_md"] = SectionCache(env)
+    env.globals["path_labels"] = path_labels
     site_path: Callable[[str], str] = env.globals["resolve"]  # type: ignore[assignment]
 
     def page(template: str, path: str, **context: object) -> None:
