@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import git
+from git import Repo as Repo
 
 from ..errors import UserError
 

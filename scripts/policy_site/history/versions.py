@@ -9,8 +9,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
-import git
-
 from ..errors import PolicyInvalid, Problem, UserError
 from ..source.loader import parse_files, read_policy_files
 from ..source.model import Policy, version_key
@@ -88,7 +86,7 @@ def _tree_key(rel: str, files: dict[str, str]) -> str:
     return hashlib.sha1(f"{rel}\n{listing}".encode()).hexdigest()
 
 
-def _policy_states(repo: git.Repo, rel: str, ref: str, cache: ParseCache) -> list[State]:
+def _policy_states(repo: gitcmd.Repo, rel: str, ref: str, cache: ParseCache) -> list[State]:
     prefix = rel.rstrip("/") + "/"
     state: dict[str, str] = {}
     snapshots: list[tuple[Commit, dict[str, str], str]] = []

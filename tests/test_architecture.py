@@ -1,0 +1,70 @@
+"""The package's shape: imports point one way along the pipeline; only history/git.py runs git; only the
+plugin and the command line import MkDocs; modules stay small."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "scripts" / "policy_site"
+# each layer may import itself and the layers listed for it
+ALLOWED = {
+    "errors": set(), "settings": {"errors"},
+    "source": {"errors"},
+    "history": {"errors", "source"},
+    "diff": {"errors", "source"},
+    "site": {"errors", "settings", "source", "history", "diff"},
+    "notify": {"errors", "settings", "source", "history", "diff", "site"},
+    "cli": {"errors", "settings", "source", "history", "diff", "site", "notify", "cli"},
+    "bench": {"errors", "settings", "source", "history", "diff", "site", "notify", "cli"},
+}
+MODULES = sorted(p for p in PACKAGE.rglob("*.py"))
+
+
+def _layer(path: Path) -> str:
+    rel = path.relative_to(PACKAGE).parts
+    return rel[0].removesuffix(".py") if len(rel) > 1 or rel[0] in ("errors.py", "settings.py") else "top"
+
+
+def _imports(path: Path) -> list[tuple[str, int]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = path.relative_to(PACKAGE).parts[:-1]
+            parts = list(base[: len(base) - node.level + 1]) + (node.module.split(".") if node.module else [])
+            out.append((parts[0] if parts else "top", node.lineno))
+        elif isinstance(node, ast.Import):
+            out += [(a.name, node.lineno) for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            out.append((node.module, node.lineno))
+    return out
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.relative_to(PACKAGE).as_posix())
+def test_imports_point_one_way(path: Path) -> None:
+    layer = _layer(path)
+    if layer == "top":
+        return
+    layers = set(ALLOWED)
+    for name, line in _imports(path):
+        if name in layers and name != layer:
+            assert name in ALLOWED[layer], f"{path.name}:{line}: {layer} must not import {name}"
+        if name.split(".")[0] in ("mkdocs", "pathspec"):
+            assert layer == "cli" or path.name == "plugin.py", f"{path.name}:{line}: imports MkDocs"
+
+
+def test_only_history_git_runs_git() -> None:
+    for path in MODULES:
+        text = path.read_text(encoding="utf-8")
+        if path.relative_to(PACKAGE).parts[0] == "bench" or path.name == "git.py":
+            continue
+        assert '["git"' not in text and "import git\n" not in text, f"{path} runs git"
+
+
+def test_modules_stay_small() -> None:
+    big = [f"{p.relative_to(PACKAGE)} ({n} lines)" for p in MODULES
+           if (n := len(p.read_text(encoding="utf-8").splitlines())) > 420]
+    assert not big, big
