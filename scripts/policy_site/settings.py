@@ -70,7 +70,15 @@ class Settings:
 
     @property
     def templates_dir(self) -> Path:
+        """The project's own templates folder: it overrides only the files it holds."""
         return self.path("templates_dir")
+
+    @property
+    def template_dirs(self) -> list[Path]:
+        """Where templates are looked up, first match wins: the project's folder, then the built-in ones."""
+        own = self.templates_dir
+        builtin = builtin_templates()
+        return [own, builtin] if own.is_dir() and own.resolve() != builtin.resolve() else [builtin]
 
     @property
     def pages_dir(self) -> Path:
@@ -90,6 +98,15 @@ class Settings:
     def with_options(self, **changes: Any) -> Settings:
         """The same settings with some options changed."""
         return replace(self, options=replace(self.options, **changes))
+
+
+def builtin_templates() -> Path:
+    """The templates that come with the tool: inside the installed package, or beside it in a source checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "templates", here.parent.parent / "templates"):
+        if (candidate / "pages").is_dir():
+            return candidate
+    raise UserError(f"the built-in templates are missing (looked in {here / 'templates'}); reinstall the tool")
 
 
 def require_site_url(site_url: str | None) -> str:

@@ -290,7 +290,11 @@
     var frag = document.createDocumentFragment();
     sp.forEach(function (s, i) {
       if (i && !s[3]) frag.appendChild(document.createTextNode(" "));
-      var node = document.createTextNode(s[1]), marks = s[2], href = null;
+      var node = document.createDocumentFragment(), marks = s[2], href = null;
+      s[1].split("\n").forEach(function (line, k) {  // a line break inside the text (an address)
+        if (k) node.appendChild(el("br"));
+        node.appendChild(document.createTextNode(line));
+      });
       if (marks.indexOf("strong") >= 0) node = el("strong", {}, [node]);
       if (marks.indexOf("em") >= 0) node = el("em", {}, [node]);
       marks.forEach(function (m) { if (m.indexOf("a:") === 0) href = safeHref(m.slice(2), base); });

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from markupsafe import Markup, escape
 
+from ..source.inline import BREAK
 from .redline import RedlineBlock, Span, join_spans
 
 _LABEL = {"insert": "inserted", "delete": "deleted"}
@@ -59,7 +60,7 @@ def _groups(spans: Sequence[Span]) -> list[tuple[str, list[Span]]]:
 def _formatted(spans: Sequence[Span], resolve: Resolve | None) -> str:
     parts: list[str] = []
     for i, span in enumerate(spans):
-        text = str(escape(span.text))
+        text = str(escape(span.text)).replace(BREAK, "<br>")
         if "strong" in span.marks:
             text = f"<strong>{text}</strong>"
         if "em" in span.marks:
@@ -114,7 +115,7 @@ def _plain(spans: Sequence[Span]) -> str:
     """Spans as text: emphasis as *…*, bold as **…**, a web link as 'label (url)' (section links by label)."""
     parts: list[str] = []
     for i, span in enumerate(spans):
-        text = span.text
+        text = span.text.replace(BREAK, " / ")
         if "strong" in span.marks:
             text = f"**{text}**"
         if "em" in span.marks:

@@ -217,7 +217,7 @@ class Notice:
             "unsubscribe_url": SLOT if mail.unsubscribe_url else None, "unsubscribe_address": mail.sender,
             "unsubscribe_mailto": mail.mailto,
         }
-        env = render.environment(settings.templates_dir, settings.site_url)
+        env = render.environment(settings.template_dirs, settings.site_url)
         try:
             text = env.overlay(autoescape=False).get_template("email/notice.txt.j2").render(context)
             markup = env.get_template("email/notice.html.j2").render(context)

@@ -42,10 +42,12 @@ def generate_site(settings: Settings) -> GeneratedSite:
     for entry in model.entries:
         out.write(entry.path + "policy.json", policy_json(model, entry))
     write_feeds(model, out)
-    assets = settings.templates_dir / "assets"
-    if assets.is_dir():
-        for path in sorted(assets.rglob("*")):
-            if path.is_file():
-                out.write("assets/" + path.relative_to(assets).as_posix(), path.read_bytes())
+    assets: dict[str, Path] = {}
+    for folder in reversed(settings.template_dirs):  # the project's own files win
+        if (folder / "assets").is_dir():
+            assets.update({p.relative_to(folder / "assets").as_posix(): p
+                           for p in (folder / "assets").rglob("*") if p.is_file()})
+    for name, path in sorted(assets.items()):
+        out.write("assets/" + name, path.read_bytes())
     out.finish()
     return GeneratedSite(settings.pages_dir, model, nav(model))

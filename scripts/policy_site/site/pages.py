@@ -64,7 +64,7 @@ def _anchors_on(site_path: Callable[[str], str], page: str) -> Callable[[str], s
 
 
 def write_pages(model: SiteModel, out: OutputTree) -> None:
-    env = environment(model.settings.templates_dir, model.settings.site_url)
+    env = environment(model.settings.template_dirs, model.settings.site_url)
     env.globals["section_md"] = SectionCache(env)
     env.globals["path_labels"] = path_labels
     site_path: Callable[[str], str] = env.globals["resolve"]  # type: ignore[assignment]

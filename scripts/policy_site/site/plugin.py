@@ -20,7 +20,7 @@ from mkdocs.plugins import BasePlugin
 from pathspec.gitignore import GitIgnoreSpec
 
 from ..errors import UserError
-from ..settings import Options, Settings, make_settings
+from ..settings import Options, Settings, builtin_templates, make_settings
 from .generate import generate_site
 
 log = logging.getLogger("mkdocs.plugins.policy")
@@ -68,6 +68,23 @@ def load_settings(config_file: Path) -> Settings:
     return settings_from_config(load_mkdocs_config(config_file))
 
 
+def _use_builtin_theme_and_styles(config: Any, settings: Settings) -> None:
+    """A project needs no copy of the templates: the theme override, the stylesheet and the Markdown
+    extensions the pages use come with the tool; a project's templates/theme/ overrides file by file."""
+    dirs = config.theme.dirs
+    position = 1 if config.theme.custom_dir else 0
+    for folder in (settings.templates_dir / "theme", builtin_templates() / "theme"):
+        if folder.is_dir() and str(folder) not in dirs and str(folder.resolve()) not in dirs:
+            dirs.insert(position, str(folder))
+            position += 1
+    if not any(str(css) == "assets/policy.css" for css in config.extra_css):
+        config.extra_css.append("assets/policy.css")
+    for name, options in (("attr_list", {}), ("toc", {"permalink": True})):
+        if name not in config.markdown_extensions:
+            config.markdown_extensions.append(name)
+            config.mdx_configs.setdefault(name, options)
+
+
 class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
     serving = False
 
@@ -76,9 +93,11 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
 
     def on_config(self, config):
         try:
-            generated = generate_site(settings_from_config(config, draft=self.serving))
+            settings = settings_from_config(config, draft=self.serving)
+            generated = generate_site(settings)
         except UserError as exc:
             raise PluginError(str(exc)) from None
+        _use_builtin_theme_and_styles(config, settings)
         config.docs_dir = str(generated.pages_dir)
         config.nav = generated.nav
         config.not_in_nav = GitIgnoreSpec.from_lines(["/versions/*/index.md", "/changes/*/index.md"])

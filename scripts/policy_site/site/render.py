@@ -65,9 +65,10 @@ def _redline(context: Any, blocks: Any, labels: bool = True) -> Markup:
     return redline_html(blocks, labels, _resolve(context))
 
 
-def environment(templates_dir: Path, site_url: str | None = None) -> jinja2.Environment:
+def environment(template_dirs: list[Path], site_url: str | None = None) -> jinja2.Environment:
+    """Templates from the first of template_dirs that holds each file (a project's own, then the built-in)."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        loader=jinja2.FileSystemLoader([str(d) for d in template_dirs]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -31,7 +31,10 @@ _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!])")
 _LAYOUT = re.compile(r"\s\s|[\t\n\r\f\v]")
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
 _LOOKS_LIKE_LINK = re.compile(r"\[[^\]\n]*\]\(([^)\n]*)\)?")
-_RULES = ["emphasis", "link", "autolink", "escape", "image"]
+_RULES = ["emphasis", "link", "autolink", "escape", "image", "newline"]
+_SPACES = re.compile(r"[ \t\n\r\f\v]+")  # ASCII whitespace only: a no-break space stays one
+_HARD_BREAK = re.compile(r"(\\| {2,})\n")
+BREAK = "\n"  # the word that stands for a line break (an address, a signature)
 
 
 def link_problem(url: str) -> str | None:
@@ -62,14 +65,30 @@ def _one_line(text: str) -> str:
 _MARKUP = re.compile(r"[\\*_\[\]<!]")
 
 
+def _text(content: str) -> Token:
+    return Token("text", "", 0, content=content)
+
+
 @lru_cache(maxsize=65536)
 def _tokens(text: str) -> tuple[Token, ...]:
-    line = _one_line(text)
-    if not line:
+    """The inline tokens of a text: runs of whitespace as one space, soft line breaks as spaces, hard line
+    breaks (a line ending in a backslash or two spaces) as 'hardbreak' tokens."""
+    raw = text.strip()
+    if not raw:
         return ()
-    if not _MARKUP.search(line):  # plain text (most of a policy): one text token, no parsing
-        return (Token("text", "", 0, content=line),)
-    return tuple(_MD.parseInline(line)[0].children or ())
+    if not _MARKUP.search(raw) and not _HARD_BREAK.search(raw):  # plain text (most of a policy): no parsing
+        return (_text(_SPACES.sub(" ", raw)),)
+    out: list[Token] = []
+    for token in _MD.parseInline(raw)[0].children or ():
+        if token.type in ("text", "softbreak"):
+            content = " " if token.type == "softbreak" else _SPACES.sub(" ", token.content)
+            if out and out[-1].type == "text":
+                out[-1] = _text(_SPACES.sub(" ", out[-1].content + content))
+            else:
+                out.append(_text(content))
+        else:
+            out.append(token)
+    return tuple(out)
 
 
 @lru_cache(maxsize=65536)
@@ -77,7 +96,10 @@ def problems(text: str) -> tuple[str, ...]:
     """What in the text cannot be rendered faithfully (refused link schemes, images, broken link syntax)."""
     if "[" not in text and "<" not in text:  # no link, autolink or image can start without one of these
         return ()
-    line = _one_line(text)
+    if re.search(r"<br\s*/?>", text, re.IGNORECASE):
+        return ("HTML is shown as text here, so '<br>' would appear as written; to break the line, end it with "
+                "a backslash (\\) inside a YAML block (|)",)
+    line = text.strip()
     found: list[str] = []
     children = _ANY.parseInline(line)[0].children or [] if line else []
     for token in children:
@@ -122,6 +144,10 @@ def words(text: str) -> tuple[Word, ...]:
     space_before = True  # at the start nothing is glued
     for token in _tokens(text):
         kind = token.type
+        if kind == "hardbreak":
+            out.append((BREAK, (), True))
+            space_before = False
+            continue
         if kind in ("text", "image"):
             content = token.content
             marks = _marks(em, strong, href)
@@ -172,7 +198,9 @@ def to_html(text: str, resolve: Callable[[str], str] | None = None) -> str:
     out: list[str] = []
     for token in _tokens(text):
         kind = token.type
-        if kind in ("text", "image"):
+        if kind == "hardbreak":
+            out.append("<br>")
+        elif kind in ("text", "image"):
             out.append(html.escape(token.content, quote=False))
         elif kind in ("em_open", "em_close", "strong_open", "strong_close"):
             tag = "em" if kind.startswith("em") else "strong"
@@ -193,6 +221,8 @@ def to_text(text: str) -> str:
     for token in _tokens(text):
         if token.type in ("text", "image"):
             out.append(token.content)
+        elif token.type == "hardbreak":
+            out.append("\n")
         elif token.type == "link_open":
             href, start = str(token.attrs.get("href", "")), len(out)
         elif token.type == "link_close":

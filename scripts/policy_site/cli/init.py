@@ -1,0 +1,125 @@
+"""`policy init DIR`: a new, working policy project for another organisation.
+
+It writes mkdocs.yml (title, organisation, contact and site URL given as options or asked for), a valid
+starter policy under policy/ with its JSON Schemas, .gitignore and the publishing workflow, and runs
+`git init`. The project holds no copy of the templates: the built-in ones are used, and a project's own
+templates/ folder overrides only the files it holds. `policy build` works at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import jinja2
+
+from ..errors import UserError
+from ..history import git as gitcmd
+from ..notify.addresses import InvalidAddress, normalise_address
+from ..settings import builtin_templates
+
+QUESTIONS = (("title", "Title of the policy", "Privacy policy"),
+             ("organisation", "Name of the organisation", None),
+             ("contact", "Contact (an email address or an https:// page)", None),
+             ("site_url", "Address of the published site (https://…/)", None))
+SECTIONS = ("who-we-are", "what-we-collect", "your-rights")
+PACKAGE_INSTALL = "pip install \"${{ vars.POLICY_SITE_PACKAGE || 'policy-site' }}\""
+
+
+def _ask(args: argparse.Namespace) -> dict[str, str]:
+    values: dict[str, str] = {}
+    interactive = sys.stdin.isatty()
+    for name, question, default in QUESTIONS:
+        value = getattr(args, name)
+        if not value and interactive:
+            shown = f" [{default}]" if default else ""
+            value = input(f"{question}{shown}: ").strip() or default
+        if not value and default:
+            value = default
+        if not value:
+            raise UserError(f"--{name.replace('_', '-')} is required ({question.lower()})")
+        values[name] = " ".join(str(value).split())
+    return values
+
+
+def _validate(values: dict[str, str]) -> str | None:
+    """The sender address for notices (the contact when it is an address), after checking the values."""
+    url = urlsplit(values["site_url"])
+    if url.scheme not in ("https", "http") or not url.hostname:
+        raise UserError(f"--site-url must be the site's address like https://privacy.example.org/, "
+                        f"not {values['site_url']!r}")
+    if not values["site_url"].endswith("/"):
+        values["site_url"] += "/"
+    contact = values["contact"]
+    if contact.startswith(("https://", "http://")):
+        return None
+    try:
+        address = normalise_address(contact)
+    except InvalidAddress as exc:
+        raise UserError(f"--contact must be an email address or an https:// page: {exc}") from None
+    return f"{values['organisation']} <{address}>"
+
+
+def create_project(target: Path, values: dict[str, str]) -> list[Path]:
+    """Write the project into target (a new or empty folder); the files written."""
+    if target.exists() and any(target.iterdir()):
+        raise UserError(f"{target} exists and is not empty; choose a new folder (nothing was written)")
+    email_from = _validate(values)
+    init = builtin_templates() / "init"
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(init)), autoescape=False,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                             keep_trailing_newline=True)
+    env.filters["q"] = lambda value: json.dumps(str(value), ensure_ascii=False)  # a YAML double-quoted string
+    context: dict[str, object] = {**values, "email_from": email_from, "effective": date.today().isoformat(), "redirects": {}}
+    files: dict[str, str] = {
+        "mkdocs.yml": env.get_template("mkdocs.yml.j2").render(context),
+        "policy/policy.yaml": env.get_template("policy.yaml.j2").render(context),
+        ".gitignore": (init / "gitignore").read_text(encoding="utf-8"),
+        ".github/workflows/policy.yml": (init / "workflow.yml").read_text(encoding="utf-8").replace(
+            "pip install .", PACKAGE_INSTALL),
+    }
+    for section in SECTIONS:
+        files[f"policy/sections/{section}.yaml"] = env.get_template(f"{section}.yaml.j2").render(context)
+    written: list[Path] = []
+    try:
+        for name, text in files.items():
+            path = target / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
+        schema = target / "policy" / "schema"
+        shutil.copytree(builtin_templates() / "schema", schema)
+        written += sorted(schema.iterdir())
+    except OSError as exc:
+        raise UserError(f"cannot write the project into {target}: {exc.strerror or exc}") from None
+    gitcmd.run(target, "init", "-q", "-b", "main")
+    return written
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    target = Path(args.directory).resolve()
+    written = create_project(target, _ask(args))
+    print(f"policy init: a new policy project in {target} ({len(written)} files, git initialised)")
+    print(f"""
+Next:
+  cd {target}
+  policy check            # the starter policy is valid; edit policy/ and check again
+  policy import FILE      # or bring in your existing policy (Markdown, HTML or Word)
+  policy build            # the site, in site/
+  git add -A && git commit -m "Publish the privacy policy"   # version 1.0 is published by this commit""")
+    return 0
+
+
+def add_init_verb(verb) -> None:
+    p = verb("init", cmd_init, "Create a new policy project: mkdocs.yml, a starter policy, .gitignore, the "
+                               "publishing workflow, git init.")
+    p.add_argument("directory", metavar="DIR", help="a new (or empty) folder")
+    p.add_argument("--title", help="title of the policy (default: Privacy policy)")
+    p.add_argument("--organisation", help="name of the organisation")
+    p.add_argument("--contact", help="an email address or an https:// contact page")
+    p.add_argument("--site-url", dest="site_url", help="address of the published site, like https://privacy.example.org/")
