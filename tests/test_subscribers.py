@@ -46,6 +46,42 @@ def test_bad_addresses_are_refused(raw: str, fragment: str) -> None:
         normalise_address(raw)
 
 
+@pytest.mark.parametrize("raw, expected", [
+    ("x@faß.de", "x@xn--fa-hia.de"),  # IDNA 2008: ß is a letter of its own (IDNA 2003 made it fass.de)
+    ("x@FAẞ.DE", "x@xn--fa-hia.de"),  # capital sharp s maps to ß, not to ss
+    ("x@fass.de", "x@fass.de"),
+    ("x@xn--fa-hia.de", "x@xn--fa-hia.de"),  # the ASCII form is kept as is
+    ("x@σίσυφος.gr", "x@xn--kxa6ajbbmh.gr"),  # the final sigma is kept (IDNA 2003 made it σ)
+    ("x@ΣΊΣΥΦΟΣ.GR", "x@xn--kxa6akbbkh.gr"),  # upper case is mapped to lower case (Σ → σ)
+    ("x@ÖBB.AT", "x@xn--bb-eka.at"),
+    ("x@bücher.example。", "x@xn--bcher-kva.example"),  # an ideographic full stop is a dot
+    ("x@क्‍ष.example", "x@xn--11b2ezcw70k.example"),  # a joiner after a virama is allowed
+])
+def test_international_domains_follow_idna_2008(raw: str, expected: str) -> None:
+    assert normalise_address(raw) == expected
+    assert normalise_address(expected) == expected  # stable: the stored form normalises to itself
+
+
+@pytest.mark.parametrize("raw", [
+    "x@a\u200db.example",  # a zero-width joiner where IDNA 2008 does not allow one
+    "x@😀.example",  # emoji are not allowed in IDNA 2008
+    "x@☃.example",
+    "x@xn--garbage.example",  # not a valid A-label
+    "x@ab--c.xn--.example",
+])
+def test_invalid_international_domains_are_refused(raw: str) -> None:
+    with pytest.raises(InvalidAddress, match="not a valid domain name"):
+        normalise_address(raw)
+
+
+def test_sharp_s_and_ss_are_two_subscribers(tmp_path: Path) -> None:
+    store = SubscriberStore(tmp_path / "subs.sqlite3")
+    sharp, _ = store.add("x@faß.de")
+    plain, _ = store.add("x@fass.de")
+    assert sharp.id != plain.id and sharp.email == "x@xn--fa-hia.de" and plain.email == "x@fass.de"
+    assert store.get("X@FAẞ.de") == sharp and store.counts()["active"] == 2
+
+
 def test_names_are_one_line() -> None:
     assert normalise_name("  Zoë   Ærøskøbing ") == "Zoë Ærøskøbing"
     assert normalise_name("山田太郎") == "山田太郎"

@@ -1,7 +1,12 @@
 """Subscriber addresses and names: validation and normalisation, masking for logs, and CSV import rows.
 
-Addresses are normalised on the way in: surrounding space removed, the domain lower-cased and converted
-to its ASCII (IDNA) form, the part before the @ kept as typed. Names are one line of printable text.
+Addresses are normalised on the way in: surrounding space removed, the part before the @ kept as typed
+(ASCII only), the domain stored in its ASCII form. International domains follow IDNA 2008 with the UTS #46
+mapping, non-transitional (the `idna` package), never Python's IDNA 2003 codec: `faß.de` is stored as
+`xn--fa-hia.de` (not `fass.de`, another domain), a final sigma stays `ς`, upper case is mapped to lower case,
+a zero-width joiner is accepted only where IDNA 2008 allows it (after a virama), emoji and symbols are
+refused. A domain that is already ASCII is only lower-cased (its `xn--` labels must be valid A-labels), so
+plain ASCII addresses normalise exactly as before. Names are one line of printable text.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ import csv
 import io
 import re
 from email.headerregistry import Address
+
+import idna
 
 MAX_NAME = 200
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
@@ -36,11 +43,18 @@ def mask_text(text: str) -> str:
 
 
 def _ascii_domain(domain: str) -> str:
-    domain = domain.rstrip(".")
+    """The stored (ASCII) form of a domain: IDNA 2008 + UTS #46 for international names, see the docstring."""
     try:
-        ascii_domain = domain.encode("idna").decode("ascii").lower()
-    except UnicodeError:
-        raise InvalidAddress(f"'{domain}' is not a valid domain name") from None
+        if domain.isascii():
+            ascii_domain = domain.rstrip(".").lower()
+            for label in ascii_domain.split("."):
+                if label.startswith("xn--") and idna.encode(idna.decode(label)).decode("ascii") != label:
+                    raise idna.IDNAError(f"'{label}' is not a valid A-label")
+        else:
+            mapped = idna.uts46_remap(domain, std3_rules=True, transitional=False).rstrip(".")
+            ascii_domain = idna.encode(mapped).decode("ascii")
+    except (idna.IDNAError, UnicodeError) as exc:
+        raise InvalidAddress(f"'{domain.rstrip('.')}' is not a valid domain name (IDNA 2008: {exc})") from None
     labels = ascii_domain.split(".")
     if len(labels) < 2 or not all(_LABEL.match(label) for label in labels) or labels[-1].isdigit():
         raise InvalidAddress(f"'{domain}' is not a valid domain name (like example.org)")
