@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import os
 import signal
 import sys
 from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
-from typing import TextIO
 
 from ..errors import UserError
 from ..notify import message as notices
-from ..notify.addresses import InvalidAddress, mask, normalise_address, parse_csv
+from ..notify.addresses import InvalidAddress, csv_cell, mask, normalise_address, parse_csv
+from ..notify.files import write_private
 from ..notify.ledger import Ledger, notify_lock
 from ..notify.run import NotifyOptions, Progress, backoff_seconds, run_notify
 from ..notify.store import SubscriberStore, database_path, now_text
@@ -127,19 +128,17 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     store = _existing_store(args)
     rows = store.subscribers(args.all) if store else []
-    out: TextIO
-    if args.output:
-        fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        out = open(fd, "w", encoding="utf-8", newline="")
-    else:
-        out = sys.stdout
-    writer = csv.writer(out, lineterminator="\n")
+    text = io.StringIO(newline="")
+    writer = csv.writer(text, lineterminator="\n")
     writer.writerow(["email", "name", "subscribed"] + (["status", "removed"] if args.all else []))
-    for s in rows:
-        writer.writerow([s.email, s.name, s.created_at] + ([s.status, s.removed_at or ""] if args.all else []))
-    if out is not sys.stdout:
-        out.close()
-        print(f"policy subscribers: exported {len(rows)} to {args.output}", file=sys.stderr)
+    for s in rows:  # every cell neutralised: a name like =HYPERLINK(…) stays text in a spreadsheet
+        writer.writerow([csv_cell(cell) for cell in
+                         [s.email, s.name, s.created_at] + ([s.status, s.removed_at or ""] if args.all else [])])
+    if not args.output:
+        sys.stdout.write(text.getvalue())
+        return 0
+    write_private(Path(args.output), text.getvalue().encode("utf-8"), "cannot write the export")
+    print(f"policy subscribers: exported {len(rows)} to {args.output}", file=sys.stderr)
     return 0
 
 
@@ -236,7 +235,8 @@ def add_verbs(verb: AddVerb) -> None:
     a.add_argument("file", help="the CSV file, UTF-8; - for standard input")
     a = action("export", cmd_export, "Write the subscribers as CSV (email,name,subscribed), readable by import.")
     a.add_argument("--all", action="store_true", help="include removed subscribers, with status columns")
-    a.add_argument("--output", "-o", help="write to this file (created private) instead of standard output")
+    a.add_argument("--output", "-o",
+                   help="write to this file (mode 0600, replaced atomically) instead of standard output")
     p = verb("notify", cmd_notify, "Email every published version not announced yet to the active subscribers, "
                                    "and retry deferred messages (SMTP from POLICY_SMTP_URL, else the outbox).")
     p.add_argument("--dry-run", action="store_true", help="render and count the messages; send and record nothing")

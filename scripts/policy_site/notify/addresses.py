@@ -7,6 +7,10 @@ mapping, non-transitional (the `idna` package), never Python's IDNA 2003 codec: 
 a zero-width joiner is accepted only where IDNA 2008 allows it (after a virama), emoji and symbols are
 refused. A domain that is already ASCII is only lower-cased (its `xn--` labels must be valid A-labels), so
 plain ASCII addresses normalise exactly as before. Names are one line of printable text.
+
+CSV cells are neutralised against formula injection (the OWASP rule): `csv_cell` prefixes a single quote to
+any value starting with = + - @, a tab or a carriage return (or with quotes followed by one of those), and
+`csv_value` removes exactly that quote again on import, so an exported file reads back to the same values.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)\Z")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z\Z")
 _ANY_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w.-]+\.[\w-]+")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class InvalidAddress(ValueError):
@@ -103,13 +108,31 @@ def normalise_name(raw: str | None) -> str:
     return name
 
 
+def _formula_like(value: str) -> bool:
+    """A value a spreadsheet could run: it starts (after any single quotes) with = + - @, a tab or a CR."""
+    start = value.lstrip("'")[:1]
+    return bool(start) and start in _FORMULA_START
+
+
+def csv_cell(value: str) -> str:
+    """A value as a CSV cell that spreadsheets show as text: a single quote prefixed when it looks like a formula.
+    Values that start with quotes before such a character get one more, so that csv_value is its exact inverse."""
+    return "'" + value if _formula_like(value) else value
+
+
+def csv_value(cell: str) -> str:
+    """The value of a cell written by csv_cell: the one quote csv_cell added is removed, nothing else."""
+    return cell[1:] if cell.startswith("'") and _formula_like(cell[1:]) else cell
+
+
 def parse_csv(data: bytes | str, filename: str) -> tuple[list[tuple[str, str, str | None]], list[str]]:
     """(address, name, subscribed) rows of a CSV file, and every bad row as 'FILE:LINE: message'.
 
     The first row is a header when it has no @ in its first cell: then the columns named email (or
     address), name and subscribed (the date of consent, kept on import) are used and any others ignored,
     so an `export` reads back. Without a header the columns are email, name. Blank rows are skipped;
-    addresses repeated in the file are merged (first spelling, last name given).
+    addresses repeated in the file are merged (first spelling, last name given). A cell neutralised by
+    csv_cell is read back to its value.
     """
     rows: dict[str, tuple[str, str, str | None]] = {}
     problems: list[str] = []
@@ -125,6 +148,7 @@ def parse_csv(data: bytes | str, filename: str) -> tuple[list[tuple[str, str, st
             start, line = line, reader.line_num + 1
             if not any(cell.strip() for cell in record):
                 continue
+            record = [csv_value(cell) for cell in record]
             if first and "@" not in record[0]:
                 first = False
                 header = [cell.strip().lower() for cell in record]
