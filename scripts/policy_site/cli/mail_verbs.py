@@ -22,8 +22,9 @@ from ..notify.addresses import InvalidAddress, csv_cell, mask, normalise_address
 from ..notify.files import write_private
 from ..notify.ledger import Ledger, notify_lock
 from ..notify.run import NotifyOptions, Progress, backoff_seconds, run_notify
-from ..notify.store import SubscriberStore, database_path, now_text
+from ..notify.store import SubscriberStore, now_text
 from ..notify.transport import open_transport, smtp_config
+from ..state import database_path, outbox_path
 from .verbs import AddVerb, verb_adder
 
 
@@ -152,6 +153,7 @@ def cmd_notify(args: argparse.Namespace) -> int:
     from ..site.generate import load_model
     settings = _settings(args)
     db_path = database_path(settings)
+    outbox = outbox_path(settings)
     if args.status:
         store = SubscriberStore(db_path) if db_path.exists() else None
         print("\n".join(Ledger(store.conn).report_lines()) if store else "no version announced yet")
@@ -163,7 +165,6 @@ def cmd_notify(args: argparse.Namespace) -> int:
     if args.dry_run and not db_path.exists():
         print(f"policy notify: dry run — no subscribers database at {db_path}; nothing would be sent")
         return 0
-    outbox = settings.path("outbox_dir")
     signal.signal(signal.SIGTERM, _interrupt)  # like Ctrl-C: record what is known, close politely, exit 130
     with notify_lock(db_path) if not args.dry_run else nullcontext():
         store = SubscriberStore(db_path)

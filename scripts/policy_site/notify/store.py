@@ -11,7 +11,7 @@ import os
 import secrets
 import sqlite3
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +21,6 @@ from ..history import git as gitcmd
 from . import ledger
 from .addresses import normalise_address, normalise_name
 
-ENV_DB = "POLICY_SUBSCRIBERS_DB"
 SCHEMA_VERSION = 1
 
 SCHEMA = """
@@ -64,17 +63,6 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     skipped_removed: int = 0
-
-
-def database_path(settings, environ: Mapping[str, str] = os.environ) -> Path:
-    """POLICY_SUBSCRIBERS_DB, else the subscribers_db option; never inside the generated site."""
-    configured = environ.get(ENV_DB)
-    path = (Path(configured) if configured else settings.path("subscribers_db")).expanduser().resolve()
-    for name, folder in (("site/", settings.root / "site"), ("pages_dir", settings.pages_dir)):
-        if path.is_relative_to(folder.resolve()):
-            raise UserError(f"the subscribers database {path} is inside {name}, which is published; "
-                            f"keep it outside (default: .cache/subscribers.sqlite3)")
-    return path
 
 
 def warn_if_committable(path: Path) -> None:
