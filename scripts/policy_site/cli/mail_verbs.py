@@ -190,7 +190,8 @@ def cmd_notify(args: argparse.Namespace) -> int:
         print(f"policy notify: nothing to send{later}")
         return 0
     via = f" via {summary.transport}" if summary.transport else ""
-    print(f"policy notify: {summary.sent} sent, {summary.failed} failed, {summary.deferred} deferred{via}"
+    unknown = f" ({summary.unknown} with outcome unknown: lost after sending)" if summary.unknown else ""
+    print(f"policy notify: {summary.sent} sent, {summary.failed} failed, {summary.deferred} deferred{unknown}{via}"
           + (f"; {waiting} waiting, next attempt after {next_at}" if waiting else ""))
     if summary.stopped:
         print(f"policy notify: stopped: {summary.stopped}; the rest is sent by the next run", file=sys.stderr)

@@ -4,14 +4,22 @@ A version is *announced* once: its delivery rows are created in one transaction 
 active at that moment (later subscribers do not get old notices). Each row is one (version, subscriber)
 message with a fixed Message-ID and a status:
 
-    pending    waiting to be sent (after a 4xx reply: attempts > 0 and next_attempt_at in the future)
-    sending    handed to the mail server, outcome not yet recorded; re-sent, same Message-ID, next run
+    pending    waiting to be sent; after a temporary failure attempts > 0 and next_attempt_at is the backoff
+    sending    handed to the transport, outcome not yet recorded: the process died meanwhile; re-sent,
+               same Message-ID, by the next run (the one duplicate a crash can cause)
     sent       accepted by the mail server (or written to the outbox)
-    failed     refused with a 5xx reply, or still refused after the maximum number of attempts
+    failed     refused with a 5xx reply, or still not delivered after the maximum number of attempts
     cancelled  the subscriber was removed before it was sent
 
+A temporary failure counts an attempt and waits for a later run: a 4xx reply, a connection lost before the
+message was handed over, and a connection lost or timed out after the whole message was sent ("outcome
+unknown": the server may have accepted it, so it is never sent again in the same run). Only a message that
+never reached the mail server because the server could not be reached at all goes back to pending without
+counting an attempt ('requeue').
+
 Every change is committed at once (the caller commits the outcome of one message together with the
-'sending' mark of the next, so at most one row is ever 'sending').
+'sending' mark of the next, so at most one row is ever 'sending'). An outcome never changes a row that is
+no longer open (sent, failed or cancelled meanwhile).
 """
 
 from __future__ import annotations
@@ -116,8 +124,9 @@ class Due:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What happened to one message: 'sent', 'deferred' (4xx, retried later), 'failed', or 'requeue'
-    (not handed over at all: the connection was lost; no attempt is counted)."""
+    """What happened to one message: 'sent', 'deferred' (a temporary failure, an attempt counted: retried by a
+    later run after next_attempt_at), 'failed', or 'requeue' (it never reached the server, which could not be
+    reached at all: back to pending, no attempt counted)."""
 
     row: Due
     result: str
@@ -229,18 +238,18 @@ class Ledger:
     def _apply(self, outcome: Outcome, now: str) -> None:
         row = outcome.row
         key = (row.version, row.subscriber_id)
+        where = " WHERE version = ? AND subscriber_id = ? AND status IN ('pending', 'sending')"
         if outcome.result == "sent":
             self.conn.execute("UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?, "
-                              "updated_at = ?, next_attempt_at = NULL WHERE version = ? AND subscriber_id = ?",
-                              (now, now, *key))
+                              "updated_at = ?, next_attempt_at = NULL" + where, (now, now, *key))
         elif outcome.result in ("deferred", "failed"):
             status = "pending" if outcome.result == "deferred" else "failed"
             self.conn.execute("UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?, "
-                              "next_attempt_at = ?, updated_at = ? WHERE version = ? AND subscriber_id = ?",
+                              "next_attempt_at = ?, updated_at = ?" + where,
                               (status, outcome.error, outcome.next_attempt_at, now, *key))
         elif outcome.result == "requeue":
-            self.conn.execute("UPDATE deliveries SET status = 'pending', last_error = ?, updated_at = ? "
-                              "WHERE version = ? AND subscriber_id = ?", (outcome.error, now, *key))
+            self.conn.execute("UPDATE deliveries SET status = 'pending', last_error = ?, updated_at = ?" + where,
+                              (outcome.error, now, *key))
         else:
             raise ValueError(f"unknown outcome {outcome.result!r}")
 

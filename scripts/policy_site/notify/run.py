@@ -3,6 +3,12 @@
 Every published version not announced yet is announced (the subscribers active at that moment get one
 notice each); every due message is then sent through the transport, paced by RateLimit, with the
 ledger's commit of one outcome overlapping the mail server's work on the next message.
+
+Each message is tried at most once per run. A temporary failure (4xx, a connection lost before the message
+was handed over, or lost after it was sent: outcome unknown) counts an attempt and is retried by a later run
+after the backoff (base × 2^(attempts − 1), at most a day); at --max-attempts it is failed. The run goes on
+with the next recipients; it stops early only when the mail server cannot be reached at all
+(Summary.stopped), or on a UserError, after recording what is known.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from . import message as notices
 from .addresses import mask, mask_text
 from .ledger import Due, Ledger, Outcome, stamp
 from .store import SubscriberStore
-from .transport import DeliveryError, Outgoing, Transport, TransportUnavailable
+from .transport import DeliveryError, OutcomeUnknown, Outgoing, Transport, TransportUnavailable
 
 ENV_BACKOFF = "POLICY_NOTIFY_BACKOFF_SECONDS"
 MAX_BACKOFF = 86_400.0
@@ -44,6 +50,7 @@ class Summary:
     sent: int = 0
     failed: int = 0
     deferred: int = 0
+    unknown: int = 0  # of the deferred: lost after the message was sent (the server may have it)
     planned: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     stopped: str | None = None
@@ -134,12 +141,14 @@ def run_notify(settings, model, store: SubscriberStore, make_transport: Callable
                     continue
                 finished = Outcome(row, "sent")
                 summary.sent += 1
-            except DeliveryError as exc:
-                error = str(exc)
+            except DeliveryError as exc:  # OutcomeUnknown included: an attempt is counted, no re-send this run
+                error = mask_text(str(exc))
+                if isinstance(exc, OutcomeUnknown):
+                    summary.unknown += 1
                 if exc.permanent or row.attempts + 1 >= options.max_attempts:
                     finished = Outcome(row, "failed", error)
                     summary.failed += 1
-                    summary.failures.append(f"{row.version}  {mask(row.email)}  {mask_text(error)}")
+                    summary.failures.append(f"{row.version}  {mask(row.email)}  {error}")
                 else:
                     delay = min(options.backoff * 2 ** row.attempts, MAX_BACKOFF)
                     finished = Outcome(row, "deferred", error, stamp(delay))
