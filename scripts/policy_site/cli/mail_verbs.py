@@ -11,17 +11,19 @@ import csv
 import io
 import os
 import signal
+import sqlite3
 import sys
-from collections.abc import Callable
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from typing import Any
 
 from ..errors import UserError
 from ..notify import message as notices
-from ..notify.addresses import InvalidAddress, csv_cell, mask, normalise_address, parse_csv
-from ..notify.files import write_private
+from ..notify.addresses import InvalidAddress, csv_cell, mask, normalise_address, normalise_name, parse_csv
+from ..notify.files import database_failure, write_private
 from ..notify.ledger import Ledger, notify_lock
-from ..notify.run import NotifyOptions, Progress, backoff_seconds, run_notify
+from ..notify.run import NotifyOptions, Progress, Summary, backoff_seconds, run_notify
 from ..notify.store import SubscriberStore, now_text
 from ..notify.transport import open_transport, smtp_config
 from ..state import database_path, outbox_path
@@ -33,14 +35,21 @@ def _settings(args: argparse.Namespace):
     return load_settings(Path(args.config))
 
 
-def _store(args: argparse.Namespace) -> SubscriberStore:
-    return SubscriberStore(database_path(_settings(args)))
-
-
-def _existing_store(args: argparse.Namespace) -> SubscriberStore | None:
-    """The store when its database exists (reading verbs never create one)."""
-    path = database_path(_settings(args))
-    return SubscriberStore(path) if path.exists() else None
+@contextmanager
+def _opened(args: argparse.Namespace, create: bool = True, path: Path | None = None) -> Iterator[Any]:
+    """The subscriber store, closed afterwards; None when its database does not exist and not create (reading
+    verbs never create one). A database failure while it is in use (a full disk, a damaged file) is one line."""
+    path = path or database_path(_settings(args))
+    if not create and not path.exists() and not path.is_symlink():
+        yield None
+        return
+    store = SubscriberStore(path)
+    try:
+        yield store
+    except sqlite3.Error as exc:
+        raise database_failure(path, exc) from None
+    finally:
+        store.close()
 
 
 def _say(message: str) -> None:
@@ -50,18 +59,23 @@ def _say(message: str) -> None:
 # --- policy subscribers -------------------------------------------------------------------------------------
 
 def cmd_add(args: argparse.Namespace) -> int:
-    store = _store(args)
     try:
-        subscriber, outcome = store.add(args.email, args.name)
+        email, name = normalise_address(args.email), normalise_name(args.name)
     except InvalidAddress as exc:
         raise UserError(str(exc)) from None
+    with _opened(args) as store:
+        subscriber, outcome = store.add(email, name)
     _say(f"{outcome} {mask(subscriber.email)}" if outcome != "unchanged" else
          f"{mask(subscriber.email)} is already subscribed")
     return 0
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    store = _store(args)
+    with _opened(args) as store:
+        return _remove(args, store)
+
+
+def _remove(args: argparse.Namespace, store: SubscriberStore) -> int:
     if args.token:
         secret = os.environ.get(notices.ENV_SECRET)
         if not secret:
@@ -91,8 +105,8 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    store = _existing_store(args)
-    rows = store.subscribers(args.all) if store else []
+    with _opened(args, create=False) as store:
+        rows = store.subscribers(args.all) if store else []
     if not rows:
         print("no subscribers")
         return 0
@@ -104,8 +118,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_count(args: argparse.Namespace) -> int:
-    store = _existing_store(args)
-    counts = store.counts() if store else {"active": 0, "removed": 0}
+    with _opened(args, create=False) as store:
+        counts = store.counts() if store else {"active": 0, "removed": 0}
     print(f"{counts['active']} active, {counts['removed']} removed" if args.all else counts["active"])
     return 0
 
@@ -119,7 +133,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     if problems:
         count = len(problems)
         raise UserError("\n".join([*problems, f"{count} bad row{'s' if count != 1 else ''}; nothing was imported."]))
-    result = _store(args).import_rows(rows)
+    with _opened(args) as store:
+        result = store.import_rows(rows)
     skipped = f", {result.skipped_removed} previously removed (not re-subscribed)" if result.skipped_removed else ""
     _say(f"imported {args.file}: {result.added} added, {result.updated} updated, "
          f"{result.unchanged} already subscribed{skipped}")
@@ -127,8 +142,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    store = _existing_store(args)
-    rows = store.subscribers(args.all) if store else []
+    with _opened(args, create=False) as store:
+        rows = store.subscribers(args.all) if store else []
     text = io.StringIO(newline="")
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(["email", "name", "subscribed"] + (["status", "removed"] if args.all else []))
@@ -155,8 +170,8 @@ def cmd_notify(args: argparse.Namespace) -> int:
     db_path = database_path(settings)
     outbox = outbox_path(settings)
     if args.status:
-        store = SubscriberStore(db_path) if db_path.exists() else None
-        print("\n".join(Ledger(store.conn).report_lines()) if store else "no version announced yet")
+        with _opened(args, create=False, path=db_path) as store:
+            print("\n".join(Ledger(store.conn).report_lines()) if store else "no version announced yet")
         return 0
     options = NotifyOptions(args.dry_run, args.rate, args.max_attempts, backoff_seconds(os.environ))
     notices.mail_settings(settings)  # configuration mistakes first, before anything is written
@@ -166,16 +181,20 @@ def cmd_notify(args: argparse.Namespace) -> int:
         print(f"policy notify: dry run — no subscribers database at {db_path}; nothing would be sent")
         return 0
     signal.signal(signal.SIGTERM, _interrupt)  # like Ctrl-C: record what is known, close politely, exit 130
-    with notify_lock(db_path) if not args.dry_run else nullcontext():
-        store = SubscriberStore(db_path)
+    with notify_lock(db_path) if not args.dry_run else nullcontext(), _opened(args, path=db_path) as store:
         summary = run_notify(settings, model, store, lambda: open_transport(outbox), options,
                              progress=lambda total: Progress(total))
+        waiting, next_at = Ledger(store.conn).waiting(now_text())
+    return _report(summary, args.dry_run, waiting, next_at)
+
+
+def _report(summary: Summary, dry_run: bool, waiting: int, next_at: str | None) -> int:
     for version, count, note in summary.announced:
         if note:
             print(f"policy notify: version {version} {note}; not announced")
-        elif not args.dry_run:
+        elif not dry_run:
             print(f"policy notify: version {version} announced to {count} subscriber{'s' if count != 1 else ''}")
-    if args.dry_run:
+    if dry_run:
         total = sum(summary.planned.values())
         detail = ", ".join(f"{v}: {c}" for v, c in summary.planned.items())
         print(f"policy notify: dry run — {total} message{'s' if total != 1 else ''} rendered and would be sent"
@@ -184,7 +203,6 @@ def cmd_notify(args: argparse.Namespace) -> int:
     extra = [f"  … and {len(summary.failures) - 20} more"] if len(summary.failures) > 20 else []
     if summary.failures:
         print("\n".join([f"  failed   {line}" for line in summary.failures[:20]] + extra), file=sys.stderr)
-    waiting, next_at = Ledger(store.conn).waiting(now_text())
     if not summary.done and not summary.stopped:
         later = f"; {waiting} deferred, next attempt after {next_at}" if waiting else ""
         print(f"policy notify: nothing to send{later}")

@@ -35,31 +35,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ..errors import UserError
+from .files import os_failure
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS announcements (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    version TEXT NOT NULL UNIQUE,
-    announced_at TEXT NOT NULL,
-    recipients INTEGER NOT NULL,
-    note TEXT,
-    closed_at TEXT                  -- set once no row of this version is pending or sending any more
-);
-CREATE TABLE IF NOT EXISTS deliveries (
-    version TEXT NOT NULL REFERENCES announcements(version),
-    subscriber_id INTEGER NOT NULL REFERENCES subscribers(id),
-    status TEXT NOT NULL DEFAULT 'pending'
-        CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'cancelled')),
-    attempts INTEGER NOT NULL DEFAULT 0,
-    message_id TEXT NOT NULL,
-    last_error TEXT,
-    next_attempt_at TEXT,
-    updated_at TEXT NOT NULL,
-    sent_at TEXT,
-    PRIMARY KEY (version, subscriber_id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS deliveries_subscriber ON deliveries(subscriber_id);
-"""
 OPEN = ("pending", "sending")
 
 
@@ -67,8 +44,11 @@ OPEN = ("pending", "sending")
 def notify_lock(db_path: Path) -> Iterator[None]:
     """One notify at a time: a non-blocking flock on DB.lock (released when the process ends, however)."""
     lock_path = db_path.with_name(db_path.name + ".lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise os_failure("cannot create the notify lock", lock_path, exc) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -91,10 +71,6 @@ def stamp(offset: float = 0.0) -> str:
     if _clock[0] != second:
         _clock[:] = [second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")]
     return _clock[1]
-
-
-def ensure_schema(conn: sqlite3.Connection) -> None:
-    conn.executescript(SCHEMA)
 
 
 def cancel_subscriber(conn: sqlite3.Connection, subscriber_id: int) -> int:

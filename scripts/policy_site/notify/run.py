@@ -8,12 +8,13 @@ Each message is tried at most once per run. A temporary failure (4xx, a connecti
 was handed over, or lost after it was sent: outcome unknown) counts an attempt and is retried by a later run
 after the backoff (base × 2^(attempts − 1), at most a day); at --max-attempts it is failed. The run goes on
 with the next recipients; it stops early only when the mail server cannot be reached at all
-(Summary.stopped), or on a UserError, after recording what is known.
+(Summary.stopped), or on a UserError (a full disk, an unwritable outbox …), after recording what is known.
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -156,24 +157,39 @@ def run_notify(settings, model, store: SubscriberStore, make_transport: Callable
             in_flight = None
             if bar:
                 bar.update(summary)
-    except (TransportUnavailable, UserError) as exc:
-        if finished is not None:
-            ledger.record(finished, None, stamp())
-            finished = None
+    except (TransportUnavailable, UserError) as exc:  # the server is unreachable, or a full disk, a bad login …
+        quiet = isinstance(exc, UserError)  # the error that stops the run is the one to report
+        _record(ledger, finished, quiet)
+        finished = None
         if in_flight is not None:  # it never reached the server: back to pending, no attempt counted
-            ledger.record(Outcome(in_flight, "requeue", str(exc)), None, stamp())
-        if isinstance(exc, UserError):
+            _record(ledger, Outcome(in_flight, "requeue", mask_text(str(exc))), quiet)
+        if quiet:
             raise
         summary.stopped = mask_text(str(exc))
+    except BaseException:  # interrupted (the in-flight row stays 'sending': re-sent next run), or a database error
+        _record(ledger, finished, quiet=True)
+        finished = None
+        raise
     finally:
-        if finished is not None:  # the outcome is known even if we are being interrupted
-            ledger.record(finished, None, stamp())
-        ledger.close_settled(stamp())
         transport.close()
         if bar:
             bar.update(summary, force=True)
             bar.close()
+    _record(ledger, finished)
+    ledger.close_settled(stamp())
     return summary
+
+
+def _record(ledger: Ledger, outcome: Outcome | None, quiet: bool = False) -> None:
+    """Commit a known outcome; quiet while another error stops the run (a database that fails again is that
+    error's consequence, and a row left 'sending' is re-sent by the next run)."""
+    if outcome is None:
+        return
+    try:
+        ledger.record(outcome, None, stamp())
+    except sqlite3.Error:
+        if not quiet:
+            raise
 
 
 def backoff_seconds(environ: Mapping[str, str]) -> float:

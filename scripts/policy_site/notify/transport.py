@@ -30,7 +30,8 @@ send(message, prepare) hands over one message; what can happen, and what the cal
 
 A new connection after a loss is tried three times (RECONNECT_DELAYS), the very first one once. prepare() runs
 exactly once, before anything is handed over; SMTP runs it while the server answers MAIL FROM, so the ledger's
-commit overlaps the server's work.
+commit overlaps the server's work. The outbox writes a message atomically or not at all, and reports a full
+disk or an unwritable folder as a one-line UserError.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from typing import NoReturn, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..errors import UserError
+from .files import os_failure, warn_if_committable
 
 ENV_URL = "POLICY_SMTP_URL"
 ENV_USER = "POLICY_SMTP_USER"
@@ -132,17 +134,21 @@ class Outbox:
         if prepare is not None and not prepare():
             return False
         target_dir = self.folder / message.version
-        if not target_dir.is_dir():
-            target_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         name = message.message_id.strip("<>").replace("/", "_") + ".eml"
-        fd, tmp = tempfile.mkstemp(dir=target_dir, prefix=".tmp-", suffix=".eml")  # created 0600
+        tmp: str | None = None
         try:
+            if not target_dir.is_dir():
+                target_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd, tmp = tempfile.mkstemp(dir=target_dir, prefix=".tmp-", suffix=".eml")  # created 0600
             with os.fdopen(fd, "wb") as out:
                 out.write(message.data)
             os.replace(tmp, target_dir / name)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            tmp = None
+        except OSError as exc:
+            raise os_failure("cannot write to the outbox", target_dir, exc) from None
+        finally:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
         return True
 
     def close(self) -> None:
@@ -384,8 +390,10 @@ def open_transport(outbox_dir: Path, environ: Mapping[str, str] = os.environ,
     config = smtp_config(environ)
     if config is None:
         if not outbox_dir.exists():
-            from .store import warn_if_committable
-            outbox_dir.mkdir(parents=True, mode=0o700)
+            try:
+                outbox_dir.mkdir(parents=True, mode=0o700)
+            except OSError as exc:
+                raise os_failure("cannot create the outbox", outbox_dir, exc) from None
             warn_if_committable(outbox_dir)
         return Outbox(outbox_dir)
     return SMTPTransport(config, local_hostname or socket.getfqdn())
