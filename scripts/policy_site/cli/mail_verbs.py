@@ -173,7 +173,8 @@ def cmd_notify(args: argparse.Namespace) -> int:
         with _opened(args, create=False, path=db_path) as store:
             print("\n".join(Ledger(store.conn).report_lines()) if store else "no version announced yet")
         return 0
-    options = NotifyOptions(args.dry_run, args.rate, args.max_attempts, backoff_seconds(os.environ))
+    options = NotifyOptions(args.dry_run, args.rate, args.max_attempts, backoff_seconds(os.environ),
+                            tuple(args.accept_rewrite or ()))
     notices.mail_settings(settings)  # configuration mistakes first, before anything is written
     smtp_config(os.environ)
     model = load_model(settings)
@@ -189,6 +190,8 @@ def cmd_notify(args: argparse.Namespace) -> int:
 
 
 def _report(summary: Summary, dry_run: bool, waiting: int, next_at: str | None) -> int:
+    for line in summary.notes:
+        print(f"policy notify: {line}")
     for version, count, note in summary.announced:
         if note:
             print(f"policy notify: version {version} {note}; not announced")
@@ -264,3 +267,6 @@ def add_verbs(verb: AddVerb) -> None:
     p.add_argument("--max-attempts", type=_positive(int), default=5, metavar="N",
                    help="give up on a recipient after N temporary (4xx) refusals (default: %(default)s)")
     p.add_argument("--status", action="store_true", help="show what the ledger recorded per version; send nothing")
+    p.add_argument("--accept-rewrite", action="append", metavar="VERSION",
+                   help="accept that the history now publishes other text under an announced VERSION (recorded in "
+                        "the ledger; the version is not announced again); repeatable")

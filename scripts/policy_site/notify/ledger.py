@@ -1,15 +1,16 @@
-"""The delivery ledger: which version was announced to whom, and what happened to each message.
+"""The delivery ledger: which version was announced to whom, with which text, and what happened to each message.
 
 A version is *announced* once: its delivery rows are created in one transaction for the subscribers
-active at that moment (later subscribers do not get old notices). Each row is one (version, subscriber)
-message with a fixed Message-ID and a status:
+active at that moment (later subscribers do not get old notices), and the announcement records the
+content_hash of the text announced and the commit that published it, so that a rewritten history can be
+noticed (rewrites.py). Each row is one (version, subscriber) message with a fixed Message-ID and a status:
 
     pending    waiting to be sent; after a temporary failure attempts > 0 and next_attempt_at is the backoff
     sending    handed to the transport, outcome not yet recorded: the process died meanwhile; re-sent,
                same Message-ID, by the next run (the one duplicate a crash can cause)
     sent       accepted by the mail server (or written to the outbox)
     failed     refused with a 5xx reply, or still not delivered after the maximum number of attempts
-    cancelled  the subscriber was removed before it was sent
+    cancelled  the subscriber was removed, or the version left the history, before it was sent
 
 A temporary failure counts an attempt and waits for a later run: a 4xx reply, a connection lost before the
 message was handed over, and a connection lost or timed out after the whole message was sent ("outcome
@@ -35,7 +36,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ..errors import UserError
-from .files import os_failure
+from .database import open_read_only
+from .files import database_failure, os_failure
 
 OPEN = ("pending", "sending")
 
@@ -110,6 +112,19 @@ class Outcome:
     next_attempt_at: str | None = None
 
 
+@dataclass(frozen=True)
+class AnnouncedText:
+    """The text a version was announced with: content_hash and publishing commit (None: not recorded)."""
+
+    content_hash: str | None
+    commit: str | None
+    vanished_at: str | None = None
+
+
+def _short(commit: str | None) -> str:
+    return commit[:10] if commit else "(unknown)"
+
+
 class Ledger:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
@@ -120,9 +135,10 @@ class Ledger:
         return {r[0]: r[1] for r in self.conn.execute("SELECT version, recipients FROM announcements")}
 
     def announce(self, version: str, message_id: Callable[[str], str], now: str, note: str | None = None,
-                 recipients: bool = True) -> int:
-        """Record a version as announced, with one pending row per active subscriber (none when not
-        recipients). Returns the number of rows; 0 without change if it was already announced."""
+                 recipients: bool = True, text: tuple[str, str | None] | None = None) -> int:
+        """Record a version as announced, with its text (content_hash, publishing commit) and one pending row per
+        active subscriber (none when not recipients). Returns the number of rows; 0 without change if it was
+        already announced."""
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             if self.conn.execute("SELECT 1 FROM announcements WHERE version = ?", (version,)).fetchone():
@@ -130,8 +146,10 @@ class Ledger:
                 return 0
             active = self.conn.execute("SELECT id, email_key FROM subscribers WHERE status = 'active' ORDER BY id"
                                        ).fetchall() if recipients else []
-            self.conn.execute("INSERT INTO announcements (version, announced_at, recipients, note) VALUES (?, ?, ?, ?)",
-                              (version, now, len(active), note))
+            content_hash, commit = text or (None, None)
+            self.conn.execute("INSERT INTO announcements (version, announced_at, recipients, note, content_hash, "
+                              "commit_sha) VALUES (?, ?, ?, ?, ?, ?)",
+                              (version, now, len(active), note, content_hash, commit))
             self.conn.executemany("INSERT INTO deliveries (version, subscriber_id, message_id, updated_at) "
                                   "VALUES (?, ?, ?, ?)", ((version, r[0], message_id(r[1]), now) for r in active))
         except BaseException:
@@ -139,6 +157,47 @@ class Ledger:
             raise
         self.conn.execute("COMMIT")
         return len(active)
+
+    def texts(self) -> dict[str, AnnouncedText]:
+        """Announced versions → the text they were announced with (hash and commit; None before schema 2)."""
+        return {r[0]: AnnouncedText(r[1], r[2], r[3]) for r in self.conn.execute(
+            "SELECT version, content_hash, commit_sha, vanished_at FROM announcements ORDER BY seq")}
+
+    def set_text(self, version: str, content_hash: str, commit: str | None, now: str,
+                 accepted_from: AnnouncedText | None = None) -> None:
+        """Record the text of an announced version: once for versions announced before schema 2, or when a
+        rewritten text is accepted (accepted_from: the text it replaces, kept in the rewrites table)."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute("UPDATE announcements SET content_hash = ?, commit_sha = ?, vanished_at = NULL "
+                              "WHERE version = ?", (content_hash, commit, version))
+            if accepted_from is not None:
+                self.conn.execute("INSERT INTO rewrites (version, accepted_at, old_hash, old_commit, new_hash, "
+                                  "new_commit) VALUES (?, ?, ?, ?, ?, ?)", (version, now, accepted_from.content_hash,
+                                                                           accepted_from.commit, content_hash, commit))
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def cancel_vanished(self, version: str, now: str) -> int:
+        """The version is no longer in the history: mark it, cancel its open rows with a note. Returns how many."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute("UPDATE announcements SET vanished_at = ? WHERE version = ?", (now, version))
+            count = self.conn.execute(
+                "UPDATE deliveries SET status = 'cancelled', last_error = ?, updated_at = ? "
+                "WHERE version = ? AND status IN ('pending', 'sending')",
+                (f"cancelled: version {version} no longer in history", now, version)).rowcount
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+        return count
+
+    def returned(self, version: str) -> None:
+        """A version marked vanished is in the history again."""
+        self.conn.execute("UPDATE announcements SET vanished_at = NULL WHERE version = ?", (version,))
 
     def cancel_inactive(self) -> int:
         """Cancel open rows of subscribers who are no longer active (defence in depth; remove does it too)."""
@@ -233,10 +292,16 @@ class Ledger:
     def report(self) -> list[dict[str, object]]:
         """Per announced version: when, to how many, and the count of rows in each status."""
         out = []
-        for a in self.conn.execute("SELECT version, announced_at, recipients, note FROM announcements ORDER BY seq"):
+        for a in self.conn.execute("SELECT version, announced_at, recipients, note, vanished_at FROM announcements "
+                                   "ORDER BY seq").fetchall():
             counts = dict(self.conn.execute("SELECT status, COUNT(*) FROM deliveries WHERE version = ? "
                                             "GROUP BY status", (a[0],)).fetchall())
-            out.append({"version": a[0], "announced_at": a[1], "recipients": a[2], "note": a[3], **counts})
+            notes = [a[3]] if a[3] else []
+            if a[4]:
+                notes.append(f"cancelled: version {a[0]} no longer in history")
+            notes.extend(f"rewrite accepted {r[0]}: commit {_short(r[1])} → {_short(r[2])}" for r in self.conn.execute(
+                "SELECT accepted_at, old_commit, new_commit FROM rewrites WHERE version = ? ORDER BY seq", (a[0],)))
+            out.append({"version": a[0], "announced_at": a[1], "recipients": a[2], "note": "; ".join(notes), **counts})
         return out
 
     def report_lines(self) -> list[str]:
@@ -250,3 +315,23 @@ class Ledger:
             lines.append(f"{r['version']:<9} {r['announced_at']:<21} {r['recipients']:>10} "
                          + " ".join(f"{r.get(c, 0):>9}" for c in columns) + note)
         return lines
+
+
+def announced_hashes(db_path: Path) -> dict[str, tuple[str, str | None]]:
+    """Announced version → (content_hash, publishing commit) of the text it was announced with, read-only.
+
+    Empty when the database does not exist or predates schema 2; versions announced before schema 2 appear
+    once `policy notify` has run with it. For other code (the build) that must refuse to change announced text.
+    """
+    conn = open_read_only(db_path)
+    if conn is None:
+        return {}
+    try:
+        if "content_hash" not in {r[1] for r in conn.execute("PRAGMA table_info(announcements)")}:
+            return {}
+        return {r[0]: (r[1], r[2]) for r in conn.execute(
+            "SELECT version, content_hash, commit_sha FROM announcements WHERE content_hash IS NOT NULL")}
+    except sqlite3.Error as exc:
+        raise database_failure(db_path, exc) from None
+    finally:
+        conn.close()

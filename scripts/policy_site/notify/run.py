@@ -1,8 +1,10 @@
-"""`policy notify` itself: announce new versions, then deliver every due message and record each outcome.
+"""`policy notify` itself: check what was announced, announce new versions, deliver every due message, record.
 
-Every published version not announced yet is announced (the subscribers active at that moment get one
-notice each); every due message is then sent through the transport, paced by RateLimit, with the
-ledger's commit of one outcome overlapping the mail server's work on the next message.
+Announced versions are first checked against the history (rewrites.py: a rewritten text stops the run, a
+vanished version's notices are cancelled). Every published version not announced yet is then announced (the
+subscribers active at that moment get one notice each) with the hash and commit of its text; every due message
+is sent through the transport, paced by RateLimit, with the ledger's commit of one outcome overlapping the
+mail server's work on the next message.
 
 Each message is tried at most once per run. A temporary failure (4xx, a connection lost before the message
 was handed over, or lost after it was sent: outcome unknown) counts an attempt and is retried by a later run
@@ -26,6 +28,7 @@ from ..errors import UserError
 from . import message as notices
 from .addresses import mask, mask_text
 from .ledger import Due, Ledger, Outcome, stamp
+from .rewrites import published_texts, reconcile
 from .store import SubscriberStore
 from .transport import DeliveryError, OutcomeUnknown, Outgoing, Transport, TransportUnavailable
 
@@ -43,6 +46,7 @@ class NotifyOptions:
     rate: float | None = None
     max_attempts: int = 5
     backoff: float = 300.0
+    accept_rewrite: tuple[str, ...] = ()
 
 
 @dataclass
@@ -52,6 +56,7 @@ class Summary:
     failed: int = 0
     deferred: int = 0
     unknown: int = 0  # of the deferred: lost after the message was sent (the server may have it)
+    notes: list[str] = field(default_factory=list)
     planned: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     stopped: str | None = None
@@ -78,9 +83,11 @@ def run_notify(settings, model, store: SubscriberStore, make_transport: Callable
             built[version] = notices.Notice(settings, mail, entries[version], key)
         return built.get(version)
 
+    now = stamp()
+    texts = published_texts(model)
+    summary.notes = reconcile(ledger, texts, options.accept_rewrite, now, options.dry_run)
     announced = ledger.announced()
     first_run = not announced
-    now = stamp()
     for entry in model.entries:
         if entry.version in announced:
             continue
@@ -96,8 +103,9 @@ def run_notify(settings, model, store: SubscriberStore, make_transport: Callable
             summary.announced.append((entry.version, len(targets), note))
             continue
         version = entry.version
+        text = texts[version]
         count = ledger.announce(version, partial(_message_id, key, version, mail.list_id), now, note,
-                                recipients=not baseline)
+                                recipients=not baseline, text=(text.content_hash, text.commit))
         summary.announced.append((version, count, note))
     if options.dry_run:
         for row in ledger.due(now):
@@ -121,7 +129,7 @@ def run_notify(settings, model, store: SubscriberStore, make_transport: Callable
     try:
         for row in ledger.due(now):
             n = notice(row.version)
-            if n is None:  # announced, but no longer in the history (rewritten?): keep it for later
+            if n is None:  # not in the history: cancelled by reconcile already; never sent
                 continue
             data = n.render(row.email, row.name, row.uid, row.message_id)
             if limiter.interval:
