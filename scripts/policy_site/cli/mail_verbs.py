@@ -16,7 +16,6 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
 
 from ..errors import UserError
 from ..notify import message as notices
@@ -36,13 +35,10 @@ def _settings(args: argparse.Namespace):
 
 
 @contextmanager
-def _opened(args: argparse.Namespace, create: bool = True, path: Path | None = None) -> Iterator[Any]:
-    """The subscriber store, closed afterwards; None when its database does not exist and not create (reading
-    verbs never create one). A database failure while it is in use (a full disk, a damaged file) is one line."""
+def _opened(args: argparse.Namespace, path: Path | None = None) -> Iterator[SubscriberStore]:
+    """The subscriber store (created if need be), closed afterwards. A database failure while it is in use
+    (a full disk, a damaged file) becomes one line."""
     path = path or database_path(_settings(args))
-    if not create and not path.exists() and not path.is_symlink():
-        yield None
-        return
     store = SubscriberStore(path)
     try:
         yield store
@@ -50,6 +46,17 @@ def _opened(args: argparse.Namespace, create: bool = True, path: Path | None = N
         raise database_failure(path, exc) from None
     finally:
         store.close()
+
+
+@contextmanager
+def _existing(args: argparse.Namespace, path: Path | None = None) -> Iterator[SubscriberStore | None]:
+    """Like _opened, but None when there is no database: reading verbs never create one."""
+    path = path or database_path(_settings(args))
+    if not path.exists() and not path.is_symlink():
+        yield None
+        return
+    with _opened(args, path) as store:
+        yield store
 
 
 def _say(message: str) -> None:
@@ -105,7 +112,7 @@ def _remove(args: argparse.Namespace, store: SubscriberStore) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    with _opened(args, create=False) as store:
+    with _existing(args) as store:
         rows = store.subscribers(args.all) if store else []
     if not rows:
         print("no subscribers")
@@ -118,7 +125,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_count(args: argparse.Namespace) -> int:
-    with _opened(args, create=False) as store:
+    with _existing(args) as store:
         counts = store.counts() if store else {"active": 0, "removed": 0}
     print(f"{counts['active']} active, {counts['removed']} removed" if args.all else counts["active"])
     return 0
@@ -128,7 +135,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     try:
         data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
     except OSError as exc:
-        raise UserError(f"{args.file}: {exc.strerror}") from None
+        raise UserError(f"cannot read the CSV file: {(exc.strerror or str(exc)).lower()} ({args.file}); "
+                        f"check the path and that this user may read it") from None
     rows, problems = parse_csv(data, args.file)
     if problems:
         count = len(problems)
@@ -142,7 +150,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    with _opened(args, create=False) as store:
+    with _existing(args) as store:
         rows = store.subscribers(args.all) if store else []
     text = io.StringIO(newline="")
     writer = csv.writer(text, lineterminator="\n")
@@ -170,7 +178,7 @@ def cmd_notify(args: argparse.Namespace) -> int:
     db_path = database_path(settings)
     outbox = outbox_path(settings)
     if args.status:
-        with _opened(args, create=False, path=db_path) as store:
+        with _existing(args, db_path) as store:
             print("\n".join(Ledger(store.conn).report_lines()) if store else "no version announced yet")
         return 0
     options = NotifyOptions(args.dry_run, args.rate, args.max_attempts, backoff_seconds(os.environ),
@@ -182,7 +190,7 @@ def cmd_notify(args: argparse.Namespace) -> int:
         print(f"policy notify: dry run — no subscribers database at {db_path}; nothing would be sent")
         return 0
     signal.signal(signal.SIGTERM, _interrupt)  # like Ctrl-C: record what is known, close politely, exit 130
-    with notify_lock(db_path) if not args.dry_run else nullcontext(), _opened(args, path=db_path) as store:
+    with notify_lock(db_path) if not args.dry_run else nullcontext(), _opened(args, db_path) as store:
         summary = run_notify(settings, model, store, lambda: open_transport(outbox), options,
                              progress=lambda total: Progress(total))
         waiting, next_at = Ledger(store.conn).waiting(now_text())
