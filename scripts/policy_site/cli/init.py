@@ -75,7 +75,8 @@ def create_project(target: Path, values: dict[str, str]) -> list[Path]:
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True)
     env.filters["q"] = lambda value: json.dumps(str(value), ensure_ascii=False)  # a YAML double-quoted string
-    context: dict[str, object] = {**values, "email_from": email_from, "effective": date.today().isoformat(), "redirects": {}}
+    context: dict[str, object] = {**values, "email_from": email_from, "effective": date.today().isoformat(),
+                                  "redirects": {}}
     files: dict[str, str] = {
         "mkdocs.yml": env.get_template("mkdocs.yml.j2").render(context),
         "policy/policy.yaml": env.get_template("policy.yaml.j2").render(context),

@@ -8,21 +8,24 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import os
 import signal
+import sqlite3
 import sys
-from collections.abc import Callable
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import TextIO
 
 from ..errors import UserError
 from ..notify import message as notices
-from ..notify.addresses import InvalidAddress, mask, normalise_address, parse_csv
+from ..notify.addresses import InvalidAddress, csv_cell, mask, normalise_address, normalise_name, parse_csv
+from ..notify.files import database_failure, write_private
 from ..notify.ledger import Ledger, notify_lock
-from ..notify.run import NotifyOptions, Progress, backoff_seconds, run_notify
-from ..notify.store import SubscriberStore, database_path, now_text
+from ..notify.run import NotifyOptions, Progress, Summary, backoff_seconds, run_notify
+from ..notify.store import SubscriberStore, now_text
 from ..notify.transport import open_transport, smtp_config
+from ..state import database_path, outbox_path
 from .verbs import AddVerb, verb_adder
 
 
@@ -31,14 +34,29 @@ def _settings(args: argparse.Namespace):
     return load_settings(Path(args.config))
 
 
-def _store(args: argparse.Namespace) -> SubscriberStore:
-    return SubscriberStore(database_path(_settings(args)))
+@contextmanager
+def _opened(args: argparse.Namespace, path: Path | None = None) -> Iterator[SubscriberStore]:
+    """The subscriber store (created if need be), closed afterwards. A database failure while it is in use
+    (a full disk, a damaged file) becomes one line."""
+    path = path or database_path(_settings(args))
+    store = SubscriberStore(path)
+    try:
+        yield store
+    except sqlite3.Error as exc:
+        raise database_failure(path, exc) from None
+    finally:
+        store.close()
 
 
-def _existing_store(args: argparse.Namespace) -> SubscriberStore | None:
-    """The store when its database exists (reading verbs never create one)."""
-    path = database_path(_settings(args))
-    return SubscriberStore(path) if path.exists() else None
+@contextmanager
+def _existing(args: argparse.Namespace, path: Path | None = None) -> Iterator[SubscriberStore | None]:
+    """Like _opened, but None when there is no database: reading verbs never create one."""
+    path = path or database_path(_settings(args))
+    if not path.exists() and not path.is_symlink():
+        yield None
+        return
+    with _opened(args, path) as store:
+        yield store
 
 
 def _say(message: str) -> None:
@@ -48,18 +66,23 @@ def _say(message: str) -> None:
 # --- policy subscribers -------------------------------------------------------------------------------------
 
 def cmd_add(args: argparse.Namespace) -> int:
-    store = _store(args)
     try:
-        subscriber, outcome = store.add(args.email, args.name)
+        email, name = normalise_address(args.email), normalise_name(args.name)
     except InvalidAddress as exc:
         raise UserError(str(exc)) from None
+    with _opened(args) as store:
+        subscriber, outcome = store.add(email, name)
     _say(f"{outcome} {mask(subscriber.email)}" if outcome != "unchanged" else
          f"{mask(subscriber.email)} is already subscribed")
     return 0
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    store = _store(args)
+    with _opened(args) as store:
+        return _remove(args, store)
+
+
+def _remove(args: argparse.Namespace, store: SubscriberStore) -> int:
     if args.token:
         secret = os.environ.get(notices.ENV_SECRET)
         if not secret:
@@ -89,8 +112,8 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    store = _existing_store(args)
-    rows = store.subscribers(args.all) if store else []
+    with _existing(args) as store:
+        rows = store.subscribers(args.all) if store else []
     if not rows:
         print("no subscribers")
         return 0
@@ -102,8 +125,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_count(args: argparse.Namespace) -> int:
-    store = _existing_store(args)
-    counts = store.counts() if store else {"active": 0, "removed": 0}
+    with _existing(args) as store:
+        counts = store.counts() if store else {"active": 0, "removed": 0}
     print(f"{counts['active']} active, {counts['removed']} removed" if args.all else counts["active"])
     return 0
 
@@ -112,12 +135,14 @@ def cmd_import(args: argparse.Namespace) -> int:
     try:
         data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
     except OSError as exc:
-        raise UserError(f"{args.file}: {exc.strerror}") from None
+        raise UserError(f"cannot read the CSV file: {(exc.strerror or str(exc)).lower()} ({args.file}); "
+                        f"check the path and that this user may read it") from None
     rows, problems = parse_csv(data, args.file)
     if problems:
         count = len(problems)
         raise UserError("\n".join([*problems, f"{count} bad row{'s' if count != 1 else ''}; nothing was imported."]))
-    result = _store(args).import_rows(rows)
+    with _opened(args) as store:
+        result = store.import_rows(rows)
     skipped = f", {result.skipped_removed} previously removed (not re-subscribed)" if result.skipped_removed else ""
     _say(f"imported {args.file}: {result.added} added, {result.updated} updated, "
          f"{result.unchanged} already subscribed{skipped}")
@@ -125,21 +150,19 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    store = _existing_store(args)
-    rows = store.subscribers(args.all) if store else []
-    out: TextIO
-    if args.output:
-        fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        out = open(fd, "w", encoding="utf-8", newline="")
-    else:
-        out = sys.stdout
-    writer = csv.writer(out, lineterminator="\n")
+    with _existing(args) as store:
+        rows = store.subscribers(args.all) if store else []
+    text = io.StringIO(newline="")
+    writer = csv.writer(text, lineterminator="\n")
     writer.writerow(["email", "name", "subscribed"] + (["status", "removed"] if args.all else []))
-    for s in rows:
-        writer.writerow([s.email, s.name, s.created_at] + ([s.status, s.removed_at or ""] if args.all else []))
-    if out is not sys.stdout:
-        out.close()
-        print(f"policy subscribers: exported {len(rows)} to {args.output}", file=sys.stderr)
+    for s in rows:  # every cell neutralised: a name like =HYPERLINK(…) stays text in a spreadsheet
+        writer.writerow([csv_cell(cell) for cell in
+                         [s.email, s.name, s.created_at] + ([s.status, s.removed_at or ""] if args.all else [])])
+    if not args.output:
+        sys.stdout.write(text.getvalue())
+        return 0
+    write_private(Path(args.output), text.getvalue().encode("utf-8"), "cannot write the export")
+    print(f"policy subscribers: exported {len(rows)} to {args.output}", file=sys.stderr)
     return 0
 
 
@@ -153,29 +176,36 @@ def cmd_notify(args: argparse.Namespace) -> int:
     from ..site.generate import load_model
     settings = _settings(args)
     db_path = database_path(settings)
+    outbox = outbox_path(settings)
     if args.status:
-        store = SubscriberStore(db_path) if db_path.exists() else None
-        print("\n".join(Ledger(store.conn).report_lines()) if store else "no version announced yet")
+        with _existing(args, db_path) as store:
+            print("\n".join(Ledger(store.conn).report_lines()) if store else "no version announced yet")
         return 0
-    options = NotifyOptions(args.dry_run, args.rate, args.max_attempts, backoff_seconds(os.environ))
+    options = NotifyOptions(args.dry_run, args.rate, args.max_attempts, backoff_seconds(os.environ),
+                            tuple(args.accept_rewrite or ()))
     notices.mail_settings(settings)  # configuration mistakes first, before anything is written
     smtp_config(os.environ)
     model = load_model(settings)
     if args.dry_run and not db_path.exists():
         print(f"policy notify: dry run — no subscribers database at {db_path}; nothing would be sent")
         return 0
-    outbox = settings.path("outbox_dir")
     signal.signal(signal.SIGTERM, _interrupt)  # like Ctrl-C: record what is known, close politely, exit 130
-    with notify_lock(db_path) if not args.dry_run else nullcontext():
-        store = SubscriberStore(db_path)
+    with notify_lock(db_path) if not args.dry_run else nullcontext(), _opened(args, db_path) as store:
         summary = run_notify(settings, model, store, lambda: open_transport(outbox), options,
                              progress=lambda total: Progress(total))
+        waiting, next_at = Ledger(store.conn).waiting(now_text())
+    return _report(summary, args.dry_run, waiting, next_at)
+
+
+def _report(summary: Summary, dry_run: bool, waiting: int, next_at: str | None) -> int:
+    for line in summary.notes:
+        print(f"policy notify: {line}")
     for version, count, note in summary.announced:
         if note:
             print(f"policy notify: version {version} {note}; not announced")
-        elif not args.dry_run:
+        elif not dry_run:
             print(f"policy notify: version {version} announced to {count} subscriber{'s' if count != 1 else ''}")
-    if args.dry_run:
+    if dry_run:
         total = sum(summary.planned.values())
         detail = ", ".join(f"{v}: {c}" for v, c in summary.planned.items())
         print(f"policy notify: dry run — {total} message{'s' if total != 1 else ''} rendered and would be sent"
@@ -184,13 +214,13 @@ def cmd_notify(args: argparse.Namespace) -> int:
     extra = [f"  … and {len(summary.failures) - 20} more"] if len(summary.failures) > 20 else []
     if summary.failures:
         print("\n".join([f"  failed   {line}" for line in summary.failures[:20]] + extra), file=sys.stderr)
-    waiting, next_at = Ledger(store.conn).waiting(now_text())
     if not summary.done and not summary.stopped:
         later = f"; {waiting} deferred, next attempt after {next_at}" if waiting else ""
         print(f"policy notify: nothing to send{later}")
         return 0
     via = f" via {summary.transport}" if summary.transport else ""
-    print(f"policy notify: {summary.sent} sent, {summary.failed} failed, {summary.deferred} deferred{via}"
+    unknown = f" ({summary.unknown} with outcome unknown: lost after sending)" if summary.unknown else ""
+    print(f"policy notify: {summary.sent} sent, {summary.failed} failed, {summary.deferred} deferred{unknown}{via}"
           + (f"; {waiting} waiting, next attempt after {next_at}" if waiting else ""))
     if summary.stopped:
         print(f"policy notify: stopped: {summary.stopped}; the rest is sent by the next run", file=sys.stderr)
@@ -236,7 +266,8 @@ def add_verbs(verb: AddVerb) -> None:
     a.add_argument("file", help="the CSV file, UTF-8; - for standard input")
     a = action("export", cmd_export, "Write the subscribers as CSV (email,name,subscribed), readable by import.")
     a.add_argument("--all", action="store_true", help="include removed subscribers, with status columns")
-    a.add_argument("--output", "-o", help="write to this file (created private) instead of standard output")
+    a.add_argument("--output", "-o",
+                   help="write to this file (mode 0600, replaced atomically) instead of standard output")
     p = verb("notify", cmd_notify, "Email every published version not announced yet to the active subscribers, "
                                    "and retry deferred messages (SMTP from POLICY_SMTP_URL, else the outbox).")
     p.add_argument("--dry-run", action="store_true", help="render and count the messages; send and record nothing")
@@ -244,3 +275,6 @@ def add_verbs(verb: AddVerb) -> None:
     p.add_argument("--max-attempts", type=_positive(int), default=5, metavar="N",
                    help="give up on a recipient after N temporary (4xx) refusals (default: %(default)s)")
     p.add_argument("--status", action="store_true", help="show what the ledger recorded per version; send nothing")
+    p.add_argument("--accept-rewrite", action="append", metavar="VERSION",
+                   help="accept that the history now publishes other text under an announced VERSION (recorded in "
+                        "the ledger; the version is not announced again); repeatable")

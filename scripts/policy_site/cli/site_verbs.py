@@ -68,12 +68,14 @@ def cmd_build(args: argparse.Namespace) -> int:
     from ..settings import require_site_url
     from ..site.plugin import load_mkdocs_config, settings_from_config
     from ..source.loader import load_policy
+    from ..state import check_private_state
     _setup_mkdocs_logging(args.verbose)
     config = load_mkdocs_config(Path(args.config), **({"site_dir": args.site_dir} if args.site_dir else {}))
     if args.allow_shallow:
         config.plugins["policy"].config["allow_shallow"] = True
     settings = settings_from_config(config)
     require_site_url(settings.site_url)
+    check_private_state(settings)  # the build wipes site_dir: never with the subscribers database inside it
     load_policy(settings.policy_dir, _prefix(settings))  # every problem listed before MkDocs starts
     try:
         config.plugins.on_startup(command="build", dirty=False)

@@ -1,7 +1,16 @@
 """Subscriber addresses and names: validation and normalisation, masking for logs, and CSV import rows.
 
-Addresses are normalised on the way in: surrounding space removed, the domain lower-cased and converted
-to its ASCII (IDNA) form, the part before the @ kept as typed. Names are one line of printable text.
+Addresses are normalised on the way in: surrounding space removed, the part before the @ kept as typed
+(ASCII only), the domain stored in its ASCII form. International domains follow IDNA 2008 with the UTS #46
+mapping, non-transitional (the `idna` package), never Python's IDNA 2003 codec: `faß.de` is stored as
+`xn--fa-hia.de` (not `fass.de`, another domain), a final sigma stays `ς`, upper case is mapped to lower case,
+a zero-width joiner is accepted only where IDNA 2008 allows it (after a virama), emoji and symbols are
+refused. A domain that is already ASCII is only lower-cased (its `xn--` labels must be valid A-labels), so
+plain ASCII addresses normalise exactly as before. Names are one line of printable text.
+
+CSV cells are neutralised against formula injection (the OWASP rule): `csv_cell` prefixes a single quote to
+any value starting with = + - @, a tab or a carriage return (or with quotes followed by one of those), and
+`csv_value` removes exactly that quote again on import, so an exported file reads back to the same values.
 """
 
 from __future__ import annotations
@@ -11,6 +20,8 @@ import io
 import re
 from email.headerregistry import Address
 
+import idna
+
 MAX_NAME = 200
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LOCAL = re.compile(rf"^{_ATEXT}(?:\.{_ATEXT})*\Z")
@@ -18,6 +29,7 @@ _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)\Z")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z\Z")
 _ANY_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w.-]+\.[\w-]+")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class InvalidAddress(ValueError):
@@ -36,11 +48,18 @@ def mask_text(text: str) -> str:
 
 
 def _ascii_domain(domain: str) -> str:
-    domain = domain.rstrip(".")
+    """The stored (ASCII) form of a domain: IDNA 2008 + UTS #46 for international names, see the docstring."""
     try:
-        ascii_domain = domain.encode("idna").decode("ascii").lower()
-    except UnicodeError:
-        raise InvalidAddress(f"'{domain}' is not a valid domain name") from None
+        if domain.isascii():
+            ascii_domain = domain.rstrip(".").lower()
+            for label in ascii_domain.split("."):
+                if label.startswith("xn--") and idna.encode(idna.decode(label)).decode("ascii") != label:
+                    raise idna.IDNAError(f"'{label}' is not a valid A-label")
+        else:
+            mapped = idna.uts46_remap(domain, std3_rules=True, transitional=False).rstrip(".")
+            ascii_domain = idna.encode(mapped).decode("ascii")
+    except (idna.IDNAError, UnicodeError) as exc:
+        raise InvalidAddress(f"'{domain.rstrip('.')}' is not a valid domain name (IDNA 2008: {exc})") from None
     labels = ascii_domain.split(".")
     if len(labels) < 2 or not all(_LABEL.match(label) for label in labels) or labels[-1].isdigit():
         raise InvalidAddress(f"'{domain}' is not a valid domain name (like example.org)")
@@ -89,13 +108,31 @@ def normalise_name(raw: str | None) -> str:
     return name
 
 
+def _formula_like(value: str) -> bool:
+    """A value a spreadsheet could run: it starts (after any single quotes) with = + - @, a tab or a CR."""
+    start = value.lstrip("'")[:1]
+    return bool(start) and start in _FORMULA_START
+
+
+def csv_cell(value: str) -> str:
+    """A value as a CSV cell that spreadsheets show as text: a single quote prefixed when it looks like a formula.
+    Values that start with quotes before such a character get one more, so that csv_value is its exact inverse."""
+    return "'" + value if _formula_like(value) else value
+
+
+def csv_value(cell: str) -> str:
+    """The value of a cell written by csv_cell: the one quote csv_cell added is removed, nothing else."""
+    return cell[1:] if cell.startswith("'") and _formula_like(cell[1:]) else cell
+
+
 def parse_csv(data: bytes | str, filename: str) -> tuple[list[tuple[str, str, str | None]], list[str]]:
     """(address, name, subscribed) rows of a CSV file, and every bad row as 'FILE:LINE: message'.
 
     The first row is a header when it has no @ in its first cell: then the columns named email (or
     address), name and subscribed (the date of consent, kept on import) are used and any others ignored,
     so an `export` reads back. Without a header the columns are email, name. Blank rows are skipped;
-    addresses repeated in the file are merged (first spelling, last name given).
+    addresses repeated in the file are merged (first spelling, last name given). A cell neutralised by
+    csv_cell is read back to its value.
     """
     rows: dict[str, tuple[str, str, str | None]] = {}
     problems: list[str] = []
@@ -111,6 +148,7 @@ def parse_csv(data: bytes | str, filename: str) -> tuple[list[tuple[str, str, st
             start, line = line, reader.line_num + 1
             if not any(cell.strip() for cell in record):
                 continue
+            record = [csv_value(cell) for cell in record]
             if first and "@" not in record[0]:
                 first = False
                 header = [cell.strip().lower() for cell in record]

@@ -1,13 +1,22 @@
-"""`policy notify` itself: announce new versions, then deliver every due message and record each outcome.
+"""`policy notify` itself: check what was announced, announce new versions, deliver every due message, record.
 
-Every published version not announced yet is announced (the subscribers active at that moment get one
-notice each); every due message is then sent through the transport, paced by RateLimit, with the
-ledger's commit of one outcome overlapping the mail server's work on the next message.
+Announced versions are first checked against the history (rewrites.py: a rewritten text stops the run, a
+vanished version's notices are cancelled). Every published version not announced yet is then announced (the
+subscribers active at that moment get one notice each) with the hash and commit of its text; every due message
+is sent through the transport, paced by RateLimit, with the ledger's commit of one outcome overlapping the
+mail server's work on the next message.
+
+Each message is tried at most once per run. A temporary failure (4xx, a connection lost before the message
+was handed over, or lost after it was sent: outcome unknown) counts an attempt and is retried by a later run
+after the backoff (base × 2^(attempts − 1), at most a day); at --max-attempts it is failed. The run goes on
+with the next recipients; it stops early only when the mail server cannot be reached at all
+(Summary.stopped), or on a UserError (a full disk, an unwritable outbox …), after recording what is known.
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -19,8 +28,9 @@ from ..errors import UserError
 from . import message as notices
 from .addresses import mask, mask_text
 from .ledger import Due, Ledger, Outcome, stamp
+from .rewrites import published_texts, reconcile
 from .store import SubscriberStore
-from .transport import DeliveryError, Outgoing, Transport, TransportUnavailable
+from .transport import DeliveryError, OutcomeUnknown, Outgoing, Transport, TransportUnavailable
 
 ENV_BACKOFF = "POLICY_NOTIFY_BACKOFF_SECONDS"
 MAX_BACKOFF = 86_400.0
@@ -36,6 +46,7 @@ class NotifyOptions:
     rate: float | None = None
     max_attempts: int = 5
     backoff: float = 300.0
+    accept_rewrite: tuple[str, ...] = ()
 
 
 @dataclass
@@ -44,6 +55,8 @@ class Summary:
     sent: int = 0
     failed: int = 0
     deferred: int = 0
+    unknown: int = 0  # of the deferred: lost after the message was sent (the server may have it)
+    notes: list[str] = field(default_factory=list)
     planned: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     stopped: str | None = None
@@ -70,9 +83,11 @@ def run_notify(settings, model, store: SubscriberStore, make_transport: Callable
             built[version] = notices.Notice(settings, mail, entries[version], key, current=model.current)
         return built.get(version)
 
+    now = stamp()
+    texts = published_texts(model)
+    summary.notes = reconcile(ledger, texts, options.accept_rewrite, now, options.dry_run)
     announced = ledger.announced()
     first_run = not announced
-    now = stamp()
     for entry in model.entries:
         if entry.version in announced:
             continue
@@ -90,8 +105,9 @@ def run_notify(settings, model, store: SubscriberStore, make_transport: Callable
             summary.announced.append((entry.version, len(targets), note))
             continue
         version = entry.version
+        text = texts[version]
         count = ledger.announce(version, partial(_message_id, key, version, mail.list_id), now, note,
-                                recipients=not baseline)
+                                recipients=not baseline, text=(text.content_hash, text.commit))
         summary.announced.append((version, count, note))
     if options.dry_run:
         for row in ledger.due(now):
@@ -115,7 +131,7 @@ def run_notify(settings, model, store: SubscriberStore, make_transport: Callable
     try:
         for row in ledger.due(now):
             n = notice(row.version)
-            if n is None:  # announced, but no longer in the history (rewritten?): keep it for later
+            if n is None:  # not in the history: cancelled by reconcile already; never sent
                 continue
             data = n.render(row.email, row.name, row.uid, row.message_id)
             if limiter.interval:
@@ -136,12 +152,14 @@ def run_notify(settings, model, store: SubscriberStore, make_transport: Callable
                     continue
                 finished = Outcome(row, "sent")
                 summary.sent += 1
-            except DeliveryError as exc:
-                error = str(exc)
+            except DeliveryError as exc:  # OutcomeUnknown included: an attempt is counted, no re-send this run
+                error = mask_text(str(exc))
+                if isinstance(exc, OutcomeUnknown):
+                    summary.unknown += 1
                 if exc.permanent or row.attempts + 1 >= options.max_attempts:
                     finished = Outcome(row, "failed", error)
                     summary.failed += 1
-                    summary.failures.append(f"{row.version}  {mask(row.email)}  {mask_text(error)}")
+                    summary.failures.append(f"{row.version}  {mask(row.email)}  {error}")
                 else:
                     delay = min(options.backoff * 2 ** row.attempts, MAX_BACKOFF)
                     finished = Outcome(row, "deferred", error, stamp(delay))
@@ -149,24 +167,39 @@ def run_notify(settings, model, store: SubscriberStore, make_transport: Callable
             in_flight = None
             if bar:
                 bar.update(summary)
-    except (TransportUnavailable, UserError) as exc:
-        if finished is not None:
-            ledger.record(finished, None, stamp())
-            finished = None
+    except (TransportUnavailable, UserError) as exc:  # the server is unreachable, or a full disk, a bad login …
+        quiet = isinstance(exc, UserError)  # the error that stops the run is the one to report
+        _record(ledger, finished, quiet)
+        finished = None
         if in_flight is not None:  # it never reached the server: back to pending, no attempt counted
-            ledger.record(Outcome(in_flight, "requeue", str(exc)), None, stamp())
-        if isinstance(exc, UserError):
+            _record(ledger, Outcome(in_flight, "requeue", mask_text(str(exc))), quiet)
+        if quiet:
             raise
         summary.stopped = mask_text(str(exc))
+    except BaseException:  # interrupted (the in-flight row stays 'sending': re-sent next run), or a database error
+        _record(ledger, finished, quiet=True)
+        finished = None
+        raise
     finally:
-        if finished is not None:  # the outcome is known even if we are being interrupted
-            ledger.record(finished, None, stamp())
-        ledger.close_settled(stamp())
         transport.close()
         if bar:
             bar.update(summary, force=True)
             bar.close()
+    _record(ledger, finished)
+    ledger.close_settled(stamp())
     return summary
+
+
+def _record(ledger: Ledger, outcome: Outcome | None, quiet: bool = False) -> None:
+    """Commit a known outcome; quiet while another error stops the run (a database that fails again is that
+    error's consequence, and a row left 'sending' is re-sent by the next run)."""
+    if outcome is None:
+        return
+    try:
+        ledger.record(outcome, None, stamp())
+    except sqlite3.Error:
+        if not quiet:
+            raise
 
 
 def backoff_seconds(environ: Mapping[str, str]) -> float:

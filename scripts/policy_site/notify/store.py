@@ -1,5 +1,7 @@
 """The subscribers of the email notices and the SQLite store they live in (with the delivery ledger).
 
+The file, its schema and its upgrades are database.py's; this module reads and changes subscribers.
+
 Two addresses that differ only in case are the same subscriber (the unique key is the lower-cased
 address). A removed subscriber is kept (status 'removed', name cleared) so that a later import does not silently
 subscribe them again; `erase` deletes every trace of one address.
@@ -7,36 +9,16 @@ subscribe them again; `erase` deletes every trace of one address.
 
 from __future__ import annotations
 
-import os
 import secrets
 import sqlite3
-import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import UserError
-from ..history import git as gitcmd
 from . import ledger
 from .addresses import normalise_address, normalise_name
-
-ENV_DB = "POLICY_SUBSCRIBERS_DB"
-SCHEMA_VERSION = 1
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS subscribers (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    uid TEXT NOT NULL UNIQUE,                 -- random public id, used in unsubscribe tokens
-    email TEXT NOT NULL,
-    email_key TEXT NOT NULL UNIQUE,           -- lower-cased address: case-insensitive duplicates merge
-    name TEXT NOT NULL DEFAULT '',
-    status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'removed')),
-    created_at TEXT NOT NULL,
-    removed_at TEXT
-);
-"""
+from .database import connect
 
 
 def now_text() -> str:
@@ -64,48 +46,6 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     skipped_removed: int = 0
-
-
-def database_path(settings, environ: Mapping[str, str] = os.environ) -> Path:
-    """POLICY_SUBSCRIBERS_DB, else the subscribers_db option; never inside the generated site."""
-    configured = environ.get(ENV_DB)
-    path = (Path(configured) if configured else settings.path("subscribers_db")).expanduser().resolve()
-    for name, folder in (("site/", settings.root / "site"), ("pages_dir", settings.pages_dir)):
-        if path.is_relative_to(folder.resolve()):
-            raise UserError(f"the subscribers database {path} is inside {name}, which is published; "
-                            f"keep it outside (default: .cache/subscribers.sqlite3)")
-    return path
-
-
-def warn_if_committable(path: Path) -> None:
-    """Addresses must never reach git: warn when a new database or outbox is in a work tree, not ignored."""
-    if gitcmd.is_ignored(path) is False:
-        print(f"warning: {path} holds subscriber addresses and is not git-ignored; add it to .gitignore",
-              file=sys.stderr)
-
-
-def connect(path: Path) -> sqlite3.Connection:
-    """The database with its pragmas and schema; created readable by its owner only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-        warn_if_committable(path)
-    try:
-        conn = sqlite3.connect(str(path), isolation_level=None, timeout=10.0)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise UserError(f"{path}: made by a newer version of this tool (schema {version})")
-        conn.executescript(SCHEMA)
-        ledger.ensure_schema(conn)
-        conn.execute("INSERT OR IGNORE INTO meta VALUES ('message_id_key', ?)", (secrets.token_hex(32),))
-        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-    except sqlite3.DatabaseError as exc:
-        raise UserError(f"{path}: not a usable subscribers database: {exc}") from None
-    return conn
 
 
 @contextmanager

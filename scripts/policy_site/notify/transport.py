@@ -1,4 +1,4 @@
-"""Transports for notices: real SMTP (one reused connection, reconnect on drop) and the .eml outbox.
+"""Transports for notices: real SMTP (one reused connection, re-opened when lost) and the .eml outbox.
 
 POLICY_SMTP_URL selects SMTP:
 
@@ -8,22 +8,37 @@ POLICY_SMTP_URL selects SMTP:
     ...?timeout=30                      socket timeout in seconds
 
 The user name and password come from the URL (percent-encoded) or from POLICY_SMTP_USER and
-POLICY_SMTP_PASSWORD; they are never printed (describe() shows scheme, host and port only), and they
-are refused over an unencrypted connection to anything but the local machine.
+POLICY_SMTP_PASSWORD; never printed, and refused over an unencrypted connection to another machine.
 Without POLICY_SMTP_URL each message is written as an .eml file into the outbox folder instead.
 
-Per-message replies: a 4xx reply raises DeliveryError(temporary), a 5xx one DeliveryError(permanent);
-a 421 (the server closing the connection) re-opens it and retries the message once. A lost connection
-is re-opened (three tries); if that fails, TransportUnavailable stops the run.
+send(message, prepare) hands over one message; what can happen, and what the caller is told:
 
-send(message, prepare) runs prepare() once, before anything is handed over; SMTP runs it while the
-server answers MAIL FROM, so the ledger's commit overlaps the server's work instead of adding to it.
+    accepted          a 250 reply to the end of DATA (outbox: the file is in place): returns True
+    vetoed            prepare() returned False: nothing was handed over; returns False
+    refused           a reply: DeliveryError(code), 4xx temporary, 5xx permanent. A 421 (the server is closing
+                      the connection and did not take the message) is tried once more on a new connection.
+    lost before       the connection dropped or timed out at MAIL, RCPT or DATA, or while the message was being
+                      written, before its final dot was sent: the server cannot have accepted it. Tried once
+                      more on a new connection; lost again, or not re-opened: DeliveryError(None) — temporary,
+                      the caller counts an attempt for this recipient and goes on with the next one.
+    outcome unknown   the connection dropped or timed out after the whole message, final dot included, was
+                      sent, before the reply: the server may have accepted it. OutcomeUnknown (temporary); it is
+                      never sent again by this call — the caller retries it in a later run, not in this one.
+    unreachable       the connection cannot be opened for this message (the first one, or a new one after a
+                      421 or a loss during the previous message): TransportUnavailable; the run stops, and the
+                      message in hand goes back to pending with no attempt counted.
+
+A new connection after a loss is tried three times (RECONNECT_DELAYS), the very first one once. prepare() runs
+exactly once, before anything is handed over; SMTP runs it while the server answers MAIL FROM, so the ledger's
+commit overlaps the server's work. The outbox writes a message atomically or not at all, and reports a full
+disk or an unwritable folder as a one-line UserError.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import smtplib
 import socket
 import ssl
@@ -32,10 +47,11 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import NoReturn, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..errors import UserError
+from .files import os_failure, warn_if_committable
 
 ENV_URL = "POLICY_SMTP_URL"
 ENV_USER = "POLICY_SMTP_USER"
@@ -44,16 +60,37 @@ RECONNECT_DELAYS = (0.0, 1.0, 3.0)
 
 
 class DeliveryError(Exception):
-    """The server refused one message: code 4xx is temporary (retry later), 5xx permanent."""
+    """One message was not delivered this time: a reply (code 4xx temporary, retry later; 5xx permanent), or the
+    connection was lost before it was handed over (code None, temporary)."""
 
-    def __init__(self, code: int, text: str) -> None:
+    def __init__(self, code: int | None, text: str) -> None:
         self.code = code
         self.text = text
-        super().__init__(f"{code} {text}")
+        super().__init__(f"{code} {text}" if code else text)
 
     @property
     def permanent(self) -> bool:
-        return self.code >= 500
+        return self.code is not None and self.code >= 500
+
+
+class OutcomeUnknown(DeliveryError):
+    """The connection was lost after the whole message was sent, before the server's reply: it may have been
+    accepted. Temporary; it must not be sent again in the same run."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(None, text)
+
+
+class _Lost(Exception):
+    def __init__(self, stage: str, reason: str, after_data: bool) -> None:  # the connection dropped or timed out
+        self.stage, self.reason, self.after_data = stage, reason, after_data
+        super().__init__(reason)
+
+
+class _Refused(Exception):
+    def __init__(self, code: int, reply: bytes | str, stage: str) -> None:  # a reply other than the expected one
+        self.code, self.reply, self.stage = code, reply, stage
+        super().__init__(f"{code} at {stage}")
 
 
 class TransportUnavailable(Exception):
@@ -97,17 +134,21 @@ class Outbox:
         if prepare is not None and not prepare():
             return False
         target_dir = self.folder / message.version
-        if not target_dir.is_dir():
-            target_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         name = message.message_id.strip("<>").replace("/", "_") + ".eml"
-        fd, tmp = tempfile.mkstemp(dir=target_dir, prefix=".tmp-", suffix=".eml")  # created 0600
+        tmp: str | None = None
         try:
+            if not target_dir.is_dir():
+                target_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd, tmp = tempfile.mkstemp(dir=target_dir, prefix=".tmp-", suffix=".eml")  # created 0600
             with os.fdopen(fd, "wb") as out:
                 out.write(message.data)
             os.replace(tmp, target_dir / name)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            tmp = None
+        except OSError as exc:
+            raise os_failure("cannot write to the outbox", target_dir, exc) from None
+        finally:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
         return True
 
     def close(self) -> None:
@@ -181,12 +222,13 @@ def smtp_config(environ: Mapping[str, str] = os.environ) -> SMTPConfig | None:
 
 
 class SMTPTransport:
-    """One SMTP connection, opened on first use, reused for every message, re-opened when dropped."""
+    """One SMTP connection, opened on first use, reused for every message, re-opened after it was lost."""
 
     def __init__(self, config: SMTPConfig, local_hostname: str | None = None) -> None:
         self.config = config
         self.local_hostname = local_hostname
         self.conn: smtplib.SMTP | None = None
+        self.opened = False  # a connection was opened once: later ones are re-connections
 
     def describe(self) -> str:
         return self.config.describe()
@@ -217,15 +259,21 @@ class SMTPTransport:
             raise TransportUnavailable(f"cannot connect to {c.describe()}: {exc}") from None
         return conn
 
-    def _reconnect(self, reason: str) -> None:
-        self._drop()
+    def _open(self, reason: str) -> smtplib.SMTP:
+        """The connection; the first one is tried once, a re-connection three times (RECONNECT_DELAYS)."""
+        if self.conn is not None:
+            return self.conn
+        if not self.opened:
+            self.conn = self._connect()
+            self.opened = True
+            return self.conn
         for delay in RECONNECT_DELAYS:
             time.sleep(delay)
             try:
                 self.conn = self._connect()
-                return
+                return self.conn
             except TransportUnavailable as exc:
-                reason = str(exc)
+                reason = f"{reason}; {exc}"
         raise TransportUnavailable(reason)
 
     def _drop(self) -> None:
@@ -236,74 +284,87 @@ class SMTPTransport:
                 pass
             self.conn = None
 
-    def _transaction(self, message: Outgoing, prepare: Callable[[], bool] | None) -> bool:
-        """MAIL, RCPT, DATA (what smtplib's sendmail does, addresses being validated already), with
-        prepare() run while the server answers MAIL: nothing is handed over before the body's final dot."""
-        conn = self.conn
-        assert conn is not None
-        conn.putcmd("mail", f"FROM:<{message.sender}>")
-        if prepare is not None and not prepare():
-            if conn.getreply()[0] == 250:
-                conn.rset()
-            return False
-        code, reply = conn.getreply()
-        if code != 250:
-            self._abandon(code)
-            raise smtplib.SMTPSenderRefused(code, reply, message.sender)
-        conn.putcmd("rcpt", f"TO:<{message.recipient}>")
-        code, reply = conn.getreply()
-        if code not in (250, 251):
-            self._abandon(code)
-            raise smtplib.SMTPRecipientsRefused({message.recipient: (code, reply)})
-        code, reply = conn.data(message.data)
-        if code != 250:
-            self._abandon(code)
-            raise smtplib.SMTPDataError(code, reply)
-        return True
-
-    def _abandon(self, code: int) -> None:
-        """After a refusal: RSET to reuse the connection, or close it when the server said 421."""
-        assert self.conn is not None
+    def _refuse(self, code: int, reply: bytes | str, stage: str) -> NoReturn:
+        """After a refusal: RSET to reuse the connection, or drop it when the server said 421 (or is gone)."""
         if code == 421:
-            self.conn.close()
+            self._drop()
         else:
-            self.conn.rset()
+            try:
+                assert self.conn is not None
+                self.conn.rset()
+            except (smtplib.SMTPException, OSError):
+                self._drop()
+        raise _Refused(code, reply, stage)
+
+    def _transaction(self, conn: smtplib.SMTP, message: Outgoing, prepare: Callable[[], bool] | None) -> bool:
+        """MAIL, RCPT, DATA as smtplib's sendmail, prepare() run while the server answers MAIL; _Refused, _Lost."""
+        stage = "MAIL"
+        try:
+            conn.putcmd("mail", f"FROM:<{message.sender}>")
+            if prepare is not None and not prepare():
+                try:
+                    if conn.getreply()[0] == 250:
+                        conn.rset()
+                except (smtplib.SMTPException, OSError):
+                    self._drop()
+                return False
+            code, reply = conn.getreply()
+            if code != 250:
+                self._refuse(code, reply, stage)
+            stage = "RCPT"
+            conn.putcmd("rcpt", f"TO:<{message.recipient}>")
+            code, reply = conn.getreply()
+            if code not in (250, 251):
+                self._refuse(code, reply, stage)
+            stage = "DATA"
+            conn.putcmd("data")
+            code, reply = conn.getreply()
+            if code != 354:
+                self._refuse(code, reply, stage)
+            conn.send(_payload(message.data))  # raises unless every byte, final dot included, was handed over
+            stage = "the end of DATA"
+            code, reply = conn.getreply()
+            if code != 250:
+                self._refuse(code, reply, stage)
+            return True
+        except (smtplib.SMTPServerDisconnected, smtplib.SMTPResponseException, OSError) as exc:  # e.g. "line too long"
+            self._drop()
+            raise _Lost(stage, str(exc) or type(exc).__name__, stage == "the end of DATA") from None
 
     def send(self, message: Outgoing, prepare: Callable[[], bool] | None = None) -> bool:
-        """Send one message; prepare() runs exactly once, before anything is handed over, and may veto it."""
+        """Send one message (the module docstring lists the outcomes); prepare() runs once and may veto it."""
         prepared = [prepare is None]
 
         def once() -> bool:
             prepared[0] = True
             return prepare() if prepare else True
 
-        if self.conn is None:  # first use: one try; a server that is down stops the run at once
-            self.conn = self._connect()
-        code: int
-        reply: bytes | str
+        reason, lost_here = f"connection to {self.describe()} lost", False
         for attempt in range(2):
             try:
-                return self._transaction(message, None if prepared[0] else once)
-            except smtplib.SMTPRecipientsRefused as exc:
-                code, reply = next(iter(exc.recipients.values()), (450, b"refused"))
-            except smtplib.SMTPSenderRefused as exc:
-                code, reply = exc.smtp_code, exc.smtp_error
-                if code >= 500:  # the sender address itself: every message would fail
+                conn = self._open(reason)
+            except TransportUnavailable as exc:
+                if not lost_here:  # the server is down, or said 421: not this recipient's doing
+                    raise
+                raise DeliveryError(None, f"{reason}; it could not be re-opened") from exc
+            try:
+                return self._transaction(conn, message, None if prepared[0] else once)
+            except _Lost as lost:
+                if lost.after_data:
+                    raise OutcomeUnknown(f"outcome unknown: the connection to {self.describe()} was lost after the "
+                                         f"message was sent ({lost.reason}); not re-sent in this run") from None
+                reason, lost_here = f"connection to {self.describe()} lost at {lost.stage}: {lost.reason}", True
+                if attempt:
+                    raise DeliveryError(None, reason) from None
+            except _Refused as refused:
+                code, reply = refused.code, refused.reply
+                if code >= 500 and refused.stage == "MAIL":  # the sender address itself: every message would fail
                     raise UserError(f"the mail server {self.describe()} refuses the sender {message.sender}: "
                                     f"{code} {_reply_text(reply)}") from None
-            except smtplib.SMTPResponseException as exc:  # SMTPDataError and other replies
-                code, reply = exc.smtp_code, exc.smtp_error
-            except (smtplib.SMTPServerDisconnected, OSError) as exc:
-                if attempt:
-                    raise TransportUnavailable(f"connection to {self.describe()} lost again: {exc}") from None
-                self._reconnect(f"connection to {self.describe()} lost: {exc}")
-                continue
-            if code == 421:  # the server is closing the connection (a per-connection limit, a restart)
-                self._drop()
-                if not attempt:
-                    self._reconnect(f"{self.describe()} closed the connection: 421 {_reply_text(reply)}")
+                if code == 421 and not attempt:  # the server is closing the connection (a limit, a restart)
+                    reason = f"{self.describe()} closed the connection: 421 {_reply_text(reply)}"
                     continue
-            raise DeliveryError(code, _reply_text(reply))
+                raise DeliveryError(code, _reply_text(reply)) from None
         raise AssertionError("unreachable")
 
     def close(self) -> None:
@@ -315,14 +376,24 @@ class SMTPTransport:
             self._drop()
 
 
+def _payload(data: bytes) -> bytes:
+    """The DATA payload: leading dots doubled, CRLF-terminated, then the final dot (as smtplib.SMTP.data)."""
+    quoted = re.sub(rb"(?m)^\.", b"..", data)
+    if not quoted.endswith(b"\r\n"):
+        quoted += b"\r\n"
+    return quoted + b".\r\n"
+
+
 def open_transport(outbox_dir: Path, environ: Mapping[str, str] = os.environ,
                    local_hostname: str | None = None) -> Transport:
     """SMTP when POLICY_SMTP_URL is set, else the outbox folder."""
     config = smtp_config(environ)
     if config is None:
         if not outbox_dir.exists():
-            from .store import warn_if_committable
-            outbox_dir.mkdir(parents=True, mode=0o700)
+            try:
+                outbox_dir.mkdir(parents=True, mode=0o700)
+            except OSError as exc:
+                raise os_failure("cannot create the outbox", outbox_dir, exc) from None
             warn_if_committable(outbox_dir)
         return Outbox(outbox_dir)
     return SMTPTransport(config, local_hostname or socket.getfqdn())

@@ -21,6 +21,7 @@ from pathspec.gitignore import GitIgnoreSpec
 
 from ..errors import UserError
 from ..settings import Options, Settings, builtin_templates, make_settings
+from ..state import check_private_state
 from .generate import generate_site
 
 log = logging.getLogger("mkdocs.plugins.policy")
@@ -94,6 +95,7 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
     def on_config(self, config):
         try:
             settings = settings_from_config(config, draft=self.serving)
+            check_private_state(settings)  # before MkDocs wipes site_dir (also under a plain `mkdocs build`)
             generated = generate_site(settings)
         except UserError as exc:
             raise PluginError(str(exc)) from None

@@ -1,0 +1,170 @@
+"""The SQLite file of the subscribers and the delivery ledger: opening it, its schema and the schema's upgrades.
+
+The schema version is SQLite's `user_version`:
+
+    0  a new, empty file: the current schema is created at once
+    1  meta, subscribers, announcements, deliveries
+    2  what exactly was announced: announcements.content_hash (content_hash of the published text) and
+       .commit_sha (the publishing commit), .vanished_at (the version left the history); the rewrites table
+       (each rewritten text accepted with `policy notify --accept-rewrite`)
+
+connect() upgrades an older file in place, step by step, in one IMMEDIATE transaction that re-reads the version
+first (two processes upgrading at once are harmless); a file written by a newer version of this tool is refused.
+A new file is created readable by its owner only. Every SQLite or file-system failure while opening becomes one
+UserError line (files.database_failure / files.os_failure); `open_read_only` never writes at all.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from ..errors import UserError
+from .files import database_failure, os_failure, warn_if_committable
+
+SCHEMA_VERSION = 2
+
+_REWRITES = """CREATE TABLE IF NOT EXISTS rewrites (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    version TEXT NOT NULL REFERENCES announcements(version),
+    accepted_at TEXT NOT NULL,
+    old_hash TEXT,
+    old_commit TEXT,
+    new_hash TEXT NOT NULL,
+    new_commit TEXT
+)"""
+
+# the current schema, for a new file
+SCHEMA = ("""CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
+          """CREATE TABLE IF NOT EXISTS subscribers (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uid TEXT NOT NULL UNIQUE,                 -- random public id, used in unsubscribe tokens
+    email TEXT NOT NULL,
+    email_key TEXT NOT NULL UNIQUE,           -- lower-cased address: case-insensitive duplicates merge
+    name TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'removed')),
+    created_at TEXT NOT NULL,
+    removed_at TEXT
+)""",
+          """CREATE TABLE IF NOT EXISTS announcements (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    version TEXT NOT NULL UNIQUE,
+    announced_at TEXT NOT NULL,
+    recipients INTEGER NOT NULL,
+    note TEXT,
+    closed_at TEXT,                 -- set once no row of this version is pending or sending any more
+    content_hash TEXT,              -- content_hash() of the text announced (NULL: announced before schema 2)
+    commit_sha TEXT,                -- the commit that published it
+    vanished_at TEXT                -- when the version was found missing from the history
+)""",
+          """CREATE TABLE IF NOT EXISTS deliveries (
+    version TEXT NOT NULL REFERENCES announcements(version),
+    subscriber_id INTEGER NOT NULL REFERENCES subscribers(id),
+    status TEXT NOT NULL DEFAULT 'pending'
+        CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'cancelled')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    message_id TEXT NOT NULL,
+    last_error TEXT,
+    next_attempt_at TEXT,
+    updated_at TEXT NOT NULL,
+    sent_at TEXT,
+    PRIMARY KEY (version, subscriber_id)
+) WITHOUT ROWID""",
+          """CREATE INDEX IF NOT EXISTS deliveries_subscriber ON deliveries(subscriber_id)""",
+          _REWRITES)
+
+
+def _upgrade_1_to_2(conn: sqlite3.Connection) -> None:
+    for column in ("content_hash", "commit_sha", "vanished_at"):
+        conn.execute(f"ALTER TABLE announcements ADD COLUMN {column} TEXT")
+    conn.execute(_REWRITES)
+
+
+# UPGRADES[n] turns schema n into schema n + 1
+UPGRADES: dict[int, Callable[[sqlite3.Connection], None]] = {1: _upgrade_1_to_2}
+
+
+def _version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def _newer(path: Path, version: int) -> UserError:
+    return UserError(f"the subscribers database was made by a newer version of this tool (schema {version}, this "
+                     f"one knows {SCHEMA_VERSION}) ({path}); upgrade policy-site")
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = _version(conn)  # again, under the write lock: another process may have upgraded meanwhile
+        if version > SCHEMA_VERSION:
+            raise _newer(path, version)
+        if version == 0 and conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'announcements'").fetchone():
+            version = 1  # a first-release file whose version was never stamped
+        if version == 0:
+            for statement in SCHEMA:
+                conn.execute(statement)
+        for step in range(version or SCHEMA_VERSION, SCHEMA_VERSION):
+            UPGRADES[step](conn)
+        conn.execute("INSERT OR IGNORE INTO meta VALUES ('message_id_key', ?)", (secrets.token_hex(32),))
+        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """The database with its pragmas, created (mode 0600) or upgraded to the current schema; UserError if unusable."""
+    created = False
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists() and not path.is_symlink():
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600))
+            created = True
+    except OSError as exc:
+        raise os_failure("cannot create the subscribers database", path, exc) from None
+    conn: sqlite3.Connection | None = None
+    try:
+        conn = sqlite3.connect(str(path), isolation_level=None, timeout=10.0)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        version = _version(conn)
+        if version > SCHEMA_VERSION:
+            raise _newer(path, version)
+        if version < SCHEMA_VERSION:
+            _migrate(conn, path)
+        conn.execute("SELECT COUNT(*) FROM subscribers").fetchone()  # a damaged file shows here, not mid-run
+    except (sqlite3.Error, UserError) as exc:
+        if conn is not None:
+            conn.close()
+        if created:  # nothing half-made: a file this call created and could not set up is removed again
+            for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                leftover.unlink(missing_ok=True)
+        if isinstance(exc, UserError):
+            raise
+        raise database_failure(path, exc) from None
+    if created:
+        warn_if_committable(path)
+    return conn
+
+
+def open_read_only(path: Path) -> sqlite3.Connection | None:
+    """The database opened read-only (never created, upgraded or written), or None when there is no file."""
+    if not path.is_file():
+        return None
+    try:
+        conn = sqlite3.connect(path.as_uri() + "?mode=ro", uri=True, timeout=10.0)
+        conn.row_factory = sqlite3.Row
+        version = _version(conn)
+    except sqlite3.Error as exc:
+        raise database_failure(path, exc) from None
+    if version > SCHEMA_VERSION:
+        conn.close()
+        raise _newer(path, version)
+    return conn
