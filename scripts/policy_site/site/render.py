@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 from datetime import date, datetime
 from pathlib import Path
 
@@ -21,6 +23,15 @@ def iso(value: date | datetime | None) -> str:
     return value.isoformat()
 
 
+def front_matter_text(text: object) -> Markup:
+    """A value for a page's YAML front matter (its title) that every reader sees as the literal text.
+
+    MkDocs and Material insert page titles into <title>, the header and the search index as HTML, without
+    escaping them; so the text is HTML-escaped here, exactly once, and written as a JSON (= YAML) string.
+    """
+    return Markup(json.dumps(html.escape(str(text), quote=False), ensure_ascii=False))
+
+
 def environment(templates_dir: Path) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir)),
@@ -37,6 +48,7 @@ def environment(templates_dir: Path) -> jinja2.Environment:
         redline=redline_html,
         redline_text=redline_text,
         iso=iso,
+        front_matter=front_matter_text,
         day=lambda value: value.strftime("%Y-%m-%d") if value else "",
     )
     env.tests.update(
