@@ -46,12 +46,23 @@ class ParsedMeta:
     anchors: list[tuple[str, int, int]] = field(default_factory=list)
 
 
+def _shown(node: yaml.Node, limit: int = 40) -> str:
+    """A value quoted in a message: shortened, and only if it stands on one line — never more of the file."""
+    if not isinstance(node, yaml.ScalarNode) or node.end_mark.line > node.start_mark.line:
+        return "…"
+    text = node.value.strip()
+    first = text.splitlines()[0] if text else ""
+    return first if first == text and len(first) <= limit else first[:limit].rstrip() + "…"
+
+
 def _kind(node: yaml.Node) -> str:
     if isinstance(node, yaml.MappingNode):
         return "a mapping"
     if isinstance(node, yaml.SequenceNode):
         return "a list"
-    return "empty" if node.tag == _NULL else f"'{node.value}'"
+    if node.tag == _NULL:
+        return "empty"
+    return f"'{_shown(node)}'" if node.end_mark.line == node.start_mark.line else "text over several lines"
 
 
 class _Reader:
@@ -74,7 +85,7 @@ class _Reader:
         for key, value in node.value:
             name = key.value if isinstance(key, yaml.ScalarNode) else None
             if name not in fields:
-                self.problem(key, f"unknown field '{name}' in {what}; expected one of: {', '.join(fields)}")
+                self.problem(key, f"unknown field '{_shown(key)}' in {what}; expected one of: {', '.join(fields)}")
             elif name not in out:
                 out[name] = value
         for name, required in fields.items():
@@ -104,7 +115,7 @@ class _Reader:
     def identifier(self, node: yaml.Node, what: str) -> str | None:
         value = self.text(node, what)
         if value is not None and not ID_PATTERN.match(value):
-            self.problem(node, f"{what} '{value}' must be lowercase letters, digits and single hyphens, "
+            self.problem(node, f"{what} '{_shown(node)}' must be lowercase letters, digits and single hyphens, "
                                "like 'data-sharing'")
             return None
         return value
@@ -133,11 +144,11 @@ class _Reader:
 
 def _version(reader: _Reader, node: yaml.Node) -> str | None:
     if isinstance(node, yaml.ScalarNode) and node.tag != _STR and not node.style and node.tag != _NULL:
-        reader.problem(node, f"version must be quoted text like \"1.0\" (YAML reads {node.value} as a number)")
+        reader.problem(node, f"version must be quoted text like \"1.0\" (YAML reads {_shown(node)} as a number)")
         return None
     value = reader.text(node, "version")
     if value is not None and not VERSION_PATTERN.match(value):
-        reader.problem(node, f"malformed version '{value}'; expected numbers like \"1.0\" or \"2.1.3\"")
+        reader.problem(node, f"malformed version '{_shown(node)}'; expected numbers like \"1.0\" or \"2.1.3\"")
         return None
     return value
 
@@ -147,12 +158,12 @@ def _date(reader: _Reader, node: yaml.Node, what: str) -> date | None:
     if value is None:
         return None
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        reader.problem(node, f"{what} '{value}' is not a date; expected YYYY-MM-DD")
+        reader.problem(node, f"{what} '{_shown(node)}' is not a date; expected YYYY-MM-DD")
         return None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        reader.problem(node, f"{what} '{value}' is an impossible date")
+        reader.problem(node, f"{what} '{_shown(node)}' is an impossible date")
         return None
 
 
