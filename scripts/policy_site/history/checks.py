@@ -6,26 +6,29 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..errors import PolicyInvalid, Problem
-from ..source.loader import POLICY_FILE, load_policy
+from ..source.files import POLICY_FILE, read_working_tree
+from ..source.loader import load_policy
 from ..source.model import Policy, version_key
 from ..source.yamlnodes import compose
+from .git import blob_id
 from .versions import History, read_history
 
 
-def _version_line(policy_dir: Path, prefix: str) -> tuple[int, int]:
-    root, _ = compose(prefix, (policy_dir / POLICY_FILE).read_bytes())
+def _field_position(files: dict[str, bytes], prefix: str, name: str) -> tuple[int, int]:
+    """Line and column of a top-level field's value in policy.yaml."""
+    root, _ = compose(prefix, files.get(POLICY_FILE, b""))
     for key, value in getattr(root, "value", []):
-        if getattr(key, "value", None) == "version":
+        if getattr(key, "value", None) == name:
             return value.start_mark.line + 1, value.start_mark.column + 1
     return 1, 1
 
 
-def history_problems(policy: Policy, history: History, policy_dir: Path, prefix: str) -> list[Problem]:
+def history_problems(policy: Policy, history: History, files: dict[str, bytes], prefix: str) -> list[Problem]:
     """Errors for edits that would change published text or reuse a version number."""
-    if not history.from_git:
+    if not history.from_git or not history.versions:
         return []
     path = f"{prefix}/{POLICY_FILE}"
-    line, column = _version_line(policy_dir, path)
+    line, column = _field_position(files, path, "version")
     latest = history.versions[-1]
     published = history.find(policy.version)
     if published is latest:
@@ -45,6 +48,27 @@ def history_problems(policy: Policy, history: History, policy_dir: Path, prefix:
     return []
 
 
+def unpublished_head(policy: Policy, history: History, files: dict[str, bytes], prefix: str) -> list[Problem]:
+    """An error when the working tree is HEAD's policy, holds a new version, and history does not publish it."""
+    tip = history.tip
+    if tip is None or not tip.files:
+        return []
+    like = next(iter(tip.files.values()))
+    if {name: blob_id(data, like) for name, data in files.items()} != tip.files:
+        return []  # uncommitted edits: a draft, judged by the rules above
+    latest = history.versions[-1] if history.versions else None
+    if latest is not None and version_key(policy.version) <= version_key(latest.version):
+        return []
+    if tip.problems:
+        why = str(tip.problems[0])
+    else:
+        why = next((w for w in history.warnings if tip.commit.short in w), "the publishing rules skipped it")
+    path = f"{prefix}/{POLICY_FILE}"
+    return [Problem(path, *_field_position(files, path, "version"),
+                    f"HEAD ({tip.commit.describe()}) holds version {policy.version}, but building the site would not "
+                    f"publish it: {why}")]
+
+
 def suggest_next(version: str) -> str:
     parts = version.split(".")
     parts[-1] = str(int(parts[-1]) + 1)
@@ -55,11 +79,14 @@ def run_check(policy_dir: Path, prefix: str = "policy", allow_shallow: bool = Fa
               cache_dir: Path | None = None) -> tuple[Policy, list[str]]:
     """The valid working-tree policy and warnings, or PolicyInvalid with every problem."""
     policy = load_policy(policy_dir, prefix)
-    history = read_history(policy_dir, allow_shallow=allow_shallow, cache_dir=cache_dir)
-    problems = history_problems(policy, history, policy_dir, prefix)
+    files, _ = read_working_tree(policy_dir)
+    history = read_history(policy_dir, allow_shallow=allow_shallow, cache_dir=cache_dir, require_versions=False)
+    problems = history_problems(policy, history, files, prefix) + unpublished_head(policy, history, files, prefix)
     if problems:
         raise PolicyInvalid(problems)
     warnings = list(history.warnings)
+    if history.from_git and not history.versions:
+        warnings.append("nothing is published yet: no commit holds a valid policy; commit this working tree")
     for version in history.versions[:-1]:
         for amendment in version.amendments:
             warnings.append(f"version {version.version} was amended without a new number in "

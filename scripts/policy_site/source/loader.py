@@ -11,11 +11,10 @@ import yaml
 
 from ..errors import PolicyInvalid, Problem
 from . import inline
+from .files import POLICY_FILE, SECTIONS_DIR, classify, read_working_tree
 from .model import ID_PATTERN, VERSION_PATTERN, ItemList, Organisation, Paragraph, Policy, Section
 from .yamlnodes import compose, position
 
-POLICY_FILE = "policy.yaml"
-SECTIONS_DIR = "sections"
 _NULL = "tag:yaml.org,2002:null"
 _STR = "tag:yaml.org,2002:str"
 _BOOL = "tag:yaml.org,2002:bool"
@@ -305,22 +304,28 @@ def assemble(meta: ParsedMeta, parsed: list[ParsedSection],
     return Policy(sections=sections, **meta.fields), problems
 
 
-def parse_files(files: dict[str, bytes], prefix: str = "policy",
-                section_cache: dict | None = None) -> tuple[Policy | None, list[Problem]]:
-    """A policy from file contents keyed by path relative to the policy folder ('policy.yaml', 'sections/x.yaml')."""
-    problems: list[Problem] = []
+def parse_files(files: dict[str, bytes], prefix: str = "policy", section_cache: dict | None = None,
+                refused: dict[str, str] | None = None) -> tuple[Policy | None, list[Problem]]:
+    """A policy from file contents keyed by path relative to the policy folder ('policy.yaml', 'sections/x.yaml').
+
+    refused: files the reader found but did not read (files.classify), with why; each is a problem.
+    """
+    problems = [Problem(f"{prefix}/{name}", 1, 1, why) for name, why in sorted((refused or {}).items())]
+    unreadable: set[str] = {name.split("/")[-1].removesuffix(".yaml") for name in refused or {}}
     if POLICY_FILE not in files:
-        return None, [Problem(f"{prefix}/{POLICY_FILE}", 1, 1, "file is missing")]
+        if POLICY_FILE not in (refused or {}):
+            problems.append(Problem(f"{prefix}/{POLICY_FILE}", 1, 1, "file is missing"))
+        return None, problems
     meta, found = parse_meta(f"{prefix}/{POLICY_FILE}", files[POLICY_FILE])
     problems.extend(found)
     parsed: list[ParsedSection] = []
-    unreadable: set[str] = set()
     for name in sorted(files):
-        if not name.startswith(SECTIONS_DIR + "/"):
-            continue
         path = f"{prefix}/{name}"
-        if not name.endswith(".yaml"):
-            problems.append(Problem(path, 1, 1, "section files must be named <id>.yaml"))
+        verdict = classify(name)
+        if verdict.problem:
+            problems.append(Problem(path, 1, 1, verdict.problem))
+            continue
+        if not verdict.read or name == POLICY_FILE:
             continue
         key = (path, files[name])
         if section_cache is not None and key in section_cache:
@@ -341,22 +346,18 @@ def parse_files(files: dict[str, bytes], prefix: str = "policy",
     return (policy if not problems else None), problems
 
 
-def read_policy_files(policy_dir: Path) -> dict[str, bytes]:
-    """policy.yaml and every file under sections/, keyed by path relative to the policy folder."""
-    files: dict[str, bytes] = {}
-    if (policy_dir / POLICY_FILE).is_file():
-        files[POLICY_FILE] = (policy_dir / POLICY_FILE).read_bytes()
-    sections = policy_dir / SECTIONS_DIR
-    if sections.is_dir():
-        for path in sorted(sections.iterdir()):
-            if path.is_file() and not path.name.startswith("."):
-                files[f"{SECTIONS_DIR}/{path.name}"] = path.read_bytes()
+def read_policy_files(policy_dir: Path, prefix: str = "policy") -> dict[str, bytes]:
+    """policy.yaml and the section files (files.classify decides which), or PolicyInvalid naming refused ones."""
+    files, refused = read_working_tree(policy_dir)
+    if refused:
+        raise PolicyInvalid([Problem(f"{prefix}/{name}", 1, 1, why) for name, why in refused.items()])
     return files
 
 
 def load_policy(policy_dir: Path, prefix: str = "policy") -> Policy:
     """The working-tree policy, or PolicyInvalid listing every problem."""
-    policy, problems = parse_files(read_policy_files(policy_dir), prefix)
+    files, refused = read_working_tree(policy_dir)
+    policy, problems = parse_files(files, prefix, refused=refused)
     if policy is None:
         raise PolicyInvalid(problems or [Problem(f"{prefix}/{POLICY_FILE}", 1, 1, "policy could not be read")])
     return policy
