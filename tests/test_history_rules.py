@@ -8,6 +8,7 @@ import inspect
 import json
 import sys
 
+import pytest
 import yaml
 
 from conftest import Project
@@ -80,3 +81,73 @@ def test_any_exception_while_parsing_a_commit_skips_that_commit(git_project: Pro
     warning = next(w for w in history.warnings if f"commit {deep}" in w)
     assert "was skipped" in warning and "could not be read (RecursionError" in warning
     assert yaml.safe_load((p.policy / "policy.yaml").read_text())["version"] == "1.2"
+
+
+# --- version numbers compare by value: 1.0 = 1.00 = 1.0.0 ----------------------------------------------------------
+
+def test_new_text_under_the_same_number_in_another_spelling_fails_check(git_project: Project) -> None:
+    p = git_project
+    for spelling in ("1.0.0", "1.00"):
+        bump(p, spelling)
+        result = p.run("check")
+        assert result.returncode == 1
+        assert (f"policy/policy.yaml:3:10: version {spelling} is the same number as the published 1.0; use a number "
+                f"above 1.0") in result.stderr, result.stderr
+    p.meta(version="1.0.0")
+    p.commit("New text as 1.0.0 (check was ignored)")
+    result = p.run("build", check=True, env=NOW)
+    assert "writes version 1.0 as 1.0.0, the same number" in result.stderr
+    versions = versions_json(p)
+    assert [v["version"] for v in versions] == ["1.0"] and len(versions[0]["amendments"]) == 1
+    assert versions[0]["url"].endswith("/versions/1.0/")
+    assert "Amended on" in (p.path / "site/versions/1.0/index.html").read_text()
+
+
+def test_respelling_the_published_number_alone_fails_check(git_project: Project) -> None:
+    git_project.meta(version="1.0.0")
+    result = git_project.run("check")
+    assert result.returncode == 1
+    assert 'version 1.0.0 is the same number as the published 1.0: write it as "1.0", as published' in result.stderr
+
+
+def test_an_older_number_in_another_spelling_is_already_published(git_project: Project) -> None:
+    bump(git_project, "2.0")
+    git_project.commit("2.0")
+    bump(git_project, "1.00")
+    result = git_project.run("check")
+    assert result.returncode == 1
+    assert "version 1.00 is the same number as the published 1.0; use a number above 2.0" in result.stderr
+
+
+def test_published_urls_keep_the_spelling_of_the_publishing_commit(git_project: Project) -> None:
+    p = git_project
+    bump(p, "2.00")
+    p.commit("2.00")
+    bump(p, "2.0")
+    p.commit("2.0: an amendment of 2.00")
+    bump(p, "2.10")
+    p.commit("2.10, after 2.9 would be")
+    versions = versions_json(p)
+    assert [v["version"] for v in versions] == ["2.10", "2.00", "1.0"]
+    assert versions[1]["url"].endswith("/versions/2.00/") and len(versions[1]["amendments"]) == 1
+    diff = p.run("diff", "1.0.0", "2", "--format", "json")
+    assert diff.returncode == 1 and "no published version '2'" in diff.stderr
+    diff = json.loads(p.run("diff", "1.0.0", "2.0.0", "--format", "json", check=True).stdout)
+    assert (diff["from"], diff["to"]) == ("1.0", "2.00")
+
+
+@pytest.mark.parametrize("version, message", [
+    pytest.param("01.0", 'malformed version \'01.0\': numbers in a version do not start with 0, which makes them '
+                         'ambiguous (did you mean "1.0"?)', id="01.0"),
+    pytest.param("1.01", 'did you mean "1.1"?', id="1.01"),
+    pytest.param("1.1234567890", "each number has at most 9 digits", id="ten digits"),
+    pytest.param("1." + "9" * 5000, "each number has at most 9 digits", id="5000 digits"),
+])
+def test_malformed_versions_get_a_hint(git_project: Project, version: str, message: str) -> None:
+    git_project.meta(version=version)
+    result = git_project.run("check")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert message in result.stderr and "policy/policy.yaml:3:10: malformed version" in result.stderr, result.stderr
+    git_project.commit(f"version {version[:12]}")
+    versions = git_project.run("versions")
+    assert versions.returncode == 0 and "was skipped" in versions.stderr and "Traceback" not in versions.stderr

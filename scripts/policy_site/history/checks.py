@@ -31,16 +31,24 @@ def history_problems(policy: Policy, history: History, files: dict[str, bytes], 
     line, column = _field_position(files, path, "version")
     latest = history.versions[-1]
     published = history.find(policy.version)
+    respelled = published is not None and published.version != policy.version
+    same = f"version {policy.version} is the same number as the published {published.version}" \
+        if published is not None and respelled else ""
     if published is latest:
         if replace(policy, version=latest.version) != latest.policy:
+            if respelled:
+                return [Problem(path, line, column, f"{same}; use a number above {latest.version} "
+                                                    f"(e.g. \"{suggest_next(latest.version)}\")")]
             when = f"in {latest.commit.describe()}" if latest.commit else "earlier"
             return [Problem(path, line, column,
                             f"the text of version {latest.version} changed after it was published {when}; "
                             f"published text never changes: bump the version (e.g. to "
                             f"\"{suggest_next(latest.version)}\") and update the summary")]
+        if respelled:
+            return [Problem(path, line, column, f"{same}: write it as \"{latest.version}\", as published")]
         return []
     if published is not None:
-        return [Problem(path, line, column, f"version {policy.version} was already published; "
+        return [Problem(path, line, column, f"{same or f'version {policy.version} was already published'}; "
                                             f"use a number above {latest.version}")]
     if version_key(policy.version) < version_key(latest.version):
         return [Problem(path, line, column, f"version {policy.version} goes backwards: the latest published "

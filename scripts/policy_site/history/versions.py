@@ -14,7 +14,7 @@ import git
 from ..errors import PolicyInvalid, Problem, UserError
 from ..source.files import IGNORED, classify, git_kind, read_working_tree
 from ..source.loader import parse_files
-from ..source.model import Policy, version_key
+from ..source.model import Policy, same_version, version_key
 from . import git as gitcmd
 from .cache import ParseCache
 from .git import Commit
@@ -78,7 +78,8 @@ class History:
     tip: State | None = None  # the policy at the last commit that touched it (HEAD's policy)
 
     def find(self, version: str) -> PublishedVersion | None:
-        return next((v for v in self.versions if v.version == version), None)
+        """The published version with this number, however it is spelled ("1.0" finds "1.0.0")."""
+        return next((v for v in self.versions if same_version(v.version, version)), None)
 
     def memo(self, key: str, compute: Callable[[], T]) -> T:
         """A value derived from blob-keyed policies (such as a diff), cached with the parsed policies."""
@@ -148,9 +149,9 @@ def _text_differs(a: Policy, b: Policy) -> bool:
 def versions_from_states(states: list[State]) -> tuple[list[PublishedVersion], list[str]]:
     """Apply the publishing rules to the policy at each commit, oldest first.
 
-    A commit publishes when its version is above every published one. The same version with other text
-    is an amendment. A lower or repeated number publishes nothing: warned, and its text is an amendment.
-    A commit whose policy is invalid is skipped with a warning.
+    A commit publishes when its version is above every published one (compared as numbers: "1.0" = "1.0.0").
+    The same number with other text, however spelled, is an amendment. A lower or repeated number publishes
+    nothing: warned, and its text is an amendment. A commit whose policy is invalid is skipped with a warning.
     """
     versions: list[PublishedVersion] = []
     warnings: list[str] = []
@@ -165,7 +166,10 @@ def versions_from_states(states: list[State]) -> tuple[list[PublishedVersion], l
             latest_key = key
             continue
         latest = versions[-1]
-        if policy.version != latest.version:
+        if same_version(policy.version, latest.version) and policy.version != latest.version:
+            warnings.append(f"{commit.describe()} writes version {latest.version} as {policy.version}, the same "
+                            f"number: nothing new is published, the site keeps {latest.version}")
+        elif policy.version != latest.version:
             warnings.append(f"{commit.describe()} sets version {policy.version}, which is not above the published "
                             f"{latest.version}: nothing is published, its text counts as an amendment of "
                             f"{latest.version}")

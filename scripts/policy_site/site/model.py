@@ -9,7 +9,7 @@ from functools import partial
 from ..diff.sections import PolicyDiff, diff_policies
 from ..history.versions import Amendment, History, PublishedVersion
 from ..settings import Settings
-from ..source.model import Policy
+from ..source.model import Policy, same_version
 
 
 @dataclass
@@ -68,7 +68,7 @@ class SiteModel:
         return self.entries[-1]
 
     def entry(self, version: str) -> VersionEntry | None:
-        return next((e for e in self.entries if e.version == version), None)
+        return next((e for e in self.entries if same_version(e.version, version)), None)
 
 
 def build_model(settings: Settings, history: History, working: Policy | None = None) -> SiteModel:

@@ -12,7 +12,7 @@ import yaml
 from ..errors import PolicyInvalid, Problem
 from . import inline
 from .files import POLICY_FILE, SECTIONS_DIR, classify, read_working_tree
-from .model import ID_PATTERN, VERSION_PATTERN, ItemList, Organisation, Paragraph, Policy, Section
+from .model import ID_PATTERN, VERSION_PATTERN, VERSION_SHAPE, ItemList, Organisation, Paragraph, Policy, Section
 from .yamlnodes import compose, position
 
 _NULL = "tag:yaml.org,2002:null"
@@ -146,10 +146,18 @@ def _version(reader: _Reader, node: yaml.Node) -> str | None:
         reader.problem(node, f"version must be quoted text like \"1.0\" (YAML reads {_shown(node)} as a number)")
         return None
     value = reader.text(node, "version")
-    if value is not None and not VERSION_PATTERN.match(value):
+    if value is None or VERSION_PATTERN.match(value):
+        return value
+    parts = value.split(".")
+    if not VERSION_SHAPE.match(value):
         reader.problem(node, f"malformed version '{_shown(node)}'; expected numbers like \"1.0\" or \"2.1.3\"")
-        return None
-    return value
+    elif any(len(part.lstrip("0")) > 9 for part in parts):
+        reader.problem(node, f"malformed version '{_shown(node)}': each number has at most 9 digits")
+    else:
+        fixed = ".".join(part.lstrip("0") or "0" for part in parts)
+        reader.problem(node, f"malformed version '{value}': numbers in a version do not start with 0, which "
+                             f"makes them ambiguous (did you mean \"{fixed}\"?)")
+    return None
 
 
 def _date(reader: _Reader, node: yaml.Node, what: str) -> date | None:
