@@ -151,3 +151,29 @@ def test_malformed_versions_get_a_hint(git_project: Project, version: str, messa
     git_project.commit(f"version {version[:12]}")
     versions = git_project.run("versions")
     assert versions.returncode == 0 and "was skipped" in versions.stderr and "Traceback" not in versions.stderr
+
+
+# --- effective dates go forward ----------------------------------------------------------------------------------------
+
+def test_effective_date_before_the_published_one_fails_check(git_project: Project) -> None:
+    bump(git_project, "1.1", effective="2020-01-01")
+    result = git_project.run("check")
+    assert result.returncode == 1
+    assert ("policy/policy.yaml:4:12: effective date 2020-01-01 is before 2026-11-25, when the published version 1.0 "
+            "takes effect") in result.stderr, result.stderr
+    bump(git_project, "1.1", effective="2026-11-25")  # the same day is fine
+    assert git_project.run("check").returncode == 0
+
+
+def test_backwards_effective_date_in_history_is_published_and_warned(git_project: Project) -> None:
+    p = git_project
+    bump(p, "1.1", effective="2020-01-01")
+    commit = p.commit("1.1, effective in the past")[:10]
+    result = p.run("build", check=True, env=NOW)
+    assert f"commit {commit}" in result.stderr and "effective 2020-01-01, before 2026-11-25" in result.stderr
+    versions = json.loads((p.path / "site/versions.json").read_text())["versions"]
+    assert [v["version"] for v in versions] == ["1.1", "1.0"]
+    for v in versions:
+        assert v["in_force_to"] is None or v["in_force_to"] >= v["effective"], v
+    archive = (p.path / "site/versions/index.html").read_text()
+    assert "2026-11-25 – 2020-01-01" not in archive and "2026-11-25 – 2026-11-25" in archive

@@ -24,7 +24,7 @@ def _field_position(files: dict[str, bytes], prefix: str, name: str) -> tuple[in
 
 
 def history_problems(policy: Policy, history: History, files: dict[str, bytes], prefix: str) -> list[Problem]:
-    """Errors for edits that would change published text or reuse a version number."""
+    """Errors for edits that would change published text, reuse a version number or go back in time."""
     if not history.from_git or not history.versions:
         return []
     path = f"{prefix}/{POLICY_FILE}"
@@ -53,6 +53,12 @@ def history_problems(policy: Policy, history: History, files: dict[str, bytes], 
     if version_key(policy.version) < version_key(latest.version):
         return [Problem(path, line, column, f"version {policy.version} goes backwards: the latest published "
                                             f"version is {latest.version}")]
+    if policy.effective < latest.policy.effective:
+        day = latest.policy.effective.isoformat()
+        return [Problem(path, *_field_position(files, path, "effective"),
+                        f"effective date {policy.effective.isoformat()} is before {day}, when the published version "
+                        f"{latest.version} takes effect: a new version cannot take effect before the version it "
+                        f"replaces; use {day} or later")]
     return []
 
 

@@ -152,6 +152,7 @@ def versions_from_states(states: list[State]) -> tuple[list[PublishedVersion], l
     A commit publishes when its version is above every published one (compared as numbers: "1.0" = "1.0.0").
     The same number with other text, however spelled, is an amendment. A lower or repeated number publishes
     nothing: warned, and its text is an amendment. A commit whose policy is invalid is skipped with a warning.
+    A new version whose effective date goes backwards is published (its text is public) but warned.
     """
     versions: list[PublishedVersion] = []
     warnings: list[str] = []
@@ -162,6 +163,12 @@ def versions_from_states(states: list[State]) -> tuple[list[PublishedVersion], l
             warnings.append(f"{commit.describe()} has an invalid policy and was skipped{first}")
             continue
         if not versions or version_key(policy.version) > version_key(versions[-1].version):
+            before = versions[-1].policy if versions else None
+            if before is not None and policy.effective < before.effective:
+                warnings.append(f"{commit.describe()} publishes version {policy.version} effective "
+                                f"{policy.effective.isoformat()}, before {before.effective.isoformat()} when version "
+                                f"{before.version} takes effect: published anyway (its text is public), but dates "
+                                f"should not go backwards")
             versions.append(PublishedVersion(policy, commit, key=key))
             latest_key = key
             continue

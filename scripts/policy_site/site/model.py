@@ -85,8 +85,8 @@ def build_model(settings: Settings, history: History, working: Policy | None = N
         diff = history.memo(key, partial(diff_policies, old, published.policy))
         entries.append(VersionEntry(published, previous, diff, amendments))
         previous = published
-    for entry, following in zip(entries, entries[1:]):
-        entry.in_force_to = following.policy.effective
+    for entry, following in zip(entries, entries[1:]):  # never a range that ends before it starts
+        entry.in_force_to = max(following.policy.effective, entry.policy.effective)
     in_force = [e for e in entries if e.policy.effective <= today]
     current = in_force[-1] if in_force else entries[0]
     current.status = "current" if in_force else "upcoming"
