@@ -6,6 +6,8 @@ import difflib
 import re
 from dataclasses import dataclass
 
+from .. import codec
+
 _WORD = re.compile(r"\S+")
 
 
@@ -55,3 +57,6 @@ def redline(old: list[tuple[str, str]], new: list[tuple[str, str]]) -> list[Redl
         blocks.extend(RedlineBlock(k, "delete", (Piece("delete", t),)) for k, t in old[i1 + pairs:i2])
         blocks.extend(RedlineBlock(k, "insert", (Piece("insert", t),)) for k, t in new[j1 + pairs:j2])
     return blocks
+
+
+codec.register(RedlineBlock, Piece)

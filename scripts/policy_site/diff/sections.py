@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .. import codec
 from ..source import inline
 from ..source.model import ItemList, Paragraph, Policy, Section
 from .redline import RedlineBlock, redline
@@ -161,3 +162,6 @@ def diff_to_data(d: PolicyDiff) -> dict:
         ],
         "unchanged": d.unchanged_count,
     }
+
+
+codec.register(SectionChange, MetaChange, PolicyDiff)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 
+from .. import codec
+
 # numbers without leading zeros (a zero may be written "0" or "00"), at most 9 digits, two or three of them
 VERSION_PATTERN = re.compile(r"^(0|[1-9]\d{0,8})(\.(0+|[1-9]\d{0,8})){1,2}$")
 VERSION_SHAPE = re.compile(r"^\d+(\.\d+){1,2}$")
@@ -45,15 +47,8 @@ class ItemList:
     items: tuple[str, ...]
 
 
-class _Cached:
-    """Frozen dataclasses whose cached_property values stay out of pickles (the parse cache)."""
-
-    def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k in self.__dataclass_fields__}  # type: ignore[attr-defined]
-
-
 @dataclass(frozen=True)
-class Section(_Cached):
+class Section:
     id: str
     title: str
     body: tuple[Block, ...]
@@ -79,7 +74,7 @@ class Organisation:
 
 
 @dataclass(frozen=True)
-class Policy(_Cached):
+class Policy:
     title: str
     version: str
     effective: date
@@ -121,7 +116,10 @@ def _walk(sections: tuple[Section, ...], parent: str | None, depth: int) -> Iter
         yield from _walk(section.subsections, section.id, depth + 1)
 
 
-# --- plain data form, for JSON output and the parse cache ---------------------------------------
+codec.register(Paragraph, ItemList, Section, Organisation, Policy)
+
+
+# --- plain data form, for JSON output ------------------------------------------------------------
 
 def block_to_data(block: Block) -> object:
     if isinstance(block, Paragraph):
