@@ -53,8 +53,11 @@ def cmd_build(args: argparse.Namespace) -> int:
     from ..source.loader import load_policy
     _setup_mkdocs_logging(args.verbose)
     config = load_mkdocs_config(Path(args.config), **({"site_dir": args.site_dir} if args.site_dir else {}))
+    config.plugins["policy"].raise_user_errors = True
+    options = config.plugins["policy"].config
     if args.allow_shallow:
-        config.plugins["policy"].config["allow_shallow"] = True
+        options["allow_shallow"] = True
+    options["accept_rewrite"] = [*options["accept_rewrite"], *getattr(args, "accept_rewrite", [])]
     settings = settings_from_config(config)
     require_site_url(settings.site_url)
     load_policy(settings.policy_dir, _prefix(settings))  # every problem listed before MkDocs starts

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from functools import partial
+from functools import cached_property, partial
 
 from ..diff.sections import PolicyDiff, diff_policies
 from ..history.versions import Amendment, History, PublishedVersion
 from ..settings import Settings
-from ..source.model import Policy, same_version
+from ..source.model import Policy, content_hash, same_version
 
 
 @dataclass
@@ -20,6 +20,7 @@ class VersionEntry:
     amendments: list[tuple[Amendment, PolicyDiff]]
     status: str = "superseded"  # current | upcoming | superseded
     in_force_to: date | None = None
+    rewrites: list[dict] = field(default_factory=list)  # accepted rewrites of its published text (site/rewrites.py)
 
     @property
     def version(self) -> str:
@@ -28,6 +29,11 @@ class VersionEntry:
     @property
     def policy(self) -> Policy:
         return self.published.policy
+
+    @cached_property
+    def content_hash(self) -> str:
+        """The fingerprint of its published text (source/model.content_hash)."""
+        return content_hash(self.policy)
 
     @property
     def path(self) -> str:

@@ -22,12 +22,15 @@ from pathspec.gitignore import GitIgnoreSpec
 from ..errors import UserError
 from ..settings import Options, Settings, make_settings
 from .generate import generate_site
+from .rewrites import Source
 
 log = logging.getLogger("mkdocs.plugins.policy")
 
 
 def _option(annotation: str, default: Any) -> c.BaseConfigOption:
-    """An MkDocs config option from a field of Options ('str', 'int', 'bool' or 'str | None')."""
+    """An MkDocs config option from a field of Options ('str', 'int', 'bool', 'str | None' or 'tuple[str, ...]')."""
+    if annotation == "tuple[str, ...]":
+        return c.ListOfItems(c.Type(str), default=list(default))
     kind = {"str": str, "int": int, "bool": bool}[annotation.removesuffix(" | None")]
     if annotation.endswith("| None"):
         return c.Optional(c.Type(kind))
@@ -70,14 +73,21 @@ def load_settings(config_file: Path) -> Settings:
 
 class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
     serving = False
+    # more sources of announced content hashes than the previous build's versions.json (site/rewrites.py),
+    # set by the command line before it builds: (where they were announced, {version: (hash, commit)})
+    announced: tuple[Source, ...] = ()
+    # the command line sets this to get a UserError back as it is (one clean line), not as MkDocs' PluginError
+    raise_user_errors = False
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.serving = command == "serve"
 
     def on_config(self, config):
         try:
-            generated = generate_site(settings_from_config(config, draft=self.serving))
+            generated = generate_site(settings_from_config(config, draft=self.serving), self.announced)
         except UserError as exc:
+            if self.raise_user_errors:
+                raise
             raise PluginError(str(exc)) from None
         config.docs_dir = str(generated.pages_dir)
         config.nav = generated.nav

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -156,3 +158,9 @@ def policy_to_data(policy: Policy, memo: dict[int, tuple[Section, dict]] | None 
         "introduction": list(policy.introduction),
         "sections": [section(s) for s in policy.sections],
     }
+
+
+def content_hash(policy: Policy) -> str:
+    """The fingerprint of a version's text: sha256 of its plain data as canonical JSON (notify computes the same)."""
+    return hashlib.sha256(json.dumps(policy_to_data(policy), sort_keys=True, ensure_ascii=False,
+                                     separators=(",", ":")).encode()).hexdigest()
