@@ -151,6 +151,15 @@ def test_a_leading_byte_order_mark_is_fine(project: Project) -> None:
     path = project.policy / S
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
     loader.load_policy(project.policy)
+    replace_line(project, S, 3, "title: How does\u202e it work?")  # columns do not count the mark
+    assert (only_problem(project, S).line, only_problem(project, S).column) == (3, 16)
+
+
+def test_messages_that_quote_a_value_show_invisible_characters_as_code_points(project: Project) -> None:
+    replace_line(project, S, 2, "id: protecting\u202e-information")
+    messages = [p.message for p in problems_of(project)]
+    assert "section id 'protecting<U+202E>-information' must be lowercase" in " ".join(messages), messages
+    assert not any("\u202e" in m for m in messages)
 
 
 def test_check_names_the_character_with_file_line_column(project: Project) -> None:

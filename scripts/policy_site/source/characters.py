@@ -42,6 +42,11 @@ def refused(text: str, index: int) -> bool:
     return True
 
 
+def visible(text: str) -> str:
+    """Text to quote in a message: refused characters written as <U+202E>, so a terminal cannot reorder it."""
+    return _REFUSED.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
+
+
 def describe(char: str) -> str:
     """'U+202E RIGHT-TO-LEFT OVERRIDE'."""
     return f"U+{ord(char):04X} {unicodedata.name(char, 'UNNAMED CHARACTER')}"

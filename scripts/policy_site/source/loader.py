@@ -11,6 +11,7 @@ import yaml
 
 from ..errors import PolicyInvalid, Problem
 from . import inline
+from .characters import visible
 from .files import POLICY_FILE, SECTIONS_DIR, classify, read_working_tree
 from .model import ID_PATTERN, VERSION_PATTERN, VERSION_SHAPE, ItemList, Organisation, Paragraph, Policy, Section
 from .yamlnodes import compose, position
@@ -51,7 +52,7 @@ def _shown(node: yaml.Node, limit: int = 40) -> str:
         return "…"
     text = node.value.strip()
     first = text.splitlines()[0] if text else ""
-    return first if first == text and len(first) <= limit else first[:limit].rstrip() + "…"
+    return visible(first if first == text and len(first) <= limit else first[:limit].rstrip() + "…")
 
 
 def _kind(node: yaml.Node) -> str:

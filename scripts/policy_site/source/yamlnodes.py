@@ -38,6 +38,7 @@ def compose(path: str, data: bytes) -> tuple[yaml.Node | None, list[Problem]]:
         column = exc.start - (before.rfind(b"\n") + 1) + 1
         bad = data[exc.start : exc.start + 1].hex()
         return None, [Problem(path, line, column, f"file is not UTF-8 (byte 0x{bad}); save it as UTF-8")]
+    text = text.removeprefix("\ufeff")  # a byte-order mark: not part of the text, and not counted in columns
     lines = characters.LineIndex(text)
     problems = [Problem(path, *lines.position(index), characters.message(char))
                 for index, char in characters.find_literal(text)]
@@ -120,7 +121,8 @@ def _duplicate_keys(path: str, root: yaml.Node) -> list[Problem]:
                         line, column = position(key)
                         problems.append(Problem(
                             path, line, column,
-                            f"duplicate key '{key.value}' (first defined on line {first[key.value]})"))
+                            f"duplicate key '{characters.visible(key.value)}' (first defined on line "
+                            f"{first[key.value]})"))
                     else:
                         first[key.value] = position(key)[0]
                 stack.append(value)
