@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -164,3 +165,18 @@ def test_check_keeps_the_diffs_it_does_not_read(three_versions: Project) -> None
     entries = json.loads(cache_file(three_versions).read_text())["entries"]
     assert diff_keys <= set(entries)
     assert "parse cache" not in build(three_versions)
+
+
+@dataclass(frozen=True)
+class Unregistered:
+    value: int
+
+
+def test_a_value_of_an_unregistered_class_is_left_out_with_a_note(three_versions: Project, capsys) -> None:
+    folder = three_versions.path / ".cache/history"
+    history = read_history(three_versions.policy, cache_dir=folder)
+    assert history.memo("custom", lambda: Unregistered(1)) == Unregistered(1)
+    history.save_cache()
+    assert "some values were not cached" in capsys.readouterr().err
+    loaded = ParseCache(folder)
+    assert "custom" not in loaded.entries and len(loaded.entries) == 3

@@ -69,8 +69,16 @@ class ParseCache:
         if self.path is None or not self.dirty:
             return
         encoder = codec.Encoder()
-        entries = {key: encoder.value(value) for key, value in sorted(self.entries.items())}
-        entries.update((key, encoder.value(value)) for key, value in sorted(self.foreign.items()) if key not in entries)
+        entries: dict[str, Any] = {}
+        skipped: set[str] = set()
+        for key, value in sorted(self.entries.items()) + sorted(self.foreign.items()):
+            if key not in entries:
+                try:
+                    entries[key] = encoder.value(value)
+                except TypeError as exc:  # a class nobody registered: a bug, but no reason to fail the build
+                    skipped.add(str(exc))
+        for reason in sorted(skipped):
+            print(f"policy: note: some values were not cached ({reason})", file=sys.stderr)
         data = {"format": FORMAT, "version": VERSION, "code": code_fingerprint(), "classes": encoder.classes,
                 "objects": encoder.objects, "entries": entries}
         self.path.parent.mkdir(parents=True, exist_ok=True)
