@@ -11,15 +11,14 @@ of a frozen dataclass holding no list or dict are stored once too, as nothing ca
 not supported.
 
 JSON forms: an integer n is the n-th object of the table (objects are the most common value); {"i": 5} an int;
-an array a tuple; {"l": [...]} a list; {"d": {...}} a dict; {"D": "2026-11-25"} a date;
-{"T": "2026-11-25T10:00:00+00:00"} a datetime; floats, strings, booleans and null as such. An object is
+{"f": 0.5} a float; an array a tuple; {"l": [...]} a list; {"d": {...}} a dict; {"D": "2026-11-25"} a date;
+{"T": "2026-11-25T10:00:00+00:00"} a datetime; strings, booleans and null as such. An object is
 [class index, field values...], its class [qualified name, [field names]] in the class table.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 from datetime import date, datetime
 from typing import Any
 
@@ -55,17 +54,39 @@ class Opaque:
     values: tuple
 
 
+class _Tagged:
+    """An int, date or datetime on its way to JSON ({"i": 5}); hashable, so that rows holding one compare."""
+
+    __slots__ = ("tag", "value")
+
+    def __init__(self, tag: str, value: object) -> None:
+        self.tag, self.value = tag, value
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is _Tagged and self.tag == other.tag and self.value == other.value
+
+    def __hash__(self) -> int:
+        return hash((self.tag, self.value))
+
+
+def to_json(obj: object) -> object:
+    """json.dumps' `default` for what an Encoder returns."""
+    if type(obj) is _Tagged:
+        return {obj.tag: obj.value}
+    raise TypeError(f"codec: cannot write {type(obj).__name__}")
+
+
 class Encoder:
-    """Values to JSON-ready data sharing one class table and one object table."""
+    """Values to data for json.dumps(…, default=to_json), sharing one class table and one object table."""
 
     def __init__(self) -> None:
         self.classes: list[list] = []
-        self.objects: list[list] = []
+        self.objects: list[tuple] = []
         self._class_index: dict[tuple, int] = {}
+        self._kinds: dict[type, tuple[int, list[str], bool]] = {}
         self._memo: dict[int, int] = {}
         self._alive: list[object] = []  # keeps encoded objects alive, so their id() is not reused
-        self._rows: dict[str, int] = {}  # equal immutable objects are stored once
-        self._mutable = False  # whether the value being encoded holds a list or a dict
+        self._rows: dict[tuple, int] = {}  # equal frozen objects are stored once
 
     def _class(self, name: str, fields: list[str]) -> int:
         key = (name, tuple(fields))
@@ -74,47 +95,48 @@ class Encoder:
             self.classes.append([name, list(fields)])
         return self._class_index[key]
 
+    def _kind(self, kind: type) -> tuple[int, list[str], bool]:
+        if _REGISTRY.get(qualified_name(kind)) is not kind:
+            raise TypeError(f"codec: {qualified_name(kind)} is not registered; add it to a codec.register(...) call")
+        names = _field_names(kind)
+        info = self._kinds[kind] = (self._class(qualified_name(kind), names), names,
+                                    kind.__dataclass_params__.frozen)  # type: ignore[attr-defined]
+        return info
+
     def value(self, value: Any) -> Any:
         kind = type(value)
-        if value is None or kind is str or kind is float or kind is bool:
+        if kind is str or value is None or kind is bool:
             return value
-        if kind is int:
-            return {"i": value}
         if kind is tuple:
-            return [self.value(v) for v in value]
+            return tuple([v if type(v) is str else self.value(v) for v in value])
+        if kind is int or kind is float:  # tagged: a bare number is a reference, and True == 1.0 in a row
+            return _Tagged("i" if kind is int else "f", value)
         if kind is list:
-            self._mutable = True
             return {"l": [self.value(v) for v in value]}
         if kind is dict:
             if not all(type(k) is str for k in value):
                 raise TypeError("codec: dict keys must be str")
-            self._mutable = True
             return {"d": {k: self.value(v) for k, v in value.items()}}
         if kind is datetime:
-            return {"T": value.isoformat()}
+            return _Tagged("T", value.isoformat())
         if kind is date:
-            return {"D": value.isoformat()}
+            return _Tagged("D", value.isoformat())
         index = self._memo.get(id(value))
         if index is not None:
             return index
-        outer, self._mutable = self._mutable, False
         if kind is Opaque:
-            row = [self._class(value.name, list(value.fields)), *(self.value(v) for v in value.values)]
+            row = (self._class(value.name, list(value.fields)), *(self.value(v) for v in value.values))
             frozen = False
-        elif _REGISTRY.get(qualified_name(kind)) is kind:
-            names = _field_names(kind)
-            row = [self._class(qualified_name(kind), names), *(self.value(getattr(value, n)) for n in names)]
-            frozen = kind.__dataclass_params__.frozen
         else:
-            raise TypeError(f"codec: {qualified_name(kind)} is not registered; add it to a codec.register(...) call")
-        shareable = frozen and not self._mutable  # an equal twin may stand in for it: nothing in it can change
-        self._mutable = outer or not shareable
-        index = None
-        if shareable:
-            text = json.dumps(row, ensure_ascii=False, separators=(",", ":"))
-            index = self._rows.setdefault(text, len(self.objects))
-        if index is None or index == len(self.objects):
-            index = len(self.objects)
+            class_index, names, frozen = self._kinds.get(kind) or self._kind(kind)
+            row = (class_index, *[v if type(v) is str else self.value(v) for v in map(value.__getattribute__, names)])
+        index = len(self.objects)
+        if frozen:
+            try:  # an equal twin may stand in for it: nothing in it can change
+                index = self._rows.setdefault(row, index)
+            except TypeError:  # it holds a list or a dict: never shared
+                pass
+        if index == len(self.objects):
             self.objects.append(row)
         self._memo[id(value)] = index
         self._alive.append(value)
@@ -184,7 +206,7 @@ class Decoder:
             if self._tainted[value]:
                 self._taint = True
             return self.objects[value]
-        if kind is str or value is None or kind is float or kind is bool:
+        if kind is str or value is None or kind is bool:
             return value
         if kind is list:
             return tuple([v if type(v) is str else self._value(v) for v in value])
@@ -193,6 +215,8 @@ class Decoder:
         (tag, inner), = value.items()
         if tag == "i" and type(inner) is int:
             return inner
+        if tag == "f" and type(inner) in (int, float):
+            return float(inner)
         if tag == "l" and type(inner) is list:
             return [self._value(v) for v in inner]
         if tag == "d" and type(inner) is dict:

@@ -83,6 +83,7 @@ class ParseCache:
                 "objects": encoder.objects, "entries": entries}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(f".{os.getpid()}.tmp")  # two builds at once never share a half-written file
-        tmp.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False), "utf-8")
+        tmp.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False,
+                                  default=codec.to_json), "utf-8")
         tmp.replace(self.path)
         self.dirty = False

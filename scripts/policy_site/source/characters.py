@@ -65,12 +65,15 @@ def message(char: str) -> str:
 
 
 class LineIndex:
-    """1-based line and column of a character index, counting lines as YAML does."""
+    """1-based line and column of a character index, counting lines as YAML does (worked out when first asked)."""
 
     def __init__(self, text: str) -> None:
-        self.starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
+        self.text = text
+        self.starts: list[int] = []
 
     def position(self, index: int) -> tuple[int, int]:
+        if not self.starts:
+            self.starts = [0] + [m.end() for m in _LINE_BREAK.finditer(self.text)]
         line = bisect.bisect_right(self.starts, index) - 1
         return line + 1, index - self.starts[line] + 1
 

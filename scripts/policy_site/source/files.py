@@ -16,6 +16,7 @@ records for it (mode 120000 is a symbolic link); the working-tree reader below a
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ class Verdict:
 READ, IGNORED = Verdict(True), Verdict(False)
 
 
+@functools.lru_cache(maxsize=4096)  # history asks about the same few names for every commit
 def classify(name: str, kind: str = FILE) -> Verdict:
     """Whether the path `name` (relative to the policy folder) is read, ignored or refused (with why)."""
     parts = name.split("/")
