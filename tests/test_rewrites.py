@@ -131,3 +131,11 @@ def test_another_source_of_announced_hashes(git_project: Project, monkeypatch) -
     accepting = settings.with_options(accept_rewrite=("1.1",))
     generated = generate_site(accepting, [("the notify ledger", {"1.1": ("0" * 64, "0123456789abcdef")})])
     assert generated.model.entry("1.1").rewrites[0]["old_content_hash"] == "0" * 64  # type: ignore[union-attr]
+
+
+def test_an_unreadable_previous_versions_json_is_warned_about(git_project: Project) -> None:
+    git_project.run("build", check=True, env=NOW)
+    (git_project.path / "site/versions.json").write_text('{"versions": [')
+    result = git_project.run("build", env=NOW)
+    assert result.returncode == 0 and "versions.json cannot be read" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -42,7 +42,9 @@ def generate_site(settings: Settings, announced: Sequence[Source] = ()) -> Gener
     history must still match (site/rewrites.py); nothing is written when it does not.
     """
     model = load_model(settings)
-    previous, shown = previous_build(settings.site_dir)
+    previous, shown, unreadable = previous_build(settings.site_dir)
+    if unreadable:
+        model.history.warnings.append(unreadable)
     check_rewrites(model, [previous, *announced], settings["accept_rewrite"], shown)
     out = OutputTree(settings.pages_dir)
     write_pages(model, out)

@@ -24,8 +24,9 @@ Announced = Mapping[str, tuple[str, str | None]]
 Source = tuple[str, Announced]
 
 
-def previous_build(site_dir: Path) -> tuple[Source, dict[str, list[dict]]]:
-    """What the previous build announced in versions.json, and the rewrites it already showed, by version."""
+def previous_build(site_dir: Path) -> tuple[Source, dict[str, list[dict]], str | None]:
+    """What the previous build announced in versions.json, the rewrites it already showed (by version), and a
+    warning when that file exists but cannot be read (then nothing is compared with it)."""
     path = site_dir / "versions.json"
     label = f"the previous build ({path})"
     try:
@@ -35,11 +36,11 @@ def previous_build(site_dir: Path) -> tuple[Source, dict[str, list[dict]]]:
         shown = {r["version"]: r["rewritten"] for r in records
                  if isinstance(r, dict) and isinstance(r.get("rewritten"), list) and r["rewritten"]}
     except FileNotFoundError:
-        return (label, {}), {}
+        return (label, {}), {}, None
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UserError(f"{path} cannot be read ({exc}); it records what was published, so the build stops. "
-                        f"Restore it, or remove it to build without comparing with the previous build.") from None
-    return (label, announced), shown
+        return (label, {}), {}, (f"{path} cannot be read ({str(exc)[:80]}): published versions were not compared "
+                                 "with the previous build")
+    return (label, announced), shown, None
 
 
 def _short(value: str | None) -> str:
