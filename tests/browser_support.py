@@ -101,9 +101,10 @@ def site(demo_site: Path):
 
 # --- Chromium ---------------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="session")
-def chromium():
-    """One headless Chromium for the whole session (Playwright driving Debian's /usr/bin/chromium)."""
+_SHARED: dict = {"users": 0}  # one Playwright per process: test modules that import `chromium` share it
+
+
+def _start_chromium():
     if not CHROMIUM.is_file() or not os.access(CHROMIUM, os.X_OK):
         no_browser(f"{CHROMIUM} is missing (install Debian's chromium: make chromium)")
     try:
@@ -117,11 +118,27 @@ def chromium():
     except Exception as exc:  # noqa: BLE001 - any launch failure means: no browser
         manager.__exit__(None, None, None)
         no_browser(f"{CHROMIUM} did not start: {str(exc).splitlines()[0] if str(exc) else exc!r}")
+    _SHARED.update(manager=manager, browser=browser)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium for the whole session (Playwright driving Debian's /usr/bin/chromium).
+
+    Each test module imports this fixture, which makes one fixture per module for pytest; they share the one
+    browser (two sync Playwrights cannot run at once), closed when the last module is done with it.
+    """
+    if "browser" not in _SHARED:
+        _start_chromium()
+    _SHARED["users"] += 1
     try:
-        yield browser
+        yield _SHARED["browser"]
     finally:
-        browser.close()
-        manager.__exit__(None, None, None)
+        _SHARED["users"] -= 1
+        if _SHARED["users"] == 0:
+            browser, manager = _SHARED.pop("browser"), _SHARED.pop("manager")
+            browser.close()
+            manager.__exit__(None, None, None)
 
 
 # --- watching a page: console errors, page errors, failed and off-site requests ------------------------------

@@ -159,3 +159,19 @@ def test_a_first_release_database_is_upgraded_in_place(git_project: Project, smt
 def test_announced_hashes_without_a_database_is_empty(tmp_path: Path) -> None:
     assert announced_hashes(tmp_path / "missing.sqlite3") == {}
     assert not (tmp_path / "missing.sqlite3").exists()
+
+
+def test_build_refuses_to_change_a_text_the_notices_announced(git_project: Project, smtp: Recorder,
+                                                               env: dict[str, str]) -> None:
+    """A fresh clone (no previous site/) still cannot publish other text under an announced number."""
+    subscribe(git_project, env, {"ann@example.org": "Ann"})
+    publish_1_1(git_project)
+    git_project.run("notify", env=env, check=True)
+    force_push_other_1_1(git_project)
+    result = git_project.run("build", env=env)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "1.1" in result.stderr and "the notices sent" in result.stderr, result.stderr
+    assert not (git_project.path / "site").exists()
+    accepted = git_project.run("build", "--accept-rewrite", "1.1", env=env)
+    assert accepted.returncode == 0, accepted.stderr
+    assert "Rewritten" in (git_project.path / "site/versions/1.1/index.html").read_text(encoding="utf-8")

@@ -56,7 +56,7 @@ def test_invalid_policy_stops_build_and_writes_nothing(git_project: Project) -> 
     git_project.write_text("sections/protecting-information.yaml", "id: protecting-information\ntitle: [oops\n")
     result = git_project.run("build")
     assert result.returncode == 1
-    assert "policy/sections/protecting-information.yaml:3:1: YAML syntax error" in result.stderr
+    assert "policy/sections/protecting-information.yaml:2:8: YAML syntax error: this '[' starts a list" in result.stderr  # where the [ is
     assert "1 problem found" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     after = {p: p.read_bytes() for p in (git_project.path / "site").rglob("*") if p.is_file()}

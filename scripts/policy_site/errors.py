@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import codec
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -16,6 +18,9 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.column}: {self.message}"
+
+
+codec.register(Problem)
 
 
 class UserError(Exception):

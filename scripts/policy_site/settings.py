@@ -31,6 +31,7 @@ class Options:
     feed_subtitle: str | None = None
     feed_icon: str | None = None
     allow_shallow: bool = False
+    accept_rewrite: tuple[str, ...] = ()  # versions whose published text may differ from what was announced
     email_from: str | None = None
     unsubscribe_url: str | None = None
     list_id: str | None = None
@@ -47,7 +48,8 @@ class Options:
         if unknown:
             raise UserError(f"unknown option(s) for the policy plugin in mkdocs.yml: {', '.join(sorted(unknown))}; "
                             f"known: {', '.join(cls.names())}")
-        return cls(**{k: v for k, v in values.items() if v is not None})
+        given: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items() if v is not None}
+        return cls(**given)
 
 
 @dataclass(frozen=True)

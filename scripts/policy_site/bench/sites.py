@@ -2,7 +2,7 @@
 
 (a) git log -p --first-parent -- policy/        (b) our history + diff phase
 (c) plain mkdocs build of the same Markdown pages (d) our full build (cold cache)
-(e) rebuild after one more commit, warm cache      peak RSS of our build
+(e) rebuild after one more commit, warm cache      peak RSS of our build; size and load time of the parse cache
 Targets: b ≤ 2×a, d ≤ 1.3×c, e ≤ 1.2× the build of a one-version repository, RSS ≤ 300 MB at 300 versions.
 """
 
@@ -183,6 +183,27 @@ print(t1 - t0, *times)
 """
 
 
+CACHE_LOAD = """
+import time
+from pathlib import Path
+from policy_site.history.cache import ParseCache
+from policy_site.site import model  # the diff classes, as in a build
+t = time.perf_counter()
+cache = ParseCache(Path('.cache/history'))
+assert cache.entries, 'the parse cache did not load'
+print(time.perf_counter() - t)
+"""
+
+
+def cache_figures(repo: Path) -> tuple[float, float]:
+    """Size (MB) of the parse cache a build left, and the best of three loads (s), each in a fresh process."""
+    size = sum(f.stat().st_size for f in (repo / ".cache/history").iterdir() if f.is_file()) / 1e6
+    loads = [float(subprocess.run([sys.executable, "-c", CACHE_LOAD], cwd=repo, capture_output=True, text=True,
+                                  check=True, env={**os.environ, "PYTHONPATH": str(ROOT / "scripts")}).stdout)
+             for _ in range(3)]
+    return size, min(loads)
+
+
 def measure(work: Path, versions: int, one_version_build: float | None) -> dict:
     repo = make_repo(work / f"repo-{versions}", versions)
     py = sys.executable
@@ -202,6 +223,7 @@ def measure(work: Path, versions: int, one_version_build: float | None) -> dict:
 
     d_runs = [full_build() for _ in range(2)]
     d, rss = min(t for t, _ in d_runs), max(r for _, r in d_runs)
+    cache_mb, cache_load = cache_figures(repo)
     # (c) plain MkDocs over the very pages we generated, without our plugin
     plain = work / f"plain-{versions}"
     shutil.copytree(repo / ".cache/pages", plain / "docs")
@@ -219,7 +241,8 @@ def measure(work: Path, versions: int, one_version_build: float | None) -> dict:
     row = {"versions": versions, "pages": pages, "a_git_log_s": round(a, 3), "b_history_diff_s": round(b, 3),
            "b_warm_s": round(b_warm, 3), "b_warm_over_a": round(b_warm / a, 2), "imports_s": round(imports, 3),
            "c_plain_mkdocs_s": round(c, 3), "d_our_build_s": round(d, 3), "e_warm_rebuild_s": round(e, 3),
-           "peak_rss_mb": round(rss / 1024, 1), "b_over_a": round(b / a, 2), "d_over_c": round(d / c, 2)}
+           "peak_rss_mb": round(rss / 1024, 1), "b_over_a": round(b / a, 2), "d_over_c": round(d / c, 2),
+           "cache_mb": round(cache_mb, 2), "cache_load_s": round(cache_load, 3)}
     if one_version_build:
         row["e_over_one_version"] = round(e / one_version_build, 2)
     return row
@@ -243,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"one-version build: {one_build:.2f}s")
         header = f"{'versions':>8} {'pages':>6} {'a git':>7} {'b cold':>7} {'b/a':>5} {'b warm':>7} {'bw/a':>5} " \
                  f"{'c mkdocs':>9} {'d ours':>7} " \
-                 f"{'d/c':>5} {'e warm':>7} {'e/1v':>5} {'RSS MB':>7}"
+                 f"{'d/c':>5} {'e warm':>7} {'e/1v':>5} {'RSS MB':>7} {'cache MB':>9} {'load s':>7}"
         print(header)
         for size in [int(s) for s in args.sizes.split(",")]:
             row = measure(work, size, one_build)
@@ -252,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{row['b_over_a']:>5.2f} {row['b_warm_s']:>7.3f} {row['b_warm_over_a']:>5.2f} "
                   f"{row['c_plain_mkdocs_s']:>9.2f} {row['d_our_build_s']:>7.2f} "
                   f"{row['d_over_c']:>5.2f} {row['e_warm_rebuild_s']:>7.2f} {row.get('e_over_one_version', 0):>5.2f} "
-                  f"{row['peak_rss_mb']:>7.1f}", flush=True)
+                  f"{row['peak_rss_mb']:>7.1f} {row['cache_mb']:>9.2f} {row['cache_load_s']:>7.3f}", flush=True)
     if args.notify:
         from .notify import run as run_notify
         results["notify"] = n = run_notify(args.notify)

@@ -29,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--site-dir", help="output folder (default: site_dir of mkdocs.yml, normally site/)")
     p.add_argument("--allow-shallow", action="store_true",
                    help="build from a shallow clone; the site then says its history is incomplete")
+    p.add_argument("--accept-rewrite", action="append", default=[], metavar="VERSION",
+                   help="build although the published text of VERSION was rewritten in git history; its pages then "
+                        "say so (repeatable)")
     p.add_argument("-v", "--verbose", action="store_true", help="show MkDocs' progress messages")
     p = verb("serve", cmd_serve, "Preview the site with live reload; unpublished edits show as a draft.")
     p.add_argument("--dev-addr", default="127.0.0.1:8000", help="address to serve on (default: %(default)s)")

@@ -19,9 +19,9 @@ def _settings(args: argparse.Namespace):
 def cmd_check(args: argparse.Namespace) -> int:
     from ..history.checks import run_check
     settings = _settings(args)
-    policy, warnings = run_check(settings.policy_dir, _prefix(settings), args.allow_shallow or
+    policy, warnings, history = run_check(settings.policy_dir, _prefix(settings), args.allow_shallow or
                                  bool(settings["allow_shallow"]), settings.cache_dir)
-    warnings += _editorial_warning(settings, policy)
+    warnings += _editorial_warning(history, policy)
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
     count = len(policy.section_ids())
@@ -29,14 +29,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _editorial_warning(settings, policy) -> list[str]:
+def _editorial_warning(history, policy) -> list[str]:
     """A new version whose text reads exactly like the last published one is editorial: say so."""
     from ..diff.sections import diff_policies
-    from ..history.versions import read_history
     from ..source.model import version_key
-    history = read_history(settings.policy_dir, allow_shallow=True, cache_dir=settings.cache_dir)
+    if not history.from_git or not history.versions:
+        return []
     latest = history.versions[-1]
-    if not history.from_git or version_key(policy.version) <= version_key(latest.version):
+    if version_key(policy.version) <= version_key(latest.version):
         return []
     if diff_policies(latest.latest_text, policy).visible:
         return []
@@ -65,17 +65,25 @@ def cmd_build(args: argparse.Namespace) -> int:
     from mkdocs.commands.build import build
     from mkdocs.exceptions import Abort
 
+    from ..notify.ledger import announced_hashes
     from ..settings import require_site_url
     from ..site.plugin import load_mkdocs_config, settings_from_config
     from ..source.loader import load_policy
-    from ..state import check_private_state
+    from ..state import check_private_state, database_path
     _setup_mkdocs_logging(args.verbose)
     config = load_mkdocs_config(Path(args.config), **({"site_dir": args.site_dir} if args.site_dir else {}))
+    config.plugins["policy"].raise_user_errors = True
+    options = config.plugins["policy"].config
     if args.allow_shallow:
-        config.plugins["policy"].config["allow_shallow"] = True
+        options["allow_shallow"] = True
+    options["accept_rewrite"] = [*options["accept_rewrite"], *getattr(args, "accept_rewrite", [])]
     settings = settings_from_config(config)
     require_site_url(settings.site_url)
     check_private_state(settings)  # the build wipes site_dir: never with the subscribers database inside it
+    database = database_path(settings)
+    announced = announced_hashes(database)
+    if announced:  # the texts notices went out for must still be what history publishes (site/rewrites.py)
+        config.plugins["policy"].announced = ((f"the notices sent ({database})", announced),)
     load_policy(settings.policy_dir, _prefix(settings))  # every problem listed before MkDocs starts
     try:
         config.plugins.on_startup(command="build", dirty=False)

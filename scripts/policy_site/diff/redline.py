@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TypeVar
 
+from .. import codec
 from ..source.inline import Word
 
 LIKENESS = 0.5
@@ -209,3 +210,6 @@ def redline(old: Sequence[Unit], new: Sequence[Unit]) -> list[RedlineBlock]:
                                            word_diff(old[i1 + pi][1], new[j1 + pj][1])))
             i, j = i1 + pi + 1, j1 + pj + 1
     return blocks
+
+
+codec.register(RedlineBlock, Piece, Span)

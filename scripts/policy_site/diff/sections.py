@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .. import codec
 from ..source import inline
 from ..source.model import ItemList, Paragraph, PlacedSection, Policy, Section
 from .redline import RedlineBlock, Unit, redline
@@ -281,3 +282,6 @@ def diff_to_data(d: PolicyDiff) -> dict:
                    "sections_before": d.sections_before, "sections_after": d.sections_after},
         "visible": d.visible,
     }
+
+
+codec.register(SectionChange, MetaChange, PolicyDiff, Place)

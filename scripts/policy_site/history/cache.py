@@ -1,32 +1,89 @@
-"""The parse cache: parsed policies and their diffs keyed by the blob ids of their files, kept between builds."""
+"""The parse cache: parsed policies and their diffs keyed by the blob ids of their files, kept between builds.
+
+One JSON file, `parsed.json` in the cache folder, written through policy_site.codec: reading it can only build
+registered dataclasses, never run code. It records the format version and a fingerprint of this package's
+code; a cache written by other code is rebuilt silently. A corrupt, truncated, foreign or newer-format file is
+rebuilt too, with a one-line note on stderr: never trusted, never a traceback. Entries holding classes this
+process did not register (diffs, during `policy check`) are kept for the processes that use them.
+"""
 
 from __future__ import annotations
 
-import pickle
+import hashlib
+import json
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
-CACHE_FORMAT = 5
+from .. import codec
+
+FORMAT = "policy-site parse cache"
+VERSION = 5
+FILE_NAME = "parsed.json"
+_PACKAGE = Path(__file__).resolve().parent.parent
+
+
+def code_fingerprint() -> str:
+    """A hash of this package's Python code: cached values are only reused by the code that made them."""
+    digest = hashlib.sha256()
+    for path in sorted(_PACKAGE.rglob("*.py")):
+        digest.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 class ParseCache:
     """Values keyed by blob-derived keys, loaded from and saved to one file in the cache folder."""
 
     def __init__(self, directory: Path | None) -> None:
-        self.path = directory / "parsed.pickle" if directory else None
+        self.path = directory / FILE_NAME if directory else None
         self.entries: dict[str, Any] = {}
+        self.foreign: dict[str, Any] = {}  # entries with classes this process has not registered: kept as they are
         self.dirty = False
-        if self.path and self.path.is_file():
-            try:
-                version, entries = pickle.loads(self.path.read_bytes())
-                if version == CACHE_FORMAT:
-                    self.entries = entries
-            except Exception:  # a stale or damaged cache is rebuilt, never trusted
-                self.entries = {}
+        if self.path is not None and self.path.exists():
+            self._load(self.path)
+
+    def _load(self, path: Path) -> None:
+        try:
+            data = json.loads(path.read_bytes())
+            if not isinstance(data, dict) or data.get("format") != FORMAT:
+                raise codec.CodecError("not a policy-site parse cache")
+            if not isinstance(data.get("version"), int) or data["version"] > VERSION:
+                raise codec.CodecError(f"format {data.get('version')!r} is newer than this tool's ({VERSION})")
+            if data["version"] != VERSION or data.get("code") != code_fingerprint():
+                self.dirty = True  # written by another version of this tool: rebuilt without a word
+                return
+            entries = data.get("entries")
+            if not isinstance(entries, dict):
+                raise codec.CodecError("no entries")
+            decoder = codec.Decoder(data.get("classes"), data.get("objects"))
+            for key, raw in entries.items():
+                value, foreign = decoder.value(raw)
+                (self.foreign if foreign else self.entries)[key] = value
+        except Exception as exc:  # noqa: BLE001 - an unusable cache is rebuilt, whatever is wrong with it
+            reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+            print(f"policy: note: the parse cache {path} is unusable ({reason}); rebuilding it", file=sys.stderr)
+            self.entries, self.foreign, self.dirty = {}, {}, True
 
     def save(self) -> None:
-        if self.path and self.dirty:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_bytes(pickle.dumps((CACHE_FORMAT, self.entries), protocol=pickle.HIGHEST_PROTOCOL))
-            tmp.replace(self.path)
+        if self.path is None or not self.dirty:
+            return
+        encoder = codec.Encoder()
+        entries: dict[str, Any] = {}
+        skipped: set[str] = set()
+        for key, value in sorted(self.entries.items()) + sorted(self.foreign.items()):
+            if key not in entries:
+                try:
+                    entries[key] = encoder.value(value)
+                except TypeError as exc:  # a class nobody registered: a bug, but no reason to fail the build
+                    skipped.add(str(exc))
+        for reason in sorted(skipped):
+            print(f"policy: note: some values were not cached ({reason})", file=sys.stderr)
+        data = {"format": FORMAT, "version": VERSION, "code": code_fingerprint(), "classes": encoder.classes,
+                "objects": encoder.objects, "entries": entries}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")  # two builds at once never share a half-written file
+        tmp.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False,
+                                  default=codec.to_json), "utf-8")
+        tmp.replace(self.path)
+        self.dirty = False

@@ -6,43 +6,81 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..errors import PolicyInvalid, Problem
-from ..source.loader import POLICY_FILE, load_policy
+from ..source.files import POLICY_FILE, read_working_tree
+from ..source.loader import load_policy
 from ..source.model import Policy, version_key
 from ..source.yamlnodes import compose
+from .git import blob_id
 from .versions import History, read_history
 
 
-def _version_line(policy_dir: Path, prefix: str) -> tuple[int, int]:
-    root, _ = compose(prefix, (policy_dir / POLICY_FILE).read_bytes())
+def _field_position(files: dict[str, bytes], prefix: str, name: str) -> tuple[int, int]:
+    """Line and column of a top-level field's value in policy.yaml."""
+    root, _ = compose(prefix, files.get(POLICY_FILE, b""))
     for key, value in getattr(root, "value", []):
-        if getattr(key, "value", None) == "version":
+        if getattr(key, "value", None) == name:
             return value.start_mark.line + 1, value.start_mark.column + 1
     return 1, 1
 
 
-def history_problems(policy: Policy, history: History, policy_dir: Path, prefix: str) -> list[Problem]:
-    """Errors for edits that would change published text or reuse a version number."""
-    if not history.from_git:
+def history_problems(policy: Policy, history: History, files: dict[str, bytes], prefix: str) -> list[Problem]:
+    """Errors for edits that would change published text, reuse a version number or go back in time."""
+    if not history.from_git or not history.versions:
         return []
     path = f"{prefix}/{POLICY_FILE}"
-    line, column = _version_line(policy_dir, path)
+    line, column = _field_position(files, path, "version")
     latest = history.versions[-1]
     published = history.find(policy.version)
+    respelled = published is not None and published.version != policy.version
+    same = f"version {policy.version} is the same number as the published {published.version}" \
+        if published is not None and respelled else ""
     if published is latest:
         if replace(policy, version=latest.version) != latest.policy:
+            if respelled:
+                return [Problem(path, line, column, f"{same}; use a number above {latest.version} "
+                                                    f"(e.g. \"{suggest_next(latest.version)}\")")]
             when = f"in {latest.commit.describe()}" if latest.commit else "earlier"
             return [Problem(path, line, column,
                             f"the text of version {latest.version} changed after it was published {when}; "
                             f"published text never changes: bump the version (e.g. to "
                             f"\"{suggest_next(latest.version)}\") and update the summary")]
+        if respelled:
+            return [Problem(path, line, column, f"{same}: write it as \"{latest.version}\", as published")]
         return []
     if published is not None:
-        return [Problem(path, line, column, f"version {policy.version} was already published; "
+        return [Problem(path, line, column, f"{same or f'version {policy.version} was already published'}; "
                                             f"use a number above {latest.version}")]
     if version_key(policy.version) < version_key(latest.version):
         return [Problem(path, line, column, f"version {policy.version} goes backwards: the latest published "
                                             f"version is {latest.version}")]
+    if policy.effective < latest.policy.effective:
+        day = latest.policy.effective.isoformat()
+        return [Problem(path, *_field_position(files, path, "effective"),
+                        f"effective date {policy.effective.isoformat()} is before {day}, when the published version "
+                        f"{latest.version} takes effect: a new version cannot take effect before the version it "
+                        f"replaces; use {day} or later")]
     return []
+
+
+def unpublished_head(policy: Policy, history: History, files: dict[str, bytes], prefix: str) -> list[Problem]:
+    """An error when the working tree is HEAD's policy, holds a new version, and history does not publish it."""
+    tip = history.tip
+    if tip is None or not tip.files:
+        return []
+    like = next(iter(tip.files.values()))
+    if {name: blob_id(data, like) for name, data in files.items()} != tip.files:
+        return []  # uncommitted edits: a draft, judged by the rules above
+    latest = history.versions[-1] if history.versions else None
+    if latest is not None and version_key(policy.version) <= version_key(latest.version):
+        return []
+    if tip.problems:
+        why = str(tip.problems[0])
+    else:
+        why = next((w for w in history.warnings if tip.commit.short in w), "the publishing rules skipped it")
+    path = f"{prefix}/{POLICY_FILE}"
+    return [Problem(path, *_field_position(files, path, "version"),
+                    f"HEAD ({tip.commit.describe()}) holds version {policy.version}, but building the site would not "
+                    f"publish it: {why}")]
 
 
 def suggest_next(version: str) -> str:
@@ -52,16 +90,19 @@ def suggest_next(version: str) -> str:
 
 
 def run_check(policy_dir: Path, prefix: str = "policy", allow_shallow: bool = False,
-              cache_dir: Path | None = None) -> tuple[Policy, list[str]]:
-    """The valid working-tree policy and warnings, or PolicyInvalid with every problem."""
+              cache_dir: Path | None = None) -> tuple[Policy, list[str], History]:
+    """The valid working-tree policy, warnings and the history read, or PolicyInvalid with every problem."""
     policy = load_policy(policy_dir, prefix)
-    history = read_history(policy_dir, allow_shallow=allow_shallow, cache_dir=cache_dir)
-    problems = history_problems(policy, history, policy_dir, prefix)
+    files, _ = read_working_tree(policy_dir)
+    history = read_history(policy_dir, allow_shallow=allow_shallow, cache_dir=cache_dir, require_versions=False)
+    problems = history_problems(policy, history, files, prefix) + unpublished_head(policy, history, files, prefix)
     if problems:
         raise PolicyInvalid(problems)
     warnings = list(history.warnings)
+    if history.from_git and not history.versions:
+        warnings.append("nothing is published yet: no commit holds a valid policy; commit this working tree")
     for version in history.versions[:-1]:
         for amendment in version.amendments:
             warnings.append(f"version {version.version} was amended without a new number in "
                             f"{amendment.commit.describe()}; its page shows the amendment")
-    return policy, warnings
+    return policy, warnings, history

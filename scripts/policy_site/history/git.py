@@ -6,6 +6,7 @@ blobs it needs, whatever the number of versions. Nothing else in the package sta
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 from collections.abc import Mapping
@@ -38,8 +39,9 @@ class Commit:
         return f"commit {self.short} ({self.time:%Y-%m-%d}, \"{self.subject}\")"
 
 
-# (status letter, blob id, path) of one file changed by a commit
-RawChange = tuple[str, str, str]
+# (status letter, git mode, blob id, path) of one file changed by a commit; mode "120000" is a symbolic link,
+# "160000" a submodule, "100644"/"100755" a regular file
+RawChange = tuple[str, str, str, str]
 
 
 def open_repo(path: Path) -> git.Repo | None:
@@ -60,25 +62,37 @@ def is_shallow(repo: git.Repo) -> bool:
 
 
 def first_parent_log(repo: git.Repo, pathspec: str, ref: str) -> list[tuple[Commit, list[RawChange]]]:
-    """Commits on the first-parent chain that touched pathspec, oldest first, with their raw changes."""
-    out = repo.git.execute(
-        ["git", "-c", "core.quotePath=false", "log", "--first-parent", "--diff-merges=first-parent",
-         "--reverse", "--raw", "--no-abbrev", "--no-renames",
-         "--format=%x01%H%x1f%ct%x1f%an%x1f%s", ref, "--", pathspec],
-        strip_newline_in_stdout=False)
+    """Commits on the first-parent chain that touched pathspec, oldest first, with their raw changes.
+
+    NUL-separated output (-z): paths arrive exactly as stored, whatever characters they hold.
+    """
+    out = subprocess.run(
+        ["git", "log", "-z", "--first-parent", "--diff-merges=first-parent", "--reverse", "--raw", "--no-abbrev",
+         "--no-renames", "--format=%x01%H%x1f%ct%x1f%an%x1f%s", ref, "--", pathspec],
+        cwd=repo.working_tree_dir, capture_output=True)
+    if out.returncode != 0:
+        raise GitError(f"git log failed: {out.stderr.decode(errors='replace').strip()}")
     commits: list[tuple[Commit, list[RawChange]]] = []
-    for line in out.splitlines():
-        if line.startswith("\x01"):
-            sha, stamp, author, subject = line[1:].split("\x1f", 3)
+    tokens = out.stdout.split(b"\0")
+    i = 0
+    while i < len(tokens):
+        token = tokens[i].lstrip(b"\n")
+        i += 1
+        if token.startswith(b"\x01"):
+            sha, stamp, author, subject = token[1:].decode("utf-8", "replace").split("\x1f", 3)
             commits.append((Commit(sha, datetime.fromtimestamp(int(stamp), UTC), author, subject), []))
-        elif line.startswith(":") and commits:
-            meta, path = line.split("\t", 1)
-            fields = meta.split()
-            if path.startswith('"'):
-                path = path[1:-1].encode("latin-1", "backslashreplace").decode("unicode_escape") \
-                    .encode("latin-1").decode("utf-8", "replace")
-            commits[-1][1].append((fields[4][0], fields[3], path))
+        elif token.startswith(b":") and commits and i < len(tokens):
+            fields = token.decode("ascii", "replace").split()
+            path = tokens[i].decode("utf-8", "replace")  # a name that is not UTF-8 keeps U+FFFD: refused later
+            i += 1
+            commits[-1][1].append((fields[4][0], fields[1], fields[3], path))
     return commits
+
+
+def blob_id(data: bytes, like: str) -> str:
+    """The id git gives a blob with these bytes (`git hash-object` without filters), in the hash of `like`."""
+    algorithm = "sha256" if len(like) == 64 else "sha1"
+    return hashlib.new(algorithm, b"blob %d\0" % len(data) + data).hexdigest()
 
 
 def read_blobs(repo: git.Repo, shas: list[str]) -> dict[str, bytes]:

@@ -7,18 +7,28 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from ..errors import PolicyInvalid, Problem, UserError
-from ..source.loader import parse_files, read_policy_files
-from ..source.model import Policy, version_key
+from ..source.files import IGNORED, classify, git_kind, read_working_tree
+from ..source.loader import parse_files
+from ..source.model import Policy, same_version, version_key
 from . import git as gitcmd
 from .cache import ParseCache
 from .git import Commit
 
 T = TypeVar("T")
-# the policy at one commit: the commit, the policy (None when invalid), its problems, its files' key
-State = tuple[Commit, Policy | None, list[Problem], str]
+ParseResult = tuple[Policy | None, list[Problem]]
+
+
+class State(NamedTuple):
+    """The policy at one commit: the policy (None when invalid), its problems, its files' key and blob ids."""
+
+    commit: Commit
+    policy: Policy | None
+    problems: list[Problem]
+    key: str
+    files: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -63,9 +73,11 @@ class History:
     shallow: bool = False
     from_git: bool = True
     cache: ParseCache | None = None
+    tip: State | None = None  # the policy at the last commit that touched it (HEAD's policy)
 
     def find(self, version: str) -> PublishedVersion | None:
-        return next((v for v in self.versions if v.version == version), None)
+        """The published version with this number, however it is spelled ("1.0" finds "1.0.0")."""
+        return next((v for v in self.versions if same_version(v.version, version)), None)
 
     def memo(self, key: str, compute: Callable[[], T]) -> T:
         """A value derived from blob-keyed policies (such as a diff), cached with the parsed policies."""
@@ -81,34 +93,51 @@ class History:
             self.cache.save()
 
 
-def _tree_key(rel: str, files: dict[str, str]) -> str:
-    listing = "\n".join(f"{p}\0{b}" for p, b in sorted(files.items()))
+def _tree_key(rel: str, files: dict[str, tuple[str, str]]) -> str:
+    listing = "\n".join(f"{p}\0{mode}\0{b}" for p, (mode, b) in sorted(files.items()))
     return hashlib.sha1(f"{rel}\n{listing}".encode()).hexdigest()
+
+
+def _parse(data: dict[str, bytes], prefix: str, memo: dict, refused: dict[str, str]) -> ParseResult:
+    """The policy of one commit; any exception while parsing is a problem, never a crash of the build."""
+    try:
+        return parse_files(data, prefix, memo, refused)
+    except Exception as exc:  # noqa: BLE001 - one unreadable commit must not break the history forever
+        detail = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": ")
+        return None, [Problem(f"{prefix}/policy.yaml", 1, 1, f"the policy could not be read ({detail[:200]})")]
 
 
 def _policy_states(repo: gitcmd.Repo, rel: str, ref: str, cache: ParseCache) -> list[State]:
     prefix = rel.rstrip("/") + "/"
-    state: dict[str, str] = {}
-    snapshots: list[tuple[Commit, dict[str, str], str]] = []
+    state: dict[str, tuple[str, str]] = {}
+    snapshots: list[tuple[Commit, dict[str, tuple[str, str]], str]] = []
     for commit, changes in gitcmd.first_parent_log(repo, prefix, ref):
-        for status, blob, path in changes:
+        for status, mode, blob, path in changes:
             if not path.startswith(prefix):
                 continue
             if status == "D":
                 state.pop(path[len(prefix):], None)
             else:
-                state[path[len(prefix):]] = blob
-        files = {p: b for p, b in state.items() if p == "policy.yaml" or p.startswith("sections/")}
+                state[path[len(prefix):]] = (mode, blob)
+        files = {p: entry for p, entry in state.items() if classify(p, git_kind(entry[0])) != IGNORED}
         snapshots.append((commit, files, _tree_key(rel, files)))
     missing = {key: files for _, files, key in snapshots if key not in cache.entries}
-    needed = sorted({blob for files in missing.values() for blob in files.values()})
+    verdicts = {key: {p: classify(p, git_kind(mode)) for p, (mode, _) in files.items()}
+                for key, files in missing.items()}
+    needed = sorted({blob for key, files in missing.items() for p, (_, blob) in files.items()
+                     if verdicts[key][p].read})  # a refused file (a link, …) is never read
     contents = gitcmd.read_blobs(repo, needed)
     section_memo: dict = {}
     for key, files in missing.items():
-        data = {p: contents[b] for p, b in files.items()}
-        cache.entries[key] = parse_files(data, rel.rstrip("/"), section_memo)
+        data = {p: contents[blob] for p, (_, blob) in files.items() if verdicts[key][p].read}
+        refused = {p: v.problem for p, v in verdicts[key].items() if v.problem}
+        cache.entries[key] = _parse(data, rel.rstrip("/"), section_memo, refused)
         cache.dirty = True
-    return [(commit, *cache.entries[key], key) for commit, _, key in snapshots]
+    states = []
+    for commit, files, key in snapshots:
+        policy, problems = cache.entries[key]
+        states.append(State(commit, policy, problems, key, {p: blob for p, (_, blob) in files.items()}))
+    return states
 
 
 def _text_differs(a: Policy, b: Policy) -> bool:
@@ -118,24 +147,34 @@ def _text_differs(a: Policy, b: Policy) -> bool:
 def versions_from_states(states: list[State]) -> tuple[list[PublishedVersion], list[str]]:
     """Apply the publishing rules to the policy at each commit, oldest first.
 
-    A commit publishes when its version is above every published one. The same version with other text
-    is an amendment. A lower or repeated number publishes nothing: warned, and its text is an amendment.
-    A commit whose policy is invalid is skipped with a warning.
+    A commit publishes when its version is above every published one (compared as numbers: "1.0" = "1.0.0").
+    The same number with other text, however spelled, is an amendment. A lower or repeated number publishes
+    nothing: warned, and its text is an amendment. A commit whose policy is invalid is skipped with a warning.
+    A new version whose effective date goes backwards is published (its text is public) but warned.
     """
     versions: list[PublishedVersion] = []
     warnings: list[str] = []
     latest_key = ""
-    for commit, policy, problems, key in states:
+    for commit, policy, problems, key, _ in states:
         if policy is None:
             first = f": {problems[0]}" if problems else ""
             warnings.append(f"{commit.describe()} has an invalid policy and was skipped{first}")
             continue
         if not versions or version_key(policy.version) > version_key(versions[-1].version):
+            before = versions[-1].policy if versions else None
+            if before is not None and policy.effective < before.effective:
+                warnings.append(f"{commit.describe()} publishes version {policy.version} effective "
+                                f"{policy.effective.isoformat()}, before {before.effective.isoformat()} when version "
+                                f"{before.version} takes effect: published anyway (its text is public), but dates "
+                                f"should not go backwards")
             versions.append(PublishedVersion(policy, commit, key=key))
             latest_key = key
             continue
         latest = versions[-1]
-        if policy.version != latest.version:
+        if same_version(policy.version, latest.version) and policy.version != latest.version:
+            warnings.append(f"{commit.describe()} writes version {latest.version} as {policy.version}, the same "
+                            f"number: nothing new is published, the site keeps {latest.version}")
+        elif policy.version != latest.version:
             warnings.append(f"{commit.describe()} sets version {policy.version}, which is not above the published "
                             f"{latest.version}: nothing is published, its text counts as an amendment of "
                             f"{latest.version}")
@@ -147,13 +186,18 @@ def versions_from_states(states: list[State]) -> tuple[list[PublishedVersion], l
 
 
 def read_history(policy_dir: Path, ref: str = "HEAD", allow_shallow: bool = False,
-                 cache_dir: Path | None = None) -> History:
-    """Every published version of the policy in policy_dir, from the git history of ref."""
+                 cache_dir: Path | None = None, require_versions: bool = True) -> History:
+    """Every published version of the policy in policy_dir, from the git history of ref.
+
+    Without any published version: UserError saying why each commit was skipped (require_versions), or a
+    History without versions (for `policy check`, which then judges the working tree alone).
+    """
     policy_dir = policy_dir.resolve()
     repo = gitcmd.open_repo(policy_dir)
     warnings: list[str] = []
     if repo is None or not gitcmd.has_commits(repo):
-        policy, problems = parse_files(read_policy_files(policy_dir))
+        files, refused = read_working_tree(policy_dir)
+        policy, problems = parse_files(files, refused=refused)
         if policy is None:
             raise PolicyInvalid(problems)
         reason = "not in a git repository" if repo is None else "the git repository has no commits yet"
@@ -173,6 +217,8 @@ def read_history(policy_dir: Path, ref: str = "HEAD", allow_shallow: bool = Fals
     warnings.extend(found)
     if shallow:
         warnings.append("history incomplete: this is a shallow clone")
-    if not versions:
-        raise UserError(f"no commit on {ref} holds a valid policy under {rel}/; run `policy check`")
-    return History(versions, warnings, shallow=shallow, cache=cache)
+    if not versions and require_versions:
+        skipped = [w for w in found if "was skipped" in w]
+        why = "".join(f"\n  {w}" for w in skipped[-5:]) if skipped else f"\n  no commit on {ref} touches {rel}/"
+        raise UserError(f"nothing is published: no commit on {ref} holds a valid policy under {rel}/:{why}")
+    return History(versions, warnings, shallow=shallow, cache=cache, tip=states[-1] if states else None)

@@ -35,6 +35,8 @@ def version_record(model: SiteModel, entry: VersionEntry) -> dict:
         "published": iso(published.published) or None,
         "updated": iso(published.updated) or None,
         "commit": published.commit.sha if published.commit else None,
+        "content_hash": entry.content_hash,
+        "rewritten": entry.rewrites,
         "summary": entry.policy.summary,
         "amendments": [{"commit": a.commit.sha, "date": iso(a.commit.time),
                         "sections": [c.id for c in d.changed]} for a, d in entry.amendments],

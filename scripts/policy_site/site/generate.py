@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from .feeds import write_feeds
 from .model import SiteModel, build_model
 from .output import OutputTree
 from .pages import nav, write_pages
+from .rewrites import Source, check_rewrites, previous_build
 
 
 @dataclass
@@ -33,9 +35,17 @@ def load_model(settings: Settings) -> SiteModel:
     return model
 
 
-def generate_site(settings: Settings) -> GeneratedSite:
-    """Write every generated source file of the site into settings.pages_dir."""
+def generate_site(settings: Settings, announced: Sequence[Source] = ()) -> GeneratedSite:
+    """Write every generated source file of the site into settings.pages_dir.
+
+    announced: more sources of published content hashes, besides the previous build's versions.json, that the
+    history must still match (site/rewrites.py); nothing is written when it does not.
+    """
     model = load_model(settings)
+    previous, shown, unreadable = previous_build(settings.site_dir)
+    if unreadable:
+        model.history.warnings.append(unreadable)
+    check_rewrites(model, [previous, *announced], settings["accept_rewrite"], shown)
     out = OutputTree(settings.pages_dir)
     write_pages(model, out)
     out.write("versions.json", versions_json(model))

@@ -10,12 +10,12 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import partial
+from functools import cached_property, partial
 
 from ..diff.sections import PolicyDiff, SectionChange, diff_policies
 from ..history.versions import Amendment, History, PublishedVersion
 from ..settings import Settings
-from ..source.model import Policy
+from ..source.model import Policy, content_hash, same_version
 
 
 @dataclass
@@ -28,6 +28,7 @@ class VersionEntry:
     in_force_to: date | None = None
     already_amended: dict[str, datetime] = field(default_factory=dict)  # section id → amendment time
     until_then: VersionEntry | None = None  # the version in force the day before this one takes effect
+    rewrites: list[dict] = field(default_factory=list)  # accepted rewrites of its published text (site/rewrites.py)
 
     @property
     def editorial(self) -> bool:
@@ -46,6 +47,11 @@ class VersionEntry:
     @property
     def policy(self) -> Policy:
         return self.published.policy
+
+    @cached_property
+    def content_hash(self) -> str:
+        """The fingerprint of its published text (source/model.content_hash)."""
+        return content_hash(self.policy)
 
     @property
     def path(self) -> str:
@@ -86,7 +92,7 @@ class SiteModel:
         return self.entries[-1]
 
     def entry(self, version: str) -> VersionEntry | None:
-        return next((e for e in self.entries if e.version == version), None)
+        return next((e for e in self.entries if same_version(e.version, version)), None)
 
     def in_force_on(self, day: date, before: VersionEntry | None = None) -> VersionEntry | None:
         """The version in force on a day (the latest effective date not after it; of those published before
@@ -134,8 +140,8 @@ def build_model(settings: Settings, history: History, working: Policy | None = N
             entry.already_amended = _already_amended(history, entries[-1], published, diff)
         entries.append(entry)
         previous = published
-    for entry, following in zip(entries, entries[1:]):
-        entry.in_force_to = following.policy.effective
+    for entry, following in zip(entries, entries[1:]):  # never a range that ends before it starts
+        entry.in_force_to = max(following.policy.effective, entry.policy.effective)
     in_force = SiteModel(settings, history, entries, entries[0]).in_force_on(today)
     current = in_force or entries[0]
     current.status = "current" if in_force else "upcoming"

@@ -23,12 +23,15 @@ from ..errors import UserError
 from ..settings import Options, Settings, builtin_templates, make_settings
 from ..state import check_private_state
 from .generate import generate_site
+from .rewrites import Source
 
 log = logging.getLogger("mkdocs.plugins.policy")
 
 
 def _option(annotation: str, default: Any) -> c.BaseConfigOption:
-    """An MkDocs config option from a field of Options ('str', 'int', 'bool' or 'str | None')."""
+    """An MkDocs config option from a field of Options ('str', 'int', 'bool', 'str | None' or 'tuple[str, ...]')."""
+    if annotation == "tuple[str, ...]":
+        return c.ListOfItems(c.Type(str), default=list(default))
     kind = {"str": str, "int": int, "bool": bool}[annotation.removesuffix(" | None")]
     if annotation.endswith("| None"):
         return c.Optional(c.Type(kind))
@@ -88,6 +91,11 @@ def _use_builtin_theme_and_styles(config: Any, settings: Settings) -> None:
 
 class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
     serving = False
+    # more sources of announced content hashes than the previous build's versions.json (site/rewrites.py),
+    # set by the command line before it builds: (where they were announced, {version: (hash, commit)})
+    announced: tuple[Source, ...] = ()
+    # the command line sets this to get a UserError back as it is (one clean line), not as MkDocs' PluginError
+    raise_user_errors = False
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.serving = command == "serve"
@@ -96,8 +104,10 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
         try:
             settings = settings_from_config(config, draft=self.serving)
             check_private_state(settings)  # before MkDocs wipes site_dir (also under a plain `mkdocs build`)
-            generated = generate_site(settings)
+            generated = generate_site(settings, self.announced)
         except UserError as exc:
+            if self.raise_user_errors:
+                raise
             raise PluginError(str(exc)) from None
         _use_builtin_theme_and_styles(config, settings)
         config.docs_dir = str(generated.pages_dir)

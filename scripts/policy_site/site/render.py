@@ -8,6 +8,8 @@ and leaves everything else as written.
 
 from __future__ import annotations
 
+import html
+import json
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -30,6 +32,15 @@ def iso(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%dT%H:%M:%SZ")
     return value.isoformat()
+
+
+def front_matter_text(text: object) -> Markup:
+    """A value for a page's YAML front matter (its title) that every reader sees as the literal text.
+
+    MkDocs and Material insert page titles into <title>, the header and the search index as HTML, without
+    escaping them; so the text is HTML-escaped here, exactly once, and written as a JSON (= YAML) string.
+    """
+    return Markup(json.dumps(html.escape(str(text), quote=False), ensure_ascii=False))
 
 
 def is_site_path(href: str) -> bool:
@@ -83,6 +94,7 @@ def environment(template_dirs: list[Path], site_url: str | None = None) -> jinja
         redline=_redline,
         redline_text=redline_text,
         iso=iso,
+        front_matter=front_matter_text,
         day=lambda value: value.strftime("%Y-%m-%d") if value else "",
     )
     env.tests.update(

@@ -11,11 +11,11 @@ import yaml
 
 from ..errors import PolicyInvalid, Problem
 from . import inline
-from .model import ID_PATTERN, VERSION_PATTERN, ItemList, Organisation, Paragraph, Policy, Section
+from .characters import visible
+from .files import POLICY_FILE, SECTIONS_DIR, classify, read_working_tree
+from .model import ID_PATTERN, VERSION_PATTERN, VERSION_SHAPE, ItemList, Organisation, Paragraph, Policy, Section
 from .yamlnodes import compose, position
 
-POLICY_FILE = "policy.yaml"
-SECTIONS_DIR = "sections"
 _NULL = "tag:yaml.org,2002:null"
 _STR = "tag:yaml.org,2002:str"
 _BOOL = "tag:yaml.org,2002:bool"
@@ -46,12 +46,23 @@ class ParsedMeta:
     anchors: list[tuple[str, int, int]] = field(default_factory=list)
 
 
+def _shown(node: yaml.Node, limit: int = 40) -> str:
+    """A value quoted in a message: shortened, and only if it stands on one line — never more of the file."""
+    if not isinstance(node, yaml.ScalarNode) or node.end_mark.line > node.start_mark.line:
+        return "…"
+    text = node.value.strip()
+    first = text.splitlines()[0] if text else ""
+    return visible(first if first == text and len(first) <= limit else first[:limit].rstrip() + "…")
+
+
 def _kind(node: yaml.Node) -> str:
     if isinstance(node, yaml.MappingNode):
         return "a mapping"
     if isinstance(node, yaml.SequenceNode):
         return "a list"
-    return "empty" if node.tag == _NULL else f"'{node.value}'"
+    if node.tag == _NULL:
+        return "empty"
+    return f"'{_shown(node)}'" if node.end_mark.line == node.start_mark.line else "text over several lines"
 
 
 class _Reader:
@@ -74,7 +85,7 @@ class _Reader:
         for key, value in node.value:
             name = key.value if isinstance(key, yaml.ScalarNode) else None
             if name not in fields:
-                self.problem(key, f"unknown field '{name}' in {what}; expected one of: {', '.join(fields)}")
+                self.problem(key, f"unknown field '{_shown(key)}' in {what}; expected one of: {', '.join(fields)}")
             elif name not in out:
                 out[name] = value
         for name, required in fields.items():
@@ -102,7 +113,7 @@ class _Reader:
     def identifier(self, node: yaml.Node, what: str) -> str | None:
         value = self.text(node, what)
         if value is not None and not ID_PATTERN.match(value):
-            self.problem(node, f"{what} '{value}' must be lowercase letters, digits and single hyphens, "
+            self.problem(node, f"{what} '{_shown(node)}' must be lowercase letters, digits and single hyphens, "
                                "like 'data-sharing'")
             return None
         return value
@@ -131,13 +142,21 @@ class _Reader:
 
 def _version(reader: _Reader, node: yaml.Node) -> str | None:
     if isinstance(node, yaml.ScalarNode) and node.tag != _STR and not node.style and node.tag != _NULL:
-        reader.problem(node, f"version must be quoted text like \"1.0\" (YAML reads {node.value} as a number)")
+        reader.problem(node, f"version must be quoted text like \"1.0\" (YAML reads {_shown(node)} as a number)")
         return None
     value = reader.text(node, "version")
-    if value is not None and not VERSION_PATTERN.match(value):
-        reader.problem(node, f"malformed version '{value}'; expected numbers like \"1.0\" or \"2.1.3\"")
-        return None
-    return value
+    if value is None or VERSION_PATTERN.match(value):
+        return value
+    parts = value.split(".")
+    if not VERSION_SHAPE.match(value):
+        reader.problem(node, f"malformed version '{_shown(node)}'; expected numbers like \"1.0\" or \"2.1.3\"")
+    elif any(len(part.lstrip("0")) > 9 for part in parts):
+        reader.problem(node, f"malformed version '{_shown(node)}': each number has at most 9 digits")
+    else:
+        fixed = ".".join(part.lstrip("0") or "0" for part in parts)
+        reader.problem(node, f"malformed version '{value}': numbers in a version do not start with 0, which "
+                             f"makes them ambiguous (did you mean \"{fixed}\"?)")
+    return None
 
 
 def _date(reader: _Reader, node: yaml.Node, what: str) -> date | None:
@@ -145,12 +164,12 @@ def _date(reader: _Reader, node: yaml.Node, what: str) -> date | None:
     if value is None:
         return None
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        reader.problem(node, f"{what} '{value}' is not a date; expected YYYY-MM-DD")
+        reader.problem(node, f"{what} '{_shown(node)}' is not a date; expected YYYY-MM-DD")
         return None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        reader.problem(node, f"{what} '{value}' is an impossible date")
+        reader.problem(node, f"{what} '{_shown(node)}' is an impossible date")
         return None
 
 
@@ -292,22 +311,28 @@ def assemble(meta: ParsedMeta, parsed: list[ParsedSection],
     return Policy(sections=sections, **meta.fields), problems
 
 
-def parse_files(files: dict[str, bytes], prefix: str = "policy",
-                section_cache: dict | None = None) -> tuple[Policy | None, list[Problem]]:
-    """A policy from file contents keyed by path relative to the policy folder ('policy.yaml', 'sections/x.yaml')."""
-    problems: list[Problem] = []
+def parse_files(files: dict[str, bytes], prefix: str = "policy", section_cache: dict | None = None,
+                refused: dict[str, str] | None = None) -> tuple[Policy | None, list[Problem]]:
+    """A policy from file contents keyed by path relative to the policy folder ('policy.yaml', 'sections/x.yaml').
+
+    refused: files the reader found but did not read (files.classify), with why; each is a problem.
+    """
+    problems = [Problem(f"{prefix}/{name}", 1, 1, why) for name, why in sorted((refused or {}).items())]
+    unreadable: set[str] = {name.split("/")[-1].removesuffix(".yaml") for name in refused or {}}
     if POLICY_FILE not in files:
-        return None, [Problem(f"{prefix}/{POLICY_FILE}", 1, 1, "file is missing")]
+        if POLICY_FILE not in (refused or {}):
+            problems.append(Problem(f"{prefix}/{POLICY_FILE}", 1, 1, "file is missing"))
+        return None, problems
     meta, found = parse_meta(f"{prefix}/{POLICY_FILE}", files[POLICY_FILE])
     problems.extend(found)
     parsed: list[ParsedSection] = []
-    unreadable: set[str] = set()
     for name in sorted(files):
-        if not name.startswith(SECTIONS_DIR + "/"):
-            continue
         path = f"{prefix}/{name}"
-        if not name.endswith(".yaml"):
-            problems.append(Problem(path, 1, 1, "section files must be named <id>.yaml"))
+        verdict = classify(name)
+        if verdict.problem:
+            problems.append(Problem(path, 1, 1, verdict.problem))
+            continue
+        if not verdict.read or name == POLICY_FILE:
             continue
         key = (path, files[name])
         if section_cache is not None and key in section_cache:
@@ -328,22 +353,18 @@ def parse_files(files: dict[str, bytes], prefix: str = "policy",
     return (policy if not problems else None), problems
 
 
-def read_policy_files(policy_dir: Path) -> dict[str, bytes]:
-    """policy.yaml and every file under sections/, keyed by path relative to the policy folder."""
-    files: dict[str, bytes] = {}
-    if (policy_dir / POLICY_FILE).is_file():
-        files[POLICY_FILE] = (policy_dir / POLICY_FILE).read_bytes()
-    sections = policy_dir / SECTIONS_DIR
-    if sections.is_dir():
-        for path in sorted(sections.iterdir()):
-            if path.is_file() and not path.name.startswith("."):
-                files[f"{SECTIONS_DIR}/{path.name}"] = path.read_bytes()
+def read_policy_files(policy_dir: Path, prefix: str = "policy") -> dict[str, bytes]:
+    """policy.yaml and the section files (files.classify decides which), or PolicyInvalid naming refused ones."""
+    files, refused = read_working_tree(policy_dir)
+    if refused:
+        raise PolicyInvalid([Problem(f"{prefix}/{name}", 1, 1, why) for name, why in refused.items()])
     return files
 
 
 def load_policy(policy_dir: Path, prefix: str = "policy") -> Policy:
     """The working-tree policy, or PolicyInvalid listing every problem."""
-    policy, problems = parse_files(read_policy_files(policy_dir), prefix)
+    files, refused = read_working_tree(policy_dir)
+    policy, problems = parse_files(files, prefix, refused=refused)
     if policy is None:
         raise PolicyInvalid(problems or [Problem(f"{prefix}/{POLICY_FILE}", 1, 1, "policy could not be read")])
     return policy

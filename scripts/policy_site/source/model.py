@@ -10,14 +10,32 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 
-VERSION_PATTERN = re.compile(r"^\d+(\.\d+){1,2}$")
+from .. import codec
+
+# numbers without leading zeros (a zero may be written "0" or "00"), at most 9 digits, two or three of them
+VERSION_PATTERN = re.compile(r"^(0|[1-9]\d{0,8})(\.(0+|[1-9]\d{0,8})){1,2}$")
+VERSION_SHAPE = re.compile(r"^\d+(\.\d+){1,2}$")
 ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
 def version_key(version: str) -> tuple[int, ...]:
-    """Sort key of a version string such as '1.10' (after '1.9')."""
-    parts = tuple(int(p) for p in version.split("."))
-    return parts + (0,) * (3 - len(parts))
+    """The number a version string stands for, for sorting and equality: "1.10" comes after "1.9", and
+    "1.0" = "1.00" = "1.0.0" (trailing zero numbers are ignored). ValueError if it is not a version."""
+    digits = [part.lstrip("0") for part in version.split(".")] if VERSION_SHAPE.match(version) else []
+    if not digits or any(len(d) > 9 for d in digits):
+        raise ValueError(f"not a version number: {version!r}")
+    parts = [int(d or "0") for d in digits]
+    while parts and parts[-1] == 0:
+        parts.pop()
+    return tuple(parts)
+
+
+def same_version(a: str, b: str) -> bool:
+    """Whether two version strings are the same number, however spelled."""
+    try:
+        return version_key(a) == version_key(b)
+    except ValueError:
+        return a == b
 
 
 @dataclass(frozen=True)
@@ -31,15 +49,8 @@ class ItemList:
     items: tuple[str, ...]
 
 
-class _Cached:
-    """Frozen dataclasses whose cached_property values stay out of pickles (the parse cache)."""
-
-    def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k in self.__dataclass_fields__}  # type: ignore[attr-defined]
-
-
 @dataclass(frozen=True)
-class Section(_Cached):
+class Section:
     id: str
     title: str
     body: tuple[Block, ...]
@@ -65,7 +76,7 @@ class Organisation:
 
 
 @dataclass(frozen=True)
-class Policy(_Cached):
+class Policy:
     title: str
     version: str
     effective: date
@@ -107,7 +118,10 @@ def _walk(sections: tuple[Section, ...], parent: str | None, depth: int) -> Iter
         yield from _walk(section.subsections, section.id, depth + 1)
 
 
-# --- plain data form, for JSON output and the parse cache ---------------------------------------
+codec.register(Paragraph, ItemList, Section, Organisation, Policy)
+
+
+# --- plain data form, for JSON output ------------------------------------------------------------
 
 def block_to_data(block: Block) -> object:
     if isinstance(block, Paragraph):

@@ -1,0 +1,182 @@
+"""The parse cache (.cache/history/parsed.json) cannot run code and is never trusted.
+
+Real git repositories in temp dirs and the real CLI: a planted pickle is never unpickled; corrupt, truncated,
+foreign and newer-format files are rebuilt with a one-line note; classes outside the codec's allowlist are
+never built; what is loaded equals what was computed (tuples stay tuples, shared sections stay shared).
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from conftest import Project
+from policy_site import codec
+from policy_site.diff.sections import PolicyDiff
+from policy_site.history.cache import FILE_NAME, VERSION, ParseCache, code_fingerprint
+from policy_site.history.versions import read_history
+from policy_site.site.model import build_model
+from policy_site.site.plugin import load_settings
+from policy_site.source.model import Policy, Section
+
+NOW = {"SOURCE_DATE_EPOCH": "1798761600"}  # 2027-01-01
+S = "sections/protecting-information.yaml"
+
+
+@pytest.fixture
+def three_versions(git_project: Project) -> Project:
+    for version in ("1.1", "1.2"):
+        section = git_project.read(S)
+        section["body"].append(f"A sentence of {version}.")
+        git_project.write(S, section)
+        git_project.meta(version=version, summary=f"Version {version}.")
+        git_project.commit(version)
+    return git_project
+
+
+def cache_file(project: Project) -> Path:
+    return project.path / ".cache/history" / FILE_NAME
+
+
+def build(project: Project) -> str:
+    result = project.run("build", check=True, env=NOW)
+    return result.stderr
+
+
+class PlantedPickle:
+    """Unpickling this creates a file: the proof that a pickle was loaded."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+def test_a_planted_pickle_is_never_unpickled(three_versions: Project, tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    folder = three_versions.path / ".cache/history"
+    folder.mkdir(parents=True)
+    payload = pickle.dumps((4, PlantedPickle(marker)))
+    (folder / "parsed.pickle").write_bytes(payload)  # where the old cache lived
+    (folder / FILE_NAME).write_bytes(payload)
+    stderr = build(three_versions)
+    assert not marker.exists()
+    notes = [line for line in stderr.splitlines() if "parse cache" in line]
+    assert len(notes) == 1 and "is unusable" in notes[0] and "rebuilding it" in notes[0], stderr
+    assert "Traceback" not in stderr
+    assert json.loads(cache_file(three_versions).read_text())["format"] == "policy-site parse cache"
+
+
+@pytest.mark.parametrize("damage, note", [
+    pytest.param(lambda text: text[: len(text) // 2], "is unusable", id="truncated"),
+    pytest.param(lambda text: "{not json", "is unusable", id="corrupt"),
+    pytest.param(lambda text: json.dumps({"some": "other tool's file"}), "not a policy-site parse cache",
+                 id="foreign"),
+    pytest.param(lambda text: json.dumps(json.loads(text) | {"version": VERSION + 1}), "is newer than this tool's",
+                 id="future format"),
+    pytest.param(lambda text: text.replace('"entries":{', '"entries":{"x":[99999999],', 1), "is unusable",
+                 id="reference to nothing"),
+    pytest.param(lambda text: json.dumps(json.loads(text) | {"objects": [[0, "too", "few"]]}), "is unusable",
+                 id="wrong field count"),
+])
+def test_a_damaged_cache_is_rebuilt_with_a_note(three_versions: Project, damage, note: str) -> None:
+    build(three_versions)
+    path = cache_file(three_versions)
+    path.write_text(damage(path.read_text()))
+    stderr = build(three_versions)
+    notes = [line for line in stderr.splitlines() if "parse cache" in line]
+    assert len(notes) == 1 and note in notes[0] and "rebuilding it" in notes[0], stderr
+    assert "Traceback" not in stderr
+    assert build(three_versions).count("parse cache") == 0  # rebuilt: the next build trusts it again
+
+
+def test_a_cache_from_other_code_or_an_older_format_is_rebuilt_silently(three_versions: Project) -> None:
+    build(three_versions)
+    path = cache_file(three_versions)
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps(data | {"code": "0" * 64}))
+    assert "parse cache" not in build(three_versions)
+    assert json.loads(path.read_text())["code"] == code_fingerprint()
+    path.write_text(json.dumps(data | {"version": VERSION - 1}))
+    assert "parse cache" not in build(three_versions)
+
+
+def test_classes_outside_the_allowlist_are_never_built(three_versions: Project, tmp_path: Path) -> None:
+    build(three_versions)
+    path = cache_file(three_versions)
+    data = json.loads(path.read_text())
+    data["classes"] += [["builtins.eval", ["source"]], ["os.system", ["command"]],
+                        ["policy_site.settings.Options", ["policy_dir"]]]
+    first = len(data["objects"])
+    data["objects"] += [[len(data["classes"]) - 3, f"open({str(tmp_path / 'pwned')!r}, 'w')"],
+                        [len(data["classes"]) - 2, f"touch {tmp_path / 'pwned2'}"],
+                        [len(data["classes"]) - 1, "/etc"]]
+    data["entries"].update({"planted": [first, first + 1], "planted-settings": first + 2})
+    path.write_text(json.dumps(data))
+    cache = ParseCache(path.parent)
+    assert "planted" not in cache.entries and "planted-settings" not in cache.entries
+    assert [type(v) for v in cache.foreign["planted"]] == [codec.Opaque, codec.Opaque]
+    assert cache.foreign["planted-settings"].name == "policy_site.settings.Options"
+    assert not (tmp_path / "pwned").exists() and not (tmp_path / "pwned2").exists()
+    data["classes"][0][1] = data["classes"][0][1][:-1]  # a registered class with other fields: corrupt
+    path.write_text(json.dumps(data))
+    assert ParseCache(path.parent).entries == {}
+
+
+def test_loaded_values_equal_computed_ones(three_versions: Project) -> None:
+    settings = load_settings(three_versions.path / "mkdocs.yml")
+    folder = three_versions.path / ".cache/history"
+    history = read_history(settings.policy_dir, cache_dir=folder)
+    model = build_model(settings, history)
+    history.save_cache()
+    computed = dict(history.cache.entries)  # type: ignore[union-attr]
+    loaded = ParseCache(folder)
+    assert loaded.entries == computed and loaded.foreign == {}
+    policies = [v[0] for v in loaded.entries.values() if isinstance(v, tuple)]
+    diffs = [v for v in loaded.entries.values() if isinstance(v, PolicyDiff)]
+    assert len(policies) == 3 and len(diffs) == 3 and all(isinstance(p, Policy) for p in policies)
+    assert all(type(p.sections) is tuple and type(p.introduction) is tuple for p in policies)
+    assert all(type(d.changed) is list for d in diffs)
+    assert all(type(block) is not list for p in policies for s in p.sections for block in s.body)
+    first, second = sorted(policies, key=lambda p: p.version)[:2]
+    shared = [a for a, b in zip(first.sections, second.sections) if a == b]
+    assert shared and all(a is b for a, b in zip(first.sections, second.sections) if a == b)
+    assert {id(d.new) for d in diffs} <= {id(p) for p in policies}  # diffs point at the stored policies
+    again = build_model(settings, read_history(settings.policy_dir, cache_dir=folder))
+    assert [e.diff for e in again.entries] == [e.diff for e in model.entries]
+    assert isinstance(first.sections[0], Section)
+
+
+def test_check_keeps_the_diffs_it_does_not_read(three_versions: Project) -> None:
+    build(three_versions)
+    diff_keys = {k for k in json.loads(cache_file(three_versions).read_text())["entries"] if k.startswith("diff:")}
+    assert len(diff_keys) == 3
+    section = three_versions.read(S)
+    section["body"].append("One more sentence.")
+    three_versions.write(S, section)
+    three_versions.meta(version="1.3")
+    three_versions.commit("1.3")
+    assert three_versions.run("check").returncode == 0  # parses 1.3 and saves the cache, without diff classes
+    entries = json.loads(cache_file(three_versions).read_text())["entries"]
+    assert diff_keys <= set(entries)
+    assert "parse cache" not in build(three_versions)
+
+
+@dataclass(frozen=True)
+class Unregistered:
+    value: int
+
+
+def test_a_value_of_an_unregistered_class_is_left_out_with_a_note(three_versions: Project, capsys) -> None:
+    folder = three_versions.path / ".cache/history"
+    history = read_history(three_versions.policy, cache_dir=folder)
+    assert history.memo("custom", lambda: Unregistered(1)) == Unregistered(1)
+    history.save_cache()
+    assert "some values were not cached" in capsys.readouterr().err
+    loaded = ParseCache(folder)
+    assert "custom" not in loaded.entries and len(loaded.entries) == 3
