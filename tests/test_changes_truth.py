@@ -212,3 +212,12 @@ def test_the_follow_page_names_each_subsection_with_its_parent(story: Project) -
     follow = page(story, "follow")
     assert "Some important terms related to our privacy settlement: › 4. Enable cookies:" in follow
     assert "reply with the subject" in follow and "one-click" not in follow  # no unsubscribe_url configured
+
+
+def test_the_pr_comment_never_pings_anyone(git_project: Project) -> None:
+    _edit(git_project, ACCESS, lambda d: d["body"].append("Thanks to @octocat, see #12 and `code`."))
+    git_project.meta(version="1.1", summary="Reviewed by @legal-team, fixes #34 <img src=x onerror=alert(1)>")
+    comment = git_project.run("diff", "--format", "markdown", check=True).stdout
+    assert "@legal-team" not in comment and "@\u200blegal-team" in comment
+    assert "#34" not in comment and "@octocat" not in comment and "#12" not in comment
+    assert "<img" not in comment

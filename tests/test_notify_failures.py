@@ -235,3 +235,30 @@ def test_missing_permissions(shared_dir: Path) -> None:
     one_line(run_as_nobody(project, "notify", env=own_db), "notify",
              f"cannot write to the outbox: permission denied ({locked / 'outbox' / '1.0'}); ")
     assert deliveries(mine / "subs.sqlite3") == [("pending", 0)]
+
+
+# --- the build -------------------------------------------------------------------------------------------------
+
+def test_build_into_a_full_site_folder_is_one_line(git_project: Project, tmp_path: Path) -> None:
+    with tmpfs(tmp_path / "site", "256k") as site:
+        fill(site)
+        result = git_project.run("build", "--site-dir", str(site))
+        one_line(result, "build", f"cannot write {site}", "No space left on device", "free some space")
+
+
+def test_build_with_read_only_generated_pages_is_one_line(git_project: Project, tmp_path: Path) -> None:
+    with tmpfs(tmp_path / "pages", "4m") as pages:
+        set_option(git_project, "pages_dir", pages)
+        read_only(pages)
+        result = git_project.run("build")
+        one_line(result, "build", f"cannot write {pages}", "Read-only file system", "make it writable")
+
+
+def test_a_cache_that_cannot_be_saved_costs_time_not_the_build(git_project: Project, tmp_path: Path) -> None:
+    with tmpfs(tmp_path / "cache", "64k") as cache:
+        fill(cache)
+        set_option(git_project, "cache_dir", cache)
+        result = git_project.run("build")
+        assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+        assert "the parse cache was not saved" in result.stderr
+        assert (git_project.path / "site/index.html").is_file()

@@ -91,6 +91,9 @@ def cmd_build(args: argparse.Namespace) -> int:
         config.plugins.on_shutdown()
     except Abort as exc:
         raise UserError(f"build stopped: {exc}") from None
+    except OSError as exc:  # MkDocs writing site_dir: a full disk, a read-only or forbidden folder
+        from ..site.output import write_failure
+        raise write_failure(Path(config.site_dir), exc) from None
     print(f"policy build: site written to {config.site_dir}")
     return 0
 

@@ -81,9 +81,14 @@ class ParseCache:
             print(f"policy: note: some values were not cached ({reason})", file=sys.stderr)
         data = {"format": FORMAT, "version": VERSION, "code": code_fingerprint(), "classes": encoder.classes,
                 "objects": encoder.objects, "entries": entries}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(f".{os.getpid()}.tmp")  # two builds at once never share a half-written file
-        tmp.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False,
-                                  default=codec.to_json), "utf-8")
-        tmp.replace(self.path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False,
+                                      default=codec.to_json), "utf-8")
+            tmp.replace(self.path)
+        except OSError as exc:  # a cache is an optimisation: a full disk or read-only folder costs time, not the build
+            tmp.unlink(missing_ok=True) if tmp.parent.is_dir() else None
+            print(f"policy: note: the parse cache was not saved ({self.path.parent}: {exc.strerror or exc}); "
+                  "the next build parses the history again", file=sys.stderr)
         self.dirty = False
