@@ -18,14 +18,14 @@ from .sections import PolicyDiff, SectionChange
 
 LIMIT = 65_536
 BUDGET = 60_000  # leaves room for what GitHub or the workflow adds around the body
-_MD_SPECIALS = re.compile(r"([\\`*_\[\]|~<>]|!(?=\[))")
+_MD_SPECIALS = re.compile(r"([\\`*_\[\]|~]|!(?=\[))")
 _MENTION = re.compile(r"([@#])(?=[\w-])")
 
 
 def md_text(text: str) -> str:
     """Text that GitHub Markdown shows literally: punctuation escaped, HTML escaped, mentions broken."""
-    escaped = _MD_SPECIALS.sub(r"\\\1", " ".join(text.split()))
-    return _MENTION.sub(lambda m: m.group(1) + "\u200b", escaped.replace("&", "&amp;"))
+    escaped = _MD_SPECIALS.sub(r"\\\1", html.escape(" ".join(text.split()), quote=False))
+    return _MENTION.sub(lambda m: m.group(1) + "\u200b", escaped)
 
 
 def _html_text(text: str) -> str:
