@@ -17,8 +17,8 @@ from policy_site.bench.realistic import write_repo
 from policy_site.diff.comment import LIMIT, as_markdown
 from policy_site.diff.redline_render import redline_text
 from policy_site.diff.sections import diff_policies
-from policy_site.site.data import texts as _texts
 from policy_site.source import inline
+from policy_site.source.model import policy_texts as _texts
 
 CASES = load_cases()
 

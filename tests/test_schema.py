@@ -18,6 +18,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from policy_site.source import loader, model
+from policy_site.source.blocks import ITEM_FIELDS, LIST_KINDS, TABLE_FIELDS
 
 REPO = Path(__file__).resolve().parents[1]
 POLICY_DIR = REPO / "policy"
@@ -96,7 +97,17 @@ def test_block_kinds_match_loader():
         assert alt["additionalProperties"] is False
         assert list(alt["properties"]) == alt["required"], "each block mapping has exactly one key"
         kinds += alt["required"]
-    assert sorted(kinds) == sorted(loader.BLOCK_KINDS)
+    assert sorted(kinds) == sorted((*LIST_KINDS, "table", "section"))
+    inner = [resolve(SECTION_SCHEMA, alt) for alt in SECTION_SCHEMA["$defs"]["text-block"]["oneOf"]]
+    assert sorted(k for alt in inner if alt.get("type") == "object" for k in alt["required"]) == \
+        sorted((*LIST_KINDS, "table")), "a list item's blocks: everything but subsections"
+
+
+def test_table_and_list_item_fields_match_the_loader():
+    table = resolve(SECTION_SCHEMA, SECTION_SCHEMA["$defs"]["table"])["properties"]["table"]
+    assert fields_of(SECTION_SCHEMA, table) == TABLE_FIELDS
+    item = SECTION_SCHEMA["$defs"]["items"]["items"]["oneOf"][1]
+    assert fields_of(SECTION_SCHEMA, item) == ITEM_FIELDS
 
 
 def test_subsections_are_whole_sections():
@@ -203,8 +214,8 @@ BAD_POLICIES = [
 ]
 
 BAD_SECTIONS = [
-    pytest.param(sets("summary", "Short version"), id="unknown field"),
-    pytest.param(lambda doc: first_subsection(doc).__setitem__("summary", "x"), id="unknown field in subsection"),
+    pytest.param(sets("abstract", "Short version"), id="unknown field"),
+    pytest.param(lambda doc: first_subsection(doc).__setitem__("abstract", "x"), id="unknown field in subsection"),
     pytest.param(drops("body"), id="missing body"),
     pytest.param(lambda doc: first_subsection(doc).pop("title"), id="missing subsection title"),
     pytest.param(sets("body", "One paragraph, not a list."), id="text where list expected"),

@@ -197,10 +197,10 @@ MISTAKES = [
                  "unknown field 'author' in policy.yaml", id="unknown field top level"),
     pytest.param(edit(P, insert_after, r"^  contact:", "{prefix}phone: '+1 555 0100'"),
                  "unknown field 'phone' in organisation", id="unknown field in organisation"),
-    pytest.param(edit(SECTION, insert_after, r"^title:", "summary: Short version"),
-                 "unknown field 'summary' in section file", id="unknown field in section"),
-    pytest.param(edit(NESTED, insert_after, SUB_ID, "{prefix}summary: Short version"),
-                 "unknown field 'summary' in subsection", id="unknown field in subsection"),
+    pytest.param(edit(SECTION, insert_after, r"^title:", "abstract: Short version"),
+                 "unknown field 'abstract' in section file", id="unknown field in section"),
+    pytest.param(edit(NESTED, insert_after, SUB_ID, "{prefix}abstract: Short version"),
+                 "unknown field 'abstract' in subsection", id="unknown field in subsection"),
 
     # wrong types
     pytest.param(edit(P, replace_line, r"^title:", "title: {en: Privacy policy}"),
@@ -216,7 +216,7 @@ MISTAKES = [
     pytest.param(edit(SECTION, replace_block, r"^body:", "body: Just one paragraph."),
                  "section body must be a list", id="text where body list expected"),
     pytest.param(edit(NESTED, replace_block, r"^\s+- bullets:", "{prefix}bullets: Just one sentence."),
-                 "bullets item must be a list", id="text where bullets list expected"),
+                 "bullets list must be a list", id="text where bullets list expected"),
     pytest.param(edit(P, replace_block, r"^organisation:", "organisation: SynergyCabinet"),
                  "organisation must be a mapping", id="text where organisation mapping expected"),
 
@@ -255,7 +255,7 @@ MISTAKES = [
     pytest.param(edit(SECTION, replace_block, r"^body:", "body: []"), "section body is an empty list",
                  id="empty body"),
     pytest.param(edit(NESTED, replace_block, r"^\s+- bullets:", "{prefix}bullets: []"),
-                 "bullets item is an empty list", id="empty bullets"),
+                 "bullets list is an empty list", id="empty bullets"),
 
     # section ids and files
     pytest.param(edit(P, insert_after, rf"^\s+- {LISTED[-1]}\s*$", "{prefix}" + LISTED[0]),
@@ -324,7 +324,7 @@ MISTAKES = [
                  "link to '#no-such-section': no section has that id", id="link to missing anchor in introduction"),
 
     # body blocks
-    pytest.param(edit(SECTION, insert_after, PARAGRAPH, "{prefix}table: [a, b]"),
+    pytest.param(edit(SECTION, insert_after, PARAGRAPH, "{prefix}figure: [a, b]"),
                  "a body block must be a paragraph", id="block with unknown key"),
     pytest.param(edit(SECTION, insert_after, PARAGRAPH, "{prefix}{bullets: [a], numbered: [b]}"),
                  "a body block must be a paragraph", id="block with two keys"),
@@ -364,7 +364,7 @@ def test_several_mistakes_are_all_reported():
         (P, replace_line(files, P, r"^version:", "version: v2"), "malformed version 'v2'"),
         (P, replace_line(files, P, r"^effective:", "effective: 2026-13-01"), "impossible date"),
         (P, insert_after(files, P, r"^summary:", "author: Privacy team"), "unknown field 'author'"),
-        (SECTION, insert_after(files, SECTION, r"^title:", "summary: Short"), "unknown field 'summary'"),
+        (SECTION, insert_after(files, SECTION, r"^title:", "abstract: Short"), "unknown field 'abstract'"),
         (NESTED, insert_after(files, NESTED, BULLET, '{prefix}"  "'), "empty text"),
         (OTHER, insert_after(files, OTHER, PARAGRAPH, '{prefix}"[x](data:,hi)"'), "link scheme 'data:'"),
         (LAST, insert_after(files, LAST, r"^id:", "numbered: 'no'"), "numbered must be true or false"),

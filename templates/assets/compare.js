@@ -16,7 +16,12 @@
     return out;
   }
   function wordKey(w) { return w[0] + "\u0000" + w[1].join("\u0001") + "\u0000" + (w[2] ? "1" : "0"); }
-  function unitKey(u) { return u[0] + "\u0002" + u[1].map(wordKey).join("\u0003"); }
+  function isRow(kind) { var leaf = kind.split("+").pop(); return leaf === "th" || leaf === "tr"; }  // redline.is_row
+  function unitKey(u) {
+    return u[0] + "\u0002" + (isRow(u[0]) ? u[1].map(function (c) { return c.map(wordKey).join("\u0003"); }).join("\u0004")
+                                          : u[1].map(wordKey).join("\u0003"));
+  }
+  function unitWords(u) { return isRow(u[0]) ? [].concat.apply([], u[1]) : u[1]; }  // redline.unit_words
 
   // ---- alignment: redline.opcodes ----
   function lcs(a, b, oa, ob) {
@@ -93,11 +98,11 @@
   }
 
   function pairBlocks(olds, news) {
-    var cands = [];
+    var cands = [], ow = olds.map(unitWords), nw = news.map(unitWords);
     olds.forEach(function (a, i) {
       news.forEach(function (b, j) {
         if (a[0] !== b[0]) return;
-        var s = likeness(a[1], b[1]);
+        var s = likeness(ow[i], nw[j]);
         if (s >= LIKENESS) cands.push([-s, i, j]);
       });
     });
@@ -119,8 +124,25 @@
     return out;
   }
 
-  function block(kind, status, sp) { return {kind: kind, status: status, pieces: pieces(sp), spans: sp}; }
-  function whole(u, status, op) { return block(u[0], status, spans(u[1], op)); }
+  function block(kind, status, sp, cells) {
+    var b = {kind: kind, status: status, pieces: pieces(cells ? [].concat.apply([], cells) : sp), spans: sp};
+    if (cells && cells.length) b.cells = cells;
+    return b;
+  }
+  function whole(u, status, op) {
+    if (isRow(u[0])) return block(u[0], status, [], u[1].map(function (c) { return spans(c, op); }));
+    return block(u[0], status, spans(u[1], op));
+  }
+  function modified(o, n) {  // redline._modified
+    if (!isRow(n[0])) return block(n[0], "modified", wordDiff(o[1], n[1]));
+    var cells = [];
+    for (var k = 0; k < Math.max(o[1].length, n[1].length); k++) {
+      if (k >= n[1].length) cells.push(spans(o[1][k], "delete"));
+      else if (k >= o[1].length) cells.push(spans(n[1][k], "insert"));
+      else cells.push(wordDiff(o[1][k], n[1][k]));
+    }
+    return block(n[0], "modified", [], cells);
+  }
 
   function redline(oldU, newU) {
     var blocks = [];
@@ -131,7 +153,7 @@
       pairBlocks(oldU.slice(i1, i2), newU.slice(j1, j2)).concat([[i2 - i1, j2 - j1]]).forEach(function (p) {
         oldU.slice(i, i1 + p[0]).forEach(function (u) { blocks.push(whole(u, "delete", "delete")); });
         newU.slice(j, j1 + p[1]).forEach(function (u) { blocks.push(whole(u, "insert", "insert")); });
-        if (i1 + p[0] < i2) blocks.push(block(newU[j1 + p[1]][0], "modified", wordDiff(oldU[i1 + p[0]][1], newU[j1 + p[1]][1])));
+        if (i1 + p[0] < i2) blocks.push(modified(oldU[i1 + p[0]], newU[j1 + p[1]]));
         i = i1 + p[0] + 1; j = j1 + p[1] + 1;
       });
     });
@@ -153,14 +175,33 @@
     return out;
   }
 
+  function blockUnits(b, path, text, out) {  // sections._block_units
+    var inner = path ? path + "+" : "";
+    if (typeof b === "string") { out.push([inner + "p", wordsOf(text, b)]); return; }
+    if (b.bullets || b.numbered) {
+      var itemPath = (path ? path + "/" : "") + (b.numbered ? "ol" : "ul");
+      (b.numbered || b.bullets).forEach(function (item) {
+        if (typeof item === "string") { out.push([itemPath, wordsOf(text, item)]); return; }
+        var rest = item.body.slice(1);
+        if (typeof item.body[0] === "string") out.push([itemPath, wordsOf(text, item.body[0])]);
+        else { out.push([itemPath, []]); rest = item.body; }
+        rest.forEach(function (inside) { blockUnits(inside, itemPath, text, out); });
+      });
+      return;
+    }
+    if (b.table) {
+      var t = b.table, cells = function (row) { return row.map(function (c) { return c ? wordsOf(text, c) : []; }); };
+      out.push([inner + (t.row_headers ? "table*" : "table"), t.caption ? wordsOf(text, t.caption) : []]);
+      if (t.header) out.push([inner + "th", cells(t.header)]);
+      t.rows.forEach(function (row) { out.push([inner + "tr", cells(row)]); });
+    }
+  }
+
   function units(section, text) {  // sections.units
     var out = [];
     if (!section) return out;
-    ownBlocks(section).forEach(function (b) {
-      if (typeof b === "string") out.push(["p", wordsOf(text, b)]);
-      else if (b.bullets) b.bullets.forEach(function (i) { out.push(["ul", wordsOf(text, i)]); });
-      else if (b.numbered) b.numbered.forEach(function (i) { out.push(["ol", wordsOf(text, i)]); });
-    });
+    if (section.summary) out.push(["summary", wordsOf(text, section.summary)]);
+    ownBlocks(section).forEach(function (b) { blockUnits(b, "", text, out); });
     return out;
   }
 
@@ -226,7 +267,8 @@
     var sections = [];
     ni.byId.forEach(function (p, id) {
       var before = oi.byId.get(id), kinds = [];
-      var same = before && JSON.stringify(ownBlocks(before.section)) === JSON.stringify(ownBlocks(p.section));
+      var same = before && JSON.stringify(ownBlocks(before.section)) === JSON.stringify(ownBlocks(p.section)) &&
+        (before.section.summary || null) === (p.section.summary || null);
       var uo = same || !before ? [] : units(before.section, oldT), un = same ? [] : units(p.section, newT);
       if (!before) kinds.push("added");
       else {
@@ -328,9 +370,9 @@
                                                   el("span", {"class": "visually-hidden"}, ["]"])]);
   }
 
-  function blockNode(b, tag, base) {
-    var node = el(tag, b.status !== "equal" ? {"class": "redline-" + b.status} : {}), groups = [];
-    b.spans.forEach(function (s) {
+  function fillSpans(node, sp, base) {  // redline_render.block_html, into node
+    var groups = [];
+    sp.forEach(function (s) {
       if (groups.length && groups[groups.length - 1][0] === s[0]) groups[groups.length - 1][1].push(s);
       else groups.push([s[0], [s]]);
     });
@@ -346,12 +388,68 @@
     return node;
   }
 
-  function renderRedline(blocks, base) {
-    var box = el("div", {"class": "redline"}), list = null, listKind = null;
+  function kindParts(kind) {  // redline_render.kind_parts
+    var plus = kind.indexOf("+");
+    if (plus >= 0) return [kind.slice(0, plus).split("/"), kind.slice(plus + 1)];
+    var first = kind.split("/")[0];
+    return first === "ul" || first === "ol" ? [kind.split("/"), null] : [[], kind];
+  }
+
+  function renderRedline(blocks, base) {  // redline_render._Html: nested lists, paragraphs, tables
+    var box = el("div", {"class": "redline"}), lists = [], table = null, tableKind = null;
+    function here() { return lists.length ? lists[lists.length - 1].li : box; }
+    function closeLists(depth) { while (lists.length > depth) lists.pop(); table = null; }
+    function enter(path, newItem, cls) {
+      table = null;
+      var same = 0;
+      while (same < Math.min(lists.length, path.length) && lists[same].tag === path[same]) same++;
+      if (newItem && same === path.length && path.length) {
+        closeLists(path.length);
+        var top = lists[lists.length - 1];
+        top.li = el("li", cls);
+        top.list.appendChild(top.li);
+        return;
+      }
+      closeLists(same);
+      path.slice(same).forEach(function (tag, k) {
+        var list = el(tag, {"class": "redline"}), li = el("li", same + k + 1 === path.length && newItem ? cls : {});
+        list.appendChild(li);
+        here().appendChild(list);
+        lists.push({tag: tag, list: list, li: li});
+      });
+    }
+    function openTable(caption, cls) {
+      var region = el("div", {"class": "policy-table", role: "region", tabindex: "0", "aria-label": "Table"});
+      var t = el("table", {"class": "redline-table"});
+      if (caption) t.appendChild(caption);
+      table = el("tbody");
+      t.appendChild(table);
+      region.appendChild(t);
+      here().appendChild(region);
+    }
     blocks.forEach(function (b) {
-      if (b.kind === "p") { list = null; listKind = null; box.appendChild(blockNode(b, "p", base)); return; }
-      if (listKind !== b.kind) { list = el(b.kind, {"class": "redline"}); listKind = b.kind; box.appendChild(list); }
-      list.appendChild(blockNode(b, "li", base));
+      var parts = kindParts(b.kind), path = parts[0], leaf = parts[1];
+      var cls = b.status !== "equal" ? {"class": "redline-" + b.status} : {};
+      if (leaf === "th" || leaf === "tr") {
+        if (!table) { enter(path, false, {}); openTable(null); tableKind = "table"; }
+        var tr = el("tr", cls);
+        (b.cells || [[["equal", "\u2026", [], false]]]).forEach(function (cell, k) {
+          var attrs = leaf === "th" ? {scope: "col"} : (k === 0 && tableKind === "table*" ? {scope: "row"} : null);
+          tr.appendChild(fillSpans(el(attrs ? "th" : "td", attrs || {}), cell, base));
+        });
+        table.appendChild(tr);
+        return;
+      }
+      if (leaf === null) { enter(path, true, cls); fillSpans(here(), b.spans, base); return; }
+      enter(path, false, {});
+      if (leaf === "table" || leaf === "table*") {
+        openTable(b.spans.length ? fillSpans(el("caption", cls), b.spans, base) : null);
+        tableKind = leaf;
+        return;
+      }
+      var p = el("p", b.status !== "equal" ? cls : (leaf === "summary" ? {"class": "policy-summary"} : {}));
+      if (leaf === "summary") p.appendChild(el("strong", {"class": "policy-summary__title"}, ["In short: "]));
+      here().appendChild(fillSpans(p, b.spans, base));
     });
     return box;
   }

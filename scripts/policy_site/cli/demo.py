@@ -109,7 +109,28 @@ def create_demo(target: Path, project_root: Path) -> list[str]:
         d["sections"].remove("protecting-information")
         d["sections"].insert(0, "protecting-information")
         d["sections"].insert(4, "data-retention")
-    repo.edit("policy.yaml", reorder)
+    repo.write("sections/cookies-we-use.yaml", {
+        "id": "cookies-we-use", "title": "Cookies we use",
+        "summary": "Two cookies keep the site working; one counts visits, and only if you agree.",
+        "body": ["These are all the cookies our website sets:",
+                 {"table": {"caption": "Cookies on synergycabinet.example", "row_headers": True,
+                            "header": ["Cookie", "Why we set it", "How long it stays"],
+                            "rows": [["session", "Keeps you signed in while you use the customer portal.",
+                                      "Until you close the browser"],
+                                     ["lang", "Remembers the language you chose.", "1 year"],
+                                     ["_stats", "Counts visits, **only if you agree** to statistics cookies.",
+                                      "13 months"]]}},
+                 "You can refuse or delete cookies in your browser:",
+                 {"bullets": [{"body": ["In most browsers, open the settings and search for *cookies*.",
+                                        "Then choose what to do:",
+                                        {"numbered": ["block all cookies, or", "block only third-party cookies, or",
+                                                      "delete the cookies already stored."]}]},
+                              "Blocking the session cookie signs you out of the customer portal."]}]})
+
+    def with_cookies(d: dict) -> None:
+        reorder(d)
+        d["sections"].insert(5, "cookies-we-use")
+    repo.edit("policy.yaml", with_cookies)
     repo.edit("sections/privacy-settlement-terms.yaml", lambda d: _bullets(_subsection(d, "cookies")).__delitem__(5))
     repo.commit("Policy 2.0: data retention, protection first, no advertising cookies", 90, version="2.0",
                 effective=first + timedelta(days=180),
@@ -124,7 +145,9 @@ def create_demo(target: Path, project_root: Path) -> list[str]:
         "body": ["We publish every version of this policy with what changed. When a new version is published:",
                  {"numbered": ["it appears on this site with its effective date;",
                                "subscribers receive an email and the change feeds are updated;",
-                               "the previous version stays readable at its permanent address."]}]})
+                               "the previous version stays readable at its permanent address."]},
+                 "Questions about a change? Write to our privacy team:",
+                 "SynergyCabinet Privacy Team\\\nPO Box 1234\\\nLondon EC1A 1AA\\\nUnited Kingdom"]})
     repo.edit("policy.yaml", lambda d: d["sections"].append("changes-to-this-policy"))
     repo.commit("Policy 2.1: how changes are announced", 90, version="2.1", effective=first + timedelta(days=275),
                 summary="A new section explains how changes are announced.")
@@ -135,6 +158,13 @@ def create_demo(target: Path, project_root: Path) -> list[str]:
         bullets[1] = "For providing better and quick service, we can send your information via email."
         bullets.append("We share payment details only with our payment processor, and only to take payments.")
     repo.edit("sections/privacy-settlement-terms.yaml", sharing)
+
+    def cookies(d: dict) -> None:
+        rows = d["body"][1]["table"]["rows"]
+        rows[2][2] = "6 months"
+        rows.append(["consent", "Remembers your cookie choices.", "6 months"])
+        d["body"][3]["bullets"][0]["body"][2]["numbered"][1] = "block third-party cookies only, or"
+    repo.edit("sections/cookies-we-use.yaml", cookies)
     repo.commit("Policy 3.0: information sharing narrowed", 80, version="3.0",
                 effective=today.date() + timedelta(days=30),
                 summary="Information sharing is narrowed: no more calls about account transactions; payment "

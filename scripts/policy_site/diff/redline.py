@@ -29,8 +29,19 @@ LIKENESS = 0.5
 MAX_CELLS = 250_000
 T = TypeVar("T")
 Opcode = tuple[str, int, int, int, int]
-# A block of text to redline: (kind, words); kind is 'p', 'ul' or 'ol'.
-Unit = tuple[str, tuple[Word, ...]]
+# A block of text to redline: (kind, content). The content is the block's words, or for a table row ('th', 'tr',
+# or inside a list item '<path>+th', '<path>+tr') its cells' words. Kinds: see diff/sections.py `units`.
+Unit = tuple[str, tuple]
+ROW_KINDS = ("th", "tr")
+
+
+def is_row(kind: str) -> bool:
+    return kind.rpartition("+")[2] in ROW_KINDS
+
+
+def unit_words(unit: Unit) -> tuple[Word, ...]:
+    """All the words of a unit (a row's cells one after the other)."""
+    return tuple(w for cell in unit[1] for w in cell) if is_row(unit[0]) else unit[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,11 +69,12 @@ class RedlineBlock:
     kind: str
     status: str
     spans: tuple[Span, ...]
+    cells: tuple[tuple[Span, ...], ...] = ()  # a table row's cells (then spans is empty)
 
     @property
     def pieces(self) -> tuple[Piece, ...]:
         out: list[list[str]] = []
-        for span in self.spans:
+        for span in self.spans or tuple(s for cell in self.cells for s in cell):
             if out and out[-1][0] == span.op:
                 out[-1][1] += ("" if span.glue else " ") + span.text
             else:
@@ -174,10 +186,11 @@ def likeness(a: Sequence[Word], b: Sequence[Word]) -> float:
 def pair_blocks(old: Sequence[Unit], new: Sequence[Unit]) -> list[tuple[int, int]]:
     """Alike blocks of a changed run, best first, never crossing; as (old index, new index) in order."""
     candidates: list[tuple[float, int, int]] = []
-    for i, (kind_a, words_a) in enumerate(old):
-        for j, (kind_b, words_b) in enumerate(new):
+    old_words, new_words = [unit_words(u) for u in old], [unit_words(u) for u in new]
+    for i, (kind_a, _) in enumerate(old):
+        for j, (kind_b, _) in enumerate(new):
             if kind_a == kind_b:
-                score = likeness(words_a, words_b)
+                score = likeness(old_words[i], new_words[j])
                 if score >= LIKENESS:
                     candidates.append((-score, i, j))
     candidates.sort()
@@ -191,7 +204,24 @@ def pair_blocks(old: Sequence[Unit], new: Sequence[Unit]) -> list[tuple[int, int
 @lru_cache(maxsize=65536)
 def _whole(unit: Unit, status: str, op: str) -> RedlineBlock:
     """A block that is all one operation; shared between diffs (smaller caches, less to render)."""
+    if is_row(unit[0]):
+        return RedlineBlock(unit[0], status, (), tuple(tuple(spans(cell, op)) for cell in unit[1]))
     return RedlineBlock(unit[0], status, tuple(spans(unit[1], op)))
+
+
+def _modified(old: Unit, new: Unit) -> RedlineBlock:
+    """A pair of alike blocks, word by word (a row cell by cell; cells beyond the shorter row whole)."""
+    if not is_row(new[0]):
+        return RedlineBlock(new[0], "modified", word_diff(old[1], new[1]))
+    cells: list[tuple[Span, ...]] = []
+    for n in range(max(len(old[1]), len(new[1]))):
+        if n >= len(new[1]):
+            cells.append(tuple(spans(old[1][n], "delete")))
+        elif n >= len(old[1]):
+            cells.append(tuple(spans(new[1][n], "insert")))
+        else:
+            cells.append(word_diff(old[1][n], new[1][n]))
+    return RedlineBlock(new[0], "modified", (), tuple(cells))
 
 
 def redline(old: Sequence[Unit], new: Sequence[Unit]) -> list[RedlineBlock]:
@@ -206,8 +236,7 @@ def redline(old: Sequence[Unit], new: Sequence[Unit]) -> list[RedlineBlock]:
             blocks += [_whole(unit, "delete", "delete") for unit in old[i:i1 + pi]]
             blocks += [_whole(unit, "insert", "insert") for unit in new[j:j1 + pj]]
             if i1 + pi < i2:
-                blocks.append(RedlineBlock(new[j1 + pj][0], "modified",
-                                           word_diff(old[i1 + pi][1], new[j1 + pj][1])))
+                blocks.append(_modified(old[i1 + pi], new[j1 + pj]))
             i, j = i1 + pi + 1, j1 + pj + 1
     return blocks
 

@@ -92,23 +92,102 @@ def block_html(block: RedlineBlock, labels: bool = True, resolve: Resolve | None
     return "".join(out)
 
 
-def redline_html(blocks: Iterable[RedlineBlock], labels: bool = True, resolve: Resolve | None = None) -> Markup:
-    """Redline blocks as HTML: paragraphs, and list items inside <ul>/<ol class="redline">."""
-    out: list[str] = []
-    open_list: str | None = None
-    for block in blocks:
-        if block.kind != open_list:
-            if open_list:
-                out.append(f"</{open_list}>")
-            open_list = block.kind if block.kind in ("ul", "ol") else None
-            if open_list:
-                out.append(f'<{open_list} class="redline">')
+def kind_parts(kind: str) -> tuple[list[str], str | None]:
+    """A unit kind as (list path, leaf): 'ul/ol' → (['ul', 'ol'], None), an item's start; 'ul+p' → (['ul'], 'p'),
+    a paragraph inside the current item; 'tr' → ([], 'tr')."""
+    path, plus, leaf = kind.partition("+")
+    if plus:
+        return path.split("/"), leaf
+    if kind.split("/")[0] in ("ul", "ol"):
+        return kind.split("/"), None
+    return [], kind
+
+
+class _Html:
+    """Writes redline blocks as nested lists, paragraphs and tables (the same structure compare.js builds)."""
+
+    def __init__(self, labels: bool, resolve: Resolve | None) -> None:
+        self.labels, self.resolve = labels, resolve
+        self.out: list[str] = []
+        self.lists: list[str] = []  # the open lists, outermost first; each has an open <li>
+        self.table: str | None = None  # the open table's kind ('table' or 'table*')
+
+    def close_table(self) -> None:
+        if self.table:
+            self.out.append("</tbody></table></div>")
+            self.table = None
+
+    def close_lists(self, depth: int) -> None:
+        while len(self.lists) > depth:
+            self.out.append(f"</li></{self.lists.pop()}>")
+
+    def enter(self, path: list[str], new_item: bool, cls: str) -> None:
+        """Be inside the item at path: a new item when new_item (its <li> gets cls), else the current one."""
+        self.close_table()
+        same = 0
+        while same < min(len(self.lists), len(path)) and self.lists[same] == path[same]:
+            same += 1
+        if new_item and same == len(path) and path:
+            self.close_lists(len(path))
+            self.out.append(f"</li><li{cls}>")
+            return
+        self.close_lists(same)
+        for n, tag in enumerate(path[same:], start=same + 1):
+            self.out.append(f'<{tag} class="redline"><li{cls if n == len(path) and new_item else ""}>')
+            self.lists.append(tag)
+
+    def cells(self, block: RedlineBlock) -> str:
+        header = block.kind.endswith("th")
+        out = []
+        for n, cell in enumerate(block.cells or ((Span("equal", "…"),),)):
+            inner = block_html(RedlineBlock(block.kind, block.status, cell), self.labels, self.resolve)
+            if header:
+                out.append(f'<th scope="col">{inner}</th>')
+            elif n == 0 and self.table == "table*":
+                out.append(f'<th scope="row">{inner}</th>')
+            else:
+                out.append(f"<td>{inner}</td>")
+        return "".join(out)
+
+    def block(self, block: RedlineBlock) -> None:
+        path, leaf = kind_parts(block.kind)
         cls = f' class="redline-{block.status}"' if block.status != "equal" else ""
-        tag = "li" if open_list else "p"
-        out.append(f"<{tag}{cls}>{block_html(block, labels, resolve)}</{tag}>")
-    if open_list:
-        out.append(f"</{open_list}>")
-    return Markup("\n".join(out))
+        if leaf in ("th", "tr"):
+            if self.table is None:
+                self.enter(path, False, "")
+                self.out.append('<div class="policy-table" role="region" tabindex="0" aria-label="Table">'
+                                '<table class="redline-table"><tbody>')
+                self.table = "table"
+            self.out.append(f"<tr{cls}>{self.cells(block)}</tr>")
+            return
+        if leaf is None:
+            self.enter(path, True, cls)
+            self.out.append(block_html(block, self.labels, self.resolve))
+            return
+        self.enter(path, False, "")
+        if leaf in ("table", "table*"):
+            caption = block_html(block, self.labels, self.resolve)
+            self.out.append('<div class="policy-table" role="region" tabindex="0" aria-label="Table">'
+                            '<table class="redline-table">' + (f"<caption{cls}>{caption}</caption>" if caption else "")
+                            + "<tbody>")
+            self.table = leaf
+            return
+        box = ' class="policy-summary"' if leaf == "summary" else ""
+        label = '<strong class="policy-summary__title">In short: </strong>' if leaf == "summary" else ""
+        self.out.append(f"<p{cls or box}>{label}{block_html(block, self.labels, self.resolve)}</p>")
+
+    def finish(self) -> str:
+        self.close_table()
+        self.close_lists(0)
+        return "\n".join(self.out)
+
+
+def redline_html(blocks: Iterable[RedlineBlock], labels: bool = True, resolve: Resolve | None = None) -> Markup:
+    """Redline blocks as HTML: paragraphs, nested lists inside <ul>/<ol class="redline">, tables."""
+    writer = _Html(labels, resolve)
+    for block in blocks:
+        writer.block(block)
+    return Markup(writer.finish())
 
 
 def _plain(spans: Sequence[Span]) -> str:
@@ -146,11 +225,19 @@ def block_text(block: RedlineBlock) -> str:
     return "".join(out)
 
 
+def _text_line(block: RedlineBlock) -> str:
+    path, leaf = kind_parts(block.kind)
+    indent = "  " * max(len(path) - (1 if leaf is None else 0), 0)
+    if leaf is None:
+        return indent + ("- " if path[-1] == "ul" else "1. ") + block_text(block)
+    if leaf in ("th", "tr"):
+        cells = [block_text(RedlineBlock(block.kind, block.status, cell)) for cell in block.cells]
+        return indent + "| " + " | ".join(cells) + " |"
+    if leaf in ("table", "table*"):
+        return indent + "Table" + (f": {block_text(block)}" if block.spans else "")
+    return indent + ("In short: " if leaf == "summary" else "") + block_text(block)
+
+
 def redline_text(blocks: Iterable[RedlineBlock], changed_only: bool = False) -> str:
-    """Redline as plain text, one line per block ('- ' list items, '1. ' numbered ones)."""
-    lines = []
-    for block in blocks:
-        if changed_only and block.status == "equal":
-            continue
-        lines.append(("- " if block.kind == "ul" else "1. " if block.kind == "ol" else "") + block_text(block))
-    return "\n".join(lines)
+    """Redline as plain text, one line per block ('- ' list items, '1. ' numbered ones, '| … |' table rows)."""
+    return "\n".join(_text_line(b) for b in blocks if not (changed_only and b.status == "equal"))

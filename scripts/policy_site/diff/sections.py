@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from .. import codec
 from ..source import inline
-from ..source.model import ItemList, Paragraph, PlacedSection, Policy, Section
+from ..source.model import Block, ItemList, Paragraph, PlacedSection, Policy, Section, Table
 from .redline import RedlineBlock, Unit, redline
 
 KINDS = ("added", "removed", "renamed", "moved", "modified")
@@ -122,14 +122,46 @@ class PolicyDiff:
                     or any(m.field not in ("version", "effective date") for m in self.meta))
 
 
+def _block_units(block: Block, path: str, out: list[Unit]) -> None:
+    """Units of one block inside a list item at path ('ul', 'ul/ol') or at the top ('')."""
+    inner = f"{path}+" if path else ""
+    if isinstance(block, Paragraph):
+        out.append((inner + "p", inline.words(block.text)))
+    elif isinstance(block, ItemList):
+        item_path = f"{path}/" if path else ""
+        item_path += "ol" if block.ordered else "ul"
+        for item in block.items:
+            if isinstance(item, str):
+                out.append((item_path, inline.words(item)))
+                continue
+            first, *rest = item.body
+            if isinstance(first, Paragraph):
+                out.append((item_path, inline.words(first.text)))
+            else:  # the item starts with a list or a table: an empty start keeps the items apart
+                out.append((item_path, ()))
+                rest = [first, *rest]
+            for inside in rest:
+                _block_units(inside, item_path, out)
+    elif isinstance(block, Table):
+        out.append((inner + ("table*" if block.row_headers else "table"), inline.words(block.caption or "")))
+        if block.header:
+            out.append((inner + "th", tuple(inline.words(cell) for cell in block.header)))
+        out.extend((inner + "tr", tuple(inline.words(cell) for cell in row)) for row in block.rows)
+
+
 def units(section: Section | None) -> list[Unit]:
-    """A section's own text as redline units: paragraphs and list items with their words."""
+    """A section's own text as redline units, in reading order.
+
+    Kinds: 'summary' (the In short box) and 'p' (a paragraph); a list item that starts at a list path — 'ul',
+    'ol', 'ul/ol' (an ol item inside a ul item) —, and inside the current item '<path>+p' (a further
+    paragraph), '<path>+table'…; tables as 'table' (or 'table*' with row headers: its caption), then 'th' (the
+    header row) and 'tr' rows, whose content is their cells' words.
+    """
     out: list[Unit] = []
+    if section is not None and section.summary:
+        out.append(("summary", inline.words(section.summary)))
     for block in section.own_blocks if section else ():
-        if isinstance(block, Paragraph):
-            out.append(("p", inline.words(block.text)))
-        elif isinstance(block, ItemList):
-            out.extend(("ol" if block.ordered else "ul", inline.words(item)) for item in block.items)
+        _block_units(block, "", out)
     return out
 
 
@@ -205,7 +237,8 @@ def diff_policies(old: Policy | None, new: Policy) -> PolicyDiff:
     for section_id, placed in new_placed.items():
         before = old_placed.get(section_id)
         kinds: list[str] = []
-        same_text = before is not None and before.section.own_blocks == placed.section.own_blocks
+        same_text = before is not None and before.section.own_blocks == placed.section.own_blocks \
+            and before.section.summary == placed.section.summary
         units_old = [] if same_text or before is None else units(before.section)
         units_new = [] if same_text else units(placed.section)
         if before is None:
@@ -256,9 +289,19 @@ def _place_data(place: Place | None) -> dict | None:
             "siblings": place.siblings}
 
 
+def _spans_data(spans: tuple) -> list:
+    return [[s.op, s.text, list(s.marks), s.glue] for s in spans]
+
+
 def blocks_to_data(blocks: list[RedlineBlock]) -> list[dict]:
-    return [{"kind": b.kind, "status": b.status, "pieces": [[p.op, p.text] for p in b.pieces],
-             "spans": [[s.op, s.text, list(s.marks), s.glue] for s in b.spans]} for b in blocks]
+    out = []
+    for b in blocks:
+        data = {"kind": b.kind, "status": b.status, "pieces": [[p.op, p.text] for p in b.pieces],
+                "spans": _spans_data(b.spans)}
+        if b.cells:
+            data["cells"] = [_spans_data(cell) for cell in b.cells]
+        out.append(data)
+    return out
 
 
 def diff_to_data(d: PolicyDiff) -> dict:

@@ -8,11 +8,10 @@ parses Markdown and finds exactly the words the Python diff finds.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from functools import lru_cache
 
 from ..source import inline
-from ..source.model import ItemList, Paragraph, Policy, policy_to_data
+from ..source.model import Policy, policy_texts, policy_to_data
 from .model import SiteModel, VersionEntry
 from .render import iso
 
@@ -60,17 +59,6 @@ def versions_json(model: SiteModel) -> str:
 _SECTION_DATA: dict = {}
 
 
-def texts(policy: Policy) -> Iterator[str]:
-    """Every inline text of a policy: introduction, paragraphs and list items."""
-    yield from policy.introduction
-    for placed in policy.walk():
-        for block in placed.section.own_blocks:
-            if isinstance(block, Paragraph):
-                yield block.text
-            elif isinstance(block, ItemList):
-                yield from block.items
-
-
 @lru_cache(maxsize=65536)
 def _runs(text: str) -> list:
     return [[t, list(m), g] for t, m, g in inline.runs(text)]
@@ -78,7 +66,7 @@ def _runs(text: str) -> list:
 
 def policy_document(policy: Policy) -> dict:
     """A version's text as data, with the words of each text and their formatting (what compare.js diffs)."""
-    return {"policy": policy_to_data(policy, _SECTION_DATA), "text": {t: _runs(t) for t in texts(policy)}}
+    return {"policy": policy_to_data(policy, _SECTION_DATA), "text": {t: _runs(t) for t in policy_texts(policy)}}
 
 
 def policy_json(model: SiteModel, entry: VersionEntry) -> str:

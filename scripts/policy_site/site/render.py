@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from ..diff.redline_render import redline_html, redline_text
 from ..source import inline
-from ..source.model import ItemList, Paragraph, Section
+from ..source.model import ItemList, Paragraph, Section, Table
 
 Resolve = Callable[[str], str]
 
@@ -101,5 +101,6 @@ def environment(template_dirs: list[Path], site_url: str | None = None) -> jinja
         paragraph=lambda b: isinstance(b, Paragraph),
         itemlist=lambda b: isinstance(b, ItemList),
         section=lambda b: isinstance(b, Section),
+        table=lambda b: isinstance(b, Table),
     )
     return env

@@ -10,22 +10,17 @@ from pathlib import Path
 import yaml
 
 from ..errors import PolicyInvalid, Problem
-from . import inline
-from .characters import visible
+from .blocks import block_key, text_block
 from .files import POLICY_FILE, SECTIONS_DIR, classify, read_working_tree
-from .model import ID_PATTERN, VERSION_PATTERN, VERSION_SHAPE, ItemList, Organisation, Paragraph, Policy, Section
+from .model import VERSION_PATTERN, VERSION_SHAPE, Block, Organisation, Policy, Section
+from .reader import NULL, STR, Reader, shown
 from .yamlnodes import compose, position
 
-_NULL = "tag:yaml.org,2002:null"
-_STR = "tag:yaml.org,2002:str"
-_BOOL = "tag:yaml.org,2002:bool"
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")
-_LINE_BREAK = re.compile(r"[\r\n]")
 POLICY_FIELDS = {"title": True, "version": True, "effective": True, "summary": True,
-                 "organisation": True, "introduction": True, "sections": True}
+                 "organisation": True, "introduction": False, "sections": True}
+REQUIRED_META = [name for name, required in POLICY_FIELDS.items() if required and name != "sections"]
 ORGANISATION_FIELDS = {"name": True, "contact": True}
-SECTION_FIELDS = {"id": True, "title": True, "numbered": False, "body": True}
-BLOCK_KINDS = ("bullets", "numbered", "section")
+SECTION_FIELDS = {"id": True, "title": True, "numbered": False, "summary": False, "body": True}
 
 
 @dataclass
@@ -46,112 +41,20 @@ class ParsedMeta:
     anchors: list[tuple[str, int, int]] = field(default_factory=list)
 
 
-def _shown(node: yaml.Node, limit: int = 40) -> str:
-    """A value quoted in a message: shortened, and only if it stands on one line — never more of the file."""
-    if not isinstance(node, yaml.ScalarNode) or node.end_mark.line > node.start_mark.line:
-        return "…"
-    text = node.value.strip()
-    first = text.splitlines()[0] if text else ""
-    return visible(first if first == text and len(first) <= limit else first[:limit].rstrip() + "…")
-
-
-def _kind(node: yaml.Node) -> str:
-    if isinstance(node, yaml.MappingNode):
-        return "a mapping"
-    if isinstance(node, yaml.SequenceNode):
-        return "a list"
-    if node.tag == _NULL:
-        return "empty"
-    return f"'{_shown(node)}'" if node.end_mark.line == node.start_mark.line else "text over several lines"
-
-
-class _Reader:
-    """Reads typed values out of YAML nodes, collecting problems instead of raising."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.problems: list[Problem] = []
-        self.anchors: list[tuple[str, int, int]] = []
-
-    def problem(self, node: yaml.Node, message: str) -> None:
-        line, column = position(node)
-        self.problems.append(Problem(self.path, line, column, message))
-
-    def mapping(self, node: yaml.Node, what: str, fields: dict[str, bool]) -> dict[str, yaml.Node] | None:
-        if not isinstance(node, yaml.MappingNode):
-            self.problem(node, f"{what} must be a mapping with {', '.join(fields)}; found {_kind(node)}")
-            return None
-        out: dict[str, yaml.Node] = {}
-        for key, value in node.value:
-            name = key.value if isinstance(key, yaml.ScalarNode) else None
-            if name not in fields:
-                self.problem(key, f"unknown field '{_shown(key)}' in {what}; expected one of: {', '.join(fields)}")
-            elif name not in out:
-                out[name] = value
-        for name, required in fields.items():
-            if required and name not in out:
-                self.problem(node, f"{what} is missing the required field '{name}'")
-        return out
-
-    def text(self, node: yaml.Node, what: str, one_line: bool = False) -> str | None:
-        if not isinstance(node, yaml.ScalarNode):
-            self.problem(node, f"{what} must be text; found {_kind(node)}")
-            return None
-        if node.tag == _NULL or not node.value.strip():
-            self.problem(node, f"empty text: {what} needs words")
-            return None
-        control = _CONTROL.search(node.value) or (one_line and _LINE_BREAK.search(node.value.strip()))
-        if control:
-            kind = "a line break" if control.group() in "\r\n" else f"control character U+{ord(control.group()):04X}"
-            self.problem(node, f"{what} contains {kind}; {'keep it on one line' if one_line else 'remove it'}")
-        for why in inline.problems(node.value):
-            self.problem(node, f"{what}: {why}")
-        for anchor in inline.anchors(node.value):
-            self.anchors.append((anchor, *position(node)))
-        return None if control else node.value
-
-    def identifier(self, node: yaml.Node, what: str) -> str | None:
-        value = self.text(node, what)
-        if value is not None and not ID_PATTERN.match(value):
-            self.problem(node, f"{what} '{_shown(node)}' must be lowercase letters, digits and single hyphens, "
-                               "like 'data-sharing'")
-            return None
-        return value
-
-    def boolean(self, node: yaml.Node, what: str) -> bool | None:
-        if not isinstance(node, yaml.ScalarNode) or node.tag != _BOOL:
-            self.problem(node, f"{what} must be true or false; found {_kind(node)}")
-            return None
-        return node.value.lower() in ("true", "yes", "on")
-
-    def sequence(self, node: yaml.Node, what: str) -> list[yaml.Node] | None:
-        if not isinstance(node, yaml.SequenceNode):
-            self.problem(node, f"{what} must be a list; found {_kind(node)}")
-            return None
-        if not node.value:
-            self.problem(node, f"{what} is an empty list")
-            return None
-        return node.value
-
-    def texts(self, node: yaml.Node, what: str) -> tuple[str, ...]:
-        items = self.sequence(node, what) or []
-        return tuple(t for t in (self.text(n, what) for n in items) if t is not None)
-
-
 # --- policy.yaml ----------------------------------------------------------------------------------
 
-def _version(reader: _Reader, node: yaml.Node) -> str | None:
-    if isinstance(node, yaml.ScalarNode) and node.tag != _STR and not node.style and node.tag != _NULL:
-        reader.problem(node, f"version must be quoted text like \"1.0\" (YAML reads {_shown(node)} as a number)")
+def _version(reader: Reader, node: yaml.Node) -> str | None:
+    if isinstance(node, yaml.ScalarNode) and node.tag != STR and not node.style and node.tag != NULL:
+        reader.problem(node, f"version must be quoted text like \"1.0\" (YAML reads {shown(node)} as a number)")
         return None
     value = reader.text(node, "version")
     if value is None or VERSION_PATTERN.match(value):
         return value
     parts = value.split(".")
     if not VERSION_SHAPE.match(value):
-        reader.problem(node, f"malformed version '{_shown(node)}'; expected numbers like \"1.0\" or \"2.1.3\"")
+        reader.problem(node, f"malformed version '{shown(node)}'; expected numbers like \"1.0\" or \"2.1.3\"")
     elif any(len(part.lstrip("0")) > 9 for part in parts):
-        reader.problem(node, f"malformed version '{_shown(node)}': each number has at most 9 digits")
+        reader.problem(node, f"malformed version '{shown(node)}': each number has at most 9 digits")
     else:
         fixed = ".".join(part.lstrip("0") or "0" for part in parts)
         reader.problem(node, f"malformed version '{value}': numbers in a version do not start with 0, which "
@@ -159,24 +62,24 @@ def _version(reader: _Reader, node: yaml.Node) -> str | None:
     return None
 
 
-def _date(reader: _Reader, node: yaml.Node, what: str) -> date | None:
+def _date(reader: Reader, node: yaml.Node, what: str) -> date | None:
     value = reader.text(node, what)
     if value is None:
         return None
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        reader.problem(node, f"{what} '{_shown(node)}' is not a date; expected YYYY-MM-DD")
+        reader.problem(node, f"{what} '{shown(node)}' is not a date; expected YYYY-MM-DD")
         return None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        reader.problem(node, f"{what} '{_shown(node)}' is an impossible date")
+        reader.problem(node, f"{what} '{shown(node)}' is an impossible date")
         return None
 
 
-def _open(path: str, data: bytes) -> tuple[yaml.Node | None, _Reader]:
+def _open(path: str, data: bytes) -> tuple[yaml.Node | None, Reader]:
     """The document's root node and a reader holding the problems found so far."""
     root, problems = compose(path, data)
-    reader = _Reader(path)
+    reader = Reader(path)
     reader.problems.extend(problems)
     return root, reader
 
@@ -224,7 +127,7 @@ def parse_meta(path: str, data: bytes) -> tuple[ParsedMeta | None, list[Problem]
 
 # --- sections/*.yaml ------------------------------------------------------------------------------
 
-def _section(reader: _Reader, node: yaml.Node, what: str, id_lines: dict) -> Section | None:
+def _section(reader: Reader, node: yaml.Node, what: str, id_lines: dict) -> Section | None:
     nodes = reader.mapping(node, what, SECTION_FIELDS)
     if nodes is None:
         return None
@@ -236,28 +139,17 @@ def _section(reader: _Reader, node: yaml.Node, what: str, id_lines: dict) -> Sec
             id_lines[section_id] = position(nodes["id"])
     title = reader.text(nodes["title"], "section title", one_line=True) if "title" in nodes else None
     numbered = reader.boolean(nodes["numbered"], "numbered") if "numbered" in nodes else True
-    body: list = []
+    summary = reader.text(nodes["summary"], "section summary") if "summary" in nodes else None
+    body: list[Block | None] = []
     for block in (reader.sequence(nodes["body"], "section body") or []) if "body" in nodes else []:
-        body.append(_block(reader, block, id_lines))
-    if section_id is None or title is None or numbered is None or not body or None in body:
+        if block_key(block) == "section":
+            body.append(_section(reader, block.value[0][1], "subsection", id_lines))
+        else:
+            body.append(text_block(reader, block))
+    if section_id is None or title is None or numbered is None or not body or None in body \
+            or ("summary" in nodes and summary is None):
         return None
-    return Section(section_id, title, tuple(body), numbered)
-
-
-def _block(reader: _Reader, node: yaml.Node, id_lines: dict):
-    if isinstance(node, yaml.ScalarNode):
-        text = reader.text(node, "paragraph")
-        return Paragraph(text) if text is not None else None
-    if not isinstance(node, yaml.MappingNode) or len(node.value) != 1 or \
-            not isinstance(node.value[0][0], yaml.ScalarNode) or node.value[0][0].value not in BLOCK_KINDS:
-        reader.problem(node, "a body block must be a paragraph (text), or a mapping with one key: "
-                             "bullets: [...], numbered: [...] or section: {id, title, body}")
-        return None
-    (key, value), = node.value
-    if key.value == "section":
-        return _section(reader, value, "subsection", id_lines)
-    items = reader.texts(value, f"{key.value} item")
-    return ItemList(key.value == "numbered", items) if items else None
+    return Section(section_id, title, tuple(b for b in body if b is not None), numbered, summary)
 
 
 def parse_section_file(path: str, data: bytes) -> tuple[ParsedSection | None, list[Problem]]:
@@ -305,10 +197,12 @@ def assemble(meta: ParsedMeta, parsed: list[ParsedSection],
         for anchor, line, column in anchors:
             if anchor not in all_ids:
                 problems.append(Problem(path, line, column, f"link to '#{anchor}': no section has that id"))
-    if problems or listed_ids - set(by_id) or len(meta.fields) < 6 or None in meta.fields.values():
+    fields = {"introduction": (), **meta.fields}
+    if problems or listed_ids - set(by_id) or any(f not in fields for f in REQUIRED_META) \
+            or None in fields.values():
         return None, problems
     sections = tuple(by_id[section_id].section for section_id, _, _ in meta.listed)
-    return Policy(sections=sections, **meta.fields), problems
+    return Policy(sections=sections, **fields), problems
 
 
 def parse_files(files: dict[str, bytes], prefix: str = "policy", section_cache: dict | None = None,

@@ -44,9 +44,33 @@ class Paragraph:
 
 
 @dataclass(frozen=True)
+class ListItem:
+    """A list item of several blocks: paragraphs, nested lists, tables. A one-paragraph item is a plain str."""
+
+    body: tuple[TextBlock, ...]
+
+
+Item = str | ListItem
+
+
+@dataclass(frozen=True)
 class ItemList:
     ordered: bool
-    items: tuple[str, ...]
+    items: tuple[Item, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table: an optional caption and header row, rows of cells (inline text, line breaks allowed).
+    With row_headers the first cell of each row heads its row."""
+
+    caption: str | None
+    header: tuple[str, ...] | None
+    rows: tuple[tuple[str, ...], ...]
+    row_headers: bool = False
+
+
+TextBlock = Paragraph | ItemList | Table
 
 
 @dataclass(frozen=True)
@@ -55,6 +79,7 @@ class Section:
     title: str
     body: tuple[Block, ...]
     numbered: bool = True
+    summary: str | None = None  # the plain-language "In short" box
 
     @cached_property
     def subsections(self) -> tuple[Section, ...]:
@@ -62,11 +87,11 @@ class Section:
 
     @cached_property
     def own_blocks(self) -> tuple[Block, ...]:
-        """Paragraphs and lists of this section, without its subsections."""
+        """Paragraphs, lists and tables of this section, without its subsections."""
         return tuple(b for b in self.body if not isinstance(b, Section))
 
 
-Block = Paragraph | ItemList | Section
+Block = Paragraph | ItemList | Table | Section
 
 
 @dataclass(frozen=True)
@@ -118,16 +143,64 @@ def _walk(sections: tuple[Section, ...], parent: str | None, depth: int) -> Iter
         yield from _walk(section.subsections, section.id, depth + 1)
 
 
-codec.register(Paragraph, ItemList, Section, Organisation, Policy)
+codec.register(Paragraph, ListItem, ItemList, Table, Section, Organisation, Policy)
+
+
+def block_texts(block: Block) -> Iterator[str]:
+    """Every inline text of a block: paragraphs, list items at any depth, table captions and cells."""
+    if isinstance(block, Paragraph):
+        yield block.text
+    elif isinstance(block, ItemList):
+        for item in block.items:
+            if isinstance(item, str):
+                yield item
+            else:
+                for inner in item.body:
+                    yield from block_texts(inner)
+    elif isinstance(block, Table):
+        if block.caption:
+            yield block.caption
+        for row in ((block.header,) if block.header else ()) + block.rows:
+            yield from (cell for cell in row if cell)
+
+
+def policy_texts(policy: Policy) -> Iterator[str]:
+    """Every inline text of a policy, in reading order (titles aside)."""
+    yield from policy.introduction
+    for placed in policy.walk():
+        if placed.section.summary:
+            yield placed.section.summary
+        for block in placed.section.own_blocks:
+            yield from block_texts(block)
 
 
 # --- plain data form, for JSON output ------------------------------------------------------------
 
+def _item_to_data(item: Item) -> object:
+    return item if isinstance(item, str) else {"body": [block_to_data(b) for b in item.body]}
+
+
+def table_to_data(table: Table) -> dict:
+    data: dict = {}
+    if table.caption is not None:
+        data["caption"] = table.caption
+    if table.header is not None:
+        data["header"] = list(table.header)
+    if table.row_headers:
+        data["row_headers"] = True
+    data["rows"] = [list(row) for row in table.rows]
+    return data
+
+
 def block_to_data(block: Block) -> object:
+    """The YAML form of a block (what the files hold; new fields appear only when used, so a policy that uses
+    none of them keeps the same data, and the same content hash)."""
     if isinstance(block, Paragraph):
         return block.text
     if isinstance(block, ItemList):
-        return {"numbered" if block.ordered else "bullets": list(block.items)}
+        return {"numbered" if block.ordered else "bullets": [_item_to_data(i) for i in block.items]}
+    if isinstance(block, Table):
+        return {"table": table_to_data(block)}
     return {"section": section_to_data(block)}
 
 
@@ -135,6 +208,8 @@ def section_to_data(section: Section) -> dict:
     data: dict = {"id": section.id, "title": section.title}
     if not section.numbered:
         data["numbered"] = False
+    if section.summary is not None:
+        data["summary"] = section.summary
     data["body"] = [block_to_data(b) for b in section.body]
     return data
 

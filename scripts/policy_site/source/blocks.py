@@ -1,0 +1,109 @@
+"""The blocks of a section's body, from YAML: paragraphs, lists nested to any depth, tables.
+
+    - A paragraph is text (inline Markdown; a line ending in a backslash breaks the line).
+    - bullets: [...] / numbered: [...] — each item is text, or {body: [blocks]} for an item of several
+      paragraphs, nested lists or a table.
+    - table: {caption?, header?: [cells], rows: [[cells], ...], row_headers?: true} — cells are inline text
+      (empty cells are "" ), every row as long as the header (or the first row).
+
+Subsections (`section: {...}`) are read by the loader, which hands everything else to `text_block`.
+"""
+
+from __future__ import annotations
+
+import yaml
+
+from .model import Item, ItemList, ListItem, Paragraph, Table, TextBlock
+from .reader import NULL, Reader, kind_of
+
+LIST_KINDS = ("bullets", "numbered")
+TABLE_FIELDS = {"caption": False, "header": False, "rows": True, "row_headers": False}
+ITEM_FIELDS = {"body": True}
+SHAPES = ("a paragraph (text), or a mapping with one key: bullets: [...], numbered: [...], table: {rows: ...} "
+          "or section: {id, title, body}")
+
+
+def block_key(node: yaml.Node) -> str | None:
+    """The one key of a block mapping ('bullets', 'table', 'section', …), or None when it is not one."""
+    if isinstance(node, yaml.MappingNode) and len(node.value) == 1 and isinstance(node.value[0][0], yaml.ScalarNode):
+        return str(node.value[0][0].value)
+    return None
+
+
+def text_block(reader: Reader, node: yaml.Node, where: str = "a body block") -> TextBlock | None:
+    """A paragraph, a list or a table; None (with the problem recorded) when it is none of them."""
+    if isinstance(node, yaml.ScalarNode):
+        text = reader.text(node, "paragraph")
+        return Paragraph(text) if text is not None else None
+    key = block_key(node)
+    if key in LIST_KINDS:
+        return _list(reader, node.value[0][1], key)
+    if key == "table":
+        return _table(reader, node.value[0][1])
+    if key == "section":
+        reader.problem(node, f"a subsection cannot stand inside a list item; {where} holds paragraphs, lists "
+                             "and tables")
+    else:
+        reader.problem(node, f"{where} must be {SHAPES}; found {kind_of(node) if key is None else repr(key)}")
+    return None
+
+
+def _list(reader: Reader, node: yaml.Node, key: str) -> ItemList | None:
+    items: list[Item | None] = []
+    for item in reader.sequence(node, f"{key} list") or []:
+        items.append(_item(reader, item, key))
+    if not items or None in items:
+        return None
+    return ItemList(key == "numbered", tuple(i for i in items if i is not None))
+
+
+def _item(reader: Reader, node: yaml.Node, key: str) -> Item | None:
+    if isinstance(node, yaml.ScalarNode):
+        return reader.text(node, f"{key} item")
+    fields = reader.mapping(node, f"a {key} item of several blocks", ITEM_FIELDS)
+    if fields is None or "body" not in fields:
+        return None
+    body = [text_block(reader, block, "a block of a list item") for block in reader.sequence(
+        fields["body"], "list item body") or []]
+    if not body or None in body:
+        return None
+    return ListItem(tuple(b for b in body if b is not None))
+
+
+def _cells(reader: Reader, node: yaml.Node, what: str) -> tuple[str, ...] | None:
+    if not isinstance(node, yaml.SequenceNode):
+        reader.problem(node, f"{what} must be a list of cells like [Cookie, Purpose, Expires]; found {kind_of(node)}")
+        return None
+    cells: list[str | None] = []
+    for cell in node.value:
+        if isinstance(cell, yaml.ScalarNode) and (cell.tag == NULL or (cell.style and not cell.value)):
+            cells.append("")  # an empty cell: "" or ~
+        else:
+            cells.append(reader.text(cell, "table cell"))
+    if not cells:
+        reader.problem(node, f"{what} has no cells")
+        return None
+    return None if None in cells else tuple(c or "" for c in cells)
+
+
+def _table(reader: Reader, node: yaml.Node) -> Table | None:
+    fields = reader.mapping(node, "table", TABLE_FIELDS)
+    if fields is None or "rows" not in fields:
+        return None
+    caption = reader.text(fields["caption"], "table caption", one_line=True) if "caption" in fields else None
+    header = _cells(reader, fields["header"], "the table's header") if "header" in fields else None
+    row_headers = reader.boolean(fields["row_headers"], "row_headers") if "row_headers" in fields else False
+    rows: list[tuple[str, ...] | None] = []
+    width = len(header) if header else None
+    for n, row_node in enumerate(reader.sequence(fields["rows"], "table rows") or [], start=1):
+        row = _cells(reader, row_node, f"row {n} of the table")
+        if row is not None and width is not None and len(row) != width:
+            reader.problem(row_node, f"row {n} of the table has {len(row)} cell{'s' if len(row) != 1 else ''}; "
+                                     f"{'the header has' if header else 'the first row has'} {width}: every row "
+                                     "needs as many (write \"\" for an empty cell)")
+            row = None
+        width = width if width is not None else (len(row) if row else None)
+        rows.append(row)
+    if ("header" in fields and header is None) or row_headers is None or not rows or None in rows:
+        return None
+    return Table(caption, header, tuple(r for r in rows if r is not None), bool(row_headers))
