@@ -21,6 +21,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     settings = _settings(args)
     policy, warnings, history = run_check(settings.policy_dir, _prefix(settings), args.allow_shallow or
                                  bool(settings["allow_shallow"]), settings.cache_dir)
+    from ..site.redirects import problems as redirect_problems
+    bad_redirects = redirect_problems(settings["redirects"])
+    if bad_redirects:
+        raise UserError("\n".join(f"mkdocs.yml {p}" for p in bad_redirects))
     warnings += _editorial_warning(history, policy)
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)

@@ -182,11 +182,35 @@ class _Html:
         return "\n".join(self.out)
 
 
-def redline_html(blocks: Iterable[RedlineBlock], labels: bool = True, resolve: Resolve | None = None) -> Markup:
-    """Redline blocks as HTML: paragraphs, nested lists inside <ul>/<ol class="redline">, tables."""
+CONTEXT = 3  # this many unchanged paragraphs in a row, or more, fold into a <details>
+
+
+def redline_html(blocks: Iterable[RedlineBlock], labels: bool = True, resolve: Resolve | None = None,
+                 collapse: bool = False) -> Markup:
+    """Redline blocks as HTML: paragraphs, nested lists inside <ul>/<ol class="redline">, tables. With collapse,
+    runs of unchanged top-level paragraphs fold into "N unchanged paragraphs" (a long rewrite stays readable)."""
     writer = _Html(labels, resolve)
+    run: list[RedlineBlock] = []
+
+    def flush() -> None:
+        if collapse and len(run) >= CONTEXT:
+            writer.close_table()
+            writer.close_lists(0)
+            writer.out.append(f'<details class="redline-context"><summary>{len(run)} unchanged paragraphs'
+                              "</summary>")
+        for kept in run:
+            writer.block(kept)
+        if collapse and len(run) >= CONTEXT:
+            writer.out.append("</details>")
+        run.clear()
+
     for block in blocks:
+        if block.status == "equal" and block.kind == "p":
+            run.append(block)
+            continue
+        flush()
         writer.block(block)
+    flush()
     return Markup(writer.finish())
 
 

@@ -79,9 +79,9 @@ def _cut(words: list[Word], keep: str) -> list[Word]:
     return words
 
 
-def _short(block: RedlineBlock) -> RedlineBlock:
+def _short_spans(block_spans: tuple[Span, ...]) -> tuple[Span, ...]:
     groups: list[tuple[str, list[Word]]] = []
-    for span in block.spans:
+    for span in block_spans:
         words = list(words_from_runs([(span.text, span.marks, span.glue)]))
         if groups and groups[-1][0] == span.op:
             groups[-1][1].extend(words)
@@ -92,7 +92,13 @@ def _short(block: RedlineBlock) -> RedlineBlock:
     for i, (op, words) in enumerate(groups):
         keep = "change" if op != "equal" else "both" if 0 < i < last else "tail" if i == 0 else "head"
         out += spans(_cut(words, keep), op)
-    return RedlineBlock(block.kind, block.status, tuple(out))
+    return tuple(out)
+
+
+def _short(block: RedlineBlock) -> RedlineBlock:
+    """A block with long runs cut (a table row cell by cell)."""
+    return RedlineBlock(block.kind, block.status, _short_spans(block.spans),
+                        tuple(_short_spans(cell) for cell in block.cells))
 
 
 def excerpt(blocks: Iterable[RedlineBlock]) -> tuple[list[RedlineBlock], int]:

@@ -14,6 +14,7 @@ from .feeds import write_feeds
 from .model import SiteModel, build_model
 from .output import OutputTree
 from .pages import nav, write_pages
+from .redirects import redirect_pages
 from .rewrites import Source, check_rewrites, previous_build
 
 
@@ -59,5 +60,8 @@ def generate_site(settings: Settings, announced: Sequence[Source] = ()) -> Gener
                            for p in (folder / "assets").rglob("*") if p.is_file()})
     for name, path in sorted(assets.items()):
         out.write("assets/" + name, path.read_bytes())
+    existing = {p.relative_to(out.root).as_posix() for p in out.written}
+    for name, page in redirect_pages(settings["redirects"], settings.url(), existing).items():
+        out.write(name, page)
     out.finish()
     return GeneratedSite(settings.pages_dir, model, nav(model))

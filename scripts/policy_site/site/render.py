@@ -73,7 +73,8 @@ def _inline(context: Any, text: object) -> Markup:
 
 @jinja2.pass_context
 def _redline(context: Any, blocks: Any, labels: bool = True) -> Markup:
-    return redline_html(blocks, labels, _resolve(context))
+    """A redline on a page (labels, unchanged runs folded) or, labels=False, where CSS is ignored (feeds)."""
+    return redline_html(blocks, labels, _resolve(context), collapse=labels)
 
 
 def environment(template_dirs: list[Path], site_url: str | None = None) -> jinja2.Environment:
