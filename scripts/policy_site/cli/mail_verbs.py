@@ -173,7 +173,7 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def cmd_notify(args: argparse.Namespace) -> int:
-    from ..site.generate import load_model
+    from ..site.generate import load_models
     settings = _settings(args)
     db_path = database_path(settings)
     outbox = outbox_path(settings)
@@ -185,13 +185,13 @@ def cmd_notify(args: argparse.Namespace) -> int:
                             tuple(args.accept_rewrite or ()))
     notices.mail_settings(settings)  # configuration mistakes first, before anything is written
     smtp_config(os.environ)
-    model = load_model(settings)
+    _, models = load_models(settings)
     if args.dry_run and not db_path.exists():
         print(f"policy notify: dry run — no subscribers database at {db_path}; nothing would be sent")
         return 0
     signal.signal(signal.SIGTERM, _interrupt)  # like Ctrl-C: record what is known, close politely, exit 130
     with notify_lock(db_path) if not args.dry_run else nullcontext(), _opened(args, db_path) as store:
-        summary = run_notify(settings, model, store, lambda: open_transport(outbox), options,
+        summary = run_notify(settings, models, store, lambda: open_transport(outbox), options,
                              progress=lambda total: Progress(total))
         waiting, next_at = Ledger(store.conn).waiting(now_text())
     return _report(summary, args.dry_run, waiting, next_at)

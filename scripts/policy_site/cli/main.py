@@ -36,13 +36,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = verb("serve", cmd_serve, "Preview the site with live reload; unpublished edits show as a draft.")
     p.add_argument("--dev-addr", default="127.0.0.1:8000", help="address to serve on (default: %(default)s)")
     p = verb("versions", cmd_versions, "List the published versions, newest first.")
+    p.add_argument("--document", metavar="ID", help="the document, in a library of several (policy/library.yaml)")
     p.add_argument("--json", action="store_true", help="print JSON (as /versions.json lists them)")
     p = verb("diff", cmd_diff, "Show the section-level change between two versions "
+                               "(of one document: --document ID in a library) "
                                "(default: last published → working tree).")
     p.add_argument("from_version", nargs="?", metavar="FROM", help="a published version (default: the latest)")
     p.add_argument("to_version", nargs="?", metavar="TO", help="a published version or 'working' (default)")
     p.add_argument("--format", choices=("text", "markdown", "html", "json"), default="text",
                    help="output format; markdown is meant for a pull-request comment (default: %(default)s)")
+    p.add_argument("--document", metavar="ID", help="the document, in a library of several (policy/library.yaml)")
     add_init_verb(verb)
     p = verb("demo", cmd_demo, "Create a demo repository with five versions, build it and fill the outbox.")
     p.add_argument("directory", metavar="DIR", help="a new folder for the demo repository")

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..errors import UserError
+from ..errors import PolicyInvalid, UserError
 
 
 def _settings(args: argparse.Namespace):
@@ -19,17 +19,19 @@ def _settings(args: argparse.Namespace):
 def cmd_check(args: argparse.Namespace) -> int:
     from ..history.checks import run_check
     settings = _settings(args)
-    policy, warnings, history = run_check(settings.policy_dir, _prefix(settings), args.allow_shallow or
-                                 bool(settings["allow_shallow"]), settings.cache_dir)
+    checked = run_check(settings.policy_dir, _prefix(settings), args.allow_shallow or
+                        bool(settings["allow_shallow"]), settings.cache_dir)
     from ..site.redirects import problems as redirect_problems
     bad_redirects = redirect_problems(settings["redirects"])
     if bad_redirects:
         raise UserError("\n".join(f"mkdocs.yml {p}" for p in bad_redirects))
-    warnings += _editorial_warning(history, policy)
-    for warning in warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    count = len(policy.section_ids())
-    print(f"policy check: OK — version {policy.version}, effective {policy.effective}, {count} sections")
+    for doc in checked:
+        for warning in doc.warnings + _editorial_warning(doc.history, doc.policy):
+            print(f"warning: {warning}", file=sys.stderr)
+    summaries = [f"{doc.document + ' ' if doc.document else ''}version {doc.policy.version}, effective "
+                 f"{doc.policy.effective}, {len(doc.policy.section_ids())} sections" for doc in checked]
+    count = f"{len(checked)} documents: " if len(checked) > 1 else ""
+    print(f"policy check: OK — {count}{'; '.join(summaries)}")
     return 0
 
 
@@ -72,7 +74,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from ..notify.ledger import announced_hashes
     from ..settings import require_site_url
     from ..site.plugin import load_mkdocs_config, settings_from_config
-    from ..source.loader import load_policy
+    from ..source.project import load_project
     from ..state import check_private_state, database_path
     _setup_mkdocs_logging(args.verbose)
     config = load_mkdocs_config(Path(args.config), **({"site_dir": args.site_dir} if args.site_dir else {}))
@@ -88,7 +90,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     announced = announced_hashes(database)
     if announced:  # the texts notices went out for must still be what history publishes (site/rewrites.py)
         config.plugins["policy"].announced = ((f"the notices sent ({database})", announced),)
-    load_policy(settings.policy_dir, _prefix(settings))  # every problem listed before MkDocs starts
+    load_project(settings.policy_dir, _prefix(settings))  # every problem listed before MkDocs starts
     try:
         config.plugins.on_startup(command="build", dirty=False)
         build(config)
@@ -110,23 +112,47 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _document(args: argparse.Namespace, layout) -> str:
+    """The document a verb acts on: --document ID, or the project's only one."""
+    asked = getattr(args, "document", None)
+    if not layout.is_library:
+        if asked:
+            raise UserError(f"--document {asked}: this project holds one document (no policy/library.yaml)")
+        return ""
+    if asked is None:
+        if len(layout.documents) == 1:
+            return str(layout.documents[0])
+        raise UserError(f"this library holds {len(layout.documents)} documents; name one with --document "
+                        f"({', '.join(layout.documents)})")
+    if asked not in layout.documents:
+        raise UserError(f"--document {asked}: no such document; the library holds {', '.join(layout.documents)}")
+    return str(asked)
+
+
 def _history(args: argparse.Namespace):
-    from ..history.versions import read_history
+    """The settings, the chosen document (its id, working-tree folder, site prefix) and its history."""
+    from ..history.versions import read_documents
+    from ..source.project import read_layout
     settings = _settings(args)
-    return settings, read_history(settings.policy_dir, allow_shallow=True, cache_dir=settings.cache_dir)
+    layout = read_layout(settings.policy_dir)
+    if layout.problems:
+        raise PolicyInvalid(list(layout.problems))
+    document = _document(args, layout)
+    views = [(d, d, d == layout.formerly_single) for d in layout.documents]
+    history = read_documents(settings.policy_dir, views, allow_shallow=True, cache_dir=settings.cache_dir)[document]
+    return settings, history, document, layout.folder(settings.policy_dir, document), layout.prefix(document)
 
 
 def cmd_versions(args: argparse.Namespace) -> int:
     from ..site.data import dumps, version_record
     from ..site.model import build_model
-    settings, history = _history(args)
+    settings, history, document, _, prefix = _history(args)
+    model = build_model(settings, history, document=document, prefix=prefix)
     if args.json:
         from ..settings import require_site_url
         require_site_url(settings.site_url)
-        model = build_model(settings, history)
         print(dumps([version_record(model, e) for e in model.newest_first]), end="")
         return 0
-    model = build_model(settings, history)
     print(f"{'version':<9} {'status':<11} {'effective':<11} {'published':<11} {'commit':<11} summary")
     for e in model.newest_first:
         published = e.published.published.strftime("%Y-%m-%d") if e.published.published else "-"
@@ -143,11 +169,12 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from ..diff.formats import render_diff
     from ..diff.sections import diff_policies
     from ..source.loader import load_policy
-    settings, history = _history(args)
+    settings, history, document, folder, prefix = _history(args)
 
     def pick(name: str | None, default_working: bool):
         if name is None and default_working or name in ("working", "draft"):
-            return load_policy(settings.policy_dir, _prefix(settings)), "the working tree"
+            shown = f"{_prefix(settings)}/{document}" if document else _prefix(settings)
+            return load_policy(folder, shown), "the working tree"
         version = history.find(name) if name else history.versions[-1]
         if version is None:
             known = ", ".join(v.version for v in history.versions)
@@ -160,9 +187,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
     if settings.site_url:
         published = history.find(new.version)
         if published is None or published.policy != new:  # the working tree: its page after publication
-            full_url = settings.url(f"changes/{new.version}/")
+            full_url = settings.url(f"{prefix}changes/{new.version}/")
         else:
-            full_url = settings.url(f"compare/?from={old.version}&to={new.version}")
+            full_url = settings.url(f"{prefix}compare/?from={old.version}&to={new.version}")
     print(render_diff(diff_policies(old, new), args.format, old_label, new_label, full_url), end="")
     return 0
 

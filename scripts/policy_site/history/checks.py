@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import PolicyInvalid, Problem
 from ..source.files import POLICY_FILE, read_working_tree
-from ..source.loader import load_policy
 from ..source.model import Policy, version_key
+from ..source.project import load_project
 from ..source.yamlnodes import compose
 from .git import blob_id
-from .versions import History, read_history
+from .versions import History, read_documents
 
 
 def _field_position(files: dict[str, bytes], prefix: str, name: str) -> tuple[int, int]:
@@ -89,20 +89,41 @@ def suggest_next(version: str) -> str:
     return ".".join(parts)
 
 
+@dataclass
+class Checked:
+    """One document that passed: its working-tree policy, its history and the warnings about it."""
+
+    document: str
+    policy: Policy
+    history: History
+    warnings: list[str]
+
+
 def run_check(policy_dir: Path, prefix: str = "policy", allow_shallow: bool = False,
-              cache_dir: Path | None = None) -> tuple[Policy, list[str], History]:
-    """The valid working-tree policy, warnings and the history read, or PolicyInvalid with every problem."""
-    policy = load_policy(policy_dir, prefix)
-    files, _ = read_working_tree(policy_dir)
-    history = read_history(policy_dir, allow_shallow=allow_shallow, cache_dir=cache_dir, require_versions=False)
-    problems = history_problems(policy, history, files, prefix) + unpublished_head(policy, history, files, prefix)
+              cache_dir: Path | None = None) -> list[Checked]:
+    """Every document of the project checked against the loader's rules and its history (one git pass for all),
+    or PolicyInvalid with every problem of every document."""
+    layout, policies = load_project(policy_dir, prefix)
+    views = [(d, d, d == layout.formerly_single) for d in layout.documents]
+    histories = read_documents(policy_dir, views, allow_shallow=allow_shallow, cache_dir=cache_dir,
+                               require_versions=False)
+    problems: list[Problem] = []
+    checked: list[Checked] = []
+    for document in layout.documents:
+        policy, history = policies[document], histories[document]
+        where = f"{prefix}/{document}" if document else prefix
+        files, _ = read_working_tree(layout.folder(policy_dir, document))
+        problems += history_problems(policy, history, files, where) + unpublished_head(policy, history, files, where)
+        warnings = list(history.warnings)
+        named = f"{document}: " if document else ""
+        if history.from_git and not history.versions:
+            warnings.append(f"{named}nothing is published yet: no commit holds a valid policy; commit this "
+                            "working tree")
+        for version in history.versions[:-1]:
+            for amendment in version.amendments:
+                warnings.append(f"{named}version {version.version} was amended without a new number in "
+                                f"{amendment.commit.describe()}; its page shows the amendment")
+        checked.append(Checked(document, policy, history, warnings))
     if problems:
         raise PolicyInvalid(problems)
-    warnings = list(history.warnings)
-    if history.from_git and not history.versions:
-        warnings.append("nothing is published yet: no commit holds a valid policy; commit this working tree")
-    for version in history.versions[:-1]:
-        for amendment in version.amendments:
-            warnings.append(f"version {version.version} was amended without a new number in "
-                            f"{amendment.commit.describe()}; its page shows the amendment")
-    return policy, warnings, history
+    return checked

@@ -29,6 +29,7 @@ class State(NamedTuple):
     problems: list[Problem]
     key: str
     files: dict[str, str]
+    at_root: bool = False  # a library document's files still in the policy folder itself (before it moved)
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class PublishedVersion:
     commit: Commit | None
     amendments: list[Amendment] = field(default_factory=list)
     key: str = ""  # id of the policy files' blobs at the publishing commit
+    at_root: bool = False  # published while its files were the policy folder's own (a single-document project)
 
     @property
     def version(self) -> str:
@@ -107,10 +109,28 @@ def _parse(data: dict[str, bytes], prefix: str, memo: dict, refused: dict[str, s
         return None, [Problem(f"{prefix}/policy.yaml", 1, 1, f"the policy could not be read ({detail[:200]})")]
 
 
-def _policy_states(repo: gitcmd.Repo, rel: str, ref: str, cache: ParseCache) -> list[State]:
+# One document of a project: (id, folder under the policy folder — "" for the policy folder itself — and whether
+# its history continues from the policy folder's own files, as a document that was the project's only one).
+DocumentView = tuple[str, str, bool]
+
+
+def _view(state: dict[str, tuple[str, str]], folder: str, inherits_root: bool) -> tuple[str, dict]:
+    """One document's policy files in a commit's tree (keyed as classify names them) and their folder."""
+    if folder:
+        inside = {p[len(folder) + 1:]: e for p, e in state.items() if p.startswith(folder + "/")}
+        files = {p: e for p, e in inside.items() if classify(p, git_kind(e[0])) != IGNORED}
+        if files or not inherits_root:
+            return folder, files
+    return "", {p: e for p, e in state.items() if classify(p, git_kind(e[0])) != IGNORED}
+
+
+def _states(repo: gitcmd.Repo, rel: str, ref: str, cache: ParseCache,
+            views: list[DocumentView]) -> dict[str, list[State]]:
+    """The policy of every document at every commit that changed it, from one first-parent log pass and one
+    batched blob read for all documents."""
     prefix = rel.rstrip("/") + "/"
     state: dict[str, tuple[str, str]] = {}
-    snapshots: list[tuple[Commit, dict[str, tuple[str, str]], str]] = []
+    snapshots: dict[str, list[tuple[Commit, dict[str, tuple[str, str]], str, str]]] = {v[0]: [] for v in views}
     for commit, changes in gitcmd.first_parent_log(repo, prefix, ref):
         for status, mode, blob, path in changes:
             if not path.startswith(prefix):
@@ -119,25 +139,37 @@ def _policy_states(repo: gitcmd.Repo, rel: str, ref: str, cache: ParseCache) -> 
                 state.pop(path[len(prefix):], None)
             else:
                 state[path[len(prefix):]] = (mode, blob)
-        files = {p: entry for p, entry in state.items() if classify(p, git_kind(entry[0])) != IGNORED}
-        snapshots.append((commit, files, _tree_key(rel, files)))
-    missing = {key: files for _, files, key in snapshots if key not in cache.entries}
+        for document, folder, inherits_root in views:
+            where, files = _view(state, folder, inherits_root)
+            shown = f"{rel.rstrip('/')}/{where}" if where else rel.rstrip("/")
+            key = _tree_key(shown, files)
+            taken = snapshots[document]
+            if not taken or taken[-1][2] != key:
+                taken.append((commit, files, key, shown))
+    missing = {key: (files, shown) for taken in snapshots.values() for _, files, key, shown in taken
+               if key not in cache.entries}
     verdicts = {key: {p: classify(p, git_kind(mode)) for p, (mode, _) in files.items()}
-                for key, files in missing.items()}
-    needed = sorted({blob for key, files in missing.items() for p, (_, blob) in files.items()
+                for key, (files, _) in missing.items()}
+    needed = sorted({blob for key, (files, _) in missing.items() for p, (_, blob) in files.items()
                      if verdicts[key][p].read})  # a refused file (a link, …) is never read
     contents = gitcmd.read_blobs(repo, needed)
     section_memo: dict = {}
-    for key, files in missing.items():
+    for key, (files, shown) in missing.items():
         data = {p: contents[blob] for p, (_, blob) in files.items() if verdicts[key][p].read}
         refused = {p: v.problem for p, v in verdicts[key].items() if v.problem}
-        cache.entries[key] = _parse(data, rel.rstrip("/"), section_memo, refused)
+        cache.entries[key] = _parse(data, shown, section_memo, refused)
         cache.dirty = True
-    states = []
-    for commit, files, key in snapshots:
-        policy, problems = cache.entries[key]
-        states.append(State(commit, policy, problems, key, {p: blob for p, (_, blob) in files.items()}))
-    return states
+    out: dict[str, list[State]] = {}
+    views_by_id = [(document, folder) for document, folder, _ in views]
+    for document, taken in snapshots.items():
+        out[document] = []
+        for commit, files, key, shown in taken:
+            if not files:  # the document does not exist yet at this commit (or no more)
+                continue
+            policy, problems = cache.entries[key]
+            out[document].append(State(commit, policy, problems, key, {p: blob for p, (_, blob) in files.items()},
+                                       at_root=bool(dict(views_by_id)[document]) and shown == rel.rstrip("/")))
+    return out
 
 
 def _text_differs(a: Policy, b: Policy) -> bool:
@@ -155,7 +187,8 @@ def versions_from_states(states: list[State]) -> tuple[list[PublishedVersion], l
     versions: list[PublishedVersion] = []
     warnings: list[str] = []
     latest_key = ""
-    for commit, policy, problems, key, _ in states:
+    for state in states:
+        commit, policy, problems, key = state.commit, state.policy, state.problems, state.key
         if policy is None:
             first = f": {problems[0]}" if problems else ""
             warnings.append(f"{commit.describe()} has an invalid policy and was skipped{first}")
@@ -167,7 +200,7 @@ def versions_from_states(states: list[State]) -> tuple[list[PublishedVersion], l
                                 f"{policy.effective.isoformat()}, before {before.effective.isoformat()} when version "
                                 f"{before.version} takes effect: published anyway (its text is public), but dates "
                                 f"should not go backwards")
-            versions.append(PublishedVersion(policy, commit, key=key))
+            versions.append(PublishedVersion(policy, commit, key=key, at_root=state.at_root))
             latest_key = key
             continue
         latest = versions[-1]
@@ -187,23 +220,31 @@ def versions_from_states(states: list[State]) -> tuple[list[PublishedVersion], l
 
 def read_history(policy_dir: Path, ref: str = "HEAD", allow_shallow: bool = False,
                  cache_dir: Path | None = None, require_versions: bool = True) -> History:
-    """Every published version of the policy in policy_dir, from the git history of ref.
+    """Every published version of the (single-document) policy in policy_dir, from the git history of ref.
 
     Without any published version: UserError saying why each commit was skipped (require_versions), or a
     History without versions (for `policy check`, which then judges the working tree alone).
     """
+    return read_documents(policy_dir, [("", "", False)], ref, allow_shallow, cache_dir, require_versions)[""]
+
+
+def read_documents(policy_dir: Path, views: list[DocumentView], ref: str = "HEAD", allow_shallow: bool = False,
+                   cache_dir: Path | None = None, require_versions: bool = True) -> dict[str, History]:
+    """The history of every document of a project (one log pass, one blob read for all of them)."""
     policy_dir = policy_dir.resolve()
     repo = gitcmd.open_repo(policy_dir)
-    warnings: list[str] = []
     if repo is None or not gitcmd.has_commits(repo):
-        files, refused = read_working_tree(policy_dir)
-        policy, problems = parse_files(files, refused=refused)
-        if policy is None:
-            raise PolicyInvalid(problems)
         reason = "not in a git repository" if repo is None else "the git repository has no commits yet"
-        return History([PublishedVersion(policy, None)],
-                       [f"{reason}: built the working-tree version {policy.version} alone, without history"],
-                       from_git=False)
+        out: dict[str, History] = {}
+        for document, folder, _ in views:
+            files, refused = read_working_tree(policy_dir / folder if folder else policy_dir)
+            policy, problems = parse_files(files, f"policy/{folder}" if folder else "policy", refused=refused)
+            if policy is None:
+                raise PolicyInvalid(problems)
+            out[document] = History([PublishedVersion(policy, None)],
+                                    [f"{reason}: built the working-tree version {policy.version} alone, without "
+                                     f"history"], from_git=False)
+        return out
     shallow = gitcmd.is_shallow(repo)
     if shallow and not allow_shallow:
         raise UserError("this git clone is shallow, so the policy's history is incomplete.\n"
@@ -212,13 +253,18 @@ def read_history(policy_dir: Path, ref: str = "HEAD", allow_shallow: bool = Fals
     assert repo.working_tree_dir is not None  # open_repo returns work trees only
     rel = policy_dir.relative_to(Path(repo.working_tree_dir).resolve()).as_posix()
     cache = ParseCache(cache_dir)
-    states = _policy_states(repo, rel, ref, cache)
-    versions, found = versions_from_states(states)
-    warnings.extend(found)
-    if shallow:
-        warnings.append("history incomplete: this is a shallow clone")
-    if not versions and require_versions:
-        skipped = [w for w in found if "was skipped" in w]
-        why = "".join(f"\n  {w}" for w in skipped[-5:]) if skipped else f"\n  no commit on {ref} touches {rel}/"
-        raise UserError(f"nothing is published: no commit on {ref} holds a valid policy under {rel}/:{why}")
-    return History(versions, warnings, shallow=shallow, cache=cache, tip=states[-1] if states else None)
+    histories: dict[str, History] = {}
+    for (document, folder, _), states in zip(views, _states(repo, rel, ref, cache, views).values()):
+        versions, warnings = versions_from_states(states)
+        where = f"{rel}/{folder}" if folder else rel
+        if document:
+            warnings = [f"{document}: {w}" for w in warnings]
+        if shallow:
+            warnings.append("history incomplete: this is a shallow clone")
+        if not versions and require_versions:
+            skipped = [w for w in warnings if "was skipped" in w]
+            why = "".join(f"\n  {w}" for w in skipped[-5:]) if skipped else f"\n  no commit on {ref} touches {where}/"
+            raise UserError(f"nothing is published: no commit on {ref} holds a valid policy under {where}/:{why}")
+        histories[document] = History(versions, warnings, shallow=shallow, cache=cache,
+                                      tip=states[-1] if states else None)
+    return histories

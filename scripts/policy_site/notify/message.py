@@ -41,7 +41,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 _DOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+\Z")
 _UNSAFE = re.compile(r"[^\x21-\x7e]")  # an address in a header or SMTP command: printable ASCII, no space
 _UID = re.compile(r"^[0-9a-f]{16}\Z")
-_MESSAGE_ID = re.compile(r"^<policy-[0-9.]+-[0-9a-f]{16}@[a-z0-9.-]+>\Z")
+_MESSAGE_ID = re.compile(r"^<policy-[a-z0-9.-]+-[0-9a-f]{16}@[a-z0-9.-]+>\Z")
 _PLAIN_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+/^_`{|}~ -]*\Z")  # atext and spaces, no '=?' (encoded words)
 _KIND_LABEL = {"added": "new", "removed": "removed", "renamed": "renamed", "moved": "moved",
                "modified": "text changed"}
@@ -112,8 +112,9 @@ def mail_settings(settings: Settings, environ: Mapping[str, str] = os.environ) -
 
 
 def message_id(key: bytes, version: str, address: str, domain: str) -> str:
+    """<policy-VERSION-HMAC@domain>; a library document's 'terms/1.1' is written terms-1.1."""
     digest = hmac.digest(key, f"{version}\n{address.lower()}".encode(), "sha256").hex()[:16]
-    return f"<policy-{version}-{digest}@{domain}>"
+    return f"<policy-{version.replace('/', '-')}-{digest}@{domain}>"
 
 
 def unsubscribe_token(secret: bytes, uid: str, address: str) -> str:
@@ -194,14 +195,15 @@ class Notice:
     """The notice of one version: rendered once, then personalised per recipient by render()."""
 
     def __init__(self, settings: Settings, mail: MailSettings, entry: VersionEntry, key: bytes,
-                 today: date | None = None, current: VersionEntry | None = None) -> None:
-        self.version = entry.version
+                 today: date | None = None, current: VersionEntry | None = None, announced_as: str = "") -> None:
+        self.version = announced_as or entry.version  # the ledger's name of it: '1.1', or 'terms/1.1' in a library
         self.mail = mail
         self.key = key
         policy = entry.policy
         today = today or settings.build_time.date()
         verb = "takes effect" if policy.effective >= today else "took effect"
-        self.subject = f"Privacy policy {entry.version} — {verb} {policy.effective.isoformat()}"
+        named = policy.title if "/" in self.version else "Privacy policy"
+        self.subject = f"{named} {entry.version} — {verb} {policy.effective.isoformat()}"
         previous = entry.previous.version if entry.previous else None
         until_then = entry.until_then.version if entry.until_then and policy.effective > today else None
         in_force_now = current.version if current and current.policy.effective <= today else None
@@ -212,8 +214,8 @@ class Notice:
             "summary": policy.summary, "previous": previous, "changes": changes[:MAX_LISTED],
             "more_changes": max(0, len(changes) - MAX_LISTED), "counts": entry.diff.summary,
             "until_then": until_then, "in_force_now": in_force_now,
-            "section_count": len(policy.section_ids()), "changes_url": settings.url(entry.changes_path),
-            "version_url": settings.url(entry.path), "site_url": settings.url(), "list_label": mail.list_label,
+            "section_count": len(policy.section_ids()), "changes_url": settings.url(entry.site_changes_path),
+            "version_url": settings.url(entry.site_path), "site_url": settings.url(), "list_label": mail.list_label,
             "unsubscribe_url": SLOT if mail.unsubscribe_url else None, "unsubscribe_address": mail.sender,
             "unsubscribe_mailto": mail.mailto,
         }

@@ -35,10 +35,11 @@ class Published:
     commit: str | None
 
 
-def published_texts(model) -> dict[str, Published]:
-    """Version → content_hash and publishing commit of every version in the site model."""
-    return {e.version: Published(content_hash(e.policy), e.published.commit.sha if e.published.commit else None)
-            for e in model.entries}
+def published_texts(models) -> dict[str, Published]:
+    """Announced name ('1.1', 'terms/1.1') → content_hash and publishing commit of every version of the models."""
+    from .run import announcement_key
+    return {announcement_key(m, e): Published(content_hash(e.policy), e.published.commit.sha if e.published.commit
+                                              else None) for m in models for e in m.entries}
 
 
 def _short(commit: str | None) -> str:

@@ -25,6 +25,7 @@ from functools import partial
 from typing import TextIO
 
 from ..errors import UserError
+from ..site.model import SiteModel, VersionEntry
 from . import message as notices
 from .addresses import mask, mask_text
 from .ledger import Due, Ledger, Outcome, stamp
@@ -67,29 +68,37 @@ class Summary:
         return self.sent + self.failed + self.deferred
 
 
-def run_notify(settings, model, store: SubscriberStore, make_transport: Callable[[], Transport],
-               options: NotifyOptions, environ: Mapping[str, str] = os.environ,
-               progress: Callable[[int], Progress] | None = None) -> Summary:
-    """Announce new versions and deliver every due message; the programmatic core of `policy notify`."""
+def announcement_key(model: SiteModel, entry: VersionEntry) -> str:
+    """How the ledger names a version: '1.1' — or, for a document of a library, 'terms/1.1' (a document that was
+    the project's only one keeps the bare numbers it was announced with)."""
+    return entry.version if not model.document or model.formerly_single else f"{model.document}/{entry.version}"
+
+
+def run_notify(settings, models: SiteModel | list[SiteModel], store: SubscriberStore,
+               make_transport: Callable[[], Transport], options: NotifyOptions,
+               environ: Mapping[str, str] = os.environ, progress: Callable[[int], Progress] | None = None) -> Summary:
+    """Announce new versions (of every document) and deliver every due message; the core of `policy notify`."""
+    models = [models] if isinstance(models, SiteModel) else models
     mail = notices.mail_settings(settings, environ)
     key = store.secret()
     ledger = Ledger(store.conn)
     summary = Summary()
     built: dict[str, notices.Notice] = {}
-    entries = {e.version: e for e in model.entries}
+    entries = {announcement_key(m, e): (m, e) for m in models for e in m.entries}
 
     def notice(version: str) -> notices.Notice | None:
         if version not in built and version in entries:
-            built[version] = notices.Notice(settings, mail, entries[version], key, current=model.current)
+            model, entry = entries[version]
+            built[version] = notices.Notice(settings, mail, entry, key, current=model.current, announced_as=version)
         return built.get(version)
 
     now = stamp()
-    texts = published_texts(model)
+    texts = published_texts(models)
     summary.notes = reconcile(ledger, texts, options.accept_rewrite, now, options.dry_run)
     announced = ledger.announced()
     first_run = not announced
-    for entry in model.entries:
-        if entry.version in announced:
+    for name, (_, entry) in entries.items():
+        if name in announced:
             continue
         baseline = first_run and entry.status == "superseded"
         note = "superseded before notices started" if baseline else \
@@ -97,18 +106,17 @@ def run_notify(settings, model, store: SubscriberStore, make_transport: Callable
         baseline = baseline or entry.editorial
         if options.dry_run:
             targets = [] if baseline else store.subscribers()
-            n = notice(entry.version)
+            n = notice(name)
             assert n is not None
             for s in targets:
                 n.render(s.email, s.name, s.uid, n.message_id(s.email))
-            summary.planned[entry.version] = summary.planned.get(entry.version, 0) + len(targets)
-            summary.announced.append((entry.version, len(targets), note))
+            summary.planned[name] = summary.planned.get(name, 0) + len(targets)
+            summary.announced.append((name, len(targets), note))
             continue
-        version = entry.version
-        text = texts[version]
-        count = ledger.announce(version, partial(_message_id, key, version, mail.list_id), now, note,
+        text = texts[name]
+        count = ledger.announce(name, partial(_message_id, key, name, mail.list_id), now, note,
                                 recipients=not baseline, text=(text.content_hash, text.commit))
-        summary.announced.append((version, count, note))
+        summary.announced.append((name, count, note))
     if options.dry_run:
         for row in ledger.due(now):
             n = notice(row.version)

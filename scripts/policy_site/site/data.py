@@ -40,9 +40,9 @@ def version_record(model: SiteModel, entry: VersionEntry) -> dict:
         "amendments": [{"commit": a.commit.sha, "date": iso(a.commit.time),
                         "sections": [c.id for c in d.changed]} for a, d in entry.amendments],
         "changed_sections": [{"id": c.id, "kinds": list(c.kinds)} for c in entry.diff.changed],
-        "url": settings.url(entry.path),
-        "changes_url": settings.url(entry.changes_path),
-        "json_url": settings.url(entry.path + "policy.json"),
+        "url": settings.url(entry.site_path),
+        "changes_url": settings.url(entry.site_changes_path),
+        "json_url": settings.url(entry.site_path + "policy.json"),
     }
 
 

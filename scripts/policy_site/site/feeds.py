@@ -133,7 +133,7 @@ def _family(new: Policy, old: Policy | None, section_id: str | None) -> set[str]
     return family
 
 
-class _Builder:
+class FeedBuilder:
     """Items and feeds of one site model, rendered from templates/feeds/."""
 
     def __init__(self, model: SiteModel) -> None:
@@ -156,9 +156,9 @@ class _Builder:
     def item(self, entry: VersionEntry, section_id: str | None = None, section_title: str | None = None) -> Item:
         """The entry of a version: in the main feeds (section_id None) or in one section's feed (the section
         and its subsections)."""
-        url = self.settings.url
+        url = self.model.url
         version_url = url(entry.path)
-        resolve = resolver(url(), version_url)
+        resolve = resolver(self.settings.url(), version_url)
         family = _family(entry.policy, entry.previous.policy if entry.previous else None, section_id)
         changes: list[SectionChange] = [c for c in entry.diff.changed if family is None or c.id in family]
         amendments = []
@@ -175,9 +175,11 @@ class _Builder:
             introduction=bool(entry.diff.introduction and entry.previous and section_id is None),
             meta=entry.diff.meta if section_id is None else [], excerpts=excerpts, resolve=resolve,
             section_id=section_id, section_title=section_title, changes_url=changes_url, version_url=version_url)
-        link = clean(changes_url + (f"#change-{section_id}" if section_id else ""))
+        fragment = f"#change-{section_id}" if section_id else ""
+        link = clean(changes_url + fragment)
         published, updated = self.dates[entry.version]
-        return Item(id=link, url=link, title=self.txt("entry_title", entry), summary_html=clean(summary_html),
+        return Item(id=clean(self.settings.url(entry.feed_id_path) + fragment), url=link,
+                    title=self.txt("entry_title", entry), summary_html=clean(summary_html),
                     summary_text=clean(inline.to_text(entry.policy.summary)), content_html=clean(content.strip()),
                     published=published, updated=updated)
 
@@ -197,7 +199,7 @@ class _Builder:
         items = [self.item(e) for e in self.model.newest_first[: self.limit]]
         title = self.settings["feed_title"] or self.txt("feed_title", self.model)
         subtitle = self.settings["feed_subtitle"] or self.txt("feed_subtitle", self.model)
-        return self.feed(title, subtitle, self.settings.url(""), items)
+        return self.feed(title, subtitle, self.model.url(""), items)
 
     def section(self, section_id: str) -> Feed:
         def touched(entry: VersionEntry) -> bool:
@@ -210,8 +212,8 @@ class _Builder:
         title = next((p.section.title for e in self.model.newest_first for p in e.published.latest_text.walk()
                       if p.section.id == section_id), section_id)
         present = section_id in self.model.current.policy.section_ids()
-        home = self.settings.url(f"#{section_id}") if present or not entries else \
-            self.settings.url(entries[0].changes_path) + f"#change-{section_id}"
+        home = self.model.url(f"#{section_id}") if present or not entries else \
+            self.model.url(entries[0].changes_path) + f"#change-{section_id}"
         base = self.settings["feed_title"] or self.txt("feed_title", self.model)
         return self.feed(self.txt("section_feed_title", base, title), self.txt("section_feed_subtitle", title),
                          home, [self.item(e, section_id, title) for e in entries[: self.limit]])
@@ -276,12 +278,12 @@ def json_feed(feed: Feed, self_url: str) -> str:
 
 def write_feeds(model: SiteModel, out: OutputTree) -> None:
     """Write atom.xml, rss.xml, feed.json and sections/<id>/atom.xml for every section id ever published."""
-    builder = _Builder(model)
-    url = model.settings.url
+    builder = FeedBuilder(model)
+    url, prefix = model.url, model.prefix
     main = builder.main()
-    out.write("atom.xml", atom_xml(main, url("atom.xml")))
-    out.write("rss.xml", rss_xml(main, url("rss.xml")))
-    out.write("feed.json", json_feed(main, url("feed.json")))
+    out.write(prefix + "atom.xml", atom_xml(main, url("atom.xml")))
+    out.write(prefix + "rss.xml", rss_xml(main, url("rss.xml")))
+    out.write(prefix + "feed.json", json_feed(main, url("feed.json")))
     for section_id in model.section_ids:
         path = f"sections/{section_id}/atom.xml"
-        out.write(path, atom_xml(builder.section(section_id), url(path)))
+        out.write(prefix + path, atom_xml(builder.section(section_id), url(path)))

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..history.versions import read_history
+from ..history.versions import read_documents
 from ..settings import Settings, require_site_url
-from ..source.loader import load_policy
+from ..source.project import Layout, load_project
 from .data import policy_json, versions_json
 from .feeds import write_feeds
+from .library import library_nav, write_library
 from .model import SiteModel, build_model
 from .output import OutputTree
 from .pages import nav, write_pages
@@ -21,19 +22,46 @@ from .rewrites import Source, check_rewrites, previous_build
 @dataclass
 class GeneratedSite:
     pages_dir: Path
-    model: SiteModel
+    models: list[SiteModel]  # one per document, in the library's order
     nav: list[dict[str, str]]
+    layout: Layout
+
+    @property
+    def model(self) -> SiteModel:
+        return self.models[0]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [w for m in self.models for w in m.history.warnings]
+
+
+def load_models(settings: Settings) -> tuple[Layout, list[SiteModel]]:
+    """Validate the working tree, read every document's history, and decide what the site shows."""
+    require_site_url(settings.site_url)
+    layout, working = load_project(settings.policy_dir)  # raises PolicyInvalid before anything is written
+    views = [(d, d, d == layout.formerly_single) for d in layout.documents]
+    histories = read_documents(settings.policy_dir, views, allow_shallow=bool(settings["allow_shallow"]),
+                               cache_dir=settings.cache_dir)
+    models = [build_model(settings, histories[d], working[d] if settings.draft else None, d, layout.prefix(d))
+              for d in layout.documents]
+    for model in models:
+        model.formerly_single = model.document == layout.formerly_single
+    histories[layout.documents[0]].save_cache()  # one cache for all documents
+    return layout, models
 
 
 def load_model(settings: Settings) -> SiteModel:
-    """Validate the working tree, read history, and decide what the site shows."""
-    require_site_url(settings.site_url)
-    working = load_policy(settings.policy_dir)  # raises PolicyInvalid before anything is written
-    history = read_history(settings.policy_dir, allow_shallow=bool(settings["allow_shallow"]),
-                           cache_dir=settings.cache_dir)
-    model = build_model(settings, history, working if settings.draft else None)
-    history.save_cache()
-    return model
+    """The site model of a single-document project (the first document of a library)."""
+    return load_models(settings)[1][0]
+
+
+def _announced_for(model: SiteModel, hashes: Mapping[str, tuple[str, str | None]]
+                   ) -> dict[str, tuple[str, str | None]]:
+    """The announced texts of one document, from names such as '1.1' or 'terms/1.1' (notify.run names them)."""
+    if not model.document or model.formerly_single:
+        return {name: text for name, text in hashes.items() if "/" not in name}
+    mark = model.document + "/"
+    return {name[len(mark):]: text for name, text in hashes.items() if name.startswith(mark)}
 
 
 def generate_site(settings: Settings, announced: Sequence[Source] = ()) -> GeneratedSite:
@@ -42,17 +70,22 @@ def generate_site(settings: Settings, announced: Sequence[Source] = ()) -> Gener
     announced: more sources of published content hashes, besides the previous build's versions.json, that the
     history must still match (site/rewrites.py); nothing is written when it does not.
     """
-    model = load_model(settings)
-    previous, shown, unreadable = previous_build(settings.site_dir)
-    if unreadable:
-        model.history.warnings.append(unreadable)
-    check_rewrites(model, [previous, *announced], settings["accept_rewrite"], shown)
+    layout, models = load_models(settings)
+    for model in models:
+        previous, shown, unreadable = previous_build(settings.site_dir, model.prefix, model.formerly_single)
+        if unreadable:
+            model.history.warnings.append(unreadable)
+        mine = [(label, _announced_for(model, hashes)) for label, hashes in announced]
+        check_rewrites(model, [previous, *mine], settings["accept_rewrite"], shown)
     out = OutputTree(settings.pages_dir)
-    write_pages(model, out)
-    out.write("versions.json", versions_json(model))
-    for entry in model.entries:
-        out.write(entry.path + "policy.json", policy_json(model, entry))
-    write_feeds(model, out)
+    for model in models:
+        write_pages(model, out)
+        out.write(model.prefix + "versions.json", versions_json(model))
+        for entry in model.entries:
+            out.write(entry.site_path + "policy.json", policy_json(model, entry))
+        write_feeds(model, out)
+    if layout.is_library:
+        write_library(layout, models, out)
     assets: dict[str, Path] = {}
     for folder in reversed(settings.template_dirs):  # the project's own files win
         if (folder / "assets").is_dir():
@@ -64,4 +97,4 @@ def generate_site(settings: Settings, announced: Sequence[Source] = ()) -> Gener
     for name, page in redirect_pages(settings["redirects"], settings.url(), existing).items():
         out.write(name, page)
     out.finish()
-    return GeneratedSite(settings.pages_dir, model, nav(model))
+    return GeneratedSite(settings.pages_dir, models, library_nav() if layout.is_library else nav(models[0]), layout)

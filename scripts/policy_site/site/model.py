@@ -29,6 +29,7 @@ class VersionEntry:
     already_amended: dict[str, datetime] = field(default_factory=dict)  # section id → amendment time
     until_then: VersionEntry | None = None  # the version in force the day before this one takes effect
     rewrites: list[dict] = field(default_factory=list)  # accepted rewrites of its published text (site/rewrites.py)
+    prefix: str = ""  # where its document's pages live: '' or 'terms/'
 
     @property
     def editorial(self) -> bool:
@@ -61,6 +62,21 @@ class VersionEntry:
     def changes_path(self) -> str:
         return f"changes/{self.version}/"
 
+    @property
+    def site_path(self) -> str:
+        """The page's path from the site's root (the document's prefix included)."""
+        return self.prefix + self.path
+
+    @property
+    def site_changes_path(self) -> str:
+        return self.prefix + self.changes_path
+
+    @property
+    def feed_id_path(self) -> str:
+        """The path that names this version in feeds, forever: where its changes page was when it was published
+        (a library document that was the project's only one keeps its old ids, so readers see nothing twice)."""
+        return self.changes_path if self.published.at_root else self.site_changes_path
+
 
 @dataclass
 class Draft:
@@ -78,6 +94,17 @@ class SiteModel:
     current: VersionEntry
     draft: Draft | None = None
     section_ids: list[str] = field(default_factory=list)
+    document: str = ""  # the document's id ('' in a single-document project)
+    prefix: str = ""  # where its pages live: '' or 'terms/'
+    formerly_single: bool = False  # a library document that was the project's only one (its old URLs and ids)
+
+    def url(self, path: str = "") -> str:
+        """Absolute URL of one of this document's pages ('versions/1.0/')."""
+        return self.settings.url(self.prefix + path)
+
+    @property
+    def title(self) -> str:
+        return self.current.policy.title
 
     @property
     def newest_first(self) -> list[VersionEntry]:
@@ -123,7 +150,8 @@ def _already_amended(history: History, previous: VersionEntry, published: Publis
     return {c.id: amended[c.id] for c in diff.changed if c.id in amended and c.id not in still_new}
 
 
-def build_model(settings: Settings, history: History, working: Policy | None = None) -> SiteModel:
+def build_model(settings: Settings, history: History, working: Policy | None = None, document: str = "",
+                prefix: str = "") -> SiteModel:
     """Entries in publication order; working is the working-tree policy, shown as a draft when it differs."""
     today = settings.build_time.date()
     entries: list[VersionEntry] = []
@@ -135,7 +163,7 @@ def build_model(settings: Settings, history: History, working: Policy | None = N
         old = previous.policy if previous else None
         key = f"diff:{previous.key if previous else ''}:{published.key}" if published.key else ""
         diff = history.memo(key, partial(diff_policies, old, published.policy))
-        entry = VersionEntry(published, previous, diff, amendments)
+        entry = VersionEntry(published, previous, diff, amendments, prefix=prefix)
         if entries and entries[-1].amendments:
             entry.already_amended = _already_amended(history, entries[-1], published, diff)
         entries.append(entry)
@@ -153,7 +181,7 @@ def build_model(settings: Settings, history: History, working: Policy | None = N
     ids: list[str] = []
     for entry in entries:
         ids.extend(i for i in entry.policy.section_ids() if i not in ids)
-    model = SiteModel(settings, history, entries, current, draft, ids)
+    model = SiteModel(settings, history, entries, current, draft, ids, document, prefix)
     by_date: list[tuple[date, int]] = []  # (effective, publication index) of the entries before, sorted
     for n, entry in enumerate(entries):
         found = bisect.bisect_right(by_date, (entry.policy.effective - timedelta(days=1), len(entries))) - 1

@@ -10,18 +10,21 @@ import jinja2
 
 from ..diff.sections import path_labels
 from ..source.model import Section
+from ..source.project import Layout
 from .model import SiteModel
 from .output import OutputTree
 from .render import environment
 
 
-def linker(page_path: str) -> Callable[[str], str]:
-    """Relative link from a page ('versions/1.0/') to a site path ('changes/1.0/', 'atom.xml', '')."""
-    here = posixpath.join("/", page_path)
+def linker(page_path: str, prefix: str = "") -> Callable[[str], str]:
+    """Relative link from a page ('versions/1.0/') to a path of the same document ('changes/1.0/', 'atom.xml',
+    ''), or, starting with '/', to a path from the site's root ('/assets/compare.js'); prefix is where the
+    document's pages live ('' or 'terms/')."""
+    here = posixpath.join("/", prefix + page_path)
 
     def link(target: str) -> str:
         base = here if here.endswith("/") else posixpath.dirname(here)
-        relative = posixpath.relpath(posixpath.join("/", target), base)
+        relative = posixpath.relpath(posixpath.join("/", target if target.startswith("/") else prefix + target), base)
         if relative == ".":
             return "./"
         is_folder = target == "" or target.endswith("/")
@@ -69,10 +72,12 @@ def write_pages(model: SiteModel, out: OutputTree) -> None:
     env.globals["path_labels"] = path_labels
     site_path: Callable[[str], str] = env.globals["resolve"]  # type: ignore[assignment]
 
+    prefix = model.prefix
+
     def page(template: str, path: str, **context: object) -> None:
-        text = env.get_template(f"pages/{template}").render(site=model, link=linker(path), page_path=path,
+        text = env.get_template(f"pages/{template}").render(site=model, link=linker(path, prefix), page_path=path,
                                                              **context)
-        out.write(path + "index.md", text)
+        out.write(prefix + path + "index.md", text)
 
     current = model.current
     shown = model.draft.policy if model.draft else current.policy
@@ -83,9 +88,19 @@ def write_pages(model: SiteModel, out: OutputTree) -> None:
     for entry in model.entries:
         page("version.md.j2", entry.path, entry=entry)
         page("changes.md.j2", entry.changes_path, entry=entry, diff=entry.diff, version=entry.version, draft=None,
-             resolve=_anchors_on(site_path, linker(entry.changes_path)(entry.path)))
+             resolve=_anchors_on(site_path, linker(entry.changes_path, prefix)(entry.path)))
     if model.draft:
         page("changes.md.j2", "changes/draft/", entry=None, diff=model.draft.diff, version="draft",
-             draft=model.draft, resolve=_anchors_on(site_path, linker("changes/draft/")("")))
+             draft=model.draft, resolve=_anchors_on(site_path, linker("changes/draft/", prefix)("")))
     if len(model.entries) > 1:
         page("compare.md.j2", "compare/")
+
+
+def library_pages(layout: Layout, models: list[SiteModel], out: OutputTree) -> None:
+    """The library's own pages: `/` (every document with its version in force) and `/follow/`."""
+    settings = models[0].settings
+    env = environment(settings.template_dirs, settings.site_url)
+    for template, path in (("library.md.j2", ""), ("library_follow.md.j2", "follow/")):
+        text = env.get_template(f"pages/{template}").render(layout=layout, documents=models, link=linker(path),
+                                                            page_path=path, settings=settings)
+        out.write(path + "index.md", text)

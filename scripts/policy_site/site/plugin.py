@@ -115,8 +115,9 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
         _use_builtin_theme_and_styles(config, settings)
         config.docs_dir = str(generated.pages_dir)
         config.nav = generated.nav
-        config.not_in_nav = GitIgnoreSpec.from_lines(["/versions/*/index.md", "/changes/*/index.md"])
-        for warning in generated.model.history.warnings:
+        config.not_in_nav = GitIgnoreSpec.from_lines(["/versions/*/index.md", "/changes/*/index.md"] + (
+            ["/*/**/index.md", "/*/index.md"] if generated.layout.is_library else []))
+        for warning in generated.warnings:
             log.warning(warning)
         return config
 

@@ -9,6 +9,7 @@ target must be a page or file the site has; both are errors for `policy check` a
 from __future__ import annotations
 
 import html
+import json
 import posixpath
 from collections.abc import Iterable, Mapping
 
@@ -25,6 +26,8 @@ PAGE = """<!doctype html>
 <meta name="robots" content="noindex">
 <meta http-equiv="refresh" content="0; url={href}">
 <link rel="canonical" href="{canonical}">
+<script>var t = new URL({script_href}, location.href); if (location.search) t.search = location.search;
+if (location.hash) t.hash = location.hash; location.replace(t.href);</script>
 </head>
 <body>
 <p>This page has moved to <a href="{href}">{label}</a>.</p>
@@ -44,6 +47,22 @@ def output_path(old: str) -> str:
     if clean.endswith((".html", ".htm")):
         return clean
     return posixpath.join(clean, "index.html") if clean else "index.html"
+
+
+def redirect_page(out: str, new: str, site_url: str) -> str:
+    """The page written at `out` ('privacy/index.html') sending readers to `new` (a site path or an https URL).
+    The script keeps the query and the fragment (compare/?from=…&to=…); the meta refresh works without it."""
+    if not new.startswith(("https://", "http://")):
+        path, hash_, fragment = ("/" + new.lstrip("/")).partition("#")
+        href = posixpath.relpath(path, posixpath.dirname("/" + out))
+        href = "./" if href == "." else href + ("/" if path.endswith("/") else "")
+        href += hash_ + fragment
+        canonical = site_url.rstrip("/") + "/" + _clean(new)
+    else:
+        href = canonical = new
+    script_href = json.dumps(href).replace("<", "\\u003c")
+    return PAGE.format(href=html.escape(href, quote=True), canonical=html.escape(canonical, quote=True),
+                       label=html.escape(new), script_href=script_href)
 
 
 def problems(redirects: Mapping[str, str]) -> list[str]:
@@ -78,14 +97,5 @@ def redirect_pages(redirects: Mapping[str, str], site_url: str, existing: Iterab
             raise UserError(f"mkdocs.yml redirects: {old!r} points to {new!r}, which is not a page of this site; "
                             "point it to an existing page such as \"/\" or \"/versions/\"")
         out = output_path(old)
-        if new.startswith("/"):
-            path, hash_, fragment = new.partition("#")
-            href = posixpath.relpath(path, posixpath.dirname("/" + out))
-            href = "./" if href == "." else href + ("/" if path.endswith("/") else "")
-            href += hash_ + fragment
-            canonical = site_url.rstrip("/") + "/" + _clean(new)
-        else:
-            href = canonical = new
-        pages[out] = PAGE.format(href=html.escape(href, quote=True), canonical=html.escape(canonical, quote=True),
-                                 label=html.escape(new))
+        pages[out] = redirect_page(out, new, site_url)
     return pages

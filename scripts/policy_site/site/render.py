@@ -54,6 +54,9 @@ def resolver(site_base: str, anchors: str | None = None) -> Resolve:
     def resolve(href: str) -> str:
         if is_site_path(href):
             return base + href.lstrip("/")
+        if href.startswith("doc:"):  # another document of the library: doc:terms#liability
+            document, _, anchor = href[4:].partition("#")
+            return base + (f"{document}/" if document else "") + (f"#{anchor}" if anchor else "")
         if href.startswith("#") and anchors is not None:
             return anchors + href
         return href

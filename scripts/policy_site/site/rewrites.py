@@ -24,13 +24,21 @@ Announced = Mapping[str, tuple[str, str | None]]
 Source = tuple[str, Announced]
 
 
-def previous_build(site_dir: Path) -> tuple[Source, dict[str, list[dict]], str | None]:
+def previous_build(site_dir: Path, prefix: str = "", formerly_single: bool = False
+                   ) -> tuple[Source, dict[str, list[dict]], str | None]:
     """What the previous build announced in versions.json, the rewrites it already showed (by version), and a
-    warning when that file exists but cannot be read (then nothing is compared with it)."""
-    path = site_dir / "versions.json"
+    warning when that file exists but cannot be read (then nothing is compared with it).
+
+    prefix: a library document's folder ('terms/'); a document that was the project's only one reads the
+    site's root versions.json until its own exists (the records there without a document were its own).
+    """
+    path = site_dir / prefix / "versions.json"
+    if formerly_single and not path.is_file():
+        path = site_dir / "versions.json"
     label = f"the previous build ({path})"
     try:
-        records = json.loads(path.read_text(encoding="utf-8"))["versions"]
+        records = [r for r in json.loads(path.read_text(encoding="utf-8"))["versions"]
+                   if not (isinstance(r, dict) and r.get("document"))]
         announced = {r["version"]: (r["content_hash"], r.get("commit")) for r in records
                      if isinstance(r, dict) and isinstance(r.get("content_hash"), str)}
         shown = {r["version"]: r["rewritten"] for r in records

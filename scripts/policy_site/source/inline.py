@@ -26,7 +26,7 @@ Word = tuple[str, tuple[str, ...], bool]
 # A run of words with the same marks, as policy.json carries them: [text, marks, glue] (words joined by spaces).
 Run = tuple[str, tuple[str, ...], bool]
 
-_SAFE_SCHEMES = ("http", "https", "mailto")
+_SAFE_SCHEMES = ("http", "https", "mailto", "doc")  # doc:terms#liability — another document of the library
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!])")
 _LAYOUT = re.compile(r"\s\s|[\t\n\r\f\v]")
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
@@ -44,7 +44,8 @@ def link_problem(url: str) -> str | None:
     if not url:
         return "empty link target"
     if scheme and scheme.group(1) not in _SAFE_SCHEMES:
-        return f"link scheme '{scheme.group(1)}:' is not allowed; use https:, http:, mailto:, #section-id or /path"
+        return (f"link scheme '{scheme.group(1)}:' is not allowed; use https:, http:, mailto:, #section-id, /path "
+                "or doc:document")
     return None
 
 
