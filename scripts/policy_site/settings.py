@@ -38,6 +38,7 @@ class Options:
     outbox_dir: str = ".cache/outbox"
     subscribers_db: str = ".cache/subscribers.sqlite3"
     redirects: dict[str, str] = field(default_factory=dict)  # old site path → new site path
+    controlling_language: str = "en"  # the language of the original, whose text controls over translations
 
     @classmethod
     def names(cls) -> list[str]:

@@ -11,6 +11,7 @@ from ..errors import UserError
 from .init import add_init_verb
 from .mail_verbs import add_verbs
 from .site_verbs import cmd_build, cmd_check, cmd_demo, cmd_diff, cmd_serve, cmd_versions
+from .translate import add_translate_verb
 from .verbs import verb_adder
 
 EPILOG = "Run `policy VERB --help` for the options of each verb."
@@ -25,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = verb("check", cmd_check, "Validate policy/ and its history; list every problem as file:line:column.")
     p.add_argument("--allow-shallow", action="store_true", help="accept a shallow git clone")
+    p.add_argument("--strict-translations", action="store_true",
+                   help="stale or missing translated sections are errors, not warnings")
     p = verb("build", cmd_build, "Build the site (pages, archive, feeds, JSON) into site/.")
     p.add_argument("--site-dir", help="output folder (default: site_dir of mkdocs.yml, normally site/)")
     p.add_argument("--allow-shallow", action="store_true",
@@ -47,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output format; markdown is meant for a pull-request comment (default: %(default)s)")
     p.add_argument("--document", metavar="ID", help="the document, in a library of several (policy/library.yaml)")
     add_init_verb(verb)
+    add_translate_verb(verb)
     p = verb("demo", cmd_demo, "Create a demo repository with five versions, build it and fill the outbox.")
     p.add_argument("directory", metavar="DIR", help="a new folder for the demo repository")
     add_verbs(verb)

@@ -28,11 +28,41 @@ def cmd_check(args: argparse.Namespace) -> int:
     for doc in checked:
         for warning in doc.warnings + _editorial_warning(doc.history, doc.policy):
             print(f"warning: {warning}", file=sys.stderr)
+    _translation_check(settings, checked, args.strict_translations)
     summaries = [f"{doc.document + ' ' if doc.document else ''}version {doc.policy.version}, effective "
                  f"{doc.policy.effective}, {len(doc.policy.section_ids())} sections" for doc in checked]
     count = f"{len(checked)} documents: " if len(checked) > 1 else ""
     print(f"policy check: OK — {count}{'; '.join(summaries)}")
     return 0
+
+
+def _translation_check(settings, checked, strict: bool) -> None:
+    """Stale and missing translated sections: warnings, or errors with --strict-translations."""
+    from ..site.model import build_model
+    from ..site.translations import load_translations
+    from ..source.project import read_layout
+    from ..source.translations import languages
+    layout = read_layout(settings.policy_dir)
+    folders = {d: layout.folder(settings.policy_dir, d) for d in layout.documents}
+    if not any(languages(folder) for folder in folders.values()):
+        return
+    models = [build_model(settings, doc.history, document=doc.document, prefix=layout.prefix(doc.document))
+              for doc in checked if doc.history.versions]
+    lines = []
+    for t in load_translations(models, folders, _prefix(settings)):
+        where = f"{t.model.document + ' ' if t.model.document else ''}{t.language}"
+        for s in t.statuses:
+            if s.status == "stale":
+                lines.append(f"translation {where}: section '{s.id}' is stale (it translates version "
+                             f"{s.source_version}; the original changed since): update it and its source_version")
+            elif s.status == "missing":
+                lines.append(f"translation {where}: section '{s.id}' is missing: translate it (policy translate "
+                             f"--status lists every section)")
+    if lines and strict:
+        raise UserError("\n".join(lines + [f"{len(lines)} translation problem{'s' if len(lines) != 1 else ''} "
+                                           "(--strict-translations)"]))
+    for line in lines:
+        print(f"warning: {line}", file=sys.stderr)
 
 
 def _editorial_warning(history, policy) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..history.versions import read_documents
@@ -14,9 +14,10 @@ from .feeds import write_feeds
 from .library import library_nav, write_library
 from .model import SiteModel, build_model
 from .output import OutputTree
-from .pages import nav, write_pages
+from .pages import nav, translated_pages, write_pages
 from .redirects import redirect_pages
 from .rewrites import Source, check_rewrites, previous_build
+from .translations import load_translations
 
 
 @dataclass
@@ -25,6 +26,7 @@ class GeneratedSite:
     models: list[SiteModel]  # one per document, in the library's order
     nav: list[dict[str, str]]
     layout: Layout
+    languages: list[str] = field(default_factory=list)  # the translations' languages
 
     @property
     def model(self) -> SiteModel:
@@ -86,6 +88,8 @@ def generate_site(settings: Settings, announced: Sequence[Source] = ()) -> Gener
         write_feeds(model, out)
     if layout.is_library:
         write_library(layout, models, out)
+    translations = load_translations(models, {d: layout.folder(settings.policy_dir, d) for d in layout.documents})
+    translated_pages(translations, out)
     assets: dict[str, Path] = {}
     for folder in reversed(settings.template_dirs):  # the project's own files win
         if (folder / "assets").is_dir():
@@ -97,4 +101,5 @@ def generate_site(settings: Settings, announced: Sequence[Source] = ()) -> Gener
     for name, page in redirect_pages(settings["redirects"], settings.url(), existing).items():
         out.write(name, page)
     out.finish()
-    return GeneratedSite(settings.pages_dir, models, library_nav() if layout.is_library else nav(models[0]), layout)
+    return GeneratedSite(settings.pages_dir, models, library_nav() if layout.is_library else nav(models[0]), layout,
+                         sorted({t.language for t in translations}))

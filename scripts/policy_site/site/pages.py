@@ -14,6 +14,7 @@ from ..source.project import Layout
 from .model import SiteModel
 from .output import OutputTree
 from .render import environment
+from .translations import TranslatedDocument, language_name, merged, translation_json, with_language
 
 
 def linker(page_path: str, prefix: str = "") -> Callable[[str], str]:
@@ -104,3 +105,25 @@ def library_pages(layout: Layout, models: list[SiteModel], out: OutputTree) -> N
         text = env.get_template(f"pages/{template}").render(layout=layout, documents=models, link=linker(path),
                                                             page_path=path, settings=settings)
         out.write(path + "index.md", text)
+
+
+def translated_pages(docs: list[TranslatedDocument], out: OutputTree) -> None:
+    """Each translation's page at /LANG/ (/LANG/<document>/ in a library), with its translation.json; and in a
+    library, /LANG/ listing the documents translated into LANG."""
+    if not docs:
+        return
+    settings = docs[0].model.settings
+    env = environment(settings.template_dirs, settings.site_url)
+    env.globals.update(section_md=SectionCache(env), path_labels=path_labels, merged=merged,
+                       with_language=with_language, language_name=language_name)
+    for doc in docs:
+        text = env.get_template("pages/translated.md.j2").render(
+            doc=doc, site=doc.model, link=linker("", doc.prefix), page_path="", original_path="/" + doc.model.prefix)
+        out.write(doc.prefix + "index.md", text)
+        out.write(doc.prefix + "translation.json", translation_json(doc))
+    if any(doc.model.document for doc in docs):
+        for language in sorted({doc.language for doc in docs}):
+            mine = [doc for doc in docs if doc.language == language]
+            text = env.get_template("pages/translated_library.md.j2").render(
+                language=language, documents=mine, link=linker(f"{language}/"), page_path=f"{language}/")
+            out.write(f"{language}/index.md", text)

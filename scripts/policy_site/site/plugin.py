@@ -24,6 +24,7 @@ from ..settings import Options, Settings, builtin_templates, make_settings
 from ..state import check_private_state
 from .generate import generate_site
 from .rewrites import Source
+from .translations import language_name
 
 log = logging.getLogger("mkdocs.plugins.policy")
 
@@ -117,6 +118,10 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
         config.nav = generated.nav
         config.not_in_nav = GitIgnoreSpec.from_lines(["/versions/*/index.md", "/changes/*/index.md"] + (
             ["/*/**/index.md", "/*/index.md"] if generated.layout.is_library else []))
+        if generated.languages:  # Material's language switcher
+            original = settings["controlling_language"]
+            config.extra["alternate"] = [{"name": language_name(original), "link": "", "lang": original}] + [
+                {"name": language_name(code), "link": f"{code}/", "lang": code} for code in generated.languages]
         for warning in generated.warnings:
             log.warning(warning)
         return config

@@ -127,8 +127,15 @@ def parse_meta(path: str, data: bytes) -> tuple[ParsedMeta | None, list[Problem]
 
 # --- sections/*.yaml ------------------------------------------------------------------------------
 
-def _section(reader: Reader, node: yaml.Node, what: str, id_lines: dict) -> Section | None:
-    nodes = reader.mapping(node, what, SECTION_FIELDS)
+def section_from_node(reader: Reader, node: yaml.Node, what: str, id_lines: dict,
+                      fields: dict[str, bool] = SECTION_FIELDS) -> Section | None:
+    """A section (with its subsections) from its YAML mapping; None when it has problems (recorded)."""
+    return _section(reader, node, what, id_lines, fields)
+
+
+def _section(reader: Reader, node: yaml.Node, what: str, id_lines: dict,
+             fields: dict[str, bool] = SECTION_FIELDS) -> Section | None:
+    nodes = reader.mapping(node, what, fields)
     if nodes is None:
         return None
     section_id = reader.identifier(nodes["id"], "section id") if "id" in nodes else None
