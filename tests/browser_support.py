@@ -12,6 +12,8 @@ import json
 import os
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -79,6 +81,23 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     site = target / "site"
     assert (site / "index.html").is_file(), f"policy demo built no site in {site}"
     return site
+
+
+@contextmanager
+def serve(root: Path) -> Iterator[Site]:
+    """A built site served by http.server on a free port of 127.0.0.1."""
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="browser-test-site", daemon=True)
+    thread.start()
+    host, port = server.server_address[:2]
+    try:
+        yield Site(root, f"http://{host}:{port}/", json.loads((root / "versions.json").read_text(encoding="utf-8")))
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import posixpath
 from collections.abc import Callable
 from typing import Any
@@ -121,6 +122,13 @@ def translated_pages(docs: list[TranslatedDocument], out: OutputTree) -> None:
             doc=doc, site=doc.model, link=linker("", doc.prefix), page_path="", original_path="/" + doc.model.prefix)
         out.write(doc.prefix + "index.md", text)
         out.write(doc.prefix + "translation.json", translation_json(doc))
+    for language in sorted({doc.language for doc in docs}):  # Material's language switcher reads <lang>/sitemap.xml
+        urls = [settings.url(doc.prefix) for doc in docs if doc.language == language]
+        if any(doc.model.document for doc in docs):
+            urls.insert(0, settings.url(f"{language}/"))
+        out.write(f"{language}/sitemap.xml", '<?xml version="1.0" encoding="UTF-8"?>\n'
+                  '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+                  + "".join(f"  <url><loc>{html.escape(u)}</loc></url>\n" for u in urls) + "</urlset>\n")
     if any(doc.model.document for doc in docs):
         for language in sorted({doc.language for doc in docs}):
             mine = [doc for doc in docs if doc.language == language]
