@@ -7,6 +7,10 @@ The schema version is SQLite's `user_version`:
     2  what exactly was announced: announcements.content_hash (content_hash of the published text) and
        .commit_sha (the publishing commit), .vanished_at (the version left the history); the rewrites table
        (each rewritten text accepted with `policy notify --accept-rewrite`)
+    3  what each subscriber asked for: subscribers.documents ('*' or ',privacy,terms,'), .changes ('material':
+       material changes only, 'all': every change), .language (a translation's code, or NULL), .confirmed_at
+       (when the address confirmed, for subscriptions made through the service); pending_subscriptions (a
+       subscription waiting for its confirmation: the sha256 of the emailed token, when it expires)
 
 connect() upgrades an older file in place, step by step, in one IMMEDIATE transaction that re-reads the version
 first (two processes upgrading at once are harmless); a file written by a newer version of this tool is refused.
@@ -25,7 +29,7 @@ from pathlib import Path
 from ..errors import UserError
 from .files import database_failure, os_failure, warn_if_committable
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _REWRITES = """CREATE TABLE IF NOT EXISTS rewrites (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -37,6 +41,22 @@ _REWRITES = """CREATE TABLE IF NOT EXISTS rewrites (
     new_commit TEXT
 )"""
 
+_PENDING = """CREATE TABLE IF NOT EXISTS pending_subscriptions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    email TEXT NOT NULL,
+    email_key TEXT NOT NULL,
+    name TEXT NOT NULL DEFAULT '',
+    documents TEXT NOT NULL DEFAULT '*',
+    changes TEXT NOT NULL DEFAULT 'material' CHECK (changes IN ('material', 'all')),
+    language TEXT,
+    token_hash TEXT NOT NULL UNIQUE,  -- sha256 of the token in the confirmation email (never the token)
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+)"""
+_PREFERENCES = ("documents TEXT NOT NULL DEFAULT '*'",
+                "changes TEXT NOT NULL DEFAULT 'material' CHECK (changes IN ('material', 'all'))",
+                "language TEXT", "confirmed_at TEXT")
+
 # the current schema, for a new file
 SCHEMA = ("""CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
           """CREATE TABLE IF NOT EXISTS subscribers (
@@ -47,7 +67,11 @@ SCHEMA = ("""CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT N
     name TEXT NOT NULL DEFAULT '',
     status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'removed')),
     created_at TEXT NOT NULL,
-    removed_at TEXT
+    removed_at TEXT,
+    documents TEXT NOT NULL DEFAULT '*',      -- '*' (every document) or ',privacy,terms,'
+    changes TEXT NOT NULL DEFAULT 'material' CHECK (changes IN ('material', 'all')),
+    language TEXT,                            -- a translation's language, or NULL for the original's
+    confirmed_at TEXT                         -- when the address confirmed its subscription (double opt-in)
 )""",
           """CREATE TABLE IF NOT EXISTS announcements (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -74,7 +98,7 @@ SCHEMA = ("""CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT N
     PRIMARY KEY (version, subscriber_id)
 ) WITHOUT ROWID""",
           """CREATE INDEX IF NOT EXISTS deliveries_subscriber ON deliveries(subscriber_id)""",
-          _REWRITES)
+          _REWRITES, _PENDING)
 
 
 def _upgrade_1_to_2(conn: sqlite3.Connection) -> None:
@@ -83,8 +107,14 @@ def _upgrade_1_to_2(conn: sqlite3.Connection) -> None:
     conn.execute(_REWRITES)
 
 
+def _upgrade_2_to_3(conn: sqlite3.Connection) -> None:
+    for column in _PREFERENCES:
+        conn.execute(f"ALTER TABLE subscribers ADD COLUMN {column}")
+    conn.execute(_PENDING)
+
+
 # UPGRADES[n] turns schema n into schema n + 1
-UPGRADES: dict[int, Callable[[sqlite3.Connection], None]] = {1: _upgrade_1_to_2}
+UPGRADES: dict[int, Callable[[sqlite3.Connection], None]] = {1: _upgrade_1_to_2, 2: _upgrade_2_to_3}
 
 
 def _version(conn: sqlite3.Connection) -> int:

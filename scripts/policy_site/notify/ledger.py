@@ -125,6 +125,24 @@ def _short(commit: str | None) -> str:
     return commit[:10] if commit else "(unknown)"
 
 
+@dataclass(frozen=True)
+class Audience:
+    """Who a notice is for: the subscribers of its document ('' in a single-document project: everybody) who
+    asked for its kind of change ('material' reaches everybody; 'minor' only those who asked for every change)."""
+
+    document: str = ""
+    kind: str = "material"
+
+    def sql(self) -> tuple[str, tuple]:
+        clauses, values = [], []
+        if self.document:
+            clauses.append("(documents = '*' OR instr(documents, ?) > 0)")
+            values.append(f",{self.document},")
+        if self.kind != "material":
+            clauses.append("changes = 'all'")
+        return "".join(f" AND {c}" for c in clauses), tuple(values)
+
+
 class Ledger:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
@@ -135,17 +153,19 @@ class Ledger:
         return {r[0]: r[1] for r in self.conn.execute("SELECT version, recipients FROM announcements")}
 
     def announce(self, version: str, message_id: Callable[[str], str], now: str, note: str | None = None,
-                 recipients: bool = True, text: tuple[str, str | None] | None = None) -> int:
+                 recipients: bool = True, text: tuple[str, str | None] | None = None,
+                 audience: Audience | None = None) -> int:
         """Record a version as announced, with its text (content_hash, publishing commit) and one pending row per
-        active subscriber (none when not recipients). Returns the number of rows; 0 without change if it was
-        already announced."""
+        active subscriber who asked for it (audience; none when not recipients). Returns the number of rows; 0
+        without change if it was already announced."""
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             if self.conn.execute("SELECT 1 FROM announcements WHERE version = ?", (version,)).fetchone():
                 self.conn.execute("ROLLBACK")
                 return 0
-            active = self.conn.execute("SELECT id, email_key FROM subscribers WHERE status = 'active' ORDER BY id"
-                                       ).fetchall() if recipients else []
+            where, values = (audience or Audience()).sql()
+            active = self.conn.execute(f"SELECT id, email_key FROM subscribers WHERE status = 'active'{where} "
+                                       "ORDER BY id", values).fetchall() if recipients else []
             content_hash, commit = text or (None, None)
             self.conn.execute("INSERT INTO announcements (version, announced_at, recipients, note, content_hash, "
                               "commit_sha) VALUES (?, ?, ?, ?, ?, ?)",
