@@ -154,7 +154,7 @@ def test_an_editorial_version_is_labelled_and_not_emailed(story: Project) -> Non
     assert not (story.path / ".cache/outbox/1.4").exists()
     assert "Editorial version" in page(story, "changes/1.4")
     feed = (story.path / "site/atom.xml").read_text(encoding="utf-8")
-    assert "Editorial version" in feed
+    assert "an editorial version" in feed and 'term="editorial"' in feed
 
 
 def test_check_warns_before_an_editorial_version_is_published(git_project: Project) -> None:

@@ -39,6 +39,11 @@ class Options:
     subscribers_db: str = ".cache/subscribers.sqlite3"
     redirects: dict[str, str] = field(default_factory=dict)  # old site path → new site path
     controlling_language: str = "en"  # the language of the original, whose text controls over translations
+    # a material version takes effect at least this many days after it is published (a number for every document,
+    # or {document: days}); 0: no minimum
+    notice_days: int | dict[str, int] = 0
+    # remind subscribers this many days before a material version takes effect (a number or {document: days})
+    reminder_days: int | dict[str, int] = 0
 
     @classmethod
     def names(cls) -> list[str]:
@@ -98,6 +103,16 @@ class Settings:
 
     def __getitem__(self, name: str) -> Any:
         return getattr(self.options, name)
+
+    def days(self, name: str, document: str) -> int:
+        """notice_days or reminder_days for one document ('' in a single-document project)."""
+        value = getattr(self.options, name)
+        if isinstance(value, dict):
+            value = value.get(document, value.get("*", 0))
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise UserError(f"{name} in mkdocs.yml must be a number of days (0 or more), or a mapping of document "
+                            f"ids to numbers, not {value!r}")
+        return value
 
     def with_options(self, **changes: Any) -> Settings:
         """The same settings with some options changed."""

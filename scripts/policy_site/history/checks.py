@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from pathlib import Path
 
 from ..errors import PolicyInvalid, Problem
@@ -83,6 +85,25 @@ def unpublished_head(policy: Policy, history: History, files: dict[str, bytes], 
                     f"publish it: {why}")]
 
 
+def notice_problems(policy: Policy, history: History, files: dict[str, bytes], prefix: str, notice_days: int,
+                    today: date) -> list[Problem]:
+    """A new material version must take effect at least notice_days after it is published (counted from today)."""
+    latest = history.versions[-1] if history.versions else None  # a first version gives notice to nobody
+    if notice_days <= 0 or policy.change != "material" or latest is None \
+            or version_key(policy.version) <= version_key(latest.version):
+        return []
+    earliest = today + timedelta(days=notice_days)
+    if policy.effective >= earliest:
+        return []
+    path = f"{prefix}/{POLICY_FILE}"
+    days = (policy.effective - today).days
+    return [Problem(path, *_field_position(files, path, "effective"),
+                    f"version {policy.version} is a material change, so it takes effect at least {notice_days} days "
+                    f"after it is published (notice_days): effective {policy.effective.isoformat()} is {days} day"
+                    f"{'s' if days != 1 else ''} from today; use {earliest.isoformat()} or later, or declare "
+                    f"`change: minor` or `change: editorial` if that is what it is")]
+
+
 def suggest_next(version: str) -> str:
     parts = version.split(".")
     parts[-1] = str(int(parts[-1]) + 1)
@@ -100,7 +121,8 @@ class Checked:
 
 
 def run_check(policy_dir: Path, prefix: str = "policy", allow_shallow: bool = False,
-              cache_dir: Path | None = None) -> list[Checked]:
+              cache_dir: Path | None = None, notice_days: Callable[[str], int] | None = None,
+              today: date | None = None) -> list[Checked]:
     """Every document of the project checked against the loader's rules and its history (one git pass for all),
     or PolicyInvalid with every problem of every document."""
     layout, policies = load_project(policy_dir, prefix)
@@ -114,6 +136,8 @@ def run_check(policy_dir: Path, prefix: str = "policy", allow_shallow: bool = Fa
         where = f"{prefix}/{document}" if document else prefix
         files, _ = read_working_tree(layout.folder(policy_dir, document))
         problems += history_problems(policy, history, files, where) + unpublished_head(policy, history, files, where)
+        if notice_days is not None:
+            problems += notice_problems(policy, history, files, where, notice_days(document), today or date.today())
         warnings = list(history.warnings)
         named = f"{document}: " if document else ""
         if history.from_git and not history.versions:

@@ -114,7 +114,7 @@ def mail_settings(settings: Settings, environ: Mapping[str, str] = os.environ) -
 def message_id(key: bytes, version: str, address: str, domain: str) -> str:
     """<policy-VERSION-HMAC@domain>; a library document's 'terms/1.1' is written terms-1.1."""
     digest = hmac.digest(key, f"{version}\n{address.lower()}".encode(), "sha256").hex()[:16]
-    return f"<policy-{version.replace('/', '-')}-{digest}@{domain}>"
+    return f"<policy-{version.replace('/', '-').replace('+', '-')}-{digest}@{domain}>"
 
 
 def unsubscribe_token(secret: bytes, uid: str, address: str) -> str:
@@ -195,7 +195,8 @@ class Notice:
     """The notice of one version: rendered once, then personalised per recipient by render()."""
 
     def __init__(self, settings: Settings, mail: MailSettings, entry: VersionEntry, key: bytes,
-                 today: date | None = None, current: VersionEntry | None = None, announced_as: str = "") -> None:
+                 today: date | None = None, current: VersionEntry | None = None, announced_as: str = "",
+                 reminder: bool = False) -> None:
         self.version = announced_as or entry.version  # the ledger's name of it: '1.1', or 'terms/1.1' in a library
         self.mail = mail
         self.key = key
@@ -203,7 +204,8 @@ class Notice:
         today = today or settings.build_time.date()
         verb = "takes effect" if policy.effective >= today else "took effect"
         named = policy.title if "/" in self.version else "Privacy policy"
-        self.subject = f"{named} {entry.version} — {verb} {policy.effective.isoformat()}"
+        self.subject = (f"{'Reminder: ' if reminder else ''}{named} {entry.version} — {verb} "
+                        f"{policy.effective.isoformat()}")
         previous = entry.previous.version if entry.previous else None
         until_then = entry.until_then.version if entry.until_then and policy.effective > today else None
         in_force_now = current.version if current and current.policy.effective <= today else None
@@ -213,7 +215,8 @@ class Notice:
             "effective": policy.effective.isoformat(), "takes_effect": verb, "upcoming": entry.status == "upcoming",
             "summary": policy.summary, "previous": previous, "changes": changes[:MAX_LISTED],
             "more_changes": max(0, len(changes) - MAX_LISTED), "counts": entry.diff.summary,
-            "until_then": until_then, "in_force_now": in_force_now,
+            "until_then": until_then, "in_force_now": in_force_now, "kind": entry.kind,
+            "reminder": reminder,
             "section_count": len(policy.section_ids()), "changes_url": settings.url(entry.site_changes_path),
             "version_url": settings.url(entry.site_path), "site_url": settings.url(), "list_label": mail.list_label,
             "unsubscribe_url": SLOT if mail.unsubscribe_url else None, "unsubscribe_address": mail.sender,

@@ -28,7 +28,7 @@ from ..errors import UserError
 from ..site.model import SiteModel, VersionEntry
 from . import message as notices
 from .addresses import mask, mask_text
-from .ledger import Due, Ledger, Outcome, stamp
+from .ledger import Audience, Due, Ledger, Outcome, stamp
 from .rewrites import published_texts, reconcile
 from .store import SubscriberStore
 from .transport import DeliveryError, OutcomeUnknown, Outgoing, Transport, TransportUnavailable
@@ -68,6 +68,16 @@ class Summary:
         return self.sent + self.failed + self.deferred
 
 
+REMINDER = "+reminder"  # the ledger's name of a reminder: '2.0+reminder'
+
+
+def _remind(settings, model: SiteModel, entry: VersionEntry, today) -> bool:
+    """A material upcoming version within reminder_days of taking effect gets a reminder notice."""
+    days = settings.days("reminder_days", model.document)
+    return bool(days) and entry.kind == "material" and entry.previous is not None and \
+        (entry.policy.effective - today).days in range(1, days + 1)
+
+
 def announcement_key(model: SiteModel, entry: VersionEntry) -> str:
     """How the ledger names a version: '1.1' — or, for a document of a library, 'terms/1.1' (a document that was
     the project's only one keeps the bare numbers it was announced with)."""
@@ -85,27 +95,34 @@ def run_notify(settings, models: SiteModel | list[SiteModel], store: SubscriberS
     summary = Summary()
     built: dict[str, notices.Notice] = {}
     entries = {announcement_key(m, e): (m, e) for m in models for e in m.entries}
+    today = settings.build_time.date()
+    reminders = {f"{name}{REMINDER}": (m, e) for name, (m, e) in entries.items() if _remind(settings, m, e, today)}
 
     def notice(version: str) -> notices.Notice | None:
-        if version not in built and version in entries:
-            model, entry = entries[version]
-            built[version] = notices.Notice(settings, mail, entry, key, current=model.current, announced_as=version)
+        if version not in built and (version in entries or version in reminders):
+            model, entry = entries.get(version) or reminders[version]
+            built[version] = notices.Notice(settings, mail, entry, key, current=model.current, announced_as=version,
+                                            reminder=version in reminders)
         return built.get(version)
 
     now = stamp()
     texts = published_texts(models)
+    texts.update({n: texts[n.removesuffix(REMINDER)] for n in ledger.announced()  # a reminder: its version's text
+                  if n.endswith(REMINDER) and n.removesuffix(REMINDER) in texts})
     summary.notes = reconcile(ledger, texts, options.accept_rewrite, now, options.dry_run)
     announced = ledger.announced()
     first_run = not announced
-    for name, (_, entry) in entries.items():
+    for name, (model, entry) in entries.items():
         if name in announced:
             continue
         baseline = first_run and entry.status == "superseded"
         note = "superseded before notices started" if baseline else \
-            "is editorial (its text reads as before)" if entry.editorial else None
+            ("is editorial (its text reads as before)" if entry.reads_as_before else "is an editorial change") \
+            if entry.editorial else None
         baseline = baseline or entry.editorial
+        audience = Audience(model.document, entry.kind)
         if options.dry_run:
-            targets = [] if baseline else store.subscribers()
+            targets = [] if baseline else store.audience(audience)
             n = notice(name)
             assert n is not None
             for s in targets:
@@ -115,8 +132,15 @@ def run_notify(settings, models: SiteModel | list[SiteModel], store: SubscriberS
             continue
         text = texts[name]
         count = ledger.announce(name, partial(_message_id, key, name, mail.list_id), now, note,
-                                recipients=not baseline, text=(text.content_hash, text.commit))
+                                recipients=not baseline, text=(text.content_hash, text.commit), audience=audience)
         summary.announced.append((name, count, note))
+    for name, (model, entry) in reminders.items():
+        if name in announced or options.dry_run:
+            continue
+        text = texts[name.removesuffix(REMINDER)]
+        count = ledger.announce(name, partial(_message_id, key, name, mail.list_id), now, "a reminder",
+                                text=(text.content_hash, text.commit), audience=Audience(model.document, entry.kind))
+        summary.announced.append((name, count, None))
     if options.dry_run:
         for row in ledger.due(now):
             n = notice(row.version)

@@ -143,6 +143,13 @@ class SubscriberStore:
             ledger.forget_subscriber(self.conn, subscriber.id)
             self.conn.execute("DELETE FROM subscribers WHERE id = ?", (subscriber.id,))
 
+    def audience(self, audience: ledger.Audience) -> list[Subscriber]:
+        """The active subscribers a notice for this document and kind of change goes to."""
+        where, values = audience.sql()
+        rows = self.conn.execute(f"SELECT * FROM subscribers WHERE status = 'active'{where} ORDER BY email_key",
+                                 values).fetchall()
+        return [s for s in map(_row, rows) if s is not None]
+
     def subscribers(self, include_removed: bool = False) -> list[Subscriber]:
         where = "" if include_removed else "WHERE status = 'active'"
         rows = self.conn.execute(f"SELECT * FROM subscribers {where} ORDER BY email_key").fetchall()

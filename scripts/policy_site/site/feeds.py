@@ -53,6 +53,7 @@ class Item:
     content_html: str
     published: datetime
     updated: datetime
+    kind: str = "material"  # material | minor | editorial: a category of the entry
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,7 @@ class FeedBuilder:
         return Item(id=clean(self.settings.url(entry.feed_id_path) + fragment), url=link,
                     title=self.txt("entry_title", entry), summary_html=clean(summary_html),
                     summary_text=clean(inline.to_text(entry.policy.summary)), content_html=clean(content.strip()),
-                    published=published, updated=updated)
+                    published=published, updated=updated, kind=entry.kind)
 
     def feed(self, title: str, subtitle: str, home_url: str, items: list[Item]) -> Feed:
         org = self.model.current.policy.organisation
@@ -240,6 +241,7 @@ def _generator(feed: Feed, self_url: str, self_type: str) -> FeedGenerator:
         fe = fg.add_entry(order="append")
         fe.guid(item.id, permalink=True)
         fe.title(item.title)
+        fe.category(term=item.kind, label=f"{item.kind} change")
         # one link only: feedgen 1.0 drops rel/type of entry links, and two untyped links would both be
         # rel="alternate" (RFC 4287 4.1.1 forbids that); the version's full text is linked from the content
         fe.link(href=item.url, rel="alternate")
@@ -270,7 +272,7 @@ def json_feed(feed: Feed, self_url: str) -> str:
     data["authors"] = [author]
     data["items"] = [{"id": i.id, "url": i.url, "title": i.title, "content_html": i.content_html,
                       "summary": i.summary_text, "date_published": iso(i.published),
-                      "date_modified": iso(i.updated)} for i in feed.items]
+                      "date_modified": iso(i.updated), "tags": [f"{i.kind} change"]} for i in feed.items]
     text = json.dumps(data, ensure_ascii=False, indent=2)
     # the same JSON, but inert even if a browser sniffs it as HTML
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"

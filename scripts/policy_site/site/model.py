@@ -32,9 +32,22 @@ class VersionEntry:
     prefix: str = ""  # where its document's pages live: '' or 'terms/'
 
     @property
-    def editorial(self) -> bool:
+    def reads_as_before(self) -> bool:
         """True when the text reads exactly like the previous version's (only the number or date changed)."""
         return self.previous is not None and not self.diff.visible
+
+    @property
+    def kind(self) -> str:
+        """material, minor or editorial: what the version declares (`change:`); one that reads as before is
+        editorial whatever it declares. The first version is material."""
+        if self.previous is None:
+            return "material"
+        return "editorial" if self.reads_as_before else self.policy.change
+
+    @property
+    def editorial(self) -> bool:
+        """No email, no stale translation: a version declared editorial, or one whose text reads as before."""
+        return self.kind == "editorial"
 
     @property
     def new_changes(self) -> list[SectionChange]:

@@ -35,6 +35,8 @@ def _option(annotation: str, default: Any) -> c.BaseConfigOption:
         return c.ListOfItems(c.Type(str), default=list(default))
     if annotation == "dict[str, str]":
         return c.Type(dict, default=dict(default))
+    if annotation == "int | dict[str, int]":
+        return c.Type((int, dict), default=default)
     kind = {"str": str, "int": int, "bool": bool}[annotation.removesuffix(" | None")]
     if annotation.endswith("| None"):
         return c.Optional(c.Type(kind))

@@ -78,6 +78,22 @@ def _family(policy: Policy, section_id: str) -> set[str]:
     return ids
 
 
+def _changed_since(model: SiteModel, source: str) -> set[str]:
+    """Ids of the sections whose words changed after version `source`, up to the version in force — editorial
+    versions left out, so a fixed comma never makes a translation stale."""
+    current = model.current.policy
+    versions = [e.version for e in model.entries]
+    start = next((n for n, e in enumerate(model.entries) if same_version(e.version, source)), None)
+    if start is None:
+        return {p.section.id for p in current.walk()}  # an unknown version: nothing is current
+    end = versions.index(model.current.version)
+    if start > end:  # translated ahead of the version in force: compare the texts themselves
+        diff = diff_policies(model.entries[start].policy, current)
+        return {c.id for c in diff.changed if set(c.kinds) - {"moved"}}
+    return {c.id for entry in model.entries[start + 1:end + 1] if not entry.editorial
+            for c in entry.diff.changed if set(c.kinds) - {"moved"}}
+
+
 def statuses(model: SiteModel, translation: Translation) -> list[SectionStatus]:
     """Every top-level section of the version in force: is its translation current, stale or missing?"""
     current = model.current.policy
@@ -90,12 +106,7 @@ def statuses(model: SiteModel, translation: Translation) -> list[SectionStatus]:
             continue
         source = translated[1]
         if source not in changed_since:
-            published = model.history.find(source)
-            if published is None:
-                changed_since[source] = {p.section.id for p in current.walk()}  # unknown: nothing is current
-            else:
-                diff = diff_policies(published.policy, current)
-                changed_since[source] = {c.id for c in diff.changed if set(c.kinds) - {"moved"}}
+            changed_since[source] = _changed_since(model, source)
         stale = bool(_family(current, section.id) & changed_since[source])
         out.append(SectionStatus(section.id, section.title, "stale" if stale else "current", source))
     return out

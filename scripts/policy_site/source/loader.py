@@ -16,8 +16,9 @@ from .model import VERSION_PATTERN, VERSION_SHAPE, Block, Organisation, Policy, 
 from .reader import NULL, STR, Reader, shown
 from .yamlnodes import compose, position
 
-POLICY_FIELDS = {"title": True, "version": True, "effective": True, "summary": True,
+POLICY_FIELDS = {"title": True, "version": True, "effective": True, "summary": True, "change": False,
                  "organisation": True, "introduction": False, "sections": True}
+CHANGE_KINDS = ("material", "minor", "editorial")
 REQUIRED_META = [name for name, required in POLICY_FIELDS.items() if required and name != "sections"]
 ORGANISATION_FIELDS = {"name": True, "contact": True}
 SECTION_FIELDS = {"id": True, "title": True, "numbered": False, "summary": False, "body": True}
@@ -109,6 +110,14 @@ def parse_meta(path: str, data: bytes) -> tuple[ParsedMeta | None, list[Problem]
         values["organisation"] = Organisation(org_name or "", contact or "")
     if "introduction" in nodes:
         values["introduction"] = reader.texts(nodes["introduction"], "introduction paragraph")
+    if "change" in nodes:
+        kind = reader.text(nodes["change"], "change", one_line=True)
+        if kind is not None and kind not in CHANGE_KINDS:
+            reader.problem(nodes["change"], f"change must be material, minor or editorial, not '{kind}' (material: "
+                                            "subscribers are told; minor: those who asked for every change; "
+                                            "editorial: nobody is emailed)")
+            kind = None
+        values["change"] = kind
     listed: list[tuple[str, int, int]] = []
     if "sections" in nodes:
         seen: dict[str, int] = {}

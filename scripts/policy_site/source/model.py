@@ -109,6 +109,7 @@ class Policy:
     organisation: Organisation
     introduction: tuple[str, ...]
     sections: tuple[Section, ...]
+    change: str = "material"  # the kind of change this version declares: material | minor | editorial
 
     def walk(self) -> tuple[PlacedSection, ...]:
         """Every section and subsection in reading order, with its number and parent."""
@@ -231,6 +232,7 @@ def policy_to_data(policy: Policy, memo: dict[int, tuple[Section, dict]] | None 
         "summary": policy.summary,
         "organisation": {"name": policy.organisation.name, "contact": policy.organisation.contact},
         "introduction": list(policy.introduction),
+        **({"change": policy.change} if policy.change != "material" else {}),
         "sections": [section(s) for s in policy.sections],
     }
 
