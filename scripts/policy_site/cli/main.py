@@ -28,6 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-shallow", action="store_true", help="accept a shallow git clone")
     p.add_argument("--strict-translations", action="store_true",
                    help="stale or missing translated sections are errors, not warnings")
+    p.add_argument("--pull-request", action="store_true",
+                   help="count notice periods from today, as merging publishes the new version (the default when "
+                        "GITHUB_EVENT_NAME is pull_request)")
     p = verb("build", cmd_build, "Build the site (pages, archive, feeds, JSON) into site/.")
     p.add_argument("--site-dir", help="output folder (default: site_dir of mkdocs.yml, normally site/)")
     p.add_argument("--allow-shallow", action="store_true",

@@ -21,7 +21,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     settings = _settings(args)
     checked = run_check(settings.policy_dir, _prefix(settings), args.allow_shallow or
                         bool(settings["allow_shallow"]), settings.cache_dir,
-                        lambda document: settings.days("notice_days", document), settings.build_time.date())
+                        lambda document: settings.days("notice_days", document), settings.build_time.date(),
+                        args.pull_request or os.environ.get("GITHUB_EVENT_NAME", "").startswith("pull_request"))
     from ..site.redirects import problems as redirect_problems
     bad_redirects = redirect_problems(settings["redirects"])
     if bad_redirects:

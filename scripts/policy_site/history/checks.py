@@ -86,22 +86,36 @@ def unpublished_head(policy: Policy, history: History, files: dict[str, bytes], 
 
 
 def notice_problems(policy: Policy, history: History, files: dict[str, bytes], prefix: str, notice_days: int,
-                    today: date) -> list[Problem]:
-    """A new material version must take effect at least notice_days after it is published (counted from today)."""
-    latest = history.versions[-1] if history.versions else None  # a first version gives notice to nobody
-    if notice_days <= 0 or policy.change != "material" or latest is None \
-            or version_key(policy.version) <= version_key(latest.version):
+                    today: date, pull_request: bool = False) -> list[Problem]:
+    """A material version must take effect at least notice_days after it is published: the working tree's version,
+    counted from today when no commit publishes it yet (or on a pull request, which publishes it when merged), else
+    from its publishing commit — and only within notice_days of that, so a past mistake does not fail every check
+    for ever (publishing a new version with a later date is how it is put right)."""
+    if notice_days <= 0 or policy.change != "material" or not history.versions:
+        return []  # a project's first version gives notice to nobody
+    published = history.find(policy.version)
+    if published is None:
+        if version_key(policy.version) <= version_key(history.versions[-1].version):
+            return []  # not a new version: the history rules speak about it
+        since, how = today, "from today, as nothing publishes it yet"
+    elif published is history.versions[0] or published.commit is None:
         return []
-    earliest = today + timedelta(days=notice_days)
+    elif pull_request:
+        since, how = max(today, published.commit.time.date()), "from today, as the pull request publishes it"
+    else:
+        since, how = published.commit.time.date(), f"from its publication on {published.commit.time.date()}"
+        if (today - since).days >= notice_days:
+            return []
+    earliest = since + timedelta(days=notice_days)
     if policy.effective >= earliest:
         return []
     path = f"{prefix}/{POLICY_FILE}"
-    days = (policy.effective - today).days
+    days = (policy.effective - since).days
     return [Problem(path, *_field_position(files, path, "effective"),
                     f"version {policy.version} is a material change, so it takes effect at least {notice_days} days "
-                    f"after it is published (notice_days): effective {policy.effective.isoformat()} is {days} day"
-                    f"{'s' if days != 1 else ''} from today; use {earliest.isoformat()} or later, or declare "
-                    f"`change: minor` or `change: editorial` if that is what it is")]
+                    f"after it is published (notice_days in mkdocs.yml): effective {policy.effective.isoformat()} is "
+                    f"{days} day{'s' if abs(days) != 1 else ''} {how}; use {earliest.isoformat()} or later, or "
+                    f"declare `change: minor` or `change: editorial` if that is what it is")]
 
 
 def suggest_next(version: str) -> str:
@@ -122,7 +136,7 @@ class Checked:
 
 def run_check(policy_dir: Path, prefix: str = "policy", allow_shallow: bool = False,
               cache_dir: Path | None = None, notice_days: Callable[[str], int] | None = None,
-              today: date | None = None) -> list[Checked]:
+              today: date | None = None, pull_request: bool = False) -> list[Checked]:
     """Every document of the project checked against the loader's rules and its history (one git pass for all),
     or PolicyInvalid with every problem of every document."""
     layout, policies = load_project(policy_dir, prefix)
@@ -137,7 +151,8 @@ def run_check(policy_dir: Path, prefix: str = "policy", allow_shallow: bool = Fa
         files, _ = read_working_tree(layout.folder(policy_dir, document))
         problems += history_problems(policy, history, files, where) + unpublished_head(policy, history, files, where)
         if notice_days is not None:
-            problems += notice_problems(policy, history, files, where, notice_days(document), today or date.today())
+            problems += notice_problems(policy, history, files, where, notice_days(document), today or date.today(),
+                                        pull_request)
         warnings = list(history.warnings)
         named = f"{document}: " if document else ""
         if history.from_git and not history.versions:
@@ -147,6 +162,12 @@ def run_check(policy_dir: Path, prefix: str = "policy", allow_shallow: bool = Fa
             for amendment in version.amendments:
                 warnings.append(f"{named}version {version.version} was amended without a new number in "
                                 f"{amendment.commit.describe()}; its page shows the amendment")
+        latest = history.versions[-1] if history.versions else None
+        if latest is not None and policy.change != "material" and latest.policy.change == policy.change \
+                and version_key(policy.version) > version_key(latest.version):
+            warnings.append(f"{named}version {policy.version} is declared `change: {policy.change}`, as version "
+                            f"{latest.version} was: check that it still describes the new version (material is the "
+                            "default when `change` is left out)")
         checked.append(Checked(document, policy, history, warnings))
     if problems:
         raise PolicyInvalid(problems)

@@ -29,6 +29,7 @@ def version_record(model: SiteModel, entry: VersionEntry) -> dict:
     return {
         "version": entry.version,
         "status": entry.status,
+        "change": entry.kind,
         "effective": entry.policy.effective.isoformat(),
         "in_force_to": entry.in_force_to.isoformat() if entry.in_force_to else None,
         "published": iso(published.published) or None,
