@@ -10,6 +10,7 @@ from importlib import metadata
 from ..errors import UserError
 from .init import add_init_verb
 from .mail_verbs import add_verbs
+from .notice import add_notice_verb
 from .site_verbs import cmd_build, cmd_check, cmd_demo, cmd_diff, cmd_serve, cmd_versions
 from .translate import add_translate_verb
 from .verbs import verb_adder
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--document", metavar="ID", help="the document, in a library of several (policy/library.yaml)")
     add_init_verb(verb)
     add_translate_verb(verb)
+    add_notice_verb(verb)
     p = verb("demo", cmd_demo, "Create a demo repository with five versions, build it and fill the outbox.")
     p.add_argument("directory", metavar="DIR", help="a new folder for the demo repository")
     add_verbs(verb)

@@ -196,7 +196,7 @@ class Notice:
 
     def __init__(self, settings: Settings, mail: MailSettings, entry: VersionEntry, key: bytes,
                  today: date | None = None, current: VersionEntry | None = None, announced_as: str = "",
-                 reminder: bool = False) -> None:
+                 reminder: bool = False, legal: bool = False) -> None:
         self.version = announced_as or entry.version  # the ledger's name of it: '1.1', or 'terms/1.1' in a library
         self.mail = mail
         self.key = key
@@ -216,10 +216,10 @@ class Notice:
             "summary": policy.summary, "previous": previous, "changes": changes[:MAX_LISTED],
             "more_changes": max(0, len(changes) - MAX_LISTED), "counts": entry.diff.summary,
             "until_then": until_then, "in_force_now": in_force_now, "kind": entry.kind,
-            "reminder": reminder,
+            "reminder": reminder, "legal": legal, "contact": policy.organisation.contact,
             "section_count": len(policy.section_ids()), "changes_url": settings.url(entry.site_changes_path),
             "version_url": settings.url(entry.site_path), "site_url": settings.url(), "list_label": mail.list_label,
-            "unsubscribe_url": SLOT if mail.unsubscribe_url else None, "unsubscribe_address": mail.sender,
+            "unsubscribe_url": SLOT if mail.unsubscribe_url and not legal else None, "unsubscribe_address": mail.sender,
             "unsubscribe_mailto": mail.mailto,
         }
         env = render.environment(settings.template_dirs, settings.site_url)

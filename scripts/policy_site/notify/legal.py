@@ -1,0 +1,44 @@
+"""Legal notices: the notice of a version for every account holder, sent by the organisation's own systems.
+
+Subscribers opted in to a mailing list: their notices are list mail (List-Id, one-click List-Unsubscribe,
+Precedence: bulk) and `policy notify` sends them. Telling every account holder of a material change is another
+thing: a legal notice the organisation owes its customers whatever their mailing preferences, addressed from its
+own customer records, not from an opt-in list. Mailbox providers' bulk-sender rules (Gmail, Yahoo) treat such
+notices as transactional mail: no unsubscribe is required, and offering one would wrongly suggest that a
+customer can opt out of being told about their contract. So this module renders the same notice — the same
+templates with `legal` set, whose footer says why the reader receives it — as a complete message without any
+list header and without a recipient, for the organisation's account mail system to address and send. Keeping
+the two streams apart also keeps the opt-in list's reputation and consent records clean.
+"""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from ..errors import UserError
+from ..settings import Settings
+from ..site.model import SiteModel, VersionEntry
+from .message import POLICY, MailSettings, Notice, clean_header_text
+
+
+def legal_notice(settings: Settings, mail: MailSettings, model: SiteModel, entry: VersionEntry) -> Notice:
+    """The version's notice rendered as a legal notice (text and HTML; no unsubscribe)."""
+    return Notice(settings, mail, entry, b"legal", current=model.current,
+                  announced_as=f"{model.document}/{entry.version}" if model.document else entry.version, legal=True)
+
+
+def legal_message(notice: Notice, mail: MailSettings) -> EmailMessage:
+    """The whole message without To: From, Subject, Date, a Message-ID, both parts; no List-* header."""
+    msg = EmailMessage(policy=POLICY)
+    try:
+        msg["From"] = mail.from_address
+        msg["Subject"] = clean_header_text(notice.subject)
+        msg["Date"] = formatdate(usegmt=True)
+        msg["Message-ID"] = make_msgid("policy-legal", domain=mail.list_id)
+        msg["Auto-Submitted"] = "auto-generated"
+        msg.set_content(notice.text, cte="quoted-printable")
+        msg.add_alternative(notice.html, subtype="html", cte="quoted-printable")
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"cannot build the legal notice of version {notice.version}: {exc}") from None
+    return msg
