@@ -37,6 +37,7 @@ class Options:
     list_id: str | None = None
     outbox_dir: str = ".cache/outbox"
     subscribers_db: str = ".cache/subscribers.sqlite3"
+    redirects: dict[str, str] = field(default_factory=dict)  # old site path → new site path
 
     @classmethod
     def names(cls) -> list[str]:

@@ -32,6 +32,8 @@ def _option(annotation: str, default: Any) -> c.BaseConfigOption:
     """An MkDocs config option from a field of Options ('str', 'int', 'bool', 'str | None' or 'tuple[str, ...]')."""
     if annotation == "tuple[str, ...]":
         return c.ListOfItems(c.Type(str), default=list(default))
+    if annotation == "dict[str, str]":
+        return c.Type(dict, default=dict(default))
     kind = {"str": str, "int": int, "bool": bool}[annotation.removesuffix(" | None")]
     if annotation.endswith("| None"):
         return c.Optional(c.Type(kind))
@@ -39,7 +41,8 @@ def _option(annotation: str, default: Any) -> c.BaseConfigOption:
 
 
 PolicyPluginConfig = types.new_class("PolicyPluginConfig", (Config,), exec_body=lambda ns: ns.update({
-    f.name: _option(str(f.type), None if f.default is MISSING else f.default) for f in fields(Options)}))
+    f.name: _option(str(f.type), f.default_factory() if f.default_factory is not MISSING else
+                    None if f.default is MISSING else f.default) for f in fields(Options)}))
 
 
 def settings_from_config(config: Any, draft: bool = False) -> Settings:
