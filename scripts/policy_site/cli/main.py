@@ -8,6 +8,7 @@ import sys
 from importlib import metadata
 
 from ..errors import UserError
+from .import_verb import add_import_verb
 from .init import add_init_verb
 from .mail_verbs import add_verbs
 from .site_verbs import cmd_build, cmd_check, cmd_demo, cmd_diff, cmd_serve, cmd_versions
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "markdown", "html", "json"), default="text",
                    help="output format; markdown is meant for a pull-request comment (default: %(default)s)")
     add_init_verb(verb)
+    add_import_verb(verb)
     p = verb("demo", cmd_demo, "Create a demo repository with five versions, build it and fill the outbox.")
     p.add_argument("directory", metavar="DIR", help="a new folder for the demo repository")
     add_verbs(verb)
