@@ -82,6 +82,9 @@ def _import_file(args: argparse.Namespace) -> int:
     where = os.path.relpath(policy_dir)
     print(f"policy import: {args.file} → {where}/ — \"{policy.title}\", {len(policy.sections)} sections "
           f"({count} with subsections), effective {policy.effective.isoformat()}")
+    if imported.content:
+        print(f"Content: the page's {imported.content}; the navigation, header, footer, sidebars and banners around "
+              "it were left out")
     print("Effective date:")
     print(effective_line(name, imported.effective, policy.effective.isoformat(), imported.where))
     notes = note_lines(name, imported.converted.notes, imported.where)

@@ -319,7 +319,9 @@ def read_html(html: str, paragraphs: bool = False) -> Doc:
     _Walker(outline, where).flow(page.main, None)
     if outline.title is None and page.title:
         outline.title = page.title
-    front = {"base": page.base} if page.base else {}
+    front: dict = {"base": page.base} if page.base else {}
+    if not paragraphs:
+        front["content"] = page.chosen
     return outline.doc(front, "paragraph" if paragraphs else "line")
 
 

@@ -22,6 +22,9 @@ CHROME = {"nav": "navigation", "aside": "sidebar", "form": "form", "button": "bu
           "canvas": "canvas", "svg": "drawing", "map": "image map"}
 PAGE_CHROME = ("header", "footer")
 _BANNER = re.compile(r"cookie|consent|gdpr|onetrust|cookiebot|\bcmp\b|\bcc-", re.IGNORECASE)
+_POPUP = re.compile(r"banner|notice|bar\b|popup|pop-up|modal|dialog|overlay|prompt|consent|\bcmp\b|onetrust|"
+                    r"cookiebot|\bcc-", re.IGNORECASE)
+BANNER_TAGS = ("div", "section", "aside", "dialog", "form", "footer", "header")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _SAVED_FROM = re.compile(r"saved from url=\(\d+\)(\S+)")
 
@@ -32,6 +35,7 @@ class Page:
     title: str | None  # <title>
     base: str | None  # the page's own address
     dropped: list[tuple[int, str]]  # (line, what) of what was removed from the main content, with words
+    chosen: str  # which element was taken as the main content, and where
 
 
 def parse(html: str) -> BeautifulSoup:
@@ -61,7 +65,9 @@ def _is_banner(tag: Tag) -> bool:
     role = str(tag.get("role", "")).lower()
     if role in ("dialog", "alertdialog") or str(tag.get("aria-modal", "")).lower() == "true":
         return True
-    return bool(_BANNER.search(_attributes(tag))) and tag.find(["h1", "h2", "h3"]) is None and len(words(tag)) < 150
+    attributes = _attributes(tag)
+    return tag.name in BANNER_TAGS and bool(_BANNER.search(attributes)) and bool(_POPUP.search(attributes)) \
+        and tag.find(["h1", "h2", "h3", "table"]) is None and len(words(tag)) < 150
 
 
 def _shown(tag: Tag) -> str:
@@ -93,7 +99,7 @@ def main_content(soup: BeautifulSoup) -> Page:
     """The page's main content, cleaned; what was cut from it (with words) is listed in Page.dropped."""
     title = soup.title.get_text(" ", strip=True) if soup.title else None
     base = _base(soup)
-    main, _ = _main(soup)
+    main, what = _main(soup)
     dropped: list[tuple[int, str]] = []
     for tag in main.find_all(SILENT):
         tag.decompose()
@@ -114,4 +120,5 @@ def main_content(soup: BeautifulSoup) -> Page:
             if words(tag):
                 dropped.append((line_of(tag), f"page {tag.name} dropped: '{_shown(tag)}'"))
             tag.decompose()
-    return Page(main, title, base, dropped)
+    chosen = f"{what} at line {line_of(main)}" if line_of(main) else what
+    return Page(main, title, base, dropped, chosen)

@@ -30,6 +30,7 @@ class Imported:
     effective: Effective | None
     files: dict[str, bytes]
     where: str  # "line" or "paragraph"
+    content: str | None = None  # for a web page: which element was taken as its main content
 
 
 def read_source(path: Path) -> tuple[str, bytes]:
@@ -50,7 +51,7 @@ def convert_file(name: str, data: bytes, organisation: Organisation, today: date
     effective = take_effective(doc)
     meta = Meta("1.0", effective.value if effective else today, summary, organisation, Path(name).stem)
     converted = convert(doc, meta)
-    return Imported(converted, effective, policy_files(converted.policy), doc.where)
+    return Imported(converted, effective, policy_files(converted.policy), doc.where, doc.front.get("content"))
 
 
 def write_files(folder: Path, files: dict[str, bytes]) -> None:
