@@ -10,8 +10,17 @@ import pytest
 import yaml
 
 from conftest import run_policy
-from import_support import (FIXTURES, built_words, docx_from_markdown, docx_words, fidelity, html_words,
-                            markdown_words, new_project, record)
+from import_support import (
+    FIXTURES,
+    built_words,
+    docx_from_markdown,
+    docx_words,
+    fidelity,
+    html_words,
+    markdown_words,
+    new_project,
+    record,
+)
 
 MARKDOWN = FIXTURES / "privacy-policy.md"
 HTML = FIXTURES / "privacy-policy.html"
