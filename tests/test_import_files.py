@@ -163,3 +163,65 @@ def test_no_date_is_today_with_a_note(tmp_path: Path) -> None:
     assert "no 'Effective date: …' line or date in the front matter; effective set to" in result.stdout
     meta = yaml.safe_load((project / "policy" / "policy.yaml").read_text(encoding="utf-8"))
     assert meta["introduction"] == ["Intro."]
+
+
+ODD_MARKDOWN = """# Odd\u200b policy
+
+Intro with a joiner between spaces \u200d and a bidi \u202eoverride\u202c, zero\u200dwidth and tabs\there.
+
+## 
+
+## Empty one
+
+## Links
+
+A [script](javascript:alert(1)) link, a [phone](tel:+441234) link, [unknown](#nowhere), [mail](mailto:x@y.org).
+Code `<br>` literal and \\[PDF\\](https://example.org/a b.pdf) text, a [relative](other.html#frag).
+*"quoted"*abc and **bold** stuff_with_underscores and 5 * 3 * 2.
+
+### Only subsections
+
+#### Deep
+
+Deep text.
+
+<table><tr><td colspan="2">wide</td></tr><tr><td>a</td><td>b</td><td>c</td></tr></table>
+
+- 
+
+1. one
+   # heading in list
+"""
+
+
+@pytest.mark.parametrize("name", ["odd.md", "odd-page.html"])
+def test_odd_documents_still_pass_the_loader(tmp_path: Path, name: str) -> None:
+    """Invisible and bidi characters, refused link schemes, '<br>' as text, broken links, empty headings,
+    headings with only subsections, spans, ragged tables, a page without <main> in a layout table: the result
+    always loads, and each oddity is in the report."""
+    source = tmp_path / name
+    if name == "odd.md":
+        source.write_text(ODD_MARKDOWN, encoding="utf-8")
+    else:
+        source.write_bytes((FIXTURES / name).read_bytes())
+    project = new_project(tmp_path)
+    report = run_policy(project, "import", str(source), check=True).stdout
+    run_policy(project, "check", check=True)
+    expected = {
+        "odd.md": ["U+200B ZERO WIDTH SPACE removed", "U+202E RIGHT-TO-LEFT OVERRIDE removed",
+                   "heading 'Empty one' has no text under it", "'tel:+441234' is not allowed",
+                   "'#nowhere': no heading", "'<' became '‹'", "spanning several rows or columns",
+                   "heading inside a list or quote"],
+        "odd-page.html": ["Content: the page's <body> at line 2", "page header dropped: 'Example Inc Home'",
+                          "cookie banner dropped: 'This site uses cookies. OK'", "definition list kept",
+                          "preformatted text kept", "block quote kept", "image 'Chart' dropped"],
+    }[name]
+    for line in expected:
+        assert line in report, (line, report)
+    text = "".join(p.read_text(encoding="utf-8") for p in sorted((project / "policy").rglob("*.yaml")))
+    if name == "odd.md":
+        assert "zero\u200dwidth" in text and "\u200b" not in text and "\u202e" not in text
+        assert "[relative](/other.html#frag)" in text
+    else:
+        assert "[here](#data)" in text and "[intro](#intro)" in text  # element ids and absolute self-links
+        assert "nested under one" in text and "line one\\\n" in text

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import unquote, urljoin, urlsplit
 
+from ..errors import UserError
 from ..source import characters
 from ..source.inline import link_problem
 from ..source.model import Item, ItemList, ListItem, Organisation, Paragraph, Policy, Section, Table, TextBlock
@@ -160,7 +161,11 @@ class _Builder:
             for name in sorted(set(removed)):
                 self.note(f"invisible character {name} removed")
             cleaned.append(Run(text, run.em, run.strong, run.href, run.line_break))
-        written, notes = to_markdown(cleaned, self.resolve)
+        try:
+            written, notes = to_markdown(cleaned, self.resolve)
+        except ValueError as exc:
+            raise UserError(f"line {line}: {exc}; this is a bug of `policy import` (please report it with the file); "
+                            "nothing was written") from None
         for message in notes:
             self.note(message)
         return written

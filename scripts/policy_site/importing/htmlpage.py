@@ -111,10 +111,10 @@ def main_content(soup: BeautifulSoup) -> Page:
         if _is_hidden(tag):
             tag.decompose()  # invisible on the page: not part of what a reader sees
         elif tag.name in CHROME or _is_banner(tag):
-            what = "cookie banner" if tag.name not in CHROME and _BANNER.search(_attributes(tag)) else \
+            kind = "cookie banner" if tag.name not in CHROME and _BANNER.search(_attributes(tag)) else \
                 CHROME.get(tag.name, "dialog")
             if words(tag):
-                dropped.append((line_of(tag), f"{what} dropped: '{_shown(tag)}'"))
+                dropped.append((line_of(tag), f"{kind} dropped: '{_shown(tag)}'"))
             tag.decompose()
         elif main.name == "body" and tag.name in PAGE_CHROME and tag.parent is main:
             if words(tag):
