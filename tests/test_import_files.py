@@ -169,7 +169,7 @@ ODD_MARKDOWN = """# Odd\u200b policy
 
 Intro with a joiner between spaces \u200d and a bidi \u202eoverride\u202c, zero\u200dwidth and tabs\there.
 
-## 
+##\x20
 
 ## Empty one
 
@@ -187,7 +187,7 @@ Deep text.
 
 <table><tr><td colspan="2">wide</td></tr><tr><td>a</td><td>b</td><td>c</td></tr></table>
 
-- 
+-\x20
 
 1. one
    # heading in list
