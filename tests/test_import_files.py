@@ -4,6 +4,7 @@ written to test-output/figures/import-fidelity.json."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from import_support import (
     markdown_words,
     new_project,
     record,
+    words,
 )
 
 MARKDOWN = FIXTURES / "privacy-policy.md"
@@ -56,6 +58,8 @@ def _measure(name: str, source_words, project: Path, report: str) -> float:
     record(name, {"source_words": sum(source_words.values()), "found_on_built_page": round(share * 100, 2),
                   "missing": missing, "report": report.splitlines()})
     print(f"{name}: {share:.2%} of {sum(source_words.values())} source words on the built page; missing {missing}")
+    reported = words(report)
+    assert all(reported[w] for w in missing), (missing, report)  # what is not on the page is in the report
     return share
 
 
@@ -225,3 +229,14 @@ def test_odd_documents_still_pass_the_loader(tmp_path: Path, name: str) -> None:
     else:
         assert "[here](#data)" in text and "[intro](#intro)" in text  # element ids and absolute self-links
         assert "nested under one" in text and "line one\\\n" in text
+
+
+def test_organisation_from_mkdocs_when_there_is_no_policy_yaml(tmp_path: Path) -> None:
+    project = new_project(tmp_path)
+    shutil.rmtree(project / "policy" / "sections")
+    (project / "policy" / "policy.yaml").unlink()
+    (tmp_path / "p.md").write_text("# Policy\n\nEffective date: 22 July 2020\n\n## Data\n\nWe keep little.\n")
+    run_policy(project, "import", str(tmp_path / "p.md"), check=True)
+    meta = yaml.safe_load((project / "policy" / "policy.yaml").read_text(encoding="utf-8"))
+    assert meta["organisation"] == {"name": "Privacy policy", "contact": "privacy@northwind.example"}
+    run_policy(project, "check", check=True)
