@@ -18,7 +18,8 @@ ALLOWED = {
     "diff": BASE | {"source"},
     "site": BASE | {"source", "history", "diff"},
     "notify": BASE | {"source", "history", "diff", "site"},
-    "cli": BASE | {"source", "history", "diff", "site", "notify", "cli"},
+    "importing": BASE | {"source", "history"},
+    "cli": BASE | {"source", "history", "diff", "site", "notify", "importing", "cli"},
     "bench": BASE | {"source", "history", "diff", "site", "notify", "cli"},
 }
 MODULES = sorted(p for p in PACKAGE.rglob("*.py"))

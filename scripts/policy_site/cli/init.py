@@ -65,27 +65,39 @@ def _validate(values: dict[str, str]) -> str | None:
     return f"{values['organisation']} <{address}>"
 
 
-def create_project(target: Path, values: dict[str, str]) -> list[Path]:
-    """Write the project into target (a new or empty folder); the files written."""
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(builtin_templates() / "init")), autoescape=False,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                             keep_trailing_newline=True)
+    env.filters["q"] = lambda value: json.dumps(str(value), ensure_ascii=False)  # a YAML double-quoted string
+    return env
+
+
+def starter_policy(context: dict[str, object]) -> dict[str, str]:
+    """The starter policy's files (paths inside policy/) for title, organisation, contact and effective."""
+    env = _environment()
+    files = {"policy.yaml": env.get_template("policy.yaml.j2").render(context)}
+    for section in SECTIONS:
+        files[f"sections/{section}.yaml"] = env.get_template(f"{section}.yaml.j2").render(context)
+    return files
+
+
+def create_project(target: Path, values: dict[str, str], redirects: dict[str, str] | None = None) -> list[Path]:
+    """Write the project into target (a new or empty folder); the files written. redirects: old site paths →
+    new ones, for the plugin's options."""
     if target.exists() and any(target.iterdir()):
         raise UserError(f"{target} exists and is not empty; choose a new folder (nothing was written)")
     email_from = _validate(values)
     init = builtin_templates() / "init"
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(init)), autoescape=False,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                             keep_trailing_newline=True)
-    env.filters["q"] = lambda value: json.dumps(str(value), ensure_ascii=False)  # a YAML double-quoted string
     context: dict[str, object] = {**values, "email_from": email_from, "effective": date.today().isoformat(),
-                                  "redirects": {}}
+                                  "redirects": redirects or {}}
     files: dict[str, str] = {
-        "mkdocs.yml": env.get_template("mkdocs.yml.j2").render(context),
-        "policy/policy.yaml": env.get_template("policy.yaml.j2").render(context),
+        "mkdocs.yml": _environment().get_template("mkdocs.yml.j2").render(context),
         ".gitignore": (init / "gitignore").read_text(encoding="utf-8"),
         ".github/workflows/policy.yml": (init / "workflow.yml").read_text(encoding="utf-8").replace(
             "pip install .", PACKAGE_INSTALL),
     }
-    for section in SECTIONS:
-        files[f"policy/sections/{section}.yaml"] = env.get_template(f"{section}.yaml.j2").render(context)
+    files.update({f"policy/{name}": text for name, text in starter_policy(context).items()})
     written: list[Path] = []
     try:
         for name, text in files.items():

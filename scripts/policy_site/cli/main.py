@@ -8,6 +8,7 @@ import sys
 from importlib import metadata
 
 from ..errors import UserError
+from .import_verb import add_import_verb
 from .init import add_init_verb
 from .mail_verbs import add_verbs
 from .notice import add_notice_verb
@@ -56,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_init_verb(verb)
     add_translate_verb(verb)
     add_notice_verb(verb)
+    add_import_verb(verb)
     p = verb("demo", cmd_demo, "Create a demo repository with five versions, build it and fill the outbox.")
     p.add_argument("directory", metavar="DIR", help="a new folder for the demo repository")
     add_verbs(verb)

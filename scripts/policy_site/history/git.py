@@ -11,7 +11,7 @@ import os
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import git
@@ -131,3 +131,120 @@ def run(cwd: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
     if result.returncode != 0:
         raise GitError(f"git {args[0]} failed: {result.stderr.strip() or result.stdout.strip()}")
     return result.stdout
+
+
+# --- reading another repository's history of one file, and writing imported commits (policy import --git) ---
+
+@dataclass(frozen=True)
+class Person:
+    """An author or committer: name, email and git's raw date ('1595412345 +0200')."""
+
+    name: str
+    email: str
+    date: str
+
+    @property
+    def time(self) -> datetime:
+        stamp, zone = self.date.split()
+        sign = -1 if zone.startswith("-") else 1
+        offset = timedelta(hours=int(zone[1:3]), minutes=int(zone[3:5])) * sign
+        return datetime.fromtimestamp(int(stamp), timezone(offset))
+
+
+@dataclass(frozen=True)
+class FileRevision:
+    """A commit that changed one file: who, when, why, and the file's path there (status A, M, R, C or D)."""
+
+    sha: str
+    author: Person
+    committer: Person
+    message: str
+    status: str
+    path: str
+    old_path: str | None = None
+
+
+def _git_in(repo: Path, *args: str, data: bytes | None = None) -> bytes:
+    try:
+        result = subprocess.run(["git", *args], cwd=repo, capture_output=True, input=data,
+                                env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"})
+    except OSError as exc:
+        raise GitError(f"cannot run git in {repo}: {exc.strerror or exc}") from None
+    if result.returncode != 0:
+        raise GitError(f"git {args[0]} failed in {repo}: {result.stderr.decode(errors='replace').strip()}")
+    return result.stdout
+
+
+def repository_root(path: Path) -> Path:
+    """The top of the work tree (or the git folder of a bare repository) that path is in; UserError if none."""
+    if not path.is_dir():
+        raise UserError(f"{path}: no such folder; --git takes the folder of a git repository")
+    result = subprocess.run(["git", "rev-parse", "--is-bare-repository", "--show-toplevel"], cwd=path,
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        raise UserError(f"{path} is not a git repository; --git takes the folder of a git repository "
+                        "(clone it first if it is remote)")
+    lines = result.stdout.split("\n")
+    return path.resolve() if lines[0] == "true" else Path(lines[1])
+
+
+def resolve_commit(repo: Path, ref: str) -> str:
+    """The commit id a ref names in repo; UserError naming the ref if none."""
+    result = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd=repo,
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        raise UserError(f"{repo}: no commit '{ref}' (a branch, tag or commit id); see `git -C {repo} branch -a`")
+    return result.stdout.strip()
+
+
+_FILE_LOG = "%x01%H%x1f%an%x1f%ae%x1f%ad%x1f%cn%x1f%ce%x1f%cd%x1f%B%x02"
+
+
+def file_history(repo: Path, ref: str, path: str) -> list[FileRevision]:
+    """The commits on ref's first-parent history that changed path, newest first, following renames that git
+    detects (`git log --follow`): each with the file's path in that commit."""
+    out = _git_in(repo, "log", "-z", "--follow", "--first-parent", "--diff-merges=first-parent", "--name-status",
+                  "--date=raw", f"--format={_FILE_LOG}", ref, "--", f":(top,literal){path}")
+    revisions: list[FileRevision] = []
+    for record in out.split(b"\x01")[1:]:
+        header, _, changes = record.partition(b"\x02")
+        sha, an, ae, ad, cn, ce, cd, message = header.decode("utf-8", "replace").split("\x1f", 7)
+        fields = [f.decode("utf-8", "replace") for f in changes.lstrip(b"\0\n").split(b"\0") if f.strip(b"\n")]
+        if not fields:
+            continue
+        status = fields[0][:1]
+        new_path = fields[2] if status in "RC" and len(fields) > 2 else fields[1]
+        old = fields[1] if status in "RC" and len(fields) > 2 else None
+        revisions.append(FileRevision(sha, Person(an, ae, ad), Person(cn, ce, cd), message.rstrip("\n"), status,
+                                      new_path, old))
+    return revisions
+
+
+def read_files(repo: Path, specs: list[str]) -> dict[str, bytes | None]:
+    """Contents of 'commit:path' objects in one `git cat-file --batch` run; None for one that is missing."""
+    if not specs:
+        return {}
+    data = _git_in(repo, "cat-file", "--batch", data="".join(s + "\n" for s in specs).encode())
+    pos = 0
+    found: dict[str, bytes | None] = {}
+    for spec in specs:
+        end = data.index(b"\n", pos)
+        header = data[pos:end].split()
+        if len(header) != 3 or header[1] != b"blob":
+            found[spec] = None
+            pos = end + 1
+            continue
+        size = int(header[2])
+        found[spec] = data[end + 1: end + 1 + size]
+        pos = end + 2 + size
+    return found
+
+
+def commit_all(cwd: Path, message: str, author: Person, committer: Person) -> str:
+    """Stage everything in cwd and commit it with the given author, committer and dates; the new commit id."""
+    env = {"GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email, "GIT_AUTHOR_DATE": f"@{author.date}",
+           "GIT_COMMITTER_NAME": committer.name, "GIT_COMMITTER_EMAIL": committer.email,
+           "GIT_COMMITTER_DATE": f"@{committer.date}"}
+    run(cwd, "add", "-A")
+    run(cwd, "commit", "-q", "--no-verify", "--no-gpg-sign", "--allow-empty", "-m", message, env=env)
+    return run(cwd, "rev-parse", "HEAD").strip()

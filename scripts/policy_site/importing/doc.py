@@ -1,0 +1,140 @@
+"""The document as read from any source format, before it becomes a Policy: headings, blocks and inline runs
+with their source lines, and the notes of what could not be represented faithfully.
+
+Readers (markdown.py, html.py) fill an Outline with headings and blocks in reading order; convert.py turns the
+resulting Doc into a Policy. Links stay as written (made absolute or `#anchor`) until ids are final.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Run:
+    """A piece of inline text with its formatting; line_break=True stands for a hard line break."""
+
+    text: str
+    em: bool = False
+    strong: bool = False
+    href: str | None = None
+    line_break: bool = False
+
+
+BREAK = Run("\n", line_break=True)
+Inline = list[Run]
+
+
+def plain(runs: Inline) -> str:
+    """The text of runs, a line break as a newline."""
+    return "".join("\n" if r.line_break else r.text for r in runs)
+
+
+@dataclass
+class Para:
+    runs: Inline
+    line: int
+    css_class: str = ""  # the HTML class ('caption' marks a table caption from Word)
+
+
+@dataclass
+class DList:
+    ordered: bool
+    items: list[list[DBlock]]
+    line: int
+
+
+@dataclass
+class DTable:
+    rows: list[list[Inline]]
+    line: int
+    header: list[Inline] | None = None
+    caption: Inline | None = None
+    row_headers: bool = False
+
+
+DBlock = Para | DList | DTable
+
+
+@dataclass
+class DSection:
+    title: str
+    anchor: str  # the anchor the old page had for this heading
+    level: int
+    line: int
+    body: list[DBlock | DSection] = field(default_factory=list)
+    anchors: list[str] = field(default_factory=list)  # other anchors of the old page inside this section
+    id: str = ""  # set by convert.assign_ids
+
+    @property
+    def blocks(self) -> list[DBlock]:
+        return [b for b in self.body if not isinstance(b, DSection)]
+
+    @property
+    def children(self) -> list[DSection]:
+        return [b for b in self.body if isinstance(b, DSection)]
+
+    def walk(self):
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+@dataclass(frozen=True, order=True)
+class Note:
+    """Something the import could not represent faithfully, at a source line (0: the whole document)."""
+
+    line: int
+    message: str
+
+
+@dataclass
+class Doc:
+    title: str | None
+    title_line: int
+    intro: list[DBlock]
+    sections: list[DSection]
+    front: dict = field(default_factory=dict)  # front matter (Markdown) or page metadata (HTML)
+    notes: list[Note] = field(default_factory=list)
+    where: str = "line"  # how positions are named in notes: "line" (Markdown, HTML) or "paragraph" (Word)
+
+    def walk(self):
+        for section in self.sections:
+            yield from section.walk()
+
+
+class Outline:
+    """Builds a Doc from headings and blocks in reading order: the first level-1 heading is the title; the
+    other headings nest by level (a deeper heading is a subsection of the nearest shallower one)."""
+
+    def __init__(self) -> None:
+        self.title: str | None = None
+        self.title_line = 0
+        self.intro: list[DBlock] = []
+        self.sections: list[DSection] = []
+        self._stack: list[DSection] = []
+        self.notes: list[Note] = []
+
+    def heading(self, level: int, title: str, anchor: str, line: int) -> None:
+        if level == 1 and self.title is None and not self.sections:
+            self.title, self.title_line = title, line
+            return
+        section = DSection(title, anchor, level, line)
+        while self._stack and self._stack[-1].level >= level:
+            self._stack.pop()
+        (self._stack[-1].body if self._stack else self.sections).append(section)
+        self._stack.append(section)
+
+    def block(self, block: DBlock) -> None:
+        (self._stack[-1].body if self._stack else self.intro).append(block)
+
+    def anchor(self, name: str) -> None:
+        """An anchor of the old page (an element id) at this point of the text."""
+        if self._stack:
+            self._stack[-1].anchors.append(name)
+
+    def note(self, line: int, message: str) -> None:
+        self.notes.append(Note(line, message))
+
+    def doc(self, front: dict | None = None, where: str = "line") -> Doc:
+        return Doc(self.title, self.title_line, self.intro, self.sections, front or {}, self.notes, where)

@@ -1,0 +1,336 @@
+"""HTML → Doc: the main content of a saved web page (htmlpage.py), or a raw HTML block of a Markdown file.
+
+Headings become sections (their `id` is the old anchor; without one, a parent section's id or a GitHub-style
+slug), `<p>`, lists at any depth, tables (caption, header row, `<th>` row headers, spans split into empty
+cells), `<br>` line breaks, `<em>/<i>`, `<strong>/<b>` and links are kept. Block quotes, preformatted text and
+definition lists are kept as paragraphs and reported; images are reported.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4.element import Comment, Doctype, ProcessingInstruction
+
+from . import htmlpage
+from .doc import BREAK, DBlock, DList, Doc, DTable, Note, Outline, Para, Run, plain
+from .slugs import Slugger
+
+HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+LISTS = ("ul", "ol", "menu")
+CONTAINERS = {"div", "section", "article", "main", "header", "footer", "p", "address", "figure", "figcaption",
+              "details", "summary", "center", "hgroup", "fieldset", "legend", "body", "html", "li", "dd", "dt",
+              "caption", "td", "th", "blockquote", "pre", "dl", "table", "tr", "tbody", "thead", "tfoot", "hr",
+              "search"} | set(HEADINGS) | set(LISTS)
+EMPHASIS = ("em", "i", "cite", "dfn", "var")
+STRONG = ("strong", "b")
+PERMALINK = re.compile(r"headerlink|anchor|permalink|heading-link", re.IGNORECASE)
+_ANCHOR = re.compile(r"""\b(?:id|name)\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
+
+
+def anchor_of(tag: str) -> str | None:
+    """The id or name of an HTML tag written as text (`<a name="x">`)."""
+    match = _ANCHOR.search(tag)
+    return match.group(1) if match else None
+
+
+def _own_id(value: object) -> str | None:
+    text = str(value or "").strip()
+    return text.removeprefix("user-content-") or None  # GitHub prefixes the ids it renders
+
+
+class _Walker:
+    def __init__(self, outline: Outline, where: Callable[[Tag], int]) -> None:
+        self.outline = outline
+        self.where = where
+        self.slugger = Slugger()
+        self.alias: dict[int, list[str]] = {}  # heading element → ids of the elements it opens
+
+    # --- blocks ---------------------------------------------------------------------------------
+    def flow(self, element: Tag, sink: list[DBlock] | None) -> None:
+        """The children of element as blocks: into sink, or into the outline (headings allowed) when None."""
+        pending: list[Run] = []
+        line = self.where(element)
+
+        def flush() -> None:
+            nonlocal pending
+            if plain(pending).strip():
+                self.emit(Para(pending, line), sink)
+            pending = []
+
+        for child in element.children:
+            if isinstance(child, Tag) and child.name in CONTAINERS:
+                flush()
+                line = self.where(child)
+                self.container(child, sink)
+                continue
+            if isinstance(child, Tag) and child.name == "br":
+                pending.append(BREAK)
+                continue
+            if not pending:
+                line = self.where(child) if isinstance(child, Tag) else line
+            pending += self.inline(child, False, False, None)
+        flush()
+
+    def emit(self, block: DBlock, sink: list[DBlock] | None) -> None:
+        if sink is None:
+            self.outline.block(block)
+        else:
+            sink.append(block)
+
+    def container(self, tag: Tag, sink: list[DBlock] | None) -> None:
+        line = self.where(tag)
+        self.register_anchor(tag)
+        name = tag.name
+        if name in HEADINGS:
+            runs = self.inline(tag, False, False, None, heading=True)
+            title = " ".join(plain(runs).split())
+            if not title:
+                return
+            if sink is None:
+                ids = [_own_id(tag.get("id"))] + [_own_id(a.get("id") or a.get("name"))
+                                                   for a in tag.find_all("a") if a.get("id") or a.get("name")]
+                anchor = next((i for i in ids + self.alias.get(id(tag), []) if i), None) or self.slugger.slug(title)
+                self.outline.heading(int(name[1]), title, anchor, line)
+                for extra in [i for i in ids + self.alias.get(id(tag), []) if i and i != anchor]:
+                    self.outline.anchor(extra)
+            else:
+                self.outline.note(line, "heading inside a list, table cell or quote kept as a bold paragraph")
+                sink.append(Para([Run(r.text, r.em, True, r.href, r.line_break) for r in runs], line))
+        elif name in LISTS:
+            items: list[list[DBlock]] = []
+            for child in tag.children:
+                body: list[DBlock] = []
+                if isinstance(child, Tag) and child.name in LISTS and items:  # <ul> right inside <ul>: nested
+                    self.container(child, items[-1])
+                elif isinstance(child, Tag):
+                    self.flow(child, body) if child.name in CONTAINERS else self.flow_one(child, body)
+                elif str(child).strip():
+                    self.flow_one(child, body)
+                if body:
+                    items.append(body)
+            if items:
+                self.emit(DList(name == "ol", items, line), sink)
+        elif name == "table":
+            if tag.find(HEADINGS) or tag.find("table"):  # a layout table: its cells are the page's blocks
+                for cell in tag.find_all(["td", "th"]):
+                    if cell.find_parent("table") is tag:
+                        self.flow(cell, sink)
+            else:
+                table = self.table(tag)
+                if table:
+                    self.emit(table, sink)
+        elif name == "pre":
+            self.outline.note(line, "preformatted text kept as plain text, line by line")
+            text = tag.get_text().strip("\n")
+            runs = [r for n, piece in enumerate(text.split("\n")) for r in ([BREAK] if n else []) + [Run(piece)]]
+            if text.strip():
+                self.emit(Para(runs, line), sink)
+        elif name == "blockquote":
+            self.outline.note(line, "block quote kept as ordinary paragraphs (the format has no quotes)")
+            self.flow(tag, sink)
+        elif name == "dl":
+            self.outline.note(line, "definition list kept as paragraphs (terms in bold)")
+            for child in [c for c in tag.find_all(["dt", "dd"]) if c.find_parent("dl") is tag]:
+                if child.name == "dt":
+                    runs = self.inline(child, False, True, None)
+                    if plain(runs).strip():
+                        self.emit(Para(runs, self.where(child)), sink)
+                else:
+                    self.flow(child, sink)
+        elif name == "hr":
+            return
+        else:
+            if name == "p" and "caption" in (tag.get("class") or []):
+                runs = self.inline(tag, False, False, None)
+                if plain(runs).strip():
+                    self.emit(Para(runs, line, "caption"), sink)
+                return
+            self.flow(tag, sink)
+
+    def flow_one(self, node: object, sink: list[DBlock]) -> None:
+        runs = self.inline(node, False, False, None)
+        if plain(runs).strip():
+            sink.append(Para(runs, 0))
+
+    def register_anchor(self, tag: Tag) -> None:
+        """An id on a non-heading element: an alias of the heading it opens, else an anchor in the section."""
+        anchor = _own_id(tag.get("id"))
+        if not anchor or tag.name in HEADINGS:
+            return
+        first = tag.find(True)
+        if isinstance(first, Tag) and first.name in HEADINGS:
+            self.alias.setdefault(id(first), []).append(anchor)
+        else:
+            self.outline.anchor(anchor)
+
+    # --- tables ----------------------------------------------------------------------------------
+    def cell(self, tag: Tag) -> list[Run]:
+        blocks: list[DBlock] = []
+        self.flow(tag, blocks)
+        runs: list[Run] = []
+        for block in blocks:
+            if runs:
+                runs.append(BREAK)
+            if isinstance(block, Para):
+                runs += block.runs
+            else:
+                self.outline.note(self.where(tag), "a list or table inside a table cell is kept as lines of text")
+                runs += _flatten(block)
+        return runs
+
+    def table(self, tag: Tag) -> DTable | None:
+        line = self.where(tag)
+        rows_el = [tr for tr in tag.find_all("tr") if tr.find_parent("table") is tag]
+        grid: list[list[list[Run]]] = []
+        heads: list[list[bool]] = []
+        carry: dict[int, int] = {}  # column → rows still covered by a rowspan above
+        spans = False
+        for tr in rows_el:
+            row: list[list[Run]] = []
+            is_head: list[bool] = []
+            for cell in tr.find_all(["td", "th"], recursive=False):
+                while carry.get(len(row), 0) > 0:
+                    carry[len(row)] -= 1
+                    row.append([])
+                    is_head.append(False)
+                colspan, rowspan = _span(cell.get("colspan")), _span(cell.get("rowspan"))
+                spans = spans or colspan > 1 or rowspan > 1
+                for n in range(colspan):
+                    if rowspan > 1:
+                        carry[len(row)] = rowspan - 1
+                    row.append(self.cell(cell) if n == 0 else [])
+                    is_head.append(cell.name == "th")
+            while carry.get(len(row), 0) > 0:
+                carry[len(row)] -= 1
+                row.append([])
+                is_head.append(False)
+            if row:
+                grid.append(row)
+                heads.append(is_head)
+        if not grid:
+            return None
+        if spans:
+            self.outline.note(line, "table cells spanning several rows or columns were split; the extra cells "
+                                    "are empty")
+        width = max(len(r) for r in grid)
+        if any(len(r) != width for r in grid):
+            self.outline.note(line, "table rows of different lengths were padded with empty cells")
+        grid = [r + [[] for _ in range(width - len(r))] for r in grid]
+        heads = [h + [False] * (width - len(h)) for h in heads]
+        thead = tag.find("thead")
+        header_rows = len([tr for tr in rows_el if thead and tr.find_parent("thead") is thead]) or \
+            (1 if all(heads[0]) and len(grid) > 1 else 0)
+        if header_rows > 1:
+            self.outline.note(line, "a table header of several rows: the first is the header, the others rows")
+        header = grid[0] if header_rows else None
+        rows = grid[1:] if header_rows else grid
+        row_headers = bool(rows) and all(h[0] for h in heads[1 if header_rows else 0:])
+        caption_tag = tag.find("caption")
+        caption = self.inline(caption_tag, False, False, None) if caption_tag else None
+        return DTable(rows, line, header, caption if caption and plain(caption).strip() else None, row_headers)
+
+    # --- inline ----------------------------------------------------------------------------------
+    def inline(self, node: object, em: bool, strong: bool, href: str | None, heading: bool = False) -> list[Run]:
+        if isinstance(node, (Comment, Doctype, ProcessingInstruction)):
+            return []
+        if isinstance(node, NavigableString):
+            return [Run(str(node), em, strong, href)]
+        if not isinstance(node, Tag):
+            return []
+        name = node.name
+        if name == "br":
+            return [Run(" ") if heading else BREAK]
+        if name == "img":
+            alt = str(node.get("alt", "")).strip()
+            self.outline.note(self.where(node), f"image '{alt}' dropped ({node.get('src', '')}); link to it instead")
+            return []
+        if name == "a" and node.get("id") or name == "a" and node.get("name"):
+            if not heading:
+                self.outline.anchor(_own_id(node.get("id") or node.get("name")) or "")
+        if name == "a" and heading and PERMALINK.search(" ".join(node.get("class") or [])):
+            return []  # the ¶ or # link a site generator puts in headings
+        if name == "a" and node.get("href") is not None:
+            if heading:
+                self.outline.note(self.where(node), "link in a heading: titles hold no links; its text is kept")
+            else:
+                href = str(node["href"]).strip()
+        em = em or name in EMPHASIS
+        strong = strong or name in STRONG
+        runs: list[Run] = []
+        if name == "q":
+            runs.append(Run("“", em, strong, href))
+        for child in node.children:
+            inner = self.inline(child, em, strong, href, heading)
+            if isinstance(child, Tag) and child.name in CONTAINERS and inner:  # a block inside inline text
+                inner = [Run(" ", em, strong, href)] + inner + [Run(" ", em, strong, href)]
+            runs += inner
+        if name == "q":
+            runs.append(Run("”", em, strong, href))
+        return runs
+
+
+def _span(value: object) -> int:
+    try:
+        return max(1, min(int(str(value)), 50))
+    except (TypeError, ValueError):
+        return 1
+
+
+def _flatten(block: DBlock) -> list[Run]:
+    runs: list[Run] = []
+    if isinstance(block, Para):
+        return list(block.runs)
+    if isinstance(block, DList):
+        for item in block.items:
+            for inner in item:
+                if runs:
+                    runs.append(BREAK)
+                runs += _flatten(inner)
+    else:
+        for row in ([block.header] if block.header else []) + block.rows:
+            if runs:
+                runs.append(BREAK)
+            for n, cell in enumerate(row):
+                runs += ([Run(" ")] if n else []) + cell
+    return runs
+
+
+def read_html(html: str, paragraphs: bool = False) -> Doc:
+    """The document in a web page (its main content). paragraphs=True names positions by paragraph, not line
+    (HTML converted from Word has no lines of its own)."""
+    soup = htmlpage.parse(html)
+    page = htmlpage.main_content(soup)
+    outline = Outline()
+    if paragraphs:
+        order = {id(t): n for n, t in enumerate(page.main.find_all(["p", "li", "td", "th", "table", "img"] +
+                                                                  list(HEADINGS)), start=1)}
+
+        def where(tag: Tag) -> int:
+            while isinstance(tag, Tag) and id(tag) not in order and tag.parent is not None:
+                tag = tag.parent
+            return order.get(id(tag), 0)
+    else:
+        where = htmlpage.line_of
+    for line, what in page.dropped:
+        outline.note(line, what)
+    _Walker(outline, where).flow(page.main, None)
+    if outline.title is None and page.title:
+        outline.title = page.title
+    front: dict = {"base": page.base} if page.base else {}
+    if not paragraphs:
+        front["content"] = page.chosen
+    return outline.doc(front, "paragraph" if paragraphs else "line")
+
+
+def fragment(html: str, line: int) -> tuple[list[DBlock], list[Note], list[str]]:
+    """The blocks of an HTML fragment (a raw HTML block in Markdown), its notes and anchors."""
+    soup = BeautifulSoup(html, "html5lib")
+    outline = Outline()
+    outline.heading(6, "fragment", "fragment", line)  # a scratch section: headings inside stay paragraphs
+    holder = outline.sections[0]
+    blocks: list[DBlock] = []
+    _Walker(outline, lambda tag: line + max(htmlpage.line_of(tag) - 1, 0)).flow(soup.body or soup, blocks)
+    return blocks, outline.notes, holder.anchors
