@@ -155,6 +155,9 @@ def test_history_is_replayed_version_by_version(tmp_path: Path) -> None:
     run_policy(project, "check", check=True)
     run_policy(project, "build", check=True)
     assert (project / "site" / "versions" / "2021.1" / "index.html").exists()
+    for legacy in ("privacy.html", "legal/privacy-notice/index.html"):  # redirect_from: the old URLs answer
+        page = (project / "site" / legacy).read_text(encoding="utf-8")
+        assert 'http-equiv="refresh"' in page and "https://" in page
 
 
 def test_older_paths_continue_the_history(tmp_path: Path) -> None:
