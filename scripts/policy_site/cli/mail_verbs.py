@@ -21,14 +21,14 @@ from pathlib import Path
 from ..errors import UserError
 from ..notify import message as notices
 from ..notify.addresses import InvalidAddress, csv_cell, mask, normalise_address, normalise_name, parse_csv
-from ..notify.backend import DatabaseUnreachable, Location, is_url
+from ..notify.backend import DatabaseUnreachable, Location, is_url, mask_url
 from ..notify.database import notify_lock
 from ..notify.files import write_private
 from ..notify.ledger import Ledger
 from ..notify.run import NotifyOptions, Progress, Summary, backoff_seconds, lease_seconds, run_notify
 from ..notify.store import SubscriberStore, now_text
 from ..notify.transport import open_transport, smtp_config
-from ..state import database_location, outbox_path
+from ..state import database_location, database_path, outbox_path
 from .verbs import AddVerb, verb_adder
 
 
@@ -247,6 +247,17 @@ def _report(summary: Summary, dry_run: bool, waiting: int, next_at: str | None) 
     return 0
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from ..notify.migrate import migrate
+    if not is_url(args.to):
+        raise UserError("--to must be a PostgreSQL URL like postgresql://USER:PASSWORD@HOST:5432/DATABASE")
+    source = database_path(_settings(args))  # the SQLite file, whatever POLICY_DATABASE_URL says
+    result = migrate(source, args.to)
+    _say(f"migrated {source} to {mask_url(args.to)}: {result.summary()}; every count verified. The SQLite file "
+         f"is unchanged; set POLICY_DATABASE_URL to use PostgreSQL from now on")
+    return 0
+
+
 def cmd_subscribers(args: argparse.Namespace) -> int:
     args.subscribers_parser.print_help()
     return 2
@@ -288,6 +299,11 @@ def add_verbs(verb: AddVerb) -> None:
     a.add_argument("--all", action="store_true", help="include removed subscribers, with status columns")
     a.add_argument("--output", "-o",
                    help="write to this file (mode 0600, replaced atomically) instead of standard output")
+    a = action("migrate", cmd_migrate, "Move the SQLite store (subscribers, pending subscriptions, the delivery "
+                                       "ledger, the Message-ID key) into an empty PostgreSQL database, in one "
+                                       "transaction; the SQLite file is left as it was.")
+    a.add_argument("--to", required=True, metavar="URL", help="the PostgreSQL database, postgresql://USER:PASSWORD@"
+                                                              "HOST:5432/DATABASE (it must be empty)")
     p = verb("notify", cmd_notify, "Email every published version not announced yet to the active subscribers, "
                                    "and retry deferred messages (SMTP from POLICY_SMTP_URL, else the outbox).")
     p.add_argument("--dry-run", action="store_true", help="render and count the messages; send and record nothing")
