@@ -10,10 +10,10 @@ the same CHECK constraints and keys. Its version is a row of the schema_version 
        .claimed_until (its lease), .handed_at (the message was handed to the mail server under this claim);
        a partial index of the pending rows (what workers claim from) and one of the claimed rows
 
-`upgrade(conn)` runs at every connection: a database at the current version costs one query; an older or empty
-one is upgraded step by step in one transaction holding a transaction-level advisory lock, after reading the
-version again under it, so two processes upgrading at once are harmless (the second finds the work done). A
-database made by a newer version of this tool is refused (NewerSchema). Steps are only ever appended.
+`upgrade(conn)` runs at every connection: a database at the current version costs two queries; an older or
+empty one is upgraded step by step in one transaction, begun once this connection holds an advisory lock, after
+reading the version again under it, so two processes upgrading at once are harmless (the second finds the work
+done). A database made by a newer version of this tool is refused (NewerSchema). Steps are only ever appended.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import secrets
 from typing import Any
 
 SCHEMA_VERSION = 2
-LOCK_KEY = 0x706F6C6963790001  # pg_advisory_xact_lock key of schema changes (and of `subscribers migrate`)
+LOCK_KEY = 0x706F6C6963790001  # the advisory lock of schema changes
 
 _STEP_1 = (
     """CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL)""",
@@ -124,19 +124,24 @@ def upgrade(conn: Any, target: int = SCHEMA_VERSION) -> int:
         raise NewerSchema(found)
     if found >= target:
         return found
-    with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
-        found = version(conn)  # again, under the lock: another process may have upgraded meanwhile
-        if found > SCHEMA_VERSION:
-            raise NewerSchema(found)
-        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY, "
-                     "applied_at timestamptz NOT NULL DEFAULT now(), description text NOT NULL)")
-        for step in range(found, target):
-            description, statements = STEPS[step]
-            for statement in statements:
-                conn.execute(statement)
-            conn.execute("INSERT INTO schema_version (version, description) VALUES (%s, %s)",
-                         (step + 1, description))
-        conn.execute("INSERT INTO meta VALUES ('message_id_key', %s) ON CONFLICT (key) DO NOTHING",
-                     (secrets.token_hex(32),))
+    # The lock is taken before the transaction begins: a transaction that waited for it inside could still
+    # see the catalog as it was before the wait, and create again what the other process just created.
+    conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
+    try:
+        with conn.transaction():
+            found = version(conn)  # again, under the lock: another process may have upgraded meanwhile
+            if found > SCHEMA_VERSION:
+                raise NewerSchema(found)
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY, "
+                         "applied_at timestamptz NOT NULL DEFAULT now(), description text NOT NULL)")
+            for step in range(found, target):
+                description, statements = STEPS[step]
+                for statement in statements:
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_version (version, description) VALUES (%s, %s)",
+                             (step + 1, description))
+            conn.execute("INSERT INTO meta VALUES ('message_id_key', %s) ON CONFLICT (key) DO NOTHING",
+                         (secrets.token_hex(32),))
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
     return found
