@@ -5,15 +5,15 @@ One interface, two protocols; the Ledger picks by its database (backend.Database
 SerialClaims — SQLite: one `policy notify` at a time (the lock file beside the database, database.notify_lock)
     due       the open rows, read in batches (keyset over version, subscriber_id); nothing is marked yet
     mark      just before a message is handed over, its row becomes 'sending' (in the transaction that commits
-              the previous message's outcome); False when the row is no longer open (cancelled meanwhile)
+              the previous message's outcome); not sent when the row is no longer open (cancelled meanwhile)
     recovery  a row still 'sending' belongs to a run that died: the next run sends it again, same Message-ID
 
 LeasedClaims — PostgreSQL: several workers at once, on one machine or many
     due       claims a batch of due rows in one statement — SELECT … FOR UPDATE SKIP LOCKED, so workers never
               wait for nor take each other's rows — marking them 'sending' with the worker's id (claimed_by) and
               a lease (claimed_until: the server's now() + lease seconds), then yields them
-    mark      handed_at is set just before the message is handed over (with the previous outcome, as above), only
-              while the row is still this worker's claim; False otherwise: the message is not sent
+    mark      handed_at is set just before the message is handed over, only while the row is still this worker's
+              claim (else it is not sent), in one statement with the previous outcome: a data-modifying WITH
     renewal   the lease of all of a worker's claims is extended once a third of it has passed (at a mark)
     outcome   recorded as for SQLite (ledger.py), the claim cleared with it
     expiry    before it claims, a worker returns claims whose lease ran out (their worker died or hung) to
@@ -95,10 +95,10 @@ class SerialClaims:
     def due(self, now: str, batch: int) -> Iterator[Due]:
         return read_due(self.db, now, batch)
 
-    def mark(self, row: Due, now: str) -> bool:
-        return self.db.execute(
-            "UPDATE deliveries SET status = 'sending', updated_at = ? WHERE version = ? AND subscriber_id = ? "
-            "AND status IN ('pending', 'sending')", (now, row.version, row.subscriber_id)).rowcount == 1
+    def mark(self, row: Due, now: str) -> tuple[str, tuple]:
+        """The statement of the 'sending' mark: it changes one row while the row is open."""
+        return ("UPDATE deliveries SET status = 'sending', updated_at = ? WHERE version = ? AND subscriber_id = ? "
+                "AND status IN ('pending', 'sending')", (now, row.version, row.subscriber_id))
 
     def expire(self, now: str) -> int:
         return 0  # a 'sending' row is simply sent again by the next run (one notify at a time)
@@ -154,15 +154,15 @@ class LeasedClaims:
             (version, after, now, self.batch, self.worker, self.lease, now)).fetchall()
         return sorted((Due(*tuple(r)) for r in rows), key=lambda due: due.subscriber_id)
 
-    def mark(self, row: Due, now: str) -> bool:
+    def mark(self, row: Due, now: str) -> tuple[str, tuple]:
+        """The statement of the hand-over mark: it changes one row while it is this worker's claim (and first,
+        when a third of the lease has passed, the lease of every claim is renewed)."""
         if time.monotonic() - self.renewed > self.lease / 3:
             self.renewed = time.monotonic()
             self.db.execute("UPDATE deliveries SET claimed_until = now() + ? * interval '1 second' "
                             "WHERE status = 'sending' AND claimed_by = ?", (self.lease, self.worker))
-        return self.db.execute(
-            "UPDATE deliveries SET handed_at = ?, updated_at = ? WHERE version = ? AND subscriber_id = ? "
-            "AND status = 'sending' AND claimed_by = ?",
-            (now, now, row.version, row.subscriber_id, self.worker)).rowcount == 1
+        return ("UPDATE deliveries SET handed_at = ?, updated_at = ? WHERE version = ? AND subscriber_id = ? "
+                "AND status = 'sending' AND claimed_by = ?", (now, now, row.version, row.subscriber_id, self.worker))
 
     def expire(self, now: str) -> int:
         """Claims whose lease ran out back to pending (see the module docstring); how many."""

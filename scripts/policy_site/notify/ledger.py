@@ -7,7 +7,8 @@ noticed (rewrites.py). Each row is one (version, subscriber) message with a fixe
 
     pending    waiting to be sent; after a temporary failure attempts > 0 and next_attempt_at is the backoff
     sending    handed to the transport, outcome not yet recorded: the process died meanwhile; re-sent,
-               same Message-ID, by the next run (the one duplicate a crash can cause)
+               same Message-ID, by the next run (the one duplicate a crash can cause). On PostgreSQL: claimed
+               by a worker (claimed_by, a lease; handed_at once handed over), claims.py
     sent       accepted by the mail server (or written to the outbox)
     failed     refused with a 5xx reply, or still not delivered after the maximum number of attempts
     cancelled  the subscriber was removed, or the version left the history, before it was sent
@@ -232,34 +233,38 @@ class Ledger:
         """Commit the outcome of the last message and the 'sending' mark of the next, in one transaction.
         False when the next row is no longer open (its subscriber was removed meanwhile, or on PostgreSQL its
         claim is no longer this worker's): skip it."""
-        if outcome is None and start is None:
+        statements = [self._outcome(outcome, now)] if outcome is not None else []
+        if start is not None:
+            statements.append(self.claims.mark(start, now))
+        if not statements:
             return False
-        claimed = False
+        if self.db.concurrent:  # PostgreSQL: one statement (a data-modifying WITH), one round trip, atomic
+            (sql, values), *rest = reversed(statements)
+            for other, more in rest:
+                sql, values = f"WITH outcome AS ({other} RETURNING 1) {sql}", (*more, *values)
+            return self.db.execute(sql, values).rowcount == 1 and start is not None
         with self.db.transaction():
-            if outcome is not None:
-                self._apply(outcome, now)
-            if start is not None:
-                claimed = self.claims.mark(start, now)
-        return claimed
+            results = [self.db.execute(sql, values).rowcount for sql, values in statements]
+        return start is not None and results[-1] == 1
 
-    def _apply(self, outcome: Outcome, now: str) -> None:
+    def _outcome(self, outcome: Outcome, now: str) -> tuple[str, tuple]:
+        """The statement recording one outcome; it changes the row only while it is open."""
         row = outcome.row
         key = (row.version, row.subscriber_id)
         where = " WHERE version = ? AND subscriber_id = ? AND status IN ('pending', 'sending')"
         settle = self.claims.settle
         if outcome.result == "sent":
-            self.db.execute("UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?, "
-                            f"updated_at = ?, next_attempt_at = NULL{settle}" + where, (now, now, *key))
-        elif outcome.result in ("deferred", "failed"):
+            return ("UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?, "
+                    f"updated_at = ?, next_attempt_at = NULL{settle}" + where, (now, now, *key))
+        if outcome.result in ("deferred", "failed"):
             status = "pending" if outcome.result == "deferred" else "failed"
-            self.db.execute("UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?, "
-                            f"next_attempt_at = ?, updated_at = ?{settle}" + where,
-                            (status, outcome.error, outcome.next_attempt_at, now, *key))
-        elif outcome.result == "requeue":
-            self.db.execute(f"UPDATE deliveries SET status = 'pending', last_error = ?, updated_at = ?{settle}"
-                            + where, (outcome.error, now, *key))
-        else:
-            raise ValueError(f"unknown outcome {outcome.result!r}")
+            return ("UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?, "
+                    f"next_attempt_at = ?, updated_at = ?{settle}" + where,
+                    (status, outcome.error, outcome.next_attempt_at, now, *key))
+        if outcome.result == "requeue":
+            return (f"UPDATE deliveries SET status = 'pending', last_error = ?, updated_at = ?{settle}" + where,
+                    (outcome.error, now, *key))
+        raise ValueError(f"unknown outcome {outcome.result!r}")
 
     # --- reporting ----------------------------------------------------------------------------------------
     def report(self) -> list[dict[str, object]]:
