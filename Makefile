@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: site test lint serve bench demo check clean distclean chromium
+.PHONY: site test lint serve bench demo check clean distclean chromium postgresql
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -37,8 +37,14 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -q && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
-## test: install test extras and run the whole suite (browser tests included)
-test: $(VENV)/.installed-test chromium
+## postgresql: Debian's PostgreSQL for the tests and the benchmark (each starts its own throw-away server)
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
+		$(SUDO) apt-get update -q && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
+
+## test: install test extras and run the whole suite (browser and PostgreSQL tests included)
+test: $(VENV)/.installed-test chromium postgresql
 	$(BIN)/python -m pytest
 
 ## lint: ruff (style, imports, common bugs) and mypy (types) over the package and the tests
@@ -47,7 +53,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/mypy
 
 ## bench: history/diff/build/notify benchmark; prints a table, writes bench-results/bench.json
-bench: $(VENV)/.installed-test
+bench: $(VENV)/.installed-test postgresql
 	$(BIN)/python -m policy_site.bench --out bench-results/bench.json
 
 ## demo: a demo repository with a realistic history in .cache/demo, built, outbox filled

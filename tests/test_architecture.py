@@ -70,3 +70,14 @@ def test_modules_stay_small() -> None:
     big = [f"{p.relative_to(PACKAGE)} ({n} lines)" for p in MODULES
            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 420]
     assert not big, big
+
+
+def test_only_the_backends_import_their_database_drivers() -> None:
+    """SQL runs through notify/backend.py: sqlite3 is notify/database.py's alone, psycopg notify/postgres.py's."""
+    owners = {"sqlite3": "notify/database.py", "psycopg": "notify/postgres.py"}
+    for path in MODULES:
+        where = path.relative_to(PACKAGE).as_posix()
+        for name, line in _imports(path):
+            driver = name.split(".")[0]
+            if driver in owners:
+                assert where == owners[driver], f"{where}:{line}: imports {driver} (only {owners[driver]} may)"

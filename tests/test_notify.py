@@ -20,6 +20,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from conftest import ROOT, Project
+from pg_support import BACKENDS, location, pg_url, postgres_server, rows, store_location  # noqa: F401
 from policy_site.errors import UserError
 from policy_site.notify.ledger import Ledger, Outcome
 from policy_site.notify.run import Progress, RateLimit
@@ -116,9 +117,16 @@ def smtp():
 
 
 @pytest.fixture
-def env(tmp_path: Path, smtp: Recorder) -> dict[str, str]:
-    return {"POLICY_SMTP_URL": f"smtp://127.0.0.1:{smtp.port}", "POLICY_SUBSCRIBERS_DB": str(tmp_path / "subs.db"),
+def env(request: pytest.FixtureRequest, tmp_path: Path, smtp: Recorder) -> dict[str, str]:
+    """The environment of a notify run: SQLite by default; parametrise with BACKENDS (indirect) for both."""
+    base = {"POLICY_SMTP_URL": f"smtp://127.0.0.1:{smtp.port}", "POLICY_SUBSCRIBERS_DB": str(tmp_path / "subs.db"),
             "POLICY_NOTIFY_BACKOFF_SECONDS": "0"}
+    if getattr(request, "param", "sqlite") == "postgresql":
+        base["POLICY_DATABASE_URL"] = request.getfixturevalue("pg_url")
+    return base
+
+
+both = pytest.mark.parametrize("env", BACKENDS, indirect=True)  # the scenario on SQLite and on PostgreSQL
 
 
 def subscribe(project: Project, env: dict[str, str], names: dict[str, str] = NAMES) -> None:
@@ -147,11 +155,11 @@ def add_paragraph(project: Project, text: str) -> None:
 
 
 def ledger(env: dict[str, str]) -> list[tuple]:
-    with sqlite3.connect(env["POLICY_SUBSCRIBERS_DB"]) as conn:
-        return conn.execute("SELECT d.version, s.email, d.status, d.attempts, d.last_error FROM deliveries d "
-                            "JOIN subscribers s ON s.id = d.subscriber_id ORDER BY d.version, s.email").fetchall()
+    return [tuple(r) for r in rows(env, "SELECT d.version, s.email, d.status, d.attempts, d.last_error FROM deliveries d "
+                                        "JOIN subscribers s ON s.id = d.subscriber_id ORDER BY d.version, s.email")]
 
 
+@both
 def test_every_subscriber_gets_one_correct_multipart_message(git_project: Project, smtp: Recorder,
                                                              env: dict[str, str]) -> None:
     subscribe(git_project, env)
@@ -189,6 +197,7 @@ def test_every_subscriber_gets_one_correct_multipart_message(git_project: Projec
     assert re.search(r"^1\.0 .* 5 +5 +0 +0 +0 +0$", status, re.M)
 
 
+@both
 def test_new_version_lists_changed_sections_and_reaches_only_current_subscribers(
         git_project: Project, smtp: Recorder, env: dict[str, str]) -> None:
     subscribe(git_project, env, {"ann@example.org": "Ann"})
@@ -233,6 +242,7 @@ def test_first_run_skips_superseded_versions_and_includes_upcoming(project: Proj
     assert "It takes effect on 2099-01-01. Until then, version 1.1 stays in force." in upcoming
 
 
+@both
 def test_451_is_retried_next_run_and_550_never(git_project: Project, smtp: Recorder, env: dict[str, str]) -> None:
     subscribe(git_project, env)
     smtp.refuse = {"zoe@example.org": "451 4.7.1 Greylisted, try again later",
@@ -268,6 +278,7 @@ def test_backoff_and_max_attempts(git_project: Project, smtp: Recorder, env: dic
     assert [r[2:4] for r in ledger(env) if r[1] == "zoe@example.org"] == [("failed", 2)]
 
 
+@both
 def test_removed_subscriber_is_cancelled(git_project: Project, smtp: Recorder, env: dict[str, str]) -> None:
     subscribe(git_project, env, {"ann@example.org": "Ann", "zoe@example.org": "Zoë"})
     smtp.refuse = {"zoe@example.org": "451 later"}
@@ -279,10 +290,12 @@ def test_removed_subscriber_is_cancelled(git_project: Project, smtp: Recorder, e
     assert [r[2] for r in ledger(env) if r[1] == "zoe@example.org"] == ["cancelled"]
 
 
+@both
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
 def test_killed_run_resumes_with_at_most_the_in_flight_message_repeated(
         git_project: Project, smtp: Recorder, env: dict[str, str], how: signal.Signals) -> None:
     addresses = {f"reader{i:02d}@example.org": f"Reader {i}" for i in range(12)}
+    env = {**env, "POLICY_NOTIFY_LEASE_SECONDS": "2"}  # PostgreSQL: a killed worker's claims wait for this
     subscribe(git_project, env, addresses)
     smtp.delay = 0.15
     process = subprocess.Popen([sys.executable, "-m", "policy_site", "notify"], cwd=git_project.path,
@@ -298,6 +311,10 @@ def test_killed_run_resumes_with_at_most_the_in_flight_message_repeated(
     killed_after = len(smtp.messages)
     assert 4 <= killed_after < 12
     smtp.delay = 0
+    if "POLICY_DATABASE_URL" in env:  # killed: its claims wait for the lease; stopped: it returned them
+        claimed = rows(env, "SELECT COUNT(*) FROM deliveries WHERE status = 'sending' AND claimed_by IS NOT NULL")
+        assert (claimed[0][0] > 0) == (how == signal.SIGKILL)
+        time.sleep(2.1 if how == signal.SIGKILL else 0)
     result = git_project.run("notify", env=env, check=True)
     assert "sent" in result.stdout
     received = smtp.to()
@@ -328,6 +345,7 @@ def test_second_notify_while_one_runs_exits_clearly(git_project: Project, smtp: 
     assert process.returncode == 0 and "6 sent" in out and len(smtp.messages) == 6
 
 
+@both
 def test_connection_lost_after_the_final_dot_is_not_resent_in_the_run(git_project: Project, smtp: Recorder,
                                                                        env: dict[str, str]) -> None:
     subscribe(git_project, env)
@@ -400,6 +418,7 @@ def test_connection_dropped_at_rcpt_counts_an_attempt_and_the_run_goes_on(git_pr
     assert smtp.rcpts.count("r1@example.org") == 4 and len(smtp.messages) == 4
 
 
+@both
 def test_server_gone_mid_run_stops_with_75_and_loses_nothing(git_project: Project, smtp: Recorder,
                                                              env: dict[str, str]) -> None:
     addresses = {f"r{i}@example.org": "" for i in range(5)}
@@ -439,6 +458,7 @@ def test_replies_at_the_end_of_data(git_project: Project, smtp: Recorder, env: d
     assert smtp.to().count("zoe@example.org") == (1 if status == "pending" else 0)
 
 
+@both
 def test_dry_run_renders_and_counts_but_sends_nothing(git_project: Project, smtp: Recorder,
                                                       env: dict[str, str]) -> None:
     subscribe(git_project, env)
@@ -608,8 +628,8 @@ def test_transport_maps_replies(smtp: Recorder) -> None:
     assert smtp.to() == ["ok@example.org", "busy@example.org", "last@example.org"]
 
 
-def test_ledger_never_sends_a_row_cancelled_during_the_run(tmp_path: Path) -> None:
-    store = SubscriberStore(tmp_path / "subs.db")
+def test_ledger_never_sends_a_row_cancelled_during_the_run(store_location: Path | str) -> None:
+    store = SubscriberStore(store_location)
     store.import_rows([("a@example.org", "", None), ("b@example.org", "", None)])
     book = Ledger(store.conn)
     assert book.announce("1.0", lambda key: f"<policy-1.0-{'0' * 16}@x.example>", "2026-01-01T00:00:00Z") == 2

@@ -6,11 +6,13 @@ import sqlite3
 from pathlib import Path
 
 from conftest import Project
+from pg_support import location, pg_url, postgres_server  # noqa: F401  (fixtures)
+from pg_support import rows as query_rows
 from policy_site.notify.database import SCHEMA_VERSION
 from policy_site.notify.ledger import announced_hashes
 from policy_site.source.loader import load_policy
 from policy_site.source.model import content_hash
-from test_notify import Recorder, env, ledger, publish_1_1, smtp, subscribe  # noqa: F401  (fixtures)
+from test_notify import Recorder, both, env, ledger, publish_1_1, smtp, subscribe  # noqa: F401  (fixtures)
 
 
 def head(project: Project) -> str:
@@ -28,6 +30,7 @@ def force_push_other_1_1(project: Project) -> str:
     return head(project)
 
 
+@both
 def test_rewritten_announced_version_stops_notify_until_accepted(git_project: Project, smtp: Recorder,
                                                                  env: dict[str, str]) -> None:
     subscribe(git_project, env, {"ann@example.org": "Ann"})
@@ -36,7 +39,7 @@ def test_rewritten_announced_version_stops_notify_until_accepted(git_project: Pr
     publish_1_1(git_project)
     announced = (text_hash(git_project), head(git_project))
     git_project.run("notify", env=env, check=True)
-    assert announced_hashes(Path(env["POLICY_SUBSCRIBERS_DB"])) == {"1.0": first_1_0, "1.1": announced}
+    assert announced_hashes(location(env)) == {"1.0": first_1_0, "1.1": announced}
     sent = len(smtp.messages)
     rows = ledger(env)
 
@@ -49,16 +52,15 @@ def test_rewritten_announced_version_stops_notify_until_accepted(git_project: Pr
         assert f"version 1.1 was announced with the text of commit {announced[1][:10]}" in line
         assert f"(commit {rewritten[:10]})" in line and "`policy notify --accept-rewrite 1.1`" in line
     assert len(smtp.messages) == sent and ledger(env) == rows
-    assert announced_hashes(Path(env["POLICY_SUBSCRIBERS_DB"]))["1.1"] == announced
+    assert announced_hashes(location(env))["1.1"] == announced
 
     accepted = git_project.run("notify", "--accept-rewrite", "1.1", env=env, check=True)
     assert (f"policy notify: version 1.1: rewritten text accepted (commit {announced[1][:10]} → {rewritten[:10]}); "
             f"not announced again") in accepted.stdout
     assert "nothing to send" in accepted.stdout and len(smtp.messages) == sent  # not announced again
-    assert announced_hashes(Path(env["POLICY_SUBSCRIBERS_DB"]))["1.1"] == (text_hash(git_project), rewritten)
-    with sqlite3.connect(env["POLICY_SUBSCRIBERS_DB"]) as conn:
-        assert conn.execute("SELECT version, old_commit, new_commit FROM rewrites").fetchall() == \
-            [("1.1", announced[1], rewritten)]
+    assert announced_hashes(location(env))["1.1"] == (text_hash(git_project), rewritten)
+    assert [tuple(r) for r in query_rows(env, "SELECT version, old_commit, new_commit FROM rewrites")] == \
+        [("1.1", announced[1], rewritten)]
     assert "nothing to send" in git_project.run("notify", env=env, check=True).stdout
     status = git_project.run("notify", "--status", env=env, check=True).stdout
     assert "rewrite accepted" in status and f"{announced[1][:10]} → {rewritten[:10]}" in status
@@ -85,6 +87,7 @@ def test_unknown_version_to_accept_is_refused(git_project: Project, smtp: Record
     assert result.returncode == 1 and "version 9.9 was never announced" in result.stderr
 
 
+@both
 def test_vanished_version_cancels_its_undelivered_notices(git_project: Project, smtp: Recorder,
                                                           env: dict[str, str]) -> None:
     subscribe(git_project, env, {"ann@example.org": "Ann", "zoe@example.org": "Zoë"})
@@ -161,6 +164,7 @@ def test_announced_hashes_without_a_database_is_empty(tmp_path: Path) -> None:
     assert not (tmp_path / "missing.sqlite3").exists()
 
 
+@both
 def test_build_refuses_to_change_a_text_the_notices_announced(git_project: Project, smtp: Recorder,
                                                                env: dict[str, str]) -> None:
     """A fresh clone (no previous site/) still cannot publish other text under an announced number."""

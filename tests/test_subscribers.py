@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Project
+from pg_support import BACKENDS, pg_url, postgres_server, rows, store_location  # noqa: F401  (fixtures)
 from policy_site.notify.addresses import (
     InvalidAddress,
     csv_cell,
@@ -83,8 +84,8 @@ def test_invalid_international_domains_are_refused(raw: str) -> None:
         normalise_address(raw)
 
 
-def test_sharp_s_and_ss_are_two_subscribers(tmp_path: Path) -> None:
-    store = SubscriberStore(tmp_path / "subs.sqlite3")
+def test_sharp_s_and_ss_are_two_subscribers(store_location: Path | str) -> None:
+    store = SubscriberStore(store_location)
     sharp, _ = store.add("x@faß.de")
     plain, _ = store.add("x@fass.de")
     assert sharp.id != plain.id and sharp.email == "x@xn--fa-hia.de" and plain.email == "x@fass.de"
@@ -106,8 +107,8 @@ def test_masking() -> None:
     assert mask_text("550 <zoe@example.org>: no such user") == "550 <z***@example.org>: no such user"
 
 
-def test_store_merges_case_insensitive_duplicates(tmp_path: Path) -> None:
-    store = SubscriberStore(tmp_path / "subs.sqlite3")
+def test_store_merges_case_insensitive_duplicates(store_location: Path | str) -> None:
+    store = SubscriberStore(store_location)
     first, outcome = store.add("Zoe@Example.org", "Zoë")
     assert outcome == "added" and first.email == "Zoe@example.org"
     again, outcome = store.add("ZOE@EXAMPLE.ORG")
@@ -122,7 +123,8 @@ def test_store_merges_case_insensitive_duplicates(tmp_path: Path) -> None:
     assert outcome == "reactivated" and back.status == "active"
     store.erase(back)
     assert store.get("zoe@example.org") is None
-    assert (tmp_path / "subs.sqlite3").stat().st_mode & 0o077 == 0  # private to its owner
+    if isinstance(store_location, Path):
+        assert store_location.stat().st_mode & 0o077 == 0  # private to its owner
 
 
 def test_parse_csv_reports_every_bad_row_with_its_line() -> None:
@@ -156,8 +158,19 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return {"POLICY_SUBSCRIBERS_DB": str(tmp_path / "db" / "subscribers.sqlite3")}
 
 
-def test_cli_add_remove_list_count(project: Project, tmp_path: Path) -> None:
-    env = _env(tmp_path)
+@pytest.fixture(params=BACKENDS)
+def new_store(request: pytest.FixtureRequest, tmp_path: Path):
+    """new_store(name) → the environment of a new, empty store: a SQLite file, then a PostgreSQL database."""
+    def make(name: str = "subscribers") -> dict[str, str]:
+        env = {"POLICY_SUBSCRIBERS_DB": str(tmp_path / "db" / f"{name}.sqlite3")}
+        if request.param == "postgresql":
+            env["POLICY_DATABASE_URL"] = request.getfixturevalue("postgres_server").create_database()
+        return env
+    return make
+
+
+def test_cli_add_remove_list_count(project: Project, tmp_path: Path, new_store) -> None:
+    env = new_store()
     out = project.run("subscribers", "add", "Zoe@Example.org", "--name", "Zoë Ærøskøbing", env=env, check=True)
     assert "added Z***@example.org" in out.stdout and "Zoe@" not in out.stdout
     project.run("subscribers", "add", "yamada@example.jp", "--name", "山田太郎", env=env, check=True)
@@ -185,8 +198,8 @@ def test_cli_refuses_bad_input_cleanly(project: Project, tmp_path: Path) -> None
     assert project.run("subscribers", "count", env=env).stdout.strip() == "0"
 
 
-def test_cli_import_all_or_nothing(project: Project, tmp_path: Path) -> None:
-    env = _env(tmp_path)
+def test_cli_import_all_or_nothing(project: Project, tmp_path: Path, new_store) -> None:
+    env = new_store()
     bad = tmp_path / "bad.csv"
     bad.write_text("email,name\nok@example.org,Ok\nbroken,X\nalso-ok@example.org,\nx@y,\n", encoding="utf-8")
     result = project.run("subscribers", "import", str(bad), env=env)
@@ -203,8 +216,8 @@ def test_cli_import_all_or_nothing(project: Project, tmp_path: Path) -> None:
     assert "nothing was imported" in result.stderr
 
 
-def test_cli_import_export_round_trip(project: Project, tmp_path: Path) -> None:
-    env = _env(tmp_path)
+def test_cli_import_export_round_trip(project: Project, tmp_path: Path, new_store) -> None:
+    env = new_store()
     good = tmp_path / "good.csv"
     good.write_text("\ufeffEmail,Name\nann@example.org,Ann\nZOË@bücher.example,Zoë\n".replace("ZOË", "zoe") +
                     "ANN@example.org,\nbob@example.org,山田太郎\n", encoding="utf-8")
@@ -221,7 +234,7 @@ def test_cli_import_export_round_trip(project: Project, tmp_path: Path) -> None:
     # what export writes, import reads back into an empty database
     dump = tmp_path / "dump.csv"
     project.run("subscribers", "export", "--output", str(dump), env=env, check=True)
-    other = {"POLICY_SUBSCRIBERS_DB": str(tmp_path / "other.sqlite3")}
+    other = new_store("other")
     project.run("subscribers", "import", str(dump), env=other, check=True)
     assert project.run("subscribers", "export", env=other, check=True).stdout.splitlines()[1:] == \
         exported.splitlines()[1:]
@@ -242,8 +255,8 @@ def test_csv_cells_are_neutralised_and_read_back(value: str, cell: str) -> None:
     assert csv_cell(value) == cell and csv_value(cell) == value
 
 
-def test_export_neutralises_formulas_and_import_reads_them_back(project: Project, tmp_path: Path) -> None:
-    env = _env(tmp_path)
+def test_export_neutralises_formulas_and_import_reads_them_back(project: Project, tmp_path: Path, new_store) -> None:
+    env = new_store()
     for address, name in FORMULAS.items():
         project.run("subscribers", "add", f"--name={name}", "--", address, env=env, check=True)
     exported = project.run("subscribers", "export", env=env, check=True).stdout
@@ -254,10 +267,9 @@ def test_export_neutralises_formulas_and_import_reads_them_back(project: Project
 
     dump = tmp_path / "dump.csv"
     project.run("subscribers", "export", "-o", str(dump), env=env, check=True)
-    other = {"POLICY_SUBSCRIBERS_DB": str(tmp_path / "other.sqlite3")}
+    other = new_store("other")
     project.run("subscribers", "import", str(dump), env=other, check=True)
-    with sqlite3.connect(other["POLICY_SUBSCRIBERS_DB"]) as conn:
-        stored = dict(conn.execute("SELECT email, name FROM subscribers").fetchall())
+    stored = dict(rows(other, "SELECT email, name FROM subscribers"))
     assert stored == FORMULAS  # exactly the names given, the added quotes removed
     assert project.run("subscribers", "export", env=other, check=True).stdout == exported
 

@@ -8,8 +8,11 @@ inside a folder that is published, rewritten or versioned:
     policy_dir     the policy folder: committed to git
 
 Paths are compared after resolving symlinks and `..`, so a link or a detour does not get around the rule.
-Every verb that opens the database or the outbox gets its path from here, and `policy build` refuses to run
+Every verb that opens the database or the outbox gets its location from here, and `policy build` refuses to run
 (before anything is deleted) when either would be inside the site.
+
+POLICY_DATABASE_URL (a postgresql:// URL) puts the subscribers and the ledger in PostgreSQL instead; it wins over
+POLICY_SUBSCRIBERS_DB and subscribers_db, and these rules, which are about files, then apply to the outbox only.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from .errors import UserError
 from .settings import Settings
 
 ENV_DB = "POLICY_SUBSCRIBERS_DB"
+ENV_DATABASE_URL = "POLICY_DATABASE_URL"
+URL_SCHEMES = ("postgresql://", "postgres://")
 
 
 def _forbidden(settings: Settings) -> list[tuple[str, Path]]:
@@ -46,6 +51,22 @@ def database_path(settings: Settings, environ: Mapping[str, str] = os.environ) -
                   f"set {where} to a file outside it (the default is .cache/subscribers.sqlite3)")
 
 
+def database_url(environ: Mapping[str, str] = os.environ) -> str | None:
+    """POLICY_DATABASE_URL when it is set (a postgresql:// URL), else None."""
+    url = environ.get(ENV_DATABASE_URL, "").strip()
+    if not url:
+        return None
+    if not url.startswith(URL_SCHEMES):
+        raise UserError(f"{ENV_DATABASE_URL} must be a PostgreSQL URL like postgresql://USER:PASSWORD@HOST:5432/"
+                        f"DATABASE (it starts with {url.split(':', 1)[0][:20]!r}); unset it to use the SQLite file")
+    return url
+
+
+def database_location(settings: Settings, environ: Mapping[str, str] = os.environ) -> Path | str:
+    """Where the subscribers and the ledger live: POLICY_DATABASE_URL if set, else the SQLite file (database_path)."""
+    return database_url(environ) or database_path(settings, environ)
+
+
 def outbox_path(settings: Settings) -> Path:
     """The outbox_dir option: absolute, resolved, never in a published folder."""
     return _check(settings.path("outbox_dir").expanduser().resolve(), "the email outbox", settings,
@@ -54,5 +75,5 @@ def outbox_path(settings: Settings) -> Path:
 
 def check_private_state(settings: Settings, environ: Mapping[str, str] = os.environ) -> None:
     """UserError when the subscribers database or the outbox would be inside the site (or pages, or policy)."""
-    database_path(settings, environ)
+    database_location(settings, environ)
     outbox_path(settings)

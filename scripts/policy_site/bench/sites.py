@@ -278,9 +278,10 @@ def main(argv: list[str] | None = None) -> int:
                   f"{row['peak_rss_mb']:>7.1f} {row['cache_mb']:>9.2f} {row['cache_load_s']:>7.3f}", flush=True)
     if args.notify:
         from .notify import run as run_notify
+        from .notify import table
         results["notify"] = n = run_notify(args.notify)
-        print(f"notify: {n['subscribers']} subscribers, ours {n['ours_per_s']:.0f}/s, plain smtplib "
-              f"{n['smtplib_per_s']:.0f}/s, ratio {n['ratio']:.2f} (target ≥ 0.8)")
+        print("\n".join(table(n)))
+        print(f"notify: ours (SQLite) against plain smtplib, ratio {n['ratio']:.2f} (target ≥ 0.8)")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")

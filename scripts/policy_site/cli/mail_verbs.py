@@ -1,7 +1,9 @@
 """The mail verbs of the `policy` command line: `policy subscribers ACTION` and `policy notify`.
 
-Only one notify runs at a time (an flock beside the database). Addresses are masked in everything printed
-here except the output of `subscribers list` and `subscribers export`.
+The store is the SQLite file, or PostgreSQL when POLICY_DATABASE_URL is set (state.database_location). On SQLite
+only one notify runs at a time (an flock beside the database); on PostgreSQL several may. Addresses are masked
+in everything printed here except the output of `subscribers list` and `subscribers export`, and a database
+URL's password everywhere. A database server that cannot be reached makes notify exit 75 (try again later).
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import csv
 import io
 import os
 import signal
-import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -20,12 +21,14 @@ from pathlib import Path
 from ..errors import UserError
 from ..notify import message as notices
 from ..notify.addresses import InvalidAddress, csv_cell, mask, normalise_address, normalise_name, parse_csv
-from ..notify.files import database_failure, write_private
-from ..notify.ledger import Ledger, notify_lock
-from ..notify.run import NotifyOptions, Progress, Summary, backoff_seconds, run_notify
+from ..notify.backend import DatabaseUnreachable, Location, is_url, mask_url
+from ..notify.database import notify_lock
+from ..notify.files import write_private
+from ..notify.ledger import Ledger
+from ..notify.run import NotifyOptions, Progress, Summary, backoff_seconds, lease_seconds, run_notify
 from ..notify.store import SubscriberStore, now_text
 from ..notify.transport import open_transport, smtp_config
-from ..state import database_path, outbox_path
+from ..state import database_location, database_path, outbox_path
 from .verbs import AddVerb, verb_adder
 
 
@@ -35,27 +38,33 @@ def _settings(args: argparse.Namespace):
 
 
 @contextmanager
-def _opened(args: argparse.Namespace, path: Path | None = None) -> Iterator[SubscriberStore]:
+def _opened(args: argparse.Namespace, location: Location | None = None) -> Iterator[SubscriberStore]:
     """The subscriber store (created if need be), closed afterwards. A database failure while it is in use
-    (a full disk, a damaged file) becomes one line."""
-    path = path or database_path(_settings(args))
-    store = SubscriberStore(path)
+    (a full disk, a damaged file, a server gone) becomes one line."""
+    store = SubscriberStore(location or database_location(_settings(args)))
     try:
         yield store
-    except sqlite3.Error as exc:
-        raise database_failure(path, exc) from None
+    except store.db.errors as exc:
+        raise store.db.failure(exc) from None
     finally:
-        store.close()
+        try:
+            store.close()
+        except store.db.errors:
+            pass
+
+
+def _exists(location: Location) -> bool:
+    return is_url(location) or Path(location).exists() or Path(location).is_symlink()
 
 
 @contextmanager
-def _existing(args: argparse.Namespace, path: Path | None = None) -> Iterator[SubscriberStore | None]:
-    """Like _opened, but None when there is no database: reading verbs never create one."""
-    path = path or database_path(_settings(args))
-    if not path.exists() and not path.is_symlink():
+def _existing(args: argparse.Namespace, location: Location | None = None) -> Iterator[SubscriberStore | None]:
+    """Like _opened, but None when there is no SQLite file: reading verbs never create one."""
+    location = location or database_location(_settings(args))
+    if not _exists(location):
         yield None
         return
-    with _opened(args, path) as store:
+    with _opened(args, location) as store:
         yield store
 
 
@@ -173,24 +182,34 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def cmd_notify(args: argparse.Namespace) -> int:
+    try:
+        return _notify(args)
+    except DatabaseUnreachable as exc:  # like an unreachable mail server: nothing lost, try again later
+        print(f"policy notify: error: {exc}", file=sys.stderr)
+        return 75
+
+
+def _notify(args: argparse.Namespace) -> int:
     from ..site.generate import load_models
     settings = _settings(args)
-    db_path = database_path(settings)
+    location = database_location(settings)
     outbox = outbox_path(settings)
     if args.status:
-        with _existing(args, db_path) as store:
+        with _existing(args, location) as store:
             print("\n".join(Ledger(store.conn).report_lines()) if store else "no version announced yet")
         return 0
     options = NotifyOptions(args.dry_run, args.rate, args.max_attempts, backoff_seconds(os.environ),
-                            tuple(args.accept_rewrite or ()))
+                            tuple(args.accept_rewrite or ()), lease_seconds(os.environ))
     notices.mail_settings(settings)  # configuration mistakes first, before anything is written
     smtp_config(os.environ)
     _, models = load_models(settings)
-    if args.dry_run and not db_path.exists():
-        print(f"policy notify: dry run — no subscribers database at {db_path}; nothing would be sent")
+    if args.dry_run and not _exists(location):
+        print(f"policy notify: dry run — no subscribers database at {location}; nothing would be sent")
         return 0
     signal.signal(signal.SIGTERM, _interrupt)  # like Ctrl-C: record what is known, close politely, exit 130
-    with notify_lock(db_path) if not args.dry_run else nullcontext(), _opened(args, db_path) as store:
+    # SQLite: one notify at a time (PostgreSQL: workers claim their rows, claims.py)
+    lock = notify_lock(location) if isinstance(location, Path) and not args.dry_run else nullcontext()
+    with lock, _opened(args, location) as store:
         summary = run_notify(settings, models, store, lambda: open_transport(outbox), options,
                              progress=lambda total: Progress(total))
         waiting, next_at = Ledger(store.conn).waiting(now_text())
@@ -228,6 +247,17 @@ def _report(summary: Summary, dry_run: bool, waiting: int, next_at: str | None) 
     return 0
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from ..notify.migrate import migrate
+    if not is_url(args.to):
+        raise UserError("--to must be a PostgreSQL URL like postgresql://USER:PASSWORD@HOST:5432/DATABASE")
+    source = database_path(_settings(args))  # the SQLite file, whatever POLICY_DATABASE_URL says
+    result = migrate(source, args.to)
+    _say(f"migrated {source} to {mask_url(args.to)}: {result.summary()}; every count verified. The SQLite file "
+         f"is unchanged; set POLICY_DATABASE_URL to use PostgreSQL from now on")
+    return 0
+
+
 def cmd_subscribers(args: argparse.Namespace) -> int:
     args.subscribers_parser.print_help()
     return 2
@@ -245,7 +275,8 @@ def _positive(kind: type) -> Callable[[str], float]:
 
 def add_verbs(verb: AddVerb) -> None:
     p = verb("subscribers", cmd_subscribers, "Manage the subscribers of the email notices (kept in SQLite, "
-                                             "outside the site; POLICY_SUBSCRIBERS_DB or subscribers_db).")
+                                             "outside the site: POLICY_SUBSCRIBERS_DB or subscribers_db; or in "
+                                             "PostgreSQL: POLICY_DATABASE_URL).")
     p.set_defaults(subscribers_parser=p)
     action = verb_adder(p.add_subparsers(dest="action", metavar="ACTION"))
 
@@ -268,6 +299,11 @@ def add_verbs(verb: AddVerb) -> None:
     a.add_argument("--all", action="store_true", help="include removed subscribers, with status columns")
     a.add_argument("--output", "-o",
                    help="write to this file (mode 0600, replaced atomically) instead of standard output")
+    a = action("migrate", cmd_migrate, "Move the SQLite store (subscribers, pending subscriptions, the delivery "
+                                       "ledger, the Message-ID key) into an empty PostgreSQL database, in one "
+                                       "transaction; the SQLite file is left as it was.")
+    a.add_argument("--to", required=True, metavar="URL", help="the PostgreSQL database, postgresql://USER:PASSWORD@"
+                                                              "HOST:5432/DATABASE (it must be empty)")
     p = verb("notify", cmd_notify, "Email every published version not announced yet to the active subscribers, "
                                    "and retry deferred messages (SMTP from POLICY_SMTP_URL, else the outbox).")
     p.add_argument("--dry-run", action="store_true", help="render and count the messages; send and record nothing")

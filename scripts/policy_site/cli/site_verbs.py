@@ -103,11 +103,12 @@ def cmd_build(args: argparse.Namespace) -> int:
     from mkdocs.commands.build import build
     from mkdocs.exceptions import Abort
 
+    from ..notify.backend import mask_url
     from ..notify.ledger import announced_hashes
     from ..settings import require_site_url
     from ..site.plugin import load_mkdocs_config, settings_from_config
     from ..source.project import load_project
-    from ..state import check_private_state, database_path
+    from ..state import check_private_state, database_location
     _setup_mkdocs_logging(args.verbose)
     config = load_mkdocs_config(Path(args.config), **({"site_dir": args.site_dir} if args.site_dir else {}))
     config.plugins["policy"].raise_user_errors = True
@@ -118,10 +119,11 @@ def cmd_build(args: argparse.Namespace) -> int:
     settings = settings_from_config(config)
     require_site_url(settings.site_url)
     check_private_state(settings)  # the build wipes site_dir: never with the subscribers database inside it
-    database = database_path(settings)
+    database = database_location(settings)
     announced = announced_hashes(database)
     if announced:  # the texts notices went out for must still be what history publishes (site/rewrites.py)
-        config.plugins["policy"].announced = ((f"the notices sent ({database})", announced),)
+        where = mask_url(database) if isinstance(database, str) else database
+        config.plugins["policy"].announced = ((f"the notices sent ({where})", announced),)
     load_project(settings.policy_dir, _prefix(settings))  # every problem listed before MkDocs starts
     try:
         config.plugins.on_startup(command="build", dirty=False)

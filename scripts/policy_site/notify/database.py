@@ -15,19 +15,27 @@ The schema version is SQLite's `user_version`:
 connect() upgrades an older file in place, step by step, in one IMMEDIATE transaction that re-reads the version
 first (two processes upgrading at once are harmless); a file written by a newer version of this tool is refused.
 A new file is created readable by its owner only. Every SQLite or file-system failure while opening becomes one
-UserError line (files.database_failure / files.os_failure); `open_read_only` never writes at all.
+UserError line (database_failure / files.os_failure); `open_read_only` never writes at all.
+
+This module is the SQLite backend of backend.py (the only module that imports sqlite3): SQLiteDatabase wraps a
+connection, `database_failure` turns SQLite's errors into one line, and `notify_lock` keeps to one `policy
+notify` at a time (SQLite serialises writers; several workers are PostgreSQL's job).
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from ..errors import UserError
-from .files import database_failure, os_failure, warn_if_committable
+from .backend import Database
+from .files import os_failure, warn_if_committable
 
 SCHEMA_VERSION = 3
 
@@ -198,3 +206,108 @@ def open_read_only(path: Path) -> sqlite3.Connection | None:
         conn.close()
         raise _newer(path, version)
     return conn
+
+
+class SQLiteDatabase(Database):
+    """The SQLite file behind backend.Database: one notify at a time, BEGIN IMMEDIATE transactions."""
+
+    kind = "sqlite"
+    concurrent = False
+    position = "instr"
+    errors = (sqlite3.Error,)
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.raw, self.path, self.where = conn, path, str(path)
+        self.execute = conn.execute  # type: ignore  # the hot path: no extra call
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self.raw.executemany(sql, rows)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.raw.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.raw.execute("ROLLBACK")
+            raise
+        self.raw.execute("COMMIT")
+
+    def columns(self, table: str) -> set[str]:
+        return {r[1] for r in self.raw.execute(f"PRAGMA table_info({table})")}
+
+    def close(self) -> None:
+        self.raw.close()
+
+    def failure(self, exc: BaseException) -> UserError:
+        return database_failure(self.path, exc) if isinstance(exc, sqlite3.Error) else UserError(str(exc))
+
+
+def open_sqlite(path: Path) -> SQLiteDatabase:
+    return SQLiteDatabase(connect(path), path)
+
+
+def open_sqlite_read_only(path: Path) -> SQLiteDatabase | None:
+    conn = open_read_only(path)
+    return SQLiteDatabase(conn, path) if conn is not None else None
+
+
+def database_failure(path: Path, exc: sqlite3.Error) -> UserError:
+    """A SQLite error of the subscribers database as one line saying what to do."""
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF  # the primary result code
+    if code in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT) or "not a database" in str(exc) \
+            or "malformed" in str(exc):
+        reason, todo = ("is damaged or not a subscribers database",
+                        "restore it from a backup, or set POLICY_SUBSCRIBERS_DB / subscribers_db to another file")
+    elif code == sqlite3.SQLITE_CANTOPEN and path.is_dir():
+        reason, todo = "is a folder, not a database file", "remove the folder or choose another database path"
+    elif code in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM, sqlite3.SQLITE_AUTH) \
+            and _read_only(path.parent):
+        reason, todo = "cannot be opened for writing: the file system is read-only", "make it writable or move the file"
+    elif code in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM, sqlite3.SQLITE_AUTH):
+        reason, todo = ("cannot be opened for reading and writing: permission denied",
+                        "let this user read and write the file and its folder (or run as their owner)")
+    elif code == sqlite3.SQLITE_FULL or code == sqlite3.SQLITE_IOERR and _nearly_full(path.parent):
+        reason, todo = "cannot be written: the disk is full", "free some space and run it again"
+    elif code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        reason, todo = "is locked by another program", "run it again when that program is done"
+    elif code == sqlite3.SQLITE_IOERR:
+        reason, todo = f"cannot be read or written: {exc}", "check the disk and run it again"
+    else:
+        reason, todo = f"cannot be used ({exc})", "check the file, or restore it from a backup"
+    return UserError(f"the subscribers database {reason} ({path}); {todo}")
+
+
+def _read_only(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def _nearly_full(folder: Path) -> bool:
+    """SQLite reports some writes on a full disk as an I/O error: tell them apart by the free space."""
+    try:
+        stat = os.statvfs(folder)
+    except OSError:
+        return False
+    return stat.f_bavail * stat.f_frsize < 256 * 1024
+
+
+@contextmanager
+def notify_lock(db_path: Path) -> Iterator[None]:
+    """One notify at a time: a non-blocking flock on DB.lock (released when the process ends, however)."""
+    lock_path = db_path.with_name(db_path.name + ".lock")
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise os_failure("cannot create the notify lock", lock_path, exc) from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserError(f"another policy notify is running (lock {lock_path})") from None
+        yield
+    finally:
+        os.close(fd)

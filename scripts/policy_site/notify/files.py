@@ -1,18 +1,17 @@
-"""Private files written atomically, and file-system and database failures reported as one clean line.
+"""Private files written atomically, and file-system failures reported as one clean line.
 
 Files holding addresses (the database, the outbox) are flagged when git would commit them.
-Every failure the user's environment causes — a full disk, a read-only folder, missing permissions, a
-damaged or foreign database file — becomes a UserError of one line, `<what> (<path>); <what to do>`,
-never a traceback. `write_private` never leaves a half-written file: it writes a temporary file (mode
-0600) in the target's folder, fsyncs it and renames it over the target, so the result is private even
-when it replaces a file that was readable by others.
+Every failure the user's environment causes — a full disk, a read-only folder, missing permissions — becomes a
+UserError of one line, `<what> (<path>); <what to do>`, never a traceback (a database's own failures are its
+backend's: database.py, postgres.py). `write_private` never leaves a half-written file: it writes a temporary
+file (mode 0600) in the target's folder, fsyncs it and renames it over the target, so the result is private
+even when it replaces a file that was readable by others.
 """
 
 from __future__ import annotations
 
 import errno
 import os
-import sqlite3
 import sys
 import tempfile
 from pathlib import Path
@@ -36,48 +35,6 @@ def os_failure(what: str, path: Path | str, exc: OSError) -> UserError:
     """'cannot write the export: the disk is full (PATH); free some space and run it again'."""
     reason, todo = _OS_REASONS.get(exc.errno or 0, (exc.strerror or str(exc), "check the path and run it again"))
     return UserError(f"{what}: {reason} ({path}); {todo}")
-
-
-def database_failure(path: Path, exc: sqlite3.Error) -> UserError:
-    """A SQLite error of the subscribers database as one line saying what to do."""
-    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF  # the primary result code
-    if code in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT) or "not a database" in str(exc) \
-            or "malformed" in str(exc):
-        reason, todo = ("is damaged or not a subscribers database",
-                        "restore it from a backup, or set POLICY_SUBSCRIBERS_DB / subscribers_db to another file")
-    elif code == sqlite3.SQLITE_CANTOPEN and path.is_dir():
-        reason, todo = "is a folder, not a database file", "remove the folder or choose another database path"
-    elif code in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM, sqlite3.SQLITE_AUTH) \
-            and _read_only(path.parent):
-        reason, todo = "cannot be opened for writing: the file system is read-only", "make it writable or move the file"
-    elif code in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM, sqlite3.SQLITE_AUTH):
-        reason, todo = ("cannot be opened for reading and writing: permission denied",
-                        "let this user read and write the file and its folder (or run as their owner)")
-    elif code == sqlite3.SQLITE_FULL or code == sqlite3.SQLITE_IOERR and _nearly_full(path.parent):
-        reason, todo = "cannot be written: the disk is full", "free some space and run it again"
-    elif code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-        reason, todo = "is locked by another program", "run it again when that program is done"
-    elif code == sqlite3.SQLITE_IOERR:
-        reason, todo = f"cannot be read or written: {exc}", "check the disk and run it again"
-    else:
-        reason, todo = f"cannot be used ({exc})", "check the file, or restore it from a backup"
-    return UserError(f"the subscribers database {reason} ({path}); {todo}")
-
-
-def _read_only(folder: Path) -> bool:
-    try:
-        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
-    except OSError:
-        return False
-
-
-def _nearly_full(folder: Path) -> bool:
-    """SQLite reports some writes on a full disk as an I/O error: tell them apart by the free space."""
-    try:
-        stat = os.statvfs(folder)
-    except OSError:
-        return False
-    return stat.f_bavail * stat.f_frsize < 256 * 1024
 
 
 def write_private(path: Path, data: bytes, what: str = "cannot write the file") -> None:

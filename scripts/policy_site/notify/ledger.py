@@ -7,7 +7,8 @@ noticed (rewrites.py). Each row is one (version, subscriber) message with a fixe
 
     pending    waiting to be sent; after a temporary failure attempts > 0 and next_attempt_at is the backoff
     sending    handed to the transport, outcome not yet recorded: the process died meanwhile; re-sent,
-               same Message-ID, by the next run (the one duplicate a crash can cause)
+               same Message-ID, by the next run (the one duplicate a crash can cause). On PostgreSQL: claimed
+               by a worker (claimed_by, a lease; handed_at once handed over), claims.py
     sent       accepted by the mail server (or written to the outbox)
     failed     refused with a 5xx reply, or still not delivered after the maximum number of attempts
     cancelled  the subscriber was removed, or the version left the history, before it was sent
@@ -19,46 +20,30 @@ never reached the mail server because the server could not be reached at all goe
 counting an attempt ('requeue').
 
 Every change is committed at once (the caller commits the outcome of one message together with the
-'sending' mark of the next, so at most one row is ever 'sending'). An outcome never changes a row that is
-no longer open (sent, failed or cancelled meanwhile).
+'sending' mark of the next, so at most one row per worker is ever being handed over). An outcome never changes a
+row that is no longer open (sent, failed or cancelled meanwhile). Which rows a worker may send, and how a row
+whose sender died is recovered, is claims.py's protocol: on SQLite one notify at a time reads the open rows; on
+PostgreSQL several workers claim batches with leases. A version is announced once, whoever tries: the
+announcement's unique version decides, and a second announcer sees 0 rows.
+
+The SQL here is the one both databases run (backend.py); times are UTC text from `stamp()`.
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-from ..errors import UserError
-from .database import open_read_only
-from .files import database_failure, os_failure
+from .backend import Database, Location, open_read_only
+from .claims import DEFAULT_LEASE, DUE_ROWS, OPEN_VERSIONS, Due, LeasedClaims, SerialClaims, read_due
+from .database import notify_lock
+
+__all__ = ["AnnouncedText", "Audience", "Due", "Ledger", "Outcome", "announced_hashes",
+           "cancel_subscriber", "forget_subscriber", "notify_lock", "stamp"]
 
 OPEN = ("pending", "sending")
-
-
-@contextmanager
-def notify_lock(db_path: Path) -> Iterator[None]:
-    """One notify at a time: a non-blocking flock on DB.lock (released when the process ends, however)."""
-    lock_path = db_path.with_name(db_path.name + ".lock")
-    try:
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError as exc:
-        raise os_failure("cannot create the notify lock", lock_path, exc) from None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise UserError(f"another policy notify is running (lock {lock_path})") from None
-        yield
-    finally:
-        os.close(fd)
 
 
 _clock: list = [0, ""]
@@ -75,29 +60,14 @@ def stamp(offset: float = 0.0) -> str:
     return _clock[1]
 
 
-def cancel_subscriber(conn: sqlite3.Connection, subscriber_id: int) -> int:
+def cancel_subscriber(db: Database, subscriber_id: int) -> int:
     """Cancel a removed subscriber's undelivered notices (inside the caller's transaction)."""
-    return conn.execute("UPDATE deliveries SET status = 'cancelled', updated_at = strftime('%Y-%m-%dT%H:%M:%SZ') "
-                        "WHERE subscriber_id = ? AND status IN ('pending', 'sending')", (subscriber_id,)).rowcount
+    return db.execute("UPDATE deliveries SET status = 'cancelled', updated_at = ? "
+                      "WHERE subscriber_id = ? AND status IN ('pending', 'sending')", (stamp(), subscriber_id)).rowcount
 
 
-def forget_subscriber(conn: sqlite3.Connection, subscriber_id: int) -> None:
-    conn.execute("DELETE FROM deliveries WHERE subscriber_id = ?", (subscriber_id,))
-
-
-@dataclass(frozen=True)
-class Due:
-    """One message to send now."""
-
-    seq: int
-    version: str
-    subscriber_id: int
-    email: str
-    name: str
-    uid: str
-    status: str
-    attempts: int
-    message_id: str
+def forget_subscriber(db: Database, subscriber_id: int) -> None:
+    db.execute("DELETE FROM deliveries WHERE subscriber_id = ?", (subscriber_id,))
 
 
 @dataclass(frozen=True)
@@ -133,10 +103,12 @@ class Audience:
     document: str = ""
     kind: str = "material"
 
-    def sql(self) -> tuple[str, tuple]:
+    def sql(self, position: str = "instr") -> tuple[str, tuple]:
+        """The WHERE clauses (each starting with AND) and their values; position: the database's substring
+        function (backend.Database.position)."""
         clauses, values = [], []
         if self.document:
-            clauses.append("(documents = '*' OR instr(documents, ?) > 0)")
+            clauses.append(f"(documents = '*' OR {position}(documents, ?) > 0)")
             values.append(f",{self.document},")
         if self.kind != "material":
             clauses.append("changes = 'all'")
@@ -144,13 +116,17 @@ class Audience:
 
 
 class Ledger:
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
+    """The announcements and delivery rows of one database (see the module docstring); `conn` is the
+    backend.Database (store.conn). worker and lease: this worker's claims on PostgreSQL (claims.py)."""
+
+    def __init__(self, conn: Database, worker: str | None = None, lease: float = DEFAULT_LEASE) -> None:
+        self.conn = self.db = conn
+        self.claims = LeasedClaims(conn, worker, lease) if conn.concurrent else SerialClaims(conn)
 
     # --- announcements ------------------------------------------------------------------------------------
     def announced(self) -> dict[str, int]:
         """Announced versions → their recipients count."""
-        return {r[0]: r[1] for r in self.conn.execute("SELECT version, recipients FROM announcements")}
+        return {r[0]: r[1] for r in self.db.execute("SELECT version, recipients FROM announcements")}
 
     def announce(self, version: str, message_id: Callable[[str], str], now: str, note: str | None = None,
                  recipients: bool = True, text: tuple[str, str | None] | None = None,
@@ -158,168 +134,150 @@ class Ledger:
         """Record a version as announced, with its text (content_hash, publishing commit) and one pending row per
         active subscriber who asked for it (audience; none when not recipients). Returns the number of rows; 0
         without change if it was already announced."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            if self.conn.execute("SELECT 1 FROM announcements WHERE version = ?", (version,)).fetchone():
-                self.conn.execute("ROLLBACK")
-                return 0
-            where, values = (audience or Audience()).sql()
-            active = self.conn.execute(f"SELECT id, email_key FROM subscribers WHERE status = 'active'{where} "
-                                       "ORDER BY id", values).fetchall() if recipients else []
+        return self.announce_once(version, message_id, now, note, recipients, text, audience) or 0
+
+    def announce_once(self, version: str, message_id: Callable[[str], str], now: str, note: str | None = None,
+                      recipients: bool = True, text: tuple[str, str | None] | None = None,
+                      audience: Audience | None = None) -> int | None:
+        """announce(), but None when the version was announced already (by this or another worker): the unique
+        version of the announcements decides who announces, so two workers at once never both do."""
+        with self.db.transaction():
+            where, values = (audience or Audience()).sql(self.db.position)
+            active = self.db.execute(f"SELECT id, email_key FROM subscribers WHERE status = 'active'{where} "
+                                     "ORDER BY id", values).fetchall() if recipients else []
             content_hash, commit = text or (None, None)
-            self.conn.execute("INSERT INTO announcements (version, announced_at, recipients, note, content_hash, "
-                              "commit_sha) VALUES (?, ?, ?, ?, ?, ?)",
-                              (version, now, len(active), note, content_hash, commit))
-            self.conn.executemany("INSERT INTO deliveries (version, subscriber_id, message_id, updated_at) "
-                                  "VALUES (?, ?, ?, ?)", ((version, r[0], message_id(r[1]), now) for r in active))
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+            inserted = self.db.execute(
+                "INSERT INTO announcements (version, announced_at, recipients, note, content_hash, commit_sha) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (version) DO NOTHING RETURNING seq",
+                (version, now, len(active), note, content_hash, commit)).fetchall()
+            if not inserted:
+                return None  # the transaction commits nothing
+            self.db.executemany("INSERT INTO deliveries (version, subscriber_id, message_id, updated_at) "
+                                "VALUES (?, ?, ?, ?)", [(version, r[0], message_id(r[1]), now) for r in active])
         return len(active)
 
     def texts(self) -> dict[str, AnnouncedText]:
         """Announced versions → the text they were announced with (hash and commit; None before schema 2)."""
-        return {r[0]: AnnouncedText(r[1], r[2], r[3]) for r in self.conn.execute(
+        return {r[0]: AnnouncedText(r[1], r[2], r[3]) for r in self.db.execute(
             "SELECT version, content_hash, commit_sha, vanished_at FROM announcements ORDER BY seq")}
 
     def set_text(self, version: str, content_hash: str, commit: str | None, now: str,
                  accepted_from: AnnouncedText | None = None) -> None:
         """Record the text of an announced version: once for versions announced before schema 2, or when a
         rewritten text is accepted (accepted_from: the text it replaces, kept in the rewrites table)."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            self.conn.execute("UPDATE announcements SET content_hash = ?, commit_sha = ?, vanished_at = NULL "
-                              "WHERE version = ?", (content_hash, commit, version))
+        with self.db.transaction():
+            self.db.execute("UPDATE announcements SET content_hash = ?, commit_sha = ?, vanished_at = NULL "
+                            "WHERE version = ?", (content_hash, commit, version))
             if accepted_from is not None:
-                self.conn.execute("INSERT INTO rewrites (version, accepted_at, old_hash, old_commit, new_hash, "
-                                  "new_commit) VALUES (?, ?, ?, ?, ?, ?)", (version, now, accepted_from.content_hash,
-                                                                           accepted_from.commit, content_hash, commit))
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+                self.db.execute("INSERT INTO rewrites (version, accepted_at, old_hash, old_commit, new_hash, "
+                                "new_commit) VALUES (?, ?, ?, ?, ?, ?)", (version, now, accepted_from.content_hash,
+                                                                         accepted_from.commit, content_hash, commit))
 
     def cancel_vanished(self, version: str, now: str) -> int:
         """The version is no longer in the history: mark it, cancel its open rows with a note. Returns how many."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            self.conn.execute("UPDATE announcements SET vanished_at = ? WHERE version = ?", (now, version))
-            count = self.conn.execute(
+        with self.db.transaction():
+            self.db.execute("UPDATE announcements SET vanished_at = ? WHERE version = ?", (now, version))
+            return self.db.execute(
                 "UPDATE deliveries SET status = 'cancelled', last_error = ?, updated_at = ? "
                 "WHERE version = ? AND status IN ('pending', 'sending')",
                 (f"cancelled: version {version} no longer in history", now, version)).rowcount
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
-        return count
 
     def returned(self, version: str) -> None:
         """A version marked vanished is in the history again."""
-        self.conn.execute("UPDATE announcements SET vanished_at = NULL WHERE version = ?", (version,))
+        self.db.execute("UPDATE announcements SET vanished_at = NULL WHERE version = ?", (version,))
 
     def cancel_inactive(self) -> int:
         """Cancel open rows of subscribers who are no longer active (defence in depth; remove does it too)."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        count = self.conn.execute(
-            "UPDATE deliveries SET status = 'cancelled', updated_at = strftime('%Y-%m-%dT%H:%M:%SZ') "
-            "WHERE status IN ('pending', 'sending') AND subscriber_id IN "
-            "(SELECT id FROM subscribers WHERE status != 'active')").rowcount
-        self.conn.execute("COMMIT")
-        return count
+        with self.db.transaction():
+            return self.db.execute(
+                "UPDATE deliveries SET status = 'cancelled', updated_at = ? "
+                "WHERE status IN ('pending', 'sending') AND subscriber_id IN "
+                "(SELECT id FROM subscribers WHERE status != 'active')", (stamp(),)).rowcount
 
     def close_settled(self, now: str) -> None:
         """Close the announcements with no open row left: later runs no longer look at their rows."""
-        self.conn.execute("UPDATE announcements SET closed_at = ? WHERE closed_at IS NULL AND NOT EXISTS "
-                          "(SELECT 1 FROM deliveries d WHERE d.version = announcements.version "
-                          "AND d.status IN ('pending', 'sending'))", (now,))
+        self.db.execute("UPDATE announcements SET closed_at = ? WHERE closed_at IS NULL AND NOT EXISTS "
+                        "(SELECT 1 FROM deliveries d WHERE d.version = announcements.version "
+                        "AND d.status IN ('pending', 'sending'))", (now,))
 
     # --- what to send -------------------------------------------------------------------------------------
-    # Open rows are found by scanning the primary key (version, subscriber_id) of the announcements that
-    # are not closed yet, rather than through an index on status, which every status change would update.
-    _OPEN = "SELECT version FROM announcements WHERE closed_at IS NULL"
-    _DUE = ("SELECT a.seq, d.version, d.subscriber_id, s.email, s.name, s.uid, d.status, d.attempts, d.message_id "
-            "FROM deliveries d JOIN announcements a ON a.version = d.version "
-            "JOIN subscribers s ON s.id = d.subscriber_id "
-            "WHERE d.status IN ('pending', 'sending') AND s.status = 'active' "
-            "AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?) ")
-
-    def due(self, now: str, batch: int = 2000) -> Iterator[Due]:
-        """Rows to send now, version by version in announcement order, read in batches (keyset pagination)."""
-        versions = [r[0] for r in self.conn.execute(self._OPEN + " ORDER BY seq")]
-        for version in versions:
-            last = -1
-            while True:
-                rows = self.conn.execute(self._DUE + "AND d.version = ? AND d.subscriber_id > ? "
-                                         "ORDER BY d.subscriber_id LIMIT ?", (now, version, last, batch)).fetchall()
-                yield from (Due(*tuple(r)) for r in rows)
-                if len(rows) < batch:
-                    break
-                last = rows[-1][2]
+    # On SQLite, open rows are found by scanning the primary key (version, subscriber_id) of the announcements
+    # that are not closed yet, rather than through an index on status, which every status change would update;
+    # PostgreSQL claims them through a partial index of the pending rows (pg_schema.py).
+    def due(self, now: str, batch: int = 2000, claim: bool = True) -> Iterator[Due]:
+        """Rows to send now, version by version in announcement order (claims.py: read in batches; on PostgreSQL
+        claimed for this worker). claim=False only reads them (a dry run)."""
+        return self.claims.due(now, batch) if claim else read_due(self.db, now, batch)
 
     def count_due(self, now: str) -> int:
-        return self.conn.execute(f"SELECT COUNT(*) FROM ({self._DUE} AND d.version IN ({self._OPEN}))",
-                                 (now,)).fetchone()[0]
+        return self.db.execute(f"SELECT COUNT(*) FROM ({DUE_ROWS} AND {self.claims.open_rows} "
+                               f"AND d.version IN ({OPEN_VERSIONS})) due", (now,)).fetchone()[0]
+
+    def expire_claims(self, now: str) -> int:
+        """Return the claims of workers that stopped (their lease ran out) to pending; how many (claims.py)."""
+        return self.claims.expire(now)
+
+    def release_claims(self, now: str) -> None:
+        """Return this worker's remaining claims to pending (claims.py); nothing to do on SQLite."""
+        self.claims.release(now)
 
     def waiting(self, now: str) -> tuple[int, str | None]:
         """Rows deferred to a later run: how many, and the earliest time one becomes due."""
-        row = self.conn.execute("SELECT COUNT(*), MIN(next_attempt_at) FROM deliveries "
-                                f"WHERE version IN ({self._OPEN}) AND status = 'pending' AND next_attempt_at > ?",
-                                (now,)).fetchone()
+        row = self.db.execute("SELECT COUNT(*), MIN(next_attempt_at) FROM deliveries "
+                              f"WHERE version IN ({OPEN_VERSIONS}) AND status = 'pending' AND next_attempt_at > ?",
+                              (now,)).fetchone()
         return row[0], row[1]
 
     # --- recording ----------------------------------------------------------------------------------------
     def record(self, outcome: Outcome | None, start: Due | None, now: str) -> bool:
         """Commit the outcome of the last message and the 'sending' mark of the next, in one transaction.
-        False when the next row is no longer open (its subscriber was removed meanwhile): skip it."""
-        if outcome is None and start is None:
+        False when the next row is no longer open (its subscriber was removed meanwhile, or on PostgreSQL its
+        claim is no longer this worker's): skip it."""
+        statements = [self._outcome(outcome, now)] if outcome is not None else []
+        if start is not None:
+            statements.append(self.claims.mark(start, now))
+        if not statements:
             return False
-        claimed = False
-        self.conn.execute("BEGIN")
-        try:
-            if outcome is not None:
-                self._apply(outcome, now)
-            if start is not None:
-                claimed = self.conn.execute(
-                    "UPDATE deliveries SET status = 'sending', updated_at = ? WHERE version = ? AND subscriber_id = ? "
-                    "AND status IN ('pending', 'sending')", (now, start.version, start.subscriber_id)).rowcount == 1
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
-        return claimed
+        if self.db.concurrent:  # PostgreSQL: one statement (a data-modifying WITH), one round trip, atomic
+            (sql, values), *rest = reversed(statements)
+            for other, more in rest:
+                sql, values = f"WITH outcome AS ({other} RETURNING 1) {sql}", (*more, *values)
+            return self.db.execute(sql, values).rowcount == 1 and start is not None
+        with self.db.transaction():
+            results = [self.db.execute(sql, values).rowcount for sql, values in statements]
+        return start is not None and results[-1] == 1
 
-    def _apply(self, outcome: Outcome, now: str) -> None:
+    def _outcome(self, outcome: Outcome, now: str) -> tuple[str, tuple]:
+        """The statement recording one outcome; it changes the row only while it is open."""
         row = outcome.row
         key = (row.version, row.subscriber_id)
         where = " WHERE version = ? AND subscriber_id = ? AND status IN ('pending', 'sending')"
+        settle = self.claims.settle
         if outcome.result == "sent":
-            self.conn.execute("UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?, "
-                              "updated_at = ?, next_attempt_at = NULL" + where, (now, now, *key))
-        elif outcome.result in ("deferred", "failed"):
+            return ("UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?, "
+                    f"updated_at = ?, next_attempt_at = NULL{settle}" + where, (now, now, *key))
+        if outcome.result in ("deferred", "failed"):
             status = "pending" if outcome.result == "deferred" else "failed"
-            self.conn.execute("UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?, "
-                              "next_attempt_at = ?, updated_at = ?" + where,
-                              (status, outcome.error, outcome.next_attempt_at, now, *key))
-        elif outcome.result == "requeue":
-            self.conn.execute("UPDATE deliveries SET status = 'pending', last_error = ?, updated_at = ?" + where,
-                              (outcome.error, now, *key))
-        else:
-            raise ValueError(f"unknown outcome {outcome.result!r}")
+            return ("UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?, "
+                    f"next_attempt_at = ?, updated_at = ?{settle}" + where,
+                    (status, outcome.error, outcome.next_attempt_at, now, *key))
+        if outcome.result == "requeue":
+            return (f"UPDATE deliveries SET status = 'pending', last_error = ?, updated_at = ?{settle}" + where,
+                    (outcome.error, now, *key))
+        raise ValueError(f"unknown outcome {outcome.result!r}")
 
     # --- reporting ----------------------------------------------------------------------------------------
     def report(self) -> list[dict[str, object]]:
         """Per announced version: when, to how many, and the count of rows in each status."""
         out = []
-        for a in self.conn.execute("SELECT version, announced_at, recipients, note, vanished_at FROM announcements "
-                                   "ORDER BY seq").fetchall():
-            counts = dict(self.conn.execute("SELECT status, COUNT(*) FROM deliveries WHERE version = ? "
-                                            "GROUP BY status", (a[0],)).fetchall())
+        for a in self.db.execute("SELECT version, announced_at, recipients, note, vanished_at FROM announcements "
+                                 "ORDER BY seq").fetchall():
+            counts = {r[0]: r[1] for r in self.db.execute("SELECT status, COUNT(*) FROM deliveries WHERE version = ? "
+                                                          "GROUP BY status", (a[0],)).fetchall()}
             notes = [a[3]] if a[3] else []
             if a[4]:
                 notes.append(f"cancelled: version {a[0]} no longer in history")
-            notes.extend(f"rewrite accepted {r[0]}: commit {_short(r[1])} → {_short(r[2])}" for r in self.conn.execute(
+            notes.extend(f"rewrite accepted {r[0]}: commit {_short(r[1])} → {_short(r[2])}" for r in self.db.execute(
                 "SELECT accepted_at, old_commit, new_commit FROM rewrites WHERE version = ? ORDER BY seq", (a[0],)))
             out.append({"version": a[0], "announced_at": a[1], "recipients": a[2], "note": "; ".join(notes), **counts})
         return out
@@ -337,21 +295,22 @@ class Ledger:
         return lines
 
 
-def announced_hashes(db_path: Path) -> dict[str, tuple[str, str | None]]:
+def announced_hashes(location: Location) -> dict[str, tuple[str, str | None]]:
     """Announced version → (content_hash, publishing commit) of the text it was announced with, read-only.
 
     Empty when the database does not exist or predates schema 2; versions announced before schema 2 appear
     once `policy notify` has run with it. For other code (the build) that must refuse to change announced text.
+    location: the SQLite file's path or a postgresql:// URL (backend.py).
     """
-    conn = open_read_only(db_path)
-    if conn is None:
+    db = open_read_only(location)
+    if db is None:
         return {}
     try:
-        if "content_hash" not in {r[1] for r in conn.execute("PRAGMA table_info(announcements)")}:
+        if "content_hash" not in db.columns("announcements"):
             return {}
-        return {r[0]: (r[1], r[2]) for r in conn.execute(
+        return {r[0]: (r[1], r[2]) for r in db.execute(
             "SELECT version, content_hash, commit_sha FROM announcements WHERE content_hash IS NOT NULL")}
-    except sqlite3.Error as exc:
-        raise database_failure(db_path, exc) from None
+    except db.errors as exc:
+        raise db.failure(exc) from None
     finally:
-        conn.close()
+        db.close()

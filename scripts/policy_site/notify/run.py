@@ -11,12 +11,14 @@ was handed over, or lost after it was sent: outcome unknown) counts an attempt a
 after the backoff (base × 2^(attempts − 1), at most a day); at --max-attempts it is failed. The run goes on
 with the next recipients; it stops early only when the mail server cannot be reached at all
 (Summary.stopped), or on a UserError (a full disk, an unwritable outbox …), after recording what is known.
+
+On PostgreSQL several runs may work at once, on one machine or several: each claims its rows (claims.py), a
+version is announced by whichever run gets there first, and a run that stops returns the claims it has left.
 """
 
 from __future__ import annotations
 
 import os
-import sqlite3
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -28,12 +30,14 @@ from ..errors import UserError
 from ..site.model import SiteModel, VersionEntry
 from . import message as notices
 from .addresses import mask, mask_text
+from .claims import DEFAULT_LEASE
 from .ledger import Audience, Due, Ledger, Outcome, stamp
 from .rewrites import published_texts, reconcile
 from .store import SubscriberStore
 from .transport import DeliveryError, OutcomeUnknown, Outgoing, Transport, TransportUnavailable
 
 ENV_BACKOFF = "POLICY_NOTIFY_BACKOFF_SECONDS"
+ENV_LEASE = "POLICY_NOTIFY_LEASE_SECONDS"
 MAX_BACKOFF = 86_400.0
 
 
@@ -48,6 +52,7 @@ class NotifyOptions:
     max_attempts: int = 5
     backoff: float = 300.0
     accept_rewrite: tuple[str, ...] = ()
+    lease: float = DEFAULT_LEASE  # PostgreSQL: how long a claim holds before other workers may take it
 
 
 @dataclass
@@ -91,7 +96,7 @@ def run_notify(settings, models: SiteModel | list[SiteModel], store: SubscriberS
     models = [models] if isinstance(models, SiteModel) else models
     mail = notices.mail_settings(settings, environ)
     key = store.secret()
-    ledger = Ledger(store.conn)
+    ledger = Ledger(store.conn, lease=options.lease)
     summary = Summary()
     built: dict[str, notices.Notice] = {}
     entries = {announcement_key(m, e): (m, e) for m in models for e in m.entries}
@@ -131,24 +136,32 @@ def run_notify(settings, models: SiteModel | list[SiteModel], store: SubscriberS
             summary.announced.append((name, len(targets), note))
             continue
         text = texts[name]
-        count = ledger.announce(name, partial(_message_id, key, name, mail.list_id), now, note,
-                                recipients=not baseline, text=(text.content_hash, text.commit), audience=audience)
-        summary.announced.append((name, count, note))
+        count = ledger.announce_once(name, partial(_message_id, key, name, mail.list_id), now, note,
+                                     recipients=not baseline, text=(text.content_hash, text.commit),
+                                     audience=audience)
+        if count is not None:  # None: another worker announced it meanwhile
+            summary.announced.append((name, count, note))
     for name, (model, entry) in reminders.items():
         if name in announced or options.dry_run:
             continue
         text = texts[name.removesuffix(REMINDER)]
-        count = ledger.announce(name, partial(_message_id, key, name, mail.list_id), now, "a reminder",
-                                text=(text.content_hash, text.commit), audience=Audience(model.document, entry.kind))
-        summary.announced.append((name, count, None))
+        count = ledger.announce_once(name, partial(_message_id, key, name, mail.list_id), now, "a reminder",
+                                     text=(text.content_hash, text.commit),
+                                     audience=Audience(model.document, entry.kind))
+        if count is not None:
+            summary.announced.append((name, count, None))
     if options.dry_run:
-        for row in ledger.due(now):
+        for row in ledger.due(now, claim=False):
             n = notice(row.version)
             if n is not None:
                 n.render(row.email, row.name, row.uid, row.message_id)
                 summary.planned[row.version] = summary.planned.get(row.version, 0) + 1
         return summary
     ledger.cancel_inactive()
+    expired = ledger.expire_claims(now)
+    if expired:
+        summary.notes.append(f"{expired} claimed message{'s' if expired != 1 else ''} of a worker that stopped "
+                             f"returned to the queue (re-sent with the same Message-ID where it may have been sent)")
     ledger.close_settled(now)
     total = ledger.count_due(now)
     if total == 0:
@@ -205,12 +218,14 @@ def run_notify(settings, models: SiteModel | list[SiteModel], store: SubscriberS
         finished = None
         if in_flight is not None:  # it never reached the server: back to pending, no attempt counted
             _record(ledger, Outcome(in_flight, "requeue", mask_text(str(exc))), quiet)
+        _release(ledger)
         if quiet:
             raise
         summary.stopped = mask_text(str(exc))
-    except BaseException:  # interrupted (the in-flight row stays 'sending': re-sent next run), or a database error
+    except BaseException:  # interrupted (the in-flight row is re-sent by the next run), or a database error
         _record(ledger, finished, quiet=True)
         finished = None
+        _release(ledger)
         raise
     finally:
         transport.close()
@@ -218,6 +233,7 @@ def run_notify(settings, models: SiteModel | list[SiteModel], store: SubscriberS
             bar.update(summary, force=True)
             bar.close()
     _record(ledger, finished)
+    _release(ledger)
     ledger.close_settled(stamp())
     return summary
 
@@ -229,19 +245,35 @@ def _record(ledger: Ledger, outcome: Outcome | None, quiet: bool = False) -> Non
         return
     try:
         ledger.record(outcome, None, stamp())
-    except sqlite3.Error:
+    except ledger.db.errors:
         if not quiet:
             raise
 
 
+def _release(ledger: Ledger) -> None:
+    """Return this worker's claims left unsent (PostgreSQL); when the database fails too, the lease does it."""
+    try:
+        ledger.release_claims(stamp())
+    except ledger.db.errors:
+        pass
+
+
 def backoff_seconds(environ: Mapping[str, str]) -> float:
-    value = environ.get(ENV_BACKOFF, "300")
+    return _seconds(environ, ENV_BACKOFF, 300.0, 0.0)
+
+
+def lease_seconds(environ: Mapping[str, str]) -> float:
+    return _seconds(environ, ENV_LEASE, DEFAULT_LEASE, 1.0)
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: float, least: float) -> float:
+    value = environ.get(name, str(default))
     try:
         seconds = float(value)
-        if seconds < 0:
+        if not seconds >= least:
             raise ValueError
     except ValueError:
-        raise UserError(f"{ENV_BACKOFF} must be a number of seconds (0 or more), not {value!r}") from None
+        raise UserError(f"{name} must be a number of seconds ({least:g} or more), not {value!r}") from None
     return seconds
 
 

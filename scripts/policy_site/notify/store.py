@@ -1,6 +1,8 @@
-"""The subscribers of the email notices and the SQLite store they live in (with the delivery ledger).
+"""The subscribers of the email notices and the store they live in (with the delivery ledger).
 
-The file, its schema and its upgrades are database.py's; this module reads and changes subscribers.
+The store is a SQLite file (one machine) or a PostgreSQL database (several), opened through backend.py; each
+backend keeps its own schema and upgrades (database.py, pg_schema.py). This module reads and changes
+subscribers, in SQL both run.
 
 Two addresses that differ only in case are the same subscriber (the unique key is the lower-cased
 address). A removed subscriber is kept (status 'removed', name cleared) so that a later import does not silently
@@ -10,7 +12,6 @@ subscribe them again; `erase` deletes every trace of one address.
 from __future__ import annotations
 
 import secrets
-import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from . import ledger
 from .addresses import normalise_address, normalise_name
-from .database import connect
+from .backend import Database, Location, is_url, open_database
 
 
 def now_text() -> str:
@@ -49,27 +50,25 @@ class ImportResult:
 
 
 @contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+def transaction(db: Database) -> Iterator[Database]:
+    with db.transaction():
+        yield db
 
 
-def _row(row: sqlite3.Row | None) -> Subscriber | None:
+def _row(row) -> Subscriber | None:
     return Subscriber(row["id"], row["uid"], row["email"], row["name"], row["status"], row["created_at"],
                       row["removed_at"]) if row else None
 
 
 class SubscriberStore:
-    """The subscribers table (and, through ledger.py, the delivery ledger) in one SQLite file."""
+    """The subscribers table (and, through ledger.py, the delivery ledger) in one database: location is the
+    SQLite file's path or a postgresql:// URL. `conn` is the backend.Database (execute, transaction, errors)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.conn = connect(path)
+    def __init__(self, location: Location) -> None:
+        self.location = location if is_url(location) else Path(location)
+        self.path = self.location if isinstance(self.location, Path) else None  # the SQLite file, if it is one
+        self.conn = self.db = open_database(self.location)
+        self.where = self.db.where  # how messages name it (a URL's password masked)
 
     def close(self) -> None:
         self.conn.close()
