@@ -103,19 +103,8 @@ def serve(root: Path) -> Iterator[Site]:
 @pytest.fixture(scope="session")
 def site(demo_site: Path):
     """The demo site served by http.server on a free port of 127.0.0.1."""
-    handler = functools.partial(_QuietHandler, directory=str(demo_site))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="browser-test-site", daemon=True)
-    thread.start()
-    host, port = server.server_address[:2]
-    try:
-        yield Site(demo_site, f"http://{host}:{port}/",
-                   json.loads((demo_site / "versions.json").read_text(encoding="utf-8")))
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve(demo_site) as served:
+        yield served
 
 
 # --- Chromium ---------------------------------------------------------------------------------------------

@@ -86,13 +86,7 @@ def _expected(runs: list[Run]) -> tuple[inline.Word, ...]:
         href = _NORMALISE.normalizeLink(_destination(run.href)) if run.href is not None else None
         marks = tuple((["a:" + href] if href is not None else []) + (["em"] if run.em else [])
                       + (["strong"] if run.strong else []))
-        pieces = run.text.split(" ")
-        for i, piece in enumerate(pieces):
-            if piece:
-                out.append((piece, marks, bool(out) and not space_before))
-                space_before = False
-            if i < len(pieces) - 1:
-                space_before = True
+        space_before = inline.add_words(out, run.text, marks, space_before)
     return tuple(out)
 
 

@@ -136,6 +136,19 @@ def _marks(em: int, strong: int, href: str | None) -> tuple[str, ...]:
     return tuple(marks)
 
 
+def add_words(out: list[Word], content: str, marks: tuple[str, ...], space_before: bool) -> bool:
+    """The words of one run of text with the same formatting appended to out (each knows whether a space stood
+    before it); returns whether the run ended with a space."""
+    pieces = content.split(" ")
+    for i, piece in enumerate(pieces):
+        if piece:
+            out.append((piece, marks, bool(out) and not space_before))
+            space_before = False
+        if i < len(pieces) - 1:
+            space_before = True
+    return space_before
+
+
 @lru_cache(maxsize=65536)
 def words(text: str) -> tuple[Word, ...]:
     """The words of the text with their formatting; what diffs compare."""
@@ -150,15 +163,7 @@ def words(text: str) -> tuple[Word, ...]:
             space_before = False
             continue
         if kind in ("text", "image"):
-            content = token.content
-            marks = _marks(em, strong, href)
-            pieces = content.split(" ")
-            for i, piece in enumerate(pieces):
-                if piece:
-                    out.append((piece, marks, bool(out) and not space_before))
-                    space_before = False
-                if i < len(pieces) - 1:
-                    space_before = True
+            space_before = add_words(out, token.content, _marks(em, strong, href), space_before)
         elif kind == "em_open":
             em += 1
         elif kind == "em_close":
