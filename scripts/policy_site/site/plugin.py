@@ -1,7 +1,8 @@
 """The thin MkDocs plugin over the core generator, and reading mkdocs.yml through MkDocs for every verb.
 
-This is the only module of the core that imports MkDocs. Its config schema is made from
-`settings.Options`, the one declaration of the plugin's options.
+This is the only module of the core that imports MkDocs, with plugin_cache.py beside it (the page cache, whose
+events are forwarded from here). Its config schema is made from `settings.Options`, the one declaration of the
+plugin's options.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from typing import Any
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.exceptions import ConfigurationError, PluginError
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, event_priority
 from pathspec.gitignore import GitIgnoreSpec
 
 from ..errors import UserError
 from ..settings import Options, Settings, builtin_templates, make_settings
 from ..state import check_private_state
 from .generate import generate_site
+from .plugin_cache import PageCache
 from .rewrites import Source
 
 log = logging.getLogger("mkdocs.plugins.policy")
@@ -99,6 +101,7 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
     announced: tuple[Source, ...] = ()
     # the command line sets this to get a UserError back as it is (one clean line), not as MkDocs' PluginError
     raise_user_errors = False
+    page_cache: PageCache | None = None  # one per instance, kept across `policy serve` rebuilds like the plugin
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.serving = command == "serve"
@@ -107,6 +110,8 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
         try:
             settings = settings_from_config(config, draft=self.serving)
             check_private_state(settings)  # before MkDocs wipes site_dir (also under a plain `mkdocs build`)
+            self.page_cache = self.page_cache or PageCache()
+            self.page_cache.configure(settings, self.serving)
             generated = generate_site(settings, self.announced)
         except UserError as exc:
             if self.raise_user_errors:
@@ -119,6 +124,37 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
         for warning in generated.model.history.warnings:
             log.warning(warning)
         return config
+
+    # The page cache (site/plugin_cache.py): cached pages skip MkDocs' rendering, the result stays byte-identical.
+    @event_priority(-100)  # last: the list of files is final
+    def on_files(self, files, *, config):
+        return self.page_cache.on_files(files, config) if self.page_cache else files
+
+    @event_priority(-100)  # last: a nav page found in the cache is not converted
+    def on_page_markdown(self, markdown, *, page, config, files):
+        return self.page_cache.on_page_markdown(markdown, page) if self.page_cache else markdown
+
+    @event_priority(-100)  # after the search plugin indexed the page
+    def on_page_context(self, context, *, page, config, nav):
+        if self.page_cache:
+            self.page_cache.on_page_context(page)
+        return context
+
+    @event_priority(-100)  # last: the HTML exactly as MkDocs writes it
+    def on_post_page(self, output, *, page, config):
+        return self.page_cache.on_post_page(output, page) if self.page_cache else output
+
+    def on_template_context(self, context, *, template_name, config):
+        return self.page_cache.on_template_context(context) if self.page_cache else context
+
+    @event_priority(100)  # first: before the search plugin writes its index
+    def on_post_build(self, *, config):
+        if self.page_cache:
+            self.page_cache.on_post_build()
+
+    def on_build_error(self, *, error):
+        if self.page_cache:
+            self.page_cache.on_build_error()
 
     def on_serve(self, server, *, config, builder):
         root = Path(config.config_file_path).parent
