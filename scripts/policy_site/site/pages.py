@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import jinja2
@@ -67,13 +67,16 @@ def _anchors_on(site_path: Callable[[str], str], page: str) -> Callable[[str], s
     return lambda href: page + href if href.startswith("#") else site_path(href)
 
 
-def write_pages(model: SiteModel, out: OutputTree) -> None:
+def write_pages(model: SiteModel, out: OutputTree, only: Collection[str] | None = None) -> None:
+    """Every page, or only the pages at the paths in `only` (site/preview.py: the ones a draft edit touches)."""
     env = environment(model.settings.template_dirs, model.settings.site_url)
     env.globals["section_md"] = SectionCache(env)
     env.globals["path_labels"] = path_labels
     site_path: Callable[[str], str] = env.globals["resolve"]  # type: ignore[assignment]
 
     def page(template: str, path: str, **context: object) -> None:
+        if only is not None and path not in only:
+            return
         text = env.get_template(f"pages/{template}").render(site=model, link=linker(path), page_path=path,
                                                              **context)
         out.write(path + "index.md", text)

@@ -23,8 +23,10 @@ from pathspec.gitignore import GitIgnoreSpec
 from ..errors import UserError
 from ..settings import Options, Settings, builtin_templates, make_settings
 from ..state import check_private_state
+from .compiled import MemoryBytecode
 from .generate import generate_site
 from .plugin_cache import PageCache
+from .preview import Preview
 from .rewrites import Source
 
 log = logging.getLogger("mkdocs.plugins.policy")
@@ -102,6 +104,8 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
     # the command line sets this to get a UserError back as it is (one clean line), not as MkDocs' PluginError
     raise_user_errors = False
     page_cache: PageCache | None = None  # one per instance, kept across `policy serve` rebuilds like the plugin
+    preview: Preview | None = None
+    compiled: MemoryBytecode | None = None  # the theme's compiled templates, for the rebuilds of one serve session
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.serving = command == "serve"
@@ -112,7 +116,11 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
             check_private_state(settings)  # before MkDocs wipes site_dir (also under a plain `mkdocs build`)
             self.page_cache = self.page_cache or PageCache()
             self.page_cache.configure(settings, self.serving)
-            generated = generate_site(settings, self.announced)
+            if self.serving:  # an edit of the working tree regenerates only the pages that show it
+                self.preview = self.preview or Preview()
+                generated = self.preview.generate(settings, self.announced)
+            else:
+                generated = generate_site(settings, self.announced)
         except UserError as exc:
             if self.raise_user_errors:
                 raise
@@ -124,6 +132,12 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
         for warning in generated.model.history.warnings:
             log.warning(warning)
         return config
+
+    def on_env(self, env, *, config, files):
+        if self.serving:  # site/compiled.py: MkDocs makes a new environment for every rebuild
+            self.compiled = self.compiled or MemoryBytecode()
+            env.bytecode_cache = self.compiled
+        return env
 
     # The page cache (site/plugin_cache.py): cached pages skip MkDocs' rendering, the result stays byte-identical.
     @event_priority(-100)  # last: the list of files is final
