@@ -18,9 +18,9 @@ Protocol, by MkDocs event (priorities from mkdocs.plugins.event_priority):
 - on_post_build (first, before the search plugin writes its index): the search index is put back in the order
   a cold build makes, cached pages' entries in their place; the store records what this build used.
 The result is byte-identical to a cold build. The cache is off (everything rendered, one line at debug level) when
-a plugin other than search and policy or a hook is configured (it could read pages we skip), when anchor
-validation is set to warn (it needs every page's anchors), or when the search plugin's index is not where
-this code looks for it.
+a plugin other than search and policy or a hook is configured (it could read pages we skip), when there is no
+nav in the config (every page would show every page's title), when anchor validation is set to warn (it needs
+every page's anchors), or when the search plugin's index is not where this code looks for it.
 
 Under `policy serve` only, the temporary site folder (MkDocs' own, emptied by every rebuild) gets hard links
 instead of copies: to a cached page's HTML file while its stat is the one seen when it was checked, and to the
@@ -104,19 +104,21 @@ class LinkedFile(File):
             super().copy_file(dirty)
 
 
-def _nav_pages(nav: Any) -> set[str]:
-    """The Markdown pages the nav names (rendered every build: MkDocs' nav needs them as pages)."""
-    found: set[str] = set()
-    stack = [nav]
+def _nav_pages(nav: Any) -> tuple[set[str], set[str]]:
+    """(the pages the nav names with a title, those it names without one). MkDocs' nav needs both as pages; the
+    title of the second kind comes from rendering them, and other pages show it, so they are never cached."""
+    titled: set[str] = set()
+    bare: set[str] = set()
+    stack: list[tuple[Any, bool]] = [(nav, False)]
     while stack:
-        item = stack.pop()
+        item, has_title = stack.pop()
         if isinstance(item, str):
-            found.add(PurePath(item).as_posix())
+            (titled if has_title else bare).add(PurePath(item).as_posix())
         elif isinstance(item, Mapping):
-            stack.extend(item.values())
+            stack.extend((value, True) for value in item.values())
         elif isinstance(item, list | tuple):
-            stack.extend(item)
-    return found
+            stack.extend((value, False) for value in item)
+    return titled, bare
 
 
 def search_entries(config: Any) -> tuple[bool, list | None]:
@@ -189,6 +191,8 @@ class PageCache:
             return f"plugin {', '.join(others)} may read every page"
         if config.hooks:
             return "hooks may read every page"
+        if not config.nav:
+            return "without a nav in the config, every page shows every page's title"
         if config.validation.links.anchors >= logging.WARNING:
             return "anchor validation needs every page rendered"
         on, entries = search_entries(config)
@@ -213,9 +217,9 @@ class PageCache:
         self.active, self.config = True, config
         self.order = list(files.documentation_pages())
         self.search_seen = len(self.search) if self.search is not None else 0
-        in_nav = _nav_pages(config.nav)
+        in_nav, untitled = _nav_pages(config.nav)
         for file in self.order:
-            if file.abs_src_path is None:
+            if file.abs_src_path is None or file.src_uri in untitled:
                 continue
             key = page_key(key_of_site, file.src_uri, self._digest(file))
             entry = self.store.get(key, file.src_uri)
