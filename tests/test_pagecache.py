@@ -40,7 +40,7 @@ def assert_same_site(built: Path, cold: Path) -> None:
 def cached_pages(repo: Path) -> dict[str, str]:
     """Cache entry → the page it holds."""
     return {p.stem: json.loads(p.read_bytes())["page"] for p in (repo / ".cache/html").glob("*.json")
-            if not p.name.startswith("manifest-")}
+            if not p.name.startswith(("manifest-", "digests-"))}
 
 
 def warm_then_cold(repo: Path, epoch: int, tmp_path: Path) -> tuple[str, set[str]]:
@@ -92,7 +92,7 @@ def built(tmp_path: Path) -> Path:
 
 def test_damaged_or_foreign_entries_are_rendered_again_with_a_note(built: Path, tmp_path: Path) -> None:
     cache = built / ".cache/html"
-    entries = sorted(p.stem for p in cache.glob("*.json") if not p.name.startswith("manifest-"))
+    entries = sorted(p.stem for p in cache.glob("*.json") if not p.name.startswith(("manifest-", "digests-")))
     truncated, garbage, foreign, planted = entries[:4]
     (cache / f"{truncated}.html").write_bytes((cache / f"{truncated}.html").read_bytes()[:100])
     (cache / f"{garbage}.json").write_bytes(b"\x80not json{")

@@ -216,6 +216,8 @@ class PageCache:
             return files
         self.active, self.config = True, config
         self.order = list(files.documentation_pages())
+        if not self.serving:  # a serve session keeps them in memory
+            self.digests = self.store.load_digests(self.settings.pages_dir)
         self.search_seen = len(self.search) if self.search is not None else 0
         in_nav, untitled = _nav_pages(config.nav)
         for file in self.order:
@@ -243,7 +245,7 @@ class PageCache:
         return files
 
     def _digest(self, file: File) -> str:
-        """sha256 of a page's Markdown; under serve, remembered while the file's stat stays the same."""
+        """sha256 of a page's Markdown, remembered while the file's stat stays the same (pagecache.load_digests)."""
         path = file.abs_src_path
         assert path is not None
         stat = os.stat(path)
@@ -253,8 +255,7 @@ class PageCache:
             return known[1]
         with open(path, "rb") as handle:
             digest = hashlib.sha256(handle.read()).hexdigest()
-        if self.serving:
-            self.digests[file.src_uri] = (signature, digest)
+        self.digests[file.src_uri] = (signature, digest)
         return digest
 
     def on_page_markdown(self, markdown: str, page: Page) -> str:
@@ -311,6 +312,9 @@ class PageCache:
             self.search[:] = ordered + [e for e in self.search if id(e) not in placed]
         used = {e.key for e in self.hits.values()} | {e.key for e in self.nav_hits.values()} | self.stored
         self.store.finish(used)
+        if not self.serving and self.settings is not None:
+            pages = {file.src_uri for file in self.order}
+            self.store.save_digests(self.settings.pages_dir, {k: v for k, v in self.digests.items() if k in pages})
         cached = len(self.hits) + len(self.nav_hits)
         log.info(f"page cache: {cached} pages from {self.store.folder}, {len(self.order) - cached} rendered")
 

@@ -113,19 +113,21 @@ def _dated(folder: Path) -> bool:
     return False
 
 
-def _versions(config: Any) -> dict[str, str | None]:
-    found: dict[str, str | None] = {"python": sys.version}
+@lru_cache(maxsize=8)
+def _software(extensions: tuple[str, ...]) -> str:
+    """The running code and the versions of what renders pages: fixed for the life of the process."""
+    found: dict[str, str | None] = {"python": sys.version, "code": code_fingerprint()}
     for name in PACKAGES:
         try:
             found[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             found[name] = None
-    for extension in config.markdown_extensions:
-        top = str(extension).split(".")[0]
-        if top not in ("markdown", "pymdownx", "policy_site") and "." in str(extension):
+    for extension in extensions:
+        top = extension.split(".")[0]
+        if top not in ("markdown", "pymdownx", "policy_site") and "." in extension:
             names = importlib.metadata.packages_distributions().get(top, [])
             found[f"extension {top}"] = ",".join(f"{n} {importlib.metadata.version(n)}" for n in names) or "unknown"
-    return found
+    return json.dumps(found, sort_keys=True)
 
 
 def site_key(config: Any, settings: Settings, serving: bool) -> str:
@@ -134,8 +136,7 @@ def site_key(config: Any, settings: Settings, serving: bool) -> str:
     templates = [folder_digest(d) for d in settings.template_dirs]
     dated = any(d for _, d in fingerprints)
     data = {
-        "versions": _versions(config),
-        "code": code_fingerprint(),
+        "software": _software(tuple(str(e) for e in config.markdown_extensions)),
         "config": {k: _plain(v, k) for k, v in config.items() if k not in VOLATILE},
         "nav": _plain(config.nav),
         "theme": [f for f, _ in fingerprints],
