@@ -168,7 +168,8 @@ class PageStore:
                       "sha256": hashlib.sha256(entry.html).hexdigest(), "search": entry.search}
             header_file, html_file = self.paths(entry.key)
             written = self._write(html_file, entry.html)  # the HTML first: a header never names missing bytes
-            if written is not None and self._write(header_file, json.dumps(header).encode()) is not None:
+            data = json.dumps(header, default=str).encode()  # as the search plugins write their index
+            if written is not None and self._write(header_file, data) is not None:
                 entry = Entry(entry.key, entry.page, entry.html, entry.search, html_file, written)
         if self.keep_in_memory:
             self.memory[entry.key] = entry

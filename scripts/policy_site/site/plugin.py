@@ -1,8 +1,8 @@
 """The thin MkDocs plugin over the core generator, and reading mkdocs.yml through MkDocs for every verb.
 
-This is the only module of the core that imports MkDocs, with plugin_cache.py beside it (the page cache, whose
-events are forwarded from here). Its config schema is made from `settings.Options`, the one declaration of the
-plugin's options.
+This is the only module of the core that imports MkDocs, with its two helpers beside it: plugin_key.py and
+plugin_cache.py (the page cache, whose events are forwarded from here). Its config schema is made from
+`settings.Options`, the one declaration of the plugin's options.
 """
 
 from __future__ import annotations
