@@ -90,6 +90,12 @@ def built(tmp_path: Path) -> Path:
     return repo
 
 
+def test_a_rebuild_with_nothing_new_renders_nothing(built: Path, tmp_path: Path) -> None:
+    log = build(built, 1_700_000_000)
+    assert f"page cache: {2 * 4 + len(NAV_PAGES)} pages from {built / '.cache/html'}, 0 rendered" in log, log[-2000:]
+    assert_same_site(built / "site", tmp_path / "cold")
+
+
 def test_damaged_or_foreign_entries_are_rendered_again_with_a_note(built: Path, tmp_path: Path) -> None:
     cache = built / ".cache/html"
     entries = sorted(p.stem for p in cache.glob("*.json") if not p.name.startswith(("manifest-", "digests-")))
