@@ -2,10 +2,12 @@
 
 (a) git log -p --first-parent -- policy/         (b) our history + diff phase, cold and warm parse cache
 (c) plain mkdocs build of the same Markdown pages (d) our full build, cold caches
-(e) rebuild after one more commit, warm caches (best of 3)  reload: edit-to-reload under serve (median of 5)
+(e) rebuild after one more commit, warm caches   reload: edit-to-reload under serve (median of 5)
 peak RSS of our builds; size and load time of the parse cache; size of the page cache.
 Targets: d ≤ 1.3×c at every size, e ≤ 2× the cold build of a one-version repository, reload ≤ 1 s at 300
-versions, RSS ≤ 300 MB. measure_repo(repo, ...) takes any prepared repository (the hook for other histories).
+versions, RSS ≤ 300 MB. Runs that are compared are interleaved and the best of each kept (d, c: 2; e and the
+one-version build beside it: 3). measure_repo(repo, ...) takes any prepared repository (the hook for other
+histories).
 """
 
 from __future__ import annotations
@@ -222,9 +224,9 @@ def cache_figures(repo: Path) -> tuple[float, float]:
     return size, min(loads)
 
 
-def plain_mkdocs(repo: Path, work: Path) -> Run:
+def plain_mkdocs(repo: Path, work: Path) -> Callable[[], Run]:
     """(c) plain MkDocs over the very pages our build generated, without our plugin: the same theme override,
-    Markdown extensions and nav (the nav our plugin gives, read from which pages exist); best of two."""
+    Markdown extensions and nav (the nav our plugin gives, read from which pages exist). Returns one run of it."""
     plain = work / f"plain-{repo.name}"
     shutil.rmtree(plain, ignore_errors=True)
     shutil.copytree(repo / ".cache/pages", plain / "docs")
@@ -239,10 +241,10 @@ def plain_mkdocs(repo: Path, work: Path) -> Run:
     config["not_in_nav"] = "/versions/*/index.md\n/changes/*/index.md\n"
     (plain / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False))
     command = [sys.executable, "-m", "mkdocs", "build", "-q", "-d", str(plain / "site")]
-    return best_run([timed(command, plain) for _ in range(2)])
+    return lambda: timed(command, plain)
 
 
-def measure_repo(repo: Path, work: Path, label: str, one_version_build: Run,
+def measure_repo(repo: Path, work: Path, label: str, one_version_build: Callable[[], Run],
                  add: Callable[[Path], None] = add_version, edit: Callable[[Path, int], str] = edit_section,
                  serve: bool = True) -> dict:
     """Every figure for one prepared repository: the hook for other histories (a library of documents, several
@@ -262,17 +264,23 @@ def measure_repo(repo: Path, work: Path, label: str, one_version_build: Run,
         shutil.rmtree(repo / "site", ignore_errors=True)
         return timed([py, "-m", "policy_site", "build"], repo)
 
-    d = best_run([full_build() for _ in range(2)])  # the second leaves the caches warm for (e)
+    # Runs to be compared are interleaved (d, c, d, c; e, 1v, e, 1v, ...) and the best of each kept: the load of a
+    # shared machine changes from minute to minute.
+    d_runs = [full_build()]
     pages = sum(1 for _ in (repo / ".cache/pages").rglob("*.md"))
+    plain = plain_mkdocs(repo, work)
+    c_runs = [plain()]
+    d_runs.append(full_build())  # the last leaves the caches warm for (e)
+    c_runs.append(plain())
+    d, c = best_run(d_runs), best_run(c_runs)
     cache_mb, cache_load = cache_figures(repo)
     html_mb = sum(f.stat().st_size for f in (repo / ".cache/html").iterdir()) / 1e6
-    c = plain_mkdocs(repo, work)
-    e_runs = []
-    for _ in range(3):  # each after one more version: the best of three, as the machine may be busy
+    e_runs, one_runs = [], []
+    for _ in range(3):  # each after one more version
         add(repo)
         e_runs.append(timed([py, "-m", "policy_site", "build"], repo))
-    e = best_run(e_runs)
-    one = one_version_build
+        one_runs.append(one_version_build())
+    e, one = best_run(e_runs), best_run(one_runs)
     row = {"label": label, "pages": pages, "a_git_log_s": round(a, 3), "b_history_diff_s": round(b, 3),
            "b_warm_s": round(b_warm, 3), "b_warm_over_a": round(b_warm / a, 2), "imports_s": round(imports, 3),
            "c_plain_mkdocs_s": round(c.wall, 3), "d_our_build_s": round(d.wall, 3),
@@ -281,7 +289,8 @@ def measure_repo(repo: Path, work: Path, label: str, one_version_build: Run,
            "peak_rss_mb": round(max(d.rss_kib, e.rss_kib) / 1024, 1), "b_over_a": round(b / a, 2),
            "d_over_c": round(d.wall / c.wall, 2), "d_over_c_cpu": round(d.cpu / c.cpu, 2),
            "e_over_one_version": round(e.wall / one.wall, 2), "e_over_one_version_cpu": round(e.cpu / one.cpu, 2),
-           "cache_mb": round(cache_mb, 2), "cache_load_s": round(cache_load, 3), "page_cache_mb": round(html_mb, 1)}
+           "one_version_build_s": round(one.wall, 3), "cache_mb": round(cache_mb, 2),
+           "cache_load_s": round(cache_load, 3), "page_cache_mb": round(html_mb, 1)}
     if serve:
         reloads = edit_to_reload(repo, edits=5, edit=edit)
         row["reload_s"] = [round(t, 2) for t in reloads]
@@ -289,7 +298,7 @@ def measure_repo(repo: Path, work: Path, label: str, one_version_build: Run,
     return row
 
 
-def measure(work: Path, versions: int, one_version_build: Run) -> dict:
+def measure(work: Path, versions: int, one_version_build: Callable[[], Run]) -> dict:
     """The synthetic history of `versions` versions."""
     row = measure_repo(make_repo(work / f"repo-{versions}", versions), work, str(versions), one_version_build)
     return {"versions": versions, **row}
@@ -343,11 +352,11 @@ def main(argv: list[str] | None = None) -> int:
         one_build = best_run([one_version_build() for _ in range(3)])
         results["one_version_build_s"] = round(one_build.wall, 3)
         results["one_version_build_cpu_s"] = round(one_build.cpu, 3)
-        print(f"one-version build (cold): {one_build.wall:.2f}s, {one_build.cpu:.2f}s CPU; "
-              "cpu columns: the same ratio in CPU seconds")
+        print(f"one-version build (cold): {one_build.wall:.2f}s, {one_build.cpu:.2f}s CPU (measured again beside "
+              "each (e)); cpu columns: the same ratio in CPU seconds")
         print(HEADER)
         for size in [int(s) for s in args.sizes.split(",")]:
-            row = measure(work, size, one_build)
+            row = measure(work, size, one_version_build)
             results["history"].append(row)
             print(line(row), flush=True)
         results["targets"] = verdicts(results["history"])

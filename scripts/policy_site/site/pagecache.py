@@ -20,7 +20,8 @@ The pages' Markdown is hashed for their keys; `digests-build.json` keeps each fi
 (mtime, size, inode) so the next build hashes only the files whose stat changed — or that were written less
 than two seconds before the record was made, which a same-tick rewrite could hide (git's "racy" rule).
 
-Writing: each file through a temporary file renamed into place, the HTML before its header. A cache
+Writing: by a thread beside the build, each file through a temporary file renamed into place, the HTML before
+its header. A cache
 that cannot be written (full disk, read-only folder) costs time, not the build: one line on stderr, once.
 Each mode (build, serve) records the keys its last successful build used in `manifest-<mode>.json`; entries
 no manifest names are removed then. Under `policy serve` the entries also stay in memory between rebuilds, and
@@ -33,7 +34,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import queue
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,6 +124,8 @@ class PageStore:
     memory: dict[str, Entry] = field(default_factory=dict)
     unusable: int = 0  # entries found damaged or foreign in this build
     cannot_write: bool = False
+    _queue: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
+    _writer: threading.Thread | None = None
 
     def paths(self, key: str) -> tuple[Path, Path]:
         """The entry's header (JSON) and its HTML, two plain files."""
@@ -162,17 +167,38 @@ class PageStore:
         return Entry(key, page, html, header["search"], file if stat else None, stat)
 
     def put(self, entry: Entry) -> None:
-        """Keep an entry: on disk (a failure is one note, then costs time only), and in memory under serve."""
-        if not self.cannot_write:
-            header = {"format": FORMAT, "key": entry.key, "page": entry.page, "size": len(entry.html),
-                      "sha256": hashlib.sha256(entry.html).hexdigest(), "search": entry.search}
-            header_file, html_file = self.paths(entry.key)
-            written = self._write(html_file, entry.html)  # the HTML first: a header never names missing bytes
-            data = json.dumps(header, default=str).encode()  # as the search plugins write their index
-            if written is not None and self._write(header_file, data) is not None:
-                entry = Entry(entry.key, entry.page, entry.html, entry.search, html_file, written)
+        """Keep an entry: in memory under serve, and on disk by a writer thread, so that the writing overlaps
+        MkDocs rendering the next pages (a failure is one note, then costs time only). flush() waits for it."""
         if self.keep_in_memory:
             self.memory[entry.key] = entry
+        if self.cannot_write:
+            return
+        if self._writer is None:
+            self._queue = queue.SimpleQueue()
+            self._writer = threading.Thread(target=self._write_entries, name="page cache writer", daemon=True)
+            self._writer.start()
+        self._queue.put(entry)
+
+    def flush(self) -> None:
+        """Wait until every entry put is on disk (or the folder was found unwritable)."""
+        if self._writer is not None:
+            self._queue.put(None)
+            self._writer.join()
+            self._writer = None
+
+    def _write_entries(self) -> None:
+        while (entry := self._queue.get()) is not None:
+            if not self.cannot_write:
+                self._store(entry)
+
+    def _store(self, entry: Entry) -> None:
+        header = {"format": FORMAT, "key": entry.key, "page": entry.page, "size": len(entry.html),
+                  "sha256": hashlib.sha256(entry.html).hexdigest(), "search": entry.search}
+        header_file, html_file = self.paths(entry.key)
+        written = self._write(html_file, entry.html)  # the HTML first: a header never names missing bytes
+        data = json.dumps(header, default=str).encode()  # as the search plugins write their index
+        if written is not None and self._write(header_file, data) is not None and self.keep_in_memory:
+            self.memory[entry.key] = Entry(entry.key, entry.page, entry.html, entry.search, html_file, written)
 
     def _write(self, path: Path, data: bytes) -> Signature | None:
         """Write a file through a temporary one; its signature, or None when the folder cannot be written."""
@@ -194,6 +220,7 @@ class PageStore:
 
     def finish(self, used: set[str]) -> None:
         """After a successful build: record the keys it used, drop the entries no manifest names."""
+        self.flush()
         if self.unusable:
             _note(f"{self.unusable} page cache entr{'y was' if self.unusable == 1 else 'ies were'} unusable "
                   f"(damaged or foreign) in {self.folder}; rendered again")

@@ -303,6 +303,7 @@ class PageCache:
         if not self.active or self.store is None:
             return
         self._stop_listening()
+        self.store.flush()  # the entries are written before the search index they hold is reordered
         if self.search is not None:
             ordered: list = []
             for file in self.order:
@@ -321,6 +322,8 @@ class PageCache:
     def on_build_error(self) -> None:
         self._stop_listening()
         self.active = False
+        if self.store is not None:
+            self.store.flush()
 
     def _stop_listening(self) -> None:
         if self.warnings is not None:
