@@ -138,10 +138,10 @@ def test_version_page_compare_with_current(chromium, site: Site, request):
         with page.expect_navigation() as navigation:
             page.get_by_role("link", name="Compare with current", exact=True).click()
         response = navigation.value
+        assert response is not None and response.ok, f"{page.url} -> HTTP {response and response.status}"
+        wait_for_compare(page)  # the link names only the archived version; compare.js adds the current one
         assert re.fullmatch(re.escape(site.url("compare/")) + rf"\?from={re.escape(ARCHIVED)}&to="
                             + re.escape(site.current), page.url), page.url
-        assert response is not None and response.ok, f"{page.url} -> HTTP {response and response.status}"
-        wait_for_compare(page)
         assert page.locator("#compare-result").inner_text().strip()
         screenshot(page, "compare-from-version-link", f"/compare/?from={ARCHIVED}&to={site.current} reached by "
                    f"the 'Compare with current' link of version {ARCHIVED}, light, {DESKTOP['width']} px, full page")

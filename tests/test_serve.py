@@ -57,3 +57,42 @@ def test_serve_shows_a_saved_edit_as_draft(git_project: Project) -> None:
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+def test_serve_rerenders_only_what_an_edit_touches_on_a_long_history(tmp_path) -> None:
+    """300 versions: an edit of one section renders the home page and the draft changes, nothing else
+    (site/preview.py, site/plugin_cache.py); edit to reload stays within a second."""
+    import statistics
+
+    import yaml
+
+    from policy_site.bench.sites import make_repo
+
+    repo = make_repo(tmp_path / "repo", 300)
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "policy_site", "serve", "--dev-addr", f"127.0.0.1:{port}"],
+                              cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    times = []
+    try:
+        assert wait_for(url, "Version 300.0", 300) is not None, "server did not start"
+        time.sleep(1.0)
+        order = yaml.safe_load((repo / "policy/policy.yaml").read_text())["sections"]
+        for n, section_id in enumerate(order[:3]):
+            path = repo / "policy/sections" / f"{section_id}.yaml"
+            section = yaml.safe_load(path.read_text())
+            section["body"][0] = f"Saved sentence number {n} for the live preview."
+            path.write_text(yaml.safe_dump(section, sort_keys=False))
+            elapsed = wait_for(url, f"Saved sentence number {n} ", 30)
+            assert elapsed is not None, f"edit {n} never appeared"
+            times.append(elapsed)
+            time.sleep(1.0)
+    finally:
+        server.terminate()
+        log = server.communicate(timeout=30)[0]
+    print(f"edit to reload at 300 versions: {', '.join(f'{t:.2f}s' for t in times)}")
+    rebuilds = [line for line in log.splitlines() if "page cache:" in line][1:]
+    # 606 pages: 300 versions and their changes, home, archive, latest changes, draft changes, compare, follow
+    assert rebuilds and all(line.endswith("604 pages from " + str(repo / ".cache/html") + ", 2 rendered")
+                            for line in rebuilds), log[-3000:]
+    assert statistics.median(times) <= 1.0, times

@@ -26,6 +26,8 @@ class Options:
     templates_dir: str = "templates"
     pages_dir: str = ".cache/pages"
     cache_dir: str = ".cache/history"
+    page_cache: bool = True  # keep each rendered page under page_cache_dir; render only what changed
+    page_cache_dir: str = ".cache/html"
     feed_limit: int = 50
     feed_title: str | None = None
     feed_subtitle: str | None = None

@@ -57,6 +57,16 @@ def has_commits(repo: git.Repo) -> bool:
     return repo.head.is_valid()
 
 
+def head_state(path: Path) -> str | None:
+    """The commit HEAD points to (and whether the clone is shallow), read from the repository's files without
+    running git: what the published history depends on. None outside git or before the first commit."""
+    repo = open_repo(path)
+    if repo is None or not has_commits(repo):
+        return None
+    shallow = (Path(repo.git_dir) / "shallow").exists()
+    return f"{repo.head.commit.hexsha}{' shallow' if shallow else ''}"
+
+
 def is_shallow(repo: git.Repo) -> bool:
     return repo.git.rev_parse("--is-shallow-repository") == "true"
 

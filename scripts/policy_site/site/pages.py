@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import html
 import posixpath
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import jinja2
 
-from ..diff.sections import path_labels
+from ..diff.sections import diff_policies, path_labels
 from ..source.model import Section
 from ..source.project import Layout
-from .model import SiteModel
+from .model import Draft, SiteModel
 from .output import OutputTree
 from .render import environment
 from .translations import TranslatedDocument, language_name, merged, translation_json, with_language
@@ -36,10 +36,14 @@ def linker(page_path: str, prefix: str = "") -> Callable[[str], str]:
 
 
 def nav(model: SiteModel) -> list[dict[str, str]]:
-    """The site navigation: current, archive, latest changes, compare, follow."""
+    """The site navigation: current, archive, latest changes, compare, follow.
+
+    It never names a version, so a new version leaves every cached page valid (site/plugin_cache.py): "Latest
+    changes" is the stable changes/ page, and under serve the draft tab is there before the first edit too.
+    """
     items = [{"Current policy": "index.md"}, {"All versions": "versions/index.md"},
-             {"Latest changes": f"changes/{model.latest.version}/index.md"}]
-    if model.draft:
+             {"Latest changes": "changes/index.md"}]
+    if model.draft or model.settings.draft:
         items.append({"Draft changes": "changes/draft/index.md"})
     if len(model.entries) > 1:
         items.append({"Compare versions": "compare/index.md"})
@@ -68,7 +72,8 @@ def _anchors_on(site_path: Callable[[str], str], page: str) -> Callable[[str], s
     return lambda href: page + href if href.startswith("#") else site_path(href)
 
 
-def write_pages(model: SiteModel, out: OutputTree) -> None:
+def write_pages(model: SiteModel, out: OutputTree, only: Collection[str] | None = None) -> None:
+    """Every page, or only the pages at the paths in `only` (site/preview.py: the ones a draft edit touches)."""
     env = environment(model.settings.template_dirs, model.settings.site_url)
     env.globals["section_md"] = SectionCache(env)
     env.globals["path_labels"] = path_labels
@@ -77,6 +82,8 @@ def write_pages(model: SiteModel, out: OutputTree) -> None:
     prefix = model.prefix
 
     def page(template: str, path: str, **context: object) -> None:
+        if only is not None and prefix + path not in only:
+            return
         text = env.get_template(f"pages/{template}").render(site=model, link=linker(path, prefix), page_path=path,
                                                              **context)
         out.write(prefix + path + "index.md", text)
@@ -90,10 +97,15 @@ def write_pages(model: SiteModel, out: OutputTree) -> None:
     for entry in model.entries:
         page("version.md.j2", entry.path, entry=entry)
         page("changes.md.j2", entry.changes_path, entry=entry, diff=entry.diff, version=entry.version, draft=None,
-             resolve=_anchors_on(site_path, linker(entry.changes_path, prefix)(entry.path)))
-    if model.draft:
-        page("changes.md.j2", "changes/draft/", entry=None, diff=model.draft.diff, version="draft",
-             draft=model.draft, resolve=_anchors_on(site_path, linker("changes/draft/", prefix)("")))
+             alias=False, resolve=_anchors_on(site_path, linker(entry.changes_path, prefix)(entry.path)))
+    latest = model.latest
+    page("changes.md.j2", "changes/", entry=latest, diff=latest.diff, version=latest.version, draft=None,
+         alias=True, resolve=_anchors_on(site_path, linker("changes/", prefix)(latest.path)))
+    if model.draft or model.settings.draft:  # under serve: also before the first edit ("no edits yet")
+        draft = model.draft or Draft(latest.published.latest_text,
+                                     diff_policies(latest.published.latest_text, latest.published.latest_text))
+        page("changes.md.j2", "changes/draft/", entry=None, diff=draft.diff, version="draft",
+             draft=draft, alias=False, resolve=_anchors_on(site_path, linker("changes/draft/", prefix)("")))
     if len(model.entries) > 1:
         page("compare.md.j2", "compare/")
 

@@ -1,6 +1,7 @@
 """The thin MkDocs plugin over the core generator, and reading mkdocs.yml through MkDocs for every verb.
 
-This is the only module of the core that imports MkDocs. Its config schema is made from
+This is the only module of the core that imports MkDocs, with its two helpers beside it: plugin_key.py and
+plugin_cache.py (the page cache, whose events are forwarded from here). Its config schema is made from
 `settings.Options`, the one declaration of the plugin's options.
 """
 
@@ -16,13 +17,16 @@ from typing import Any
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.exceptions import ConfigurationError, PluginError
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, event_priority
 from pathspec.gitignore import GitIgnoreSpec
 
 from ..errors import UserError
 from ..settings import Options, Settings, builtin_templates, make_settings
 from ..state import check_private_state
+from .compiled import MemoryBytecode
 from .generate import generate_site
+from .plugin_cache import PageCache
+from .preview import Preview
 from .rewrites import Source
 from .translations import language_name
 
@@ -102,6 +106,9 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
     announced: tuple[Source, ...] = ()
     # the command line sets this to get a UserError back as it is (one clean line), not as MkDocs' PluginError
     raise_user_errors = False
+    page_cache: PageCache | None = None  # one per instance, kept across `policy serve` rebuilds like the plugin
+    preview: Preview | None = None
+    compiled: MemoryBytecode | None = None  # the theme's compiled templates, for the rebuilds of one serve session
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.serving = command == "serve"
@@ -110,7 +117,13 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
         try:
             settings = settings_from_config(config, draft=self.serving)
             check_private_state(settings)  # before MkDocs wipes site_dir (also under a plain `mkdocs build`)
-            generated = generate_site(settings, self.announced)
+            self.page_cache = self.page_cache or PageCache()
+            self.page_cache.configure(settings, self.serving)
+            if self.serving:  # an edit of the working tree regenerates only the pages that show it
+                self.preview = self.preview or Preview()
+                generated = self.preview.generate(settings, self.announced)
+            else:
+                generated = generate_site(settings, self.announced)
         except UserError as exc:
             if self.raise_user_errors:
                 raise
@@ -127,6 +140,43 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
         for warning in generated.warnings:
             log.warning(warning)
         return config
+
+    def on_env(self, env, *, config, files):
+        if self.serving:  # site/compiled.py: MkDocs makes a new environment for every rebuild
+            self.compiled = self.compiled or MemoryBytecode()
+            env.bytecode_cache = self.compiled
+        return env
+
+    # The page cache (site/plugin_cache.py): cached pages skip MkDocs' rendering, the result stays byte-identical.
+    @event_priority(-100)  # last: the list of files is final
+    def on_files(self, files, *, config):
+        return self.page_cache.on_files(files, config) if self.page_cache else files
+
+    @event_priority(-100)  # last: a nav page found in the cache is not converted
+    def on_page_markdown(self, markdown, *, page, config, files):
+        return self.page_cache.on_page_markdown(markdown, page) if self.page_cache else markdown
+
+    @event_priority(-100)  # after the search plugin indexed the page
+    def on_page_context(self, context, *, page, config, nav):
+        if self.page_cache:
+            self.page_cache.on_page_context(page)
+        return context
+
+    @event_priority(-100)  # last: the HTML exactly as MkDocs writes it
+    def on_post_page(self, output, *, page, config):
+        return self.page_cache.on_post_page(output, page) if self.page_cache else output
+
+    def on_template_context(self, context, *, template_name, config):
+        return self.page_cache.on_template_context(context) if self.page_cache else context
+
+    @event_priority(100)  # first: before the search plugin writes its index
+    def on_post_build(self, *, config):
+        if self.page_cache:
+            self.page_cache.on_post_build()
+
+    def on_build_error(self, *, error):
+        if self.page_cache:
+            self.page_cache.on_build_error()
 
     def on_serve(self, server, *, config, builder):
         root = Path(config.config_file_path).parent

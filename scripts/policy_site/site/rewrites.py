@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..errors import UserError
-from ..source.model import same_version
+from ..source.model import same_version, version_key
 from .model import SiteModel, VersionEntry
 from .render import iso
 
@@ -51,6 +51,14 @@ def previous_build(site_dir: Path, prefix: str = "", formerly_single: bool = Fal
     return (label, announced), shown, None
 
 
+def _number(version: str) -> tuple[int, ...] | str:
+    """What same_version compares: the version's number, or its spelling when it is not a number."""
+    try:
+        return version_key(version)
+    except ValueError:
+        return version
+
+
 def _short(value: str | None) -> str:
     return value[:10] if value else "none"
 
@@ -69,9 +77,10 @@ def check_rewrites(model: SiteModel, sources: Sequence[Source], accepted: Sequen
     errors: list[str] = []
     refused: list[str] = []
     used: set[str] = set()
+    by_number = {_number(e.version): e for e in reversed(model.entries)}  # model.entry, without n² lookups
     for label, announced in sources:
         for version, (old_hash, old_commit) in announced.items():
-            entry = model.entry(version)
+            entry = by_number.get(_number(version))
             if entry is None and not history_complete:
                 continue
             new_hash = entry.content_hash if entry else None

@@ -1,0 +1,331 @@
+"""The page cache inside MkDocs: published pages are rendered once, later builds copy them from .cache/.
+
+A helper of plugin.py that imports MkDocs, like plugin_key.py (the site key); the store, the entry format and the
+rules of trust are in site/pagecache.py, which does not import MkDocs.
+
+Protocol, by MkDocs event (priorities from mkdocs.plugins.event_priority):
+- on_files (last): the site key (plugin_key.site_key) covers everything that shapes every page. Each Markdown
+  page the nav does not name gets its key from the site key, its path and its bytes; on a trusted hit its File is
+  replaced by a `CachedPage`: the same path and URL, not a documentation page, holding the cached HTML, which
+  MkDocs writes into site_dir with the static files. So MkDocs neither converts its Markdown nor renders the theme
+  for it, and links from other pages still resolve to it. Pages the nav names stay pages (MkDocs' nav needs
+  them); on a hit their Markdown is emptied in on_page_markdown and their output swapped in on_post_page.
+- on_page_context (after the search plugin): the search entries each rendered page added are noted (for a
+  swapped nav page, the entries indexed from nothing are replaced by its cached ones).
+- on_post_page (last): a rendered page's HTML, exactly as MkDocs writes it, is stored with its search entries,
+  unless rendering it logged a warning; a swapped nav page gets its cached HTML back.
+- on_template_context: sitemap.xml (and any theme template) sees every page, cached ones included, in order.
+- on_post_build (first, before the search plugin writes its index): the search index is put back in the order
+  a cold build makes, cached pages' entries in their place; the store records what this build used.
+The result is byte-identical to a cold build. The cache is off (everything rendered, one line at debug level) when
+a plugin other than search and policy or a hook is configured (it could read pages we skip), when there is no
+nav in the config (every page would show every page's title), when anchor validation is set to warn (it needs
+every page's anchors), or when the search plugin's index is not where this code looks for it.
+
+Under `policy serve` only, the temporary site folder (MkDocs' own, emptied by every rebuild) gets hard links
+instead of copies: to a cached page's HTML file while its stat is the one seen when it was checked, and to the
+static files of the generated folder (LinkedFile). `policy build` always writes real copies into site_dir.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import PurePath
+from typing import Any
+
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+
+from ..settings import Settings
+from .pagecache import Entry, PageStore, check_location, page_key
+from .plugin_key import Unkeyable, site_key
+
+log = logging.getLogger("mkdocs.plugins.policy")
+
+KNOWN_PLUGINS = {"search", "material/search", "policy"}
+
+
+def _link(source: str, target: str) -> bool:
+    """Hard-link source at target (replacing what is there); False when this file system cannot."""
+    try:
+        try:
+            os.link(source, target)
+        except FileNotFoundError:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            os.link(source, target)
+        except FileExistsError:
+            os.unlink(target)  # left by a dirty rebuild: replaced, never written through
+            os.link(source, target)
+        return True
+    except OSError:
+        return False
+
+
+class CachedPage(File):
+    """A Markdown page replaced by its cached HTML: same source path and URL, written like a static file."""
+
+    def __init__(self, original: File, entry: Entry, link: bool) -> None:
+        super().__init__(original.src_uri, None, original.dest_dir, original.use_directory_urls,
+                         dest_uri=original.dest_uri, inclusion=original.inclusion)
+        self._content = entry.html
+        self.generated_by = "policy"
+        self.entry = entry if link and entry.file is not None else None
+
+    def is_documentation_page(self) -> bool:
+        return False
+
+    def copy_file(self, dirty: bool = False) -> None:
+        entry = self.entry
+        if entry is not None and entry.file is not None:
+            try:
+                stat = os.stat(entry.file)
+                same = (stat.st_mtime_ns, stat.st_size, stat.st_ino) == entry.signature
+            except OSError:
+                same = False
+            if same and _link(str(entry.file), self.abs_dest_path):
+                return
+        if os.path.lexists(self.abs_dest_path):
+            os.unlink(self.abs_dest_path)  # never write through a link left by a dirty build
+        super().copy_file(dirty)
+
+
+class LinkedFile(File):
+    """A static file of the generated folder, hard-linked into serve's temporary site instead of copied."""
+
+    def __init__(self, original: File) -> None:
+        super().__init__(original.src_uri, original.src_dir, original.dest_dir, original.use_directory_urls,
+                         dest_uri=original.dest_uri, inclusion=original.inclusion)
+
+    def copy_file(self, dirty: bool = False) -> None:
+        if self.abs_src_path is None or not _link(self.abs_src_path, self.abs_dest_path):
+            super().copy_file(dirty)
+
+
+def _nav_pages(nav: Any) -> tuple[set[str], set[str]]:
+    """(the pages the nav names with a title, those it names without one). MkDocs' nav needs both as pages; the
+    title of the second kind comes from rendering them, and other pages show it, so they are never cached."""
+    titled: set[str] = set()
+    bare: set[str] = set()
+    stack: list[tuple[Any, bool]] = [(nav, False)]
+    while stack:
+        item, has_title = stack.pop()
+        if isinstance(item, str):
+            (titled if has_title else bare).add(PurePath(item).as_posix())
+        elif isinstance(item, Mapping):
+            stack.extend((value, True) for value in item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend((value, False) for value in item)
+    return titled, bare
+
+
+def search_entries(config: Any) -> tuple[bool, list | None]:
+    """(whether a search plugin is on, its list of index entries): Material's `search_index.entries` or
+    MkDocs' `search_index._entries`; (True, None) when a search plugin is on but its index is not found."""
+    for name, plugin in config.plugins.items():
+        if name not in ("search", "material/search"):
+            continue
+        options = getattr(plugin, "config", None)
+        if options is not None and options.get("enabled", True) is False:
+            return False, None
+        index = getattr(plugin, "search_index", None)
+        for attribute in ("entries", "_entries"):
+            entries = getattr(index, attribute, None)
+            if isinstance(entries, list):
+                return True, entries
+        return True, None
+    return False, None
+
+
+class _PageWarnings(logging.Handler):
+    """Notes which page was being read or rendered when MkDocs logged a warning."""
+
+    def __init__(self, config: Any) -> None:
+        super().__init__(logging.WARNING)
+        self.config = config
+        self.pages: set[str] = set()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        page = getattr(self.config, "_current_page", None)
+        if page is not None:
+            self.pages.add(page.file.src_uri)
+
+
+class PageCache:
+    """The page cache of one plugin instance (kept across `policy serve` rebuilds, like the plugin)."""
+
+    def __init__(self) -> None:
+        self.store: PageStore | None = None
+        self.settings: Settings | None = None
+        self.serving = False
+        self.digests: dict[str, tuple[tuple[int, int, int], str]] = {}  # page → (stat, sha256 of its Markdown)
+        self._reset()
+
+    def _reset(self) -> None:
+        self.active = False
+        self.config: Any = None
+        self.order: list[File] = []  # every documentation page a cold build renders, in its order
+        self.hits: dict[str, Entry] = {}  # pages replaced by a CachedPage
+        self.nav_hits: dict[str, Entry] = {}  # pages the nav names: MkDocs keeps them, their output is swapped
+        self.pending: dict[str, str] = {}  # rendered page → its key
+        self.stored: set[str] = set()
+        self.search: list | None = None
+        self.search_seen = 0
+        self.page_search: dict[str, list] = {}
+        self.warnings: _PageWarnings | None = None
+
+    def configure(self, settings: Settings, serving: bool) -> None:
+        folder = settings.path("page_cache_dir")
+        check_location(folder, settings.site_dir, settings.pages_dir)
+        if not settings["page_cache"]:
+            self.store = None
+        elif self.store is None or self.store.folder != folder:
+            self.store = PageStore(folder, "serve" if serving else "build", keep_in_memory=serving)
+        self.settings, self.serving = settings, serving
+
+    def _why_not(self, config: Any) -> str | None:
+        others = sorted(set(config.plugins) - KNOWN_PLUGINS)
+        if others:
+            return f"plugin {', '.join(others)} may read every page"
+        if config.hooks:
+            return "hooks may read every page"
+        if not config.nav:
+            return "without a nav in the config, every page shows every page's title"
+        if config.validation.links.anchors >= logging.WARNING:
+            return "anchor validation needs every page rendered"
+        on, entries = search_entries(config)
+        if on and entries is None:
+            return "the search plugin's index was not found"
+        self.search = entries
+        return None
+
+    def on_files(self, files: Files, config: Any) -> Files:
+        self._reset()
+        if self.store is None or self.settings is None:
+            return files
+        why = self._why_not(config)
+        if why:
+            log.debug(f"page cache off: {why}")
+            return files
+        try:
+            key_of_site = site_key(config, self.settings, self.serving)
+        except Unkeyable as exc:
+            log.debug(f"page cache off: the config value {exc} cannot be compared between builds")
+            return files
+        self.active, self.config = True, config
+        self.order = list(files.documentation_pages())
+        if not self.serving:  # a serve session keeps them in memory
+            self.digests = self.store.load_digests(self.settings.pages_dir)
+        self.search_seen = len(self.search) if self.search is not None else 0
+        in_nav, untitled = _nav_pages(config.nav)
+        for file in self.order:
+            if file.abs_src_path is None or file.src_uri in untitled:
+                continue
+            key = page_key(key_of_site, file.src_uri, self._digest(file))
+            entry = self.store.get(key, file.src_uri)
+            if entry is None:
+                self.pending[file.src_uri] = key
+            else:
+                (self.nav_hits if file.src_uri in in_nav else self.hits)[file.src_uri] = entry
+        if self.hits and len(self.hits) == len(self.order):  # MkDocs dates sitemap.xml.gz from rendered pages
+            first = self.order[0].src_uri
+            self.nav_hits[first] = self.hits.pop(first)
+        for file in self.order:
+            if file.src_uri in self.hits:
+                files.remove(file)
+                files.append(CachedPage(file, self.hits[file.src_uri], link=self.serving))
+        if self.serving:  # the generated folder's JSON and feeds, linked into serve's temporary site
+            for file in [f for f in files if f.src_dir == config.docs_dir and not f.is_documentation_page()]:
+                files.remove(file)
+                files.append(LinkedFile(file))
+        self.warnings = _PageWarnings(config)
+        logging.getLogger("mkdocs").addHandler(self.warnings)
+        return files
+
+    def _digest(self, file: File) -> str:
+        """sha256 of a page's Markdown, remembered while the file's stat stays the same (pagecache.load_digests)."""
+        path = file.abs_src_path
+        assert path is not None
+        stat = os.stat(path)
+        signature = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        known = self.digests.get(file.src_uri)
+        if known is not None and known[0] == signature:
+            return known[1]
+        with open(path, "rb") as handle:
+            digest = hashlib.sha256(handle.read()).hexdigest()
+        self.digests[file.src_uri] = (signature, digest)
+        return digest
+
+    def on_page_markdown(self, markdown: str, page: Page) -> str:
+        """A page the nav names, found in the cache: nothing to convert (its output is swapped in on_post_page)."""
+        return "" if self.active and page.file.src_uri in self.nav_hits else markdown
+
+    def on_page_context(self, page: Page) -> None:
+        if not self.active or self.search is None:
+            return
+        source = page.file.src_uri
+        if source in self.nav_hits:  # indexed from nothing: its cached entries stand instead
+            del self.search[self.search_seen:]
+            self.page_search[source] = self.nav_hits[source].search
+        else:
+            self.page_search[source] = self.search[self.search_seen:]
+        self.search_seen = len(self.search)
+
+    def on_post_page(self, output: str, page: Page) -> str:
+        source = page.file.src_uri
+        if not self.active or self.store is None:
+            return output
+        if source in self.nav_hits:
+            return self.nav_hits[source].html.decode("utf-8")  # MkDocs encodes it back to the very same bytes
+        if self.serving and os.path.isfile(page.file.abs_dest_path):  # a dirty rebuild: never write through a link
+            os.unlink(page.file.abs_dest_path)
+        key = self.pending.get(source)
+        if key is None or not output.strip():
+            return output
+        if self.warnings is not None and source in self.warnings.pages:
+            return output  # rendered again next time, so its warning is shown again
+        html = output.encode("utf-8", errors="xmlcharrefreplace")  # as MkDocs writes it
+        self.store.put(Entry(key, source, html, self.page_search.get(source, [])))
+        self.stored.add(key)
+        return output
+
+    def on_template_context(self, context: Any) -> Any:
+        if self.active and self.hits and "pages" in context:
+            for file in self.order:
+                if file.src_uri in self.hits and file.page is None:
+                    Page(None, file, self.config)  # URL and date for sitemap.xml, as a rendered page has
+            context["pages"] = list(self.order)
+        return context
+
+    def on_post_build(self) -> None:
+        if not self.active or self.store is None:
+            return
+        self._stop_listening()
+        self.store.flush()  # the entries are written before the search index they hold is reordered
+        if self.search is not None:
+            ordered: list = []
+            for file in self.order:
+                hit = self.hits.get(file.src_uri)
+                ordered.extend(hit.search if hit else self.page_search.get(file.src_uri, []))
+            placed = {id(e) for entries in self.page_search.values() for e in entries}
+            self.search[:] = ordered + [e for e in self.search if id(e) not in placed]
+        used = {e.key for e in self.hits.values()} | {e.key for e in self.nav_hits.values()} | self.stored
+        self.store.finish(used)
+        if not self.serving and self.settings is not None:
+            pages = {file.src_uri for file in self.order}
+            self.store.save_digests(self.settings.pages_dir, {k: v for k, v in self.digests.items() if k in pages})
+        cached = len(self.hits) + len(self.nav_hits)
+        log.info(f"page cache: {cached} pages from {self.store.folder}, {len(self.order) - cached} rendered")
+
+    def on_build_error(self) -> None:
+        self._stop_listening()
+        self.active = False
+        if self.store is not None:
+            self.store.flush()
+
+    def _stop_listening(self) -> None:
+        if self.warnings is not None:
+            logging.getLogger("mkdocs").removeHandler(self.warnings)
+            self.warnings = None

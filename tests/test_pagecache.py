@@ -1,0 +1,145 @@
+"""The page cache (site/pagecache.py, site/plugin_cache.py): a build from the cache is byte-identical to a cold
+build, a new version renders only the pages that change, and a damaged, foreign or unwritable cache costs time,
+never the build."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, Project, run_policy
+from policy_site.bench.sites import add_version, make_repo
+from policy_site.cli.demo import create_demo
+from test_notify_failures import fill, set_option, tmpfs
+
+NAV_PAGES = {"index.md", "versions/index.md", "changes/index.md", "compare/index.md", "follow/index.md"}
+
+
+def build(repo: Path, epoch: int) -> str:
+    """`policy build -v` with a fixed build time; its stderr."""
+    result = run_policy(repo, "build", "-v", env={"SOURCE_DATE_EPOCH": str(epoch)})
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr[-3000:]
+    return result.stderr
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def assert_same_site(built: Path, cold: Path) -> None:
+    a, b = tree(built), tree(cold)
+    assert a.keys() == b.keys(), (sorted(a.keys() - b.keys())[:10], sorted(b.keys() - a.keys())[:10])
+    differ = [name for name in a if a[name] != b[name]]
+    assert not differ, f"{len(differ)} files differ from a cold build: {differ[:10]}"
+
+
+def cached_pages(repo: Path) -> dict[str, str]:
+    """Cache entry → the page it holds."""
+    return {p.stem: json.loads(p.read_bytes())["page"] for p in (repo / ".cache/html").glob("*.json")
+            if not p.name.startswith(("manifest-", "digests-"))}
+
+
+def warm_then_cold(repo: Path, epoch: int, tmp_path: Path) -> tuple[str, set[str]]:
+    """Cold build, one new version, warm build (kept), cold build of that commit: both sites must be equal.
+    Returns the warm build's stderr and the pages it rendered and stored."""
+    build(repo, epoch)
+    before = cached_pages(repo)
+    add_version(repo)
+    warm_log = build(repo, epoch)
+    rendered = {page for key, page in cached_pages(repo).items() if key not in before}
+    shutil.copytree(repo / "site", tmp_path / "warm")
+    shutil.rmtree(repo / ".cache")
+    build(repo, epoch)
+    assert_same_site(tmp_path / "warm", repo / "site")
+    return warm_log, rendered
+
+
+def test_a_new_version_renders_only_its_pages_and_the_build_equals_a_cold_one(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", 12)
+    log, rendered = warm_then_cold(repo, 1_700_000_000, tmp_path)
+    # the new version's two pages, the previous version's page (no longer in force) and the nav pages that list
+    # versions; every other page, the follow page included, comes from the cache
+    changed = {"versions/13.0/index.md", "changes/13.0/index.md", "versions/12.0/index.md"}
+    assert rendered == changed | (NAV_PAGES - {"follow/index.md"}), rendered
+    total = 2 * 13 + len(NAV_PAGES)
+    assert f"page cache: {total - len(rendered)} pages from {repo / '.cache/html'}, {len(rendered)} rendered" \
+        in log, log[-2000:]
+    site = repo / "site"
+    search = json.loads((site / "search/search_index.json").read_text())
+    assert any(d["location"].startswith("changes/2.0/") for d in search["docs"]), "a cached page left the index"
+    sitemap = (site / "sitemap.xml").read_text()
+    assert all(f"/versions/{n}.0/</loc>" in sitemap and f"/changes/{n}.0/</loc>" in sitemap for n in range(1, 14))
+
+
+def test_the_demo_from_the_cache_equals_a_cold_build(tmp_path: Path) -> None:
+    """Amendments, an upcoming version, renames, moves, removed sections: the same bytes from the cache."""
+    repo = tmp_path / "demo"
+    create_demo(repo, ROOT)
+    warm_then_cold(repo, int(time.time()), tmp_path)
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> Path:
+    repo = make_repo(tmp_path / "repo", 4)
+    build(repo, 1_700_000_000)
+    shutil.copytree(repo / "site", tmp_path / "cold")
+    return repo
+
+
+def test_a_rebuild_with_nothing_new_renders_nothing(built: Path, tmp_path: Path) -> None:
+    log = build(built, 1_700_000_000)
+    assert f"page cache: {2 * 4 + len(NAV_PAGES)} pages from {built / '.cache/html'}, 0 rendered" in log, log[-2000:]
+    assert_same_site(built / "site", tmp_path / "cold")
+
+
+def test_damaged_or_foreign_entries_are_rendered_again_with_a_note(built: Path, tmp_path: Path) -> None:
+    cache = built / ".cache/html"
+    entries = sorted(p.stem for p in cache.glob("*.json") if not p.name.startswith(("manifest-", "digests-")))
+    truncated, garbage, foreign, planted = entries[:4]
+    (cache / f"{truncated}.html").write_bytes((cache / f"{truncated}.html").read_bytes()[:100])
+    (cache / f"{garbage}.json").write_bytes(b"\x80not json{")
+    header = json.loads((cache / f"{foreign}.json").read_bytes())
+    header["key"] = entries[5]  # another entry's header: a foreign file
+    (cache / f"{foreign}.json").write_text(json.dumps(header))
+    (cache / f"{planted}.html").write_bytes(b"\x80\x04\x95cos\nsystem\n(S'touch /tmp/pwned'\ntR.")  # a pickle
+    result = run_policy(built, "build", env={"SOURCE_DATE_EPOCH": "1700000000"})
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert "policy: note: 4 page cache entries were unusable (damaged or foreign)" in result.stderr, result.stderr
+    assert_same_site(built / "site", tmp_path / "cold")
+    for key in (truncated, garbage, foreign, planted):  # rewritten whole
+        assert json.loads((cache / f"{key}.json").read_bytes())["key"] == key
+    again = run_policy(built, "build", env={"SOURCE_DATE_EPOCH": "1700000000"})
+    assert "unusable" not in again.stderr
+
+
+def test_a_page_cache_that_cannot_be_written_costs_time_not_the_build(git_project: Project, tmp_path: Path) -> None:
+    with tmpfs(tmp_path / "html", "64k") as cache:
+        fill(cache)
+        set_option(git_project, "page_cache_dir", cache)
+        result = git_project.run("build")
+        assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+        notes = [line for line in result.stderr.splitlines() if "page cache was not saved" in line]
+        assert len(notes) == 1 and "No space left on device" in notes[0], result.stderr
+        assert (git_project.path / "site/versions/1.0/index.html").is_file()
+
+
+def test_a_page_cache_inside_the_site_is_refused(git_project: Project) -> None:
+    set_option(git_project, "page_cache_dir", git_project.path / "site/cache")
+    result = git_project.run("build")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "page_cache_dir" in result.stderr and "is inside site_dir" in result.stderr, result.stderr
+
+
+def test_another_plugin_turns_the_cache_off(git_project: Project) -> None:
+    """A hook could read every page: nothing is skipped, nothing is cached, the site is complete."""
+    (git_project.path / "hooks.py").write_text("def on_page_markdown(markdown, **kwargs):\n    return markdown\n")
+    config = git_project.path / "mkdocs.yml"
+    config.write_text(config.read_text() + "\nhooks:\n  - hooks.py\n")
+    for _ in range(2):
+        git_project.run("build", check=True)
+    assert not (git_project.path / ".cache/html").exists()
+    assert (git_project.path / "site/versions/1.0/index.html").is_file()
