@@ -5,7 +5,8 @@
 (e) rebuild after one more commit, warm caches   reload: edit-to-reload under serve (median of 5)
 peak RSS of our builds; size and load time of the parse cache; size of the page cache.
 Targets: d ≤ 1.3×c at every size, e ≤ 2× the cold build of a one-version repository, reload ≤ 1 s at 300
-versions, RSS ≤ 300 MB. Runs that are compared are interleaved and the best of each kept (d, c: 2; e and the
+versions, RSS ≤ 300 MB; the same for a library of 10 documents × 60 versions × 2 languages (library.py). Runs
+that are compared are interleaved and the best of each kept (d, c: 2; e and the
 one-version build beside it: 3). measure_repo(repo, ...) takes any prepared repository (the hook for other
 histories).
 """
@@ -43,12 +44,13 @@ def _sentence(rng: random.Random, n: int = 14) -> str:
 class Synthetic:
     """A policy of ~40 sections evolving version by version, written through one `git fast-import`."""
 
-    def __init__(self, seed: int = 7) -> None:
+    def __init__(self, seed: int = 7, sections: int = 40) -> None:
         self.rng = random.Random(seed)
         self.sections: dict[str, dict] = {}
         self.order: list[str] = []
         self.counter = 0
-        for _ in range(40):
+        self.floor = sections - 5  # sections are removed only above this many
+        for _ in range(sections):
             self._add()
 
     def _add(self) -> str:
@@ -79,7 +81,7 @@ class Synthetic:
             self.order.insert(self.rng.randrange(len(self.order) + 1), sid)
         if step % 11 == 0:
             touched.add(self._add())
-        if step % 13 == 0 and len(self.order) > 35:
+        if step % 13 == 0 and len(self.order) > self.floor:
             sid = self.order.pop(self.rng.randrange(len(self.order)))
             del self.sections[sid]
             touched.discard(sid)
@@ -224,7 +226,12 @@ def cache_figures(repo: Path) -> tuple[float, float]:
     return size, min(loads)
 
 
-def plain_mkdocs(repo: Path, work: Path) -> Callable[[], Run]:
+SINGLE_NAV = [("Current policy", "index.md"), ("All versions", "versions/index.md"),
+              ("Latest changes", "changes/index.md"), ("Compare versions", "compare/index.md"),
+              ("Follow changes", "follow/index.md")]
+
+
+def plain_mkdocs(repo: Path, work: Path, nav: list[tuple[str, str]] = SINGLE_NAV) -> Callable[[], Run]:
     """(c) plain MkDocs over the very pages our build generated, without our plugin: the same theme override,
     Markdown extensions and nav (the nav our plugin gives, read from which pages exist). Returns one run of it."""
     plain = work / f"plain-{repo.name}"
@@ -234,11 +241,8 @@ def plain_mkdocs(repo: Path, work: Path) -> Callable[[], Run]:
     config["plugins"] = ["search"]
     config["docs_dir"] = "docs"
     config["theme"]["custom_dir"] = str(repo / "templates/theme")
-    nav = [("Current policy", "index.md"), ("All versions", "versions/index.md"),
-           ("Latest changes", "changes/index.md"), ("Compare versions", "compare/index.md"),
-           ("Follow changes", "follow/index.md")]
     config["nav"] = [{title: page} for title, page in nav if (plain / "docs" / page).is_file()]
-    config["not_in_nav"] = "/versions/*/index.md\n/changes/*/index.md\n"
+    config["not_in_nav"] = "/*/**/index.md\n"  # every other page: versions, changes, documents, translations
     (plain / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False))
     command = [sys.executable, "-m", "mkdocs", "build", "-q", "-d", str(plain / "site")]
     return lambda: timed(command, plain)
@@ -246,18 +250,19 @@ def plain_mkdocs(repo: Path, work: Path) -> Callable[[], Run]:
 
 def measure_repo(repo: Path, work: Path, label: str, one_version_build: Callable[[], Run],
                  add: Callable[[Path], None] = add_version, edit: Callable[[Path, int], str] = edit_section,
-                 serve: bool = True) -> dict:
+                 serve: bool = True, nav: list[tuple[str, str]] = SINGLE_NAV, phases: bool = True) -> dict:
     """Every figure for one prepared repository: the hook for other histories (a library of documents, several
     languages) — pass a git repository with mkdocs.yml, policy/ and templates/ committed and not built yet, how to
-    add one more version (`add`) and how to edit the working tree (`edit`, for the serve figure)."""
+    add one more version (`add`), how to edit the working tree (`edit`, for the serve figure), the nav our plugin
+    gives it (for plain MkDocs), and whether to time the single-document history phase (b)."""
     py = sys.executable
     a = best(3, lambda: timed(["git", "log", "-p", "--first-parent", "--", "policy/"], repo).wall)
-    phases = []
-    for _ in range(3):
+    runs = []
+    for _ in range(3 if phases else 0):
         out = subprocess.run([py, "-c", PHASE], cwd=repo, capture_output=True, text=True, check=True,
                              env={**os.environ, "PYTHONPATH": str(ROOT / "scripts")})
-        phases.append([float(x) for x in out.stdout.split()])
-    imports, b, b_warm = (min(p[i] for p in phases) for i in range(3))
+        runs.append([float(x) for x in out.stdout.split()])
+    imports, b, b_warm = (min(p[i] for p in runs) for i in range(3)) if runs else (0.0, 0.0, 0.0)
 
     def full_build() -> Run:
         shutil.rmtree(repo / ".cache", ignore_errors=True)
@@ -268,7 +273,7 @@ def measure_repo(repo: Path, work: Path, label: str, one_version_build: Callable
     # shared machine changes from minute to minute.
     d_runs = [full_build()]
     pages = sum(1 for _ in (repo / ".cache/pages").rglob("*.md"))
-    plain = plain_mkdocs(repo, work)
+    plain = plain_mkdocs(repo, work, nav)
     c_runs = [plain()]
     d_runs.append(full_build())  # the last leaves the caches warm for (e)
     c_runs.append(plain())
@@ -339,6 +344,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1,10,100,300")
     parser.add_argument("--out", default="bench-results/bench.json")
+    parser.add_argument("--no-library", dest="library", action="store_false",
+                        help="skip the library case (10 documents × 60 versions × 2 languages)")
     parser.add_argument("--notify", type=int, default=10_000, help="subscribers for the notify benchmark (0: skip)")
     args = parser.parse_args(argv)
     results: dict = {"history": []}
@@ -355,11 +362,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"one-version build (cold): {one_build.wall:.2f}s, {one_build.cpu:.2f}s CPU (measured again beside "
               "each (e)); cpu columns: the same ratio in CPU seconds")
         print(HEADER)
-        for size in [int(s) for s in args.sizes.split(",")]:
+        for size in [int(s) for s in args.sizes.split(",") if s]:
             row = measure(work, size, one_version_build)
             results["history"].append(row)
             print(line(row), flush=True)
-        results["targets"] = verdicts(results["history"])
+        if args.library:
+            from .library import DOCUMENTS, LIBRARY_NAV, VERSIONS, add_library_version, make_library_repo
+            repo = make_library_repo(work / "library")
+            row = measure_repo(repo, work, "library", one_version_build, add=add_library_version, serve=False,
+                               nav=LIBRARY_NAV, phases=False)
+            results["library"] = {"documents": DOCUMENTS, "versions_each": VERSIONS, "languages": 2, **row}
+            print(line(row) + f"   ({DOCUMENTS} documents × {VERSIONS} versions × 2 languages; b not timed)",
+                  flush=True)
+        results["targets"] = verdicts(results["history"] + ([results["library"]] if args.library else []))
         print("\n".join(results["targets"]))
     if args.notify:
         from .notify import run as run_notify

@@ -140,7 +140,8 @@ class FeedBuilder:
     def __init__(self, model: SiteModel) -> None:
         self.model = model
         self.settings = model.settings
-        env = environment(model.settings.template_dirs, model.settings.site_url)
+        env = environment(model.settings.template_dirs, model.settings.site_url,
+                          model.settings.cache_dir)
         self.html = env.get_template("feeds/entry.html.j2")
         self.text = env.overlay(autoescape=False).get_template("feeds/text.j2").module
         limit = model.settings["feed_limit"]

@@ -54,7 +54,7 @@ def _combined(layout: Layout, models: list[SiteModel], out: OutputTree) -> None:
 def _old_addresses(model: SiteModel, out: OutputTree) -> None:
     """The pages and files a formerly single document had at the site's root, at their old paths."""
     url = model.settings.url
-    moves = {"versions/": "versions/", "compare/": "compare/"}
+    moves = {"versions/": "versions/", "changes/": "changes/", "compare/": "compare/"}
     for entry in model.entries:
         moves[entry.path] = entry.path
         moves[entry.changes_path] = entry.changes_path

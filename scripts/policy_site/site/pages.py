@@ -74,7 +74,7 @@ def _anchors_on(site_path: Callable[[str], str], page: str) -> Callable[[str], s
 
 def write_pages(model: SiteModel, out: OutputTree, only: Collection[str] | None = None) -> None:
     """Every page, or only the pages at the paths in `only` (site/preview.py: the ones a draft edit touches)."""
-    env = environment(model.settings.template_dirs, model.settings.site_url)
+    env = environment(model.settings.template_dirs, model.settings.site_url, model.settings.cache_dir)
     env.globals["section_md"] = SectionCache(env)
     env.globals["path_labels"] = path_labels
     site_path: Callable[[str], str] = env.globals["resolve"]  # type: ignore[assignment]
@@ -113,7 +113,7 @@ def write_pages(model: SiteModel, out: OutputTree, only: Collection[str] | None 
 def library_pages(layout: Layout, models: list[SiteModel], out: OutputTree) -> None:
     """The library's own pages: `/` (every document with its version in force) and `/follow/`."""
     settings = models[0].settings
-    env = environment(settings.template_dirs, settings.site_url)
+    env = environment(settings.template_dirs, settings.site_url, settings.cache_dir)
     for template, path in (("library.md.j2", ""), ("library_follow.md.j2", "follow/")):
         text = env.get_template(f"pages/{template}").render(layout=layout, documents=models, link=linker(path),
                                                             page_path=path, settings=settings)
@@ -126,7 +126,7 @@ def translated_pages(docs: list[TranslatedDocument], out: OutputTree) -> None:
     if not docs:
         return
     settings = docs[0].model.settings
-    env = environment(settings.template_dirs, settings.site_url)
+    env = environment(settings.template_dirs, settings.site_url, settings.cache_dir)
     env.globals.update(section_md=SectionCache(env), path_labels=path_labels, merged=merged,
                        with_language=with_language, language_name=language_name)
     for doc in docs:

@@ -23,7 +23,7 @@ from pathspec.gitignore import GitIgnoreSpec
 from ..errors import UserError
 from ..settings import Options, Settings, builtin_templates, make_settings
 from ..state import check_private_state
-from .compiled import MemoryBytecode
+from .compiled import MemoryBytecode, compiled_templates
 from .generate import generate_site
 from .plugin_cache import PageCache
 from .preview import Preview
@@ -109,6 +109,7 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
     page_cache: PageCache | None = None  # one per instance, kept across `policy serve` rebuilds like the plugin
     preview: Preview | None = None
     compiled: MemoryBytecode | None = None  # the theme's compiled templates, for the rebuilds of one serve session
+    cache_dir: Path | None = None
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.serving = command == "serve"
@@ -129,6 +130,7 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
                 raise
             raise PluginError(str(exc)) from None
         _use_builtin_theme_and_styles(config, settings)
+        self.cache_dir = settings.cache_dir
         config.docs_dir = str(generated.pages_dir)
         config.nav = generated.nav
         config.not_in_nav = GitIgnoreSpec.from_lines(["/versions/*/index.md", "/changes/*/index.md"] + (
@@ -145,6 +147,8 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
         if self.serving:  # site/compiled.py: MkDocs makes a new environment for every rebuild
             self.compiled = self.compiled or MemoryBytecode()
             env.bytecode_cache = self.compiled
+        elif self.cache_dir is not None:  # a build: the theme's compiled templates kept on disk, like ours
+            env.bytecode_cache = compiled_templates(self.cache_dir)
         return env
 
     # The page cache (site/plugin_cache.py): cached pages skip MkDocs' rendering, the result stays byte-identical.

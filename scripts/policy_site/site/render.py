@@ -22,6 +22,7 @@ from markupsafe import Markup
 from ..diff.redline_render import redline_html, redline_text
 from ..source import inline
 from ..source.model import ItemList, Paragraph, Section, Table
+from .compiled import compiled_templates
 
 Resolve = Callable[[str], str]
 
@@ -80,9 +81,12 @@ def _redline(context: Any, blocks: Any, labels: bool = True) -> Markup:
     return redline_html(blocks, labels, _resolve(context), collapse=labels)
 
 
-def environment(template_dirs: list[Path], site_url: str | None = None) -> jinja2.Environment:
-    """Templates from the first of template_dirs that holds each file (a project's own, then the built-in)."""
+def environment(template_dirs: list[Path], site_url: str | None = None,
+                cache_dir: Path | None = None) -> jinja2.Environment:
+    """Templates from the first of template_dirs that holds each file (a project's own, then the built-in);
+    compiled templates kept in cache_dir/templates when given."""
     env = jinja2.Environment(
+        bytecode_cache=compiled_templates(cache_dir) if cache_dir else None,
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
