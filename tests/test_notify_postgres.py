@@ -207,7 +207,7 @@ def test_an_older_schema_is_upgraded_in_place(project: Project, pg_url: str, tmp
     env = {"POLICY_DATABASE_URL": pg_url, "POLICY_SUBSCRIBERS_DB": str(tmp_path / "x.sqlite3")}
     listing = project.run("subscribers", "list", env=env, check=True).stdout
     assert listing.strip() == "Ann@example.org  2026-01-01T00:00:00Z"
-    assert query(pg_url, "SELECT version FROM schema_version ORDER BY version") == [(1,), (2,)]
+    assert query(pg_url, "SELECT version FROM schema_version ORDER BY version") == [(1,), (2,), (3,)]
     assert "claimed_by" in {r[0] for r in query(pg_url, "SELECT column_name FROM information_schema.columns "
                                                         "WHERE table_name = 'deliveries'")}
 
@@ -224,7 +224,7 @@ def test_two_processes_creating_the_schema_at_once_are_harmless(project: Project
         for process in processes:
             out, err = process.communicate(timeout=60)
             assert process.returncode == 0, err
-        assert query(url, "SELECT version FROM schema_version ORDER BY version") == [(1,), (2,)]
+        assert query(url, "SELECT version FROM schema_version ORDER BY version") == [(1,), (2,), (3,)]
         assert query(url, "SELECT COUNT(*) FROM subscribers") == [(3,)]
         assert query(url, "SELECT COUNT(*) FROM meta") == [(1,)]
 

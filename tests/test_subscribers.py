@@ -145,11 +145,11 @@ def test_parse_csv_reports_every_bad_row_with_its_line() -> None:
 
 def test_parse_csv_without_header_and_with_extra_columns() -> None:
     rows, problems = parse_csv("a@example.org,Ann\nB@example.org\na@EXAMPLE.org,\n", "x.csv")
-    assert not problems and rows == [("a@example.org", "Ann", None), ("B@example.org", "", None)]
+    assert not problems and [r[:3] for r in rows] == [("a@example.org", "Ann", None), ("B@example.org", "", None)]
     rows, problems = parse_csv("\ufeffName;x\n", "x.csv")
     assert problems == ["x.csv:1: the header row has no 'email' column"]
     rows, problems = parse_csv("subscribed,EMAIL,Name\n2026-01-02T03:04:05Z,c@example.org,Cee\n", "x.csv")
-    assert not problems and rows == [("c@example.org", "Cee", "2026-01-02T03:04:05Z")]
+    assert not problems and [r[:3] for r in rows] == [("c@example.org", "Cee", "2026-01-02T03:04:05Z")]
     rows, problems = parse_csv("subscribed,EMAIL,Name\nyesterday,c@example.org,Cee\n", "x.csv")
     assert problems == ["x.csv:2: subscribed must be a time like 2026-01-31T12:00:00Z, not 'yesterday'"]
 
