@@ -101,6 +101,10 @@ def test_names_are_one_line() -> None:
             normalise_name(bad)
     with pytest.raises(InvalidAddress, match="longer"):
         normalise_name("x" * 201)
+    for bad in ("Eve \u202egnp.exe", "Eve \u202aX\u202c", "Eve \u2067X\u2069", "\u2068Eve"):  # shown reordered
+        with pytest.raises(InvalidAddress, match="bidirectional control characters"):
+            normalise_name(bad)
+    assert normalise_name("שלום Eve") == "שלום Eve"  # right-to-left text itself is fine
 
 
 def test_masking() -> None:

@@ -28,6 +28,7 @@ _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LOCAL = re.compile(rf"^{_ATEXT}(?:\.{_ATEXT})*\Z")
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)\Z")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")  # embeddings, overrides, isolates: text shown in another order
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z\Z")
 _ANY_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w.-]+\.[\w-]+")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -118,6 +119,9 @@ def normalise_name(raw: str | None) -> str:
         return ""
     if _CONTROL.search(raw):
         raise InvalidAddress("line breaks and control characters are not allowed in a name")
+    if _BIDI.search(raw):
+        raise InvalidAddress("bidirectional control characters (which show text in another order than it is "
+                             "written) are not allowed in a name")
     name = " ".join(raw.split())
     if len(name) > MAX_NAME:
         raise InvalidAddress(f"the name is longer than {MAX_NAME} characters")

@@ -22,6 +22,7 @@ from .config import ServiceConfig
 T = TypeVar("T")
 log = logging.getLogger("policy.subscriptions")
 _ADDRESS = re.compile(r"[^\s<>(),;:\"'@]+@[^\s<>(),;:\"'@]+")
+_MASKED_LOGIN = re.compile(r"(://[^\s/@:]*:\*\*\*)@")  # postgresql://user:***@host: a URL, not an address
 
 
 class Unavailable(Exception):
@@ -30,7 +31,8 @@ class Unavailable(Exception):
 
 def redact(text: str) -> str:
     """Text for the log: every address replaced (a masked one would still name its domain: not even that)."""
-    return _ADDRESS.sub("[address]", text)
+    kept = _MASKED_LOGIN.sub(lambda m: m.group(1) + "\0", text.replace("\0", ""))
+    return _ADDRESS.sub("[address]", kept).replace("\0", "@")
 
 
 class Actions:

@@ -126,7 +126,7 @@ class Service:
                 "language": choices.label(preferences.language) if choices.languages else None}
 
     def client(self, request: Request) -> str:
-        return request.client.host if request.client else "unknown"
+        return request.client.host if request.client else "unknown"  # counted by ratelimit.client_key
 
     @staticmethod
     def token(request: Request, form: Any = None) -> str:
@@ -300,7 +300,7 @@ def create_app(config: ServiceConfig) -> Starlette:
     async def missing(request: Request, exc: Exception) -> Response:
         return await service.not_found(request)
 
-    app = Starlette(routes=routes, middleware=[Middleware(LimitBody)],
+    app = Starlette(routes=routes, middleware=[Middleware(LimitBody, headers=service.pages.headers)],
                     exception_handlers={404: missing, 405: missing})
     app.state.service = service
     return app

@@ -19,7 +19,8 @@ from ..site.choices import Choices
 
 MAX_ADDRESS = 320
 BAD_ADDRESS = "Please enter a valid email address, like name@example.org."
-BAD_NAME = "The name must be one line of at most 200 characters (or left empty)."
+BAD_NAME = ("The name must be one line of at most 200 characters, without control characters (or left "
+            "empty).")
 NO_DOCUMENT = "Choose at least one document, or all documents."
 NOT_OFFERED = "Please choose from the options shown."
 

@@ -58,8 +58,11 @@ class LimitBody:
     """ASGI middleware: a request whose body is larger than MAX_BODY raises BodyTooLarge while it is read (a
     Content-Length that says so is refused at once, with 413)."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, headers: Mapping[str, str] | None = None) -> None:
         self.app = app
+        given = {"cache-control": "no-store", **{k.lower(): v for k, v in (headers or {}).items()}}
+        self.headers = [(b"content-type", b"text/plain; charset=utf-8")] + \
+            [(k.encode("latin-1"), v.encode("latin-1")) for k, v in given.items()]  # the pages' security headers
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -67,8 +70,7 @@ class LimitBody:
             return
         length = dict(scope.get("headers") or ()).get(b"content-length", b"")
         if length and (not length.isdigit() or int(length) > MAX_BODY):
-            await send({"type": "http.response.start", "status": 413,
-                        "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"cache-control", b"no-store")]})
+            await send({"type": "http.response.start", "status": 413, "headers": self.headers})
             await send({"type": "http.response.body", "body": b"Request too large.\n"})
             return
         seen = 0

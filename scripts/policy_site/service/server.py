@@ -12,10 +12,13 @@ dodge the per-client limit by writing the header themselves.
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from collections.abc import Mapping
 
-from ..notify.backend import is_url, mask_url
+from ..errors import UserError
+from ..notify.backend import Location, is_url, mask_url
+from ..notify.store import SubscriberStore
 from ..settings import Settings
 from .app import create_app
 from .config import load_config
@@ -32,17 +35,52 @@ LOGGING = {
 }
 
 
+def check_database(location: Location) -> None:
+    """Open the store and read it once: a database that cannot be used stops the start (UserError: one line, the
+    password masked), rather than every request later."""
+    store = SubscriberStore(location)  # UserError when it cannot be opened
+    try:
+        store.counts()
+    except store.db.errors as exc:
+        raise store.db.failure(exc) from None
+    finally:
+        store.close()
+
+
 def serve(settings: Settings, host: str, port: int, environ: Mapping[str, str] = os.environ) -> None:
     """Check the configuration and the database (UserError: one line), then serve until interrupted."""
     import uvicorn
 
     config = load_config(settings, environ)
+    check_database(config.location)
     app = create_app(config)
-    app.state.service.actions.run(lambda store: store.counts())  # the database opens (or fails: one line) now
-    app.state.service.actions.close()
+    sock = listen(host, port)
     where = mask_url(str(config.location)) if is_url(config.location) else str(config.location)
-    print(f"policy subscriptions: serving {config.base_url} on http://{host}:{port}/ (subscribers: {where}; "
+    shown = f"[{host}]" if ":" in host else host
+    print(f"policy subscriptions: serving {config.base_url} on http://{shown}:{port}/ (subscribers: {where}; "
           f"trusted proxies: {config.trusted_proxies or 'none'})", file=sys.stderr, flush=True)
-    uvicorn.run(app, host=host, port=port, access_log=False, log_config=LOGGING, server_header=False,
-                proxy_headers=bool(config.trusted_proxies), forwarded_allow_ips=config.trusted_proxies or None,
-                timeout_graceful_shutdown=5)
+    server = uvicorn.Server(uvicorn.Config(
+        app, host=host, port=port, access_log=False, log_config=LOGGING, server_header=False,
+        proxy_headers=bool(config.trusted_proxies), forwarded_allow_ips=config.trusted_proxies or None,
+        timeout_graceful_shutdown=5))
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound here so that a port in use or an address not of this machine is one line
+    (UserError) rather than uvicorn's log and exit status 3."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        sock = socket.socket(family, socket.SOCK_STREAM)
+    except OSError as exc:
+        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc} (--host, --port)") from None
+    return sock
