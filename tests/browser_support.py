@@ -84,10 +84,10 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @contextmanager
-def serve(root: Path) -> Iterator[Site]:
-    """A built site served by http.server on a free port of 127.0.0.1."""
+def serve(root: Path, port: int = 0) -> Iterator[Site]:
+    """A built site served by http.server on 127.0.0.1, on this port (0: a free one)."""
     handler = functools.partial(_QuietHandler, directory=str(root))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="browser-test-site", daemon=True)
     thread.start()

@@ -7,6 +7,7 @@ stale and a missing section.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import feedparser
@@ -31,6 +32,21 @@ def document(p: Project, doc: str, title: str, version: str, sections: dict[str,
 def library_file(p: Project, documents: list[str]) -> None:
     data = {"title": "SynergyCabinet policies", "documents": documents, "formerly_single": "privacy"}
     (p.policy / "library.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def small_library(path: Path) -> Project:
+    """A library of two documents, committed as version 1.0 of each: privacy (the seed, with a German translation)
+    and terms. Quick: nothing is built."""
+    p = copy_project(path).init_git()
+    (p.policy / "privacy").mkdir()
+    shutil.move(str(p.policy / "policy.yaml"), str(p.policy / "privacy" / "policy.yaml"))
+    shutil.move(str(p.policy / "sections"), str(p.policy / "privacy" / "sections"))
+    document(p, "terms", "Terms of service", "1.0", {"liability": ["We are liable as the law says."]})
+    (p.policy / "library.yaml").write_text(yaml.safe_dump({"title": "SynergyCabinet policies",
+                                                           "documents": ["privacy", "terms"]}, sort_keys=False))
+    p.run("translate", "privacy", "de", check=True)
+    p.commit("Publish the privacy policy and the terms, version 1.0")
+    return p
 
 
 def make_library(path: Path) -> Project:

@@ -1,5 +1,6 @@
 """The package's shape: imports point one way along the pipeline; only history/git.py runs git; only the
-plugin (site/plugin.py and its helpers site/plugin_*.py) and the command line import MkDocs; modules stay small."""
+plugin (site/plugin.py and its helpers site/plugin_*.py) and the command line import MkDocs; modules stay small.
+The subscription service (service/) sits above notify/ and site/: only the command line imports it."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ ALLOWED = {
     "site": BASE | {"source", "history", "diff"},
     "notify": BASE | {"source", "history", "diff", "site"},
     "importing": BASE | {"source", "history"},
-    "cli": BASE | {"source", "history", "diff", "site", "notify", "importing", "cli"},
+    "service": BASE | {"source", "history", "diff", "site", "notify"},
+    "cli": BASE | {"source", "history", "diff", "site", "notify", "importing", "service", "cli"},
     "bench": BASE | {"source", "history", "diff", "site", "notify", "cli"},
 }
 MODULES = sorted(p for p in PACKAGE.rglob("*.py"))

@@ -144,7 +144,7 @@ def test_a_first_release_database_is_upgraded_in_place(git_project: Project, smt
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
     assert "nothing to send" in git_project.run("notify", env=env, check=True).stdout
     with sqlite3.connect(database) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         assert conn.execute("SELECT status, attempts FROM deliveries").fetchall() == [("sent", 1)]
     # the text of 1.0 is recorded on the first run after the upgrade (trust on first use)
     assert announced_hashes(database) == {"1.0": (text_hash(git_project), head(git_project))}

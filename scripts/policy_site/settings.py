@@ -35,7 +35,8 @@ class Options:
     allow_shallow: bool = False
     accept_rewrite: tuple[str, ...] = ()  # versions whose published text may differ from what was announced
     email_from: str | None = None
-    unsubscribe_url: str | None = None
+    unsubscribe_url: str | None = None  # an unsubscribe endpoint someone else runs (wins over subscriptions_url's)
+    subscriptions_url: str | None = None  # the public https:// base URL of `policy subscriptions serve`
     list_id: str | None = None
     outbox_dir: str = ".cache/outbox"
     subscribers_db: str = ".cache/subscribers.sqlite3"

@@ -26,7 +26,7 @@ from ..notify.database import notify_lock
 from ..notify.files import write_private
 from ..notify.ledger import Ledger
 from ..notify.run import NotifyOptions, Progress, Summary, backoff_seconds, lease_seconds, run_notify
-from ..notify.store import SubscriberStore, now_text
+from ..notify.store import Preferences, SubscriberStore, now_text
 from ..notify.transport import open_transport, smtp_config
 from ..state import database_location, database_path, outbox_path
 from .verbs import AddVerb, verb_adder
@@ -74,13 +74,37 @@ def _say(message: str) -> None:
 
 # --- policy subscribers -------------------------------------------------------------------------------------
 
+def _chosen(args: argparse.Namespace, current: Preferences | None) -> Preferences | None:
+    """The preferences --documents, --changes and --language give (the others kept), or None when none is given."""
+    if args.documents is None and args.changes is None and args.language is None:
+        return None
+    from ..site.choices import load_choices
+    offered = load_choices(_settings(args))
+    base = current or Preferences()
+    documents = base.document_ids
+    if args.documents is not None:
+        documents = [d.strip() for d in args.documents.split(",") if d.strip()]
+        unknown = [d for d in documents if d not in offered.document_ids and d not in ("all", "*")]
+        if unknown or not documents:
+            known = ", ".join(offered.document_ids) or "none: this project holds one document"
+            raise UserError(f"--documents takes 'all' or document ids separated by commas (documents: {known}), "
+                            f"not {args.documents!r}")
+    language = base.language if args.language is None else (args.language or None)
+    if language and language not in offered.languages:
+        raise UserError(f"--language {language}: no document is translated into it (translations: "
+                        f"{', '.join(offered.languages) or 'none'})")
+    return Preferences.of(documents, args.changes or base.changes, language)
+
+
 def cmd_add(args: argparse.Namespace) -> int:
     try:
         email, name = normalise_address(args.email), normalise_name(args.name)
     except InvalidAddress as exc:
         raise UserError(str(exc)) from None
     with _opened(args) as store:
-        subscriber, outcome = store.add(email, name)
+        existing = store.get(email)
+        preferences = _chosen(args, existing.preferences if existing else None)
+        subscriber, outcome = store.add(email, name, preferences)
     _say(f"{outcome} {mask(subscriber.email)}" if outcome != "unchanged" else
          f"{mask(subscriber.email)} is already subscribed")
     return 0
@@ -126,10 +150,15 @@ def cmd_list(args: argparse.Namespace) -> int:
     if not rows:
         print("no subscribers")
         return 0
-    width = max(len(s.email) for s in rows)
+    table = [("address", "subscribed", "documents", "changes", "language", "confirmed", "name")]
     for s in rows:
         status = f"  ({s.status} {s.removed_at})" if s.status != "active" else ""
-        print(f"{s.email:<{width}}  {s.created_at}  {s.name}{status}".rstrip())
+        prefs = s.preferences
+        table.append((s.email, s.created_at, prefs.describe(), prefs.changes, prefs.language or "-",
+                      s.confirmed_at or "-", s.name + status))
+    widths = [max(len(row[i]) for row in table) for i in range(6)]
+    for row in table:
+        print(("  ".join(f"{cell:<{w}}" for cell, w in zip(row, widths)) + f"  {row[6]}").rstrip())
     return 0
 
 
@@ -163,10 +192,13 @@ def cmd_export(args: argparse.Namespace) -> int:
         rows = store.subscribers(args.all) if store else []
     text = io.StringIO(newline="")
     writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(["email", "name", "subscribed"] + (["status", "removed"] if args.all else []))
+    writer.writerow(["email", "name", "subscribed", "documents", "changes", "language", "confirmed"]
+                    + (["status", "removed"] if args.all else []))
     for s in rows:  # every cell neutralised: a name like =HYPERLINK(…) stays text in a spreadsheet
+        prefs = s.preferences
         writer.writerow([csv_cell(cell) for cell in
-                         [s.email, s.name, s.created_at] + ([s.status, s.removed_at or ""] if args.all else [])])
+                         [s.email, s.name, s.created_at, prefs.describe(), prefs.changes, prefs.language or "",
+                          s.confirmed_at or ""] + ([s.status, s.removed_at or ""] if args.all else [])])
     if not args.output:
         sys.stdout.write(text.getvalue())
         return 0
@@ -280,22 +312,31 @@ def add_verbs(verb: AddVerb) -> None:
     p.set_defaults(subscribers_parser=p)
     action = verb_adder(p.add_subparsers(dest="action", metavar="ACTION"))
 
-    a = action("add", cmd_add, "Subscribe an address (re-subscribes a removed one, updates the name).")
+    a = action("add", cmd_add, "Subscribe an address (re-subscribes a removed one, updates the name and any "
+                               "preference given).")
     a.add_argument("email", help="the address, like name@example.org")
     a.add_argument("--name", help="the name shown in the To header")
+    a.add_argument("--documents", metavar="IDS", help="in a library: the documents, like privacy,terms, or all "
+                                                      "(the default for a new subscriber)")
+    a.add_argument("--changes", choices=("material", "all"),
+                   help="material changes only (the default for a new subscriber), or all: minor ones too")
+    a.add_argument("--language", metavar="CODE", help="a translation's language, like de: notices link to the "
+                                                      "translated pages (empty: the original's)")
     a = action("remove", cmd_remove, "Unsubscribe an address; its undelivered notices are cancelled.")
     a.add_argument("email", nargs="?", help="the address")
     a.add_argument("--token", help="the token of an unsubscribe link instead of the address "
                                    f"(checked with {notices.ENV_SECRET})")
     a.add_argument("--erase", action="store_true", help="delete the address and its delivery records entirely")
-    a = action("list", cmd_list, "List the subscribers: address, date subscribed, name.")
+    a = action("list", cmd_list, "List the subscribers: address, date subscribed, documents, kinds of change, "
+                                 "language, date confirmed, name.")
     a.add_argument("--all", action="store_true", help="include removed subscribers")
     a = action("count", cmd_count, "Print the number of active subscribers.")
     a.add_argument("--all", action="store_true", help="also count removed subscribers")
     a = action("import", cmd_import, "Import a CSV file (columns email[,name], header optional). Any bad row: "
                                      "every bad row is listed with its line number and nothing is imported.")
     a.add_argument("file", help="the CSV file, UTF-8; - for standard input")
-    a = action("export", cmd_export, "Write the subscribers as CSV (email,name,subscribed), readable by import.")
+    a = action("export", cmd_export, "Write the subscribers as CSV (email,name,subscribed,documents,changes,"
+                                     "language,confirmed), readable by import.")
     a.add_argument("--all", action="store_true", help="include removed subscribers, with status columns")
     a.add_argument("--output", "-o",
                    help="write to this file (mode 0600, replaced atomically) instead of standard output")

@@ -13,6 +13,7 @@ from .init import add_init_verb
 from .mail_verbs import add_verbs
 from .notice import add_notice_verb
 from .site_verbs import cmd_build, cmd_check, cmd_demo, cmd_diff, cmd_serve, cmd_versions
+from .subscriptions_verb import add_subscriptions_verb
 from .translate import add_translate_verb
 from .verbs import verb_adder
 
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = verb("demo", cmd_demo, "Create a demo repository with five versions, build it and fill the outbox.")
     p.add_argument("directory", metavar="DIR", help="a new folder for the demo repository")
     add_verbs(verb)
+    add_subscriptions_verb(verb)
     return parser
 
 

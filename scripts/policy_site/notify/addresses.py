@@ -19,6 +19,7 @@ import csv
 import io
 import re
 from email.headerregistry import Address
+from typing import NamedTuple
 
 import idna
 
@@ -27,9 +28,25 @@ _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LOCAL = re.compile(rf"^{_ATEXT}(?:\.{_ATEXT})*\Z")
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)\Z")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")  # embeddings, overrides, isolates: text shown in another order
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z\Z")
 _ANY_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w.-]+\.[\w-]+")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_DOCUMENTS = re.compile(r"^(\*|[a-z0-9]+(?:-[a-z0-9]+)*(?:,[a-z0-9]+(?:-[a-z0-9]+)*)*)\Z")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2}|-[A-Z][a-z]{3})?\Z")  # as source/translations.py names folders
+CHANGES = ("material", "all")
+
+
+class CsvRow(NamedTuple):
+    """One subscriber of a CSV file; the preference columns are None when the file has none (an older export)."""
+
+    email: str
+    name: str
+    subscribed: str | None
+    documents: str | None = None  # '*' or ',privacy,terms,' (the store's form)
+    changes: str | None = None
+    language: str | None = None
+    confirmed: str | None = None
 
 
 class InvalidAddress(ValueError):
@@ -102,6 +119,9 @@ def normalise_name(raw: str | None) -> str:
         return ""
     if _CONTROL.search(raw):
         raise InvalidAddress("line breaks and control characters are not allowed in a name")
+    if _BIDI.search(raw):
+        raise InvalidAddress("bidirectional control characters (which show text in another order than it is "
+                             "written) are not allowed in a name")
     name = " ".join(raw.split())
     if len(name) > MAX_NAME:
         raise InvalidAddress(f"the name is longer than {MAX_NAME} characters")
@@ -125,16 +145,40 @@ def csv_value(cell: str) -> str:
     return cell[1:] if cell.startswith("'") and _formula_like(cell[1:]) else cell
 
 
-def parse_csv(data: bytes | str, filename: str) -> tuple[list[tuple[str, str, str | None]], list[str]]:
-    """(address, name, subscribed) rows of a CSV file, and every bad row as 'FILE:LINE: message'.
+def _preferences(record: list[str], columns: dict[str, int]) -> dict[str, str | None]:
+    """The optional columns documents ('*' or 'privacy,terms'), changes, language and confirmed of one record."""
+    def cell(name: str) -> str | None:
+        index = columns.get(name, -1)
+        return record[index].strip() if 0 <= index < len(record) else None
+
+    documents, changes, language, confirmed = (cell(n) for n in ("documents", "changes", "language", "confirmed"))
+    if documents is not None:
+        documents = documents.replace(" ", "") or "*"
+        if not _DOCUMENTS.match(documents):
+            raise InvalidAddress(f"documents must be * or document ids like privacy,terms, not '{documents}'")
+        documents = documents if documents == "*" else "," + ",".join(sorted(set(documents.split(",")))) + ","
+    if changes is not None and (changes or "material") not in CHANGES:
+        raise InvalidAddress(f"changes must be material or all, not '{changes}'")
+    if language and not _LANGUAGE.match(language):
+        raise InvalidAddress(f"language must be a language code like de or pt-BR, not '{language}'")
+    if confirmed and not _TIMESTAMP.match(confirmed):
+        raise InvalidAddress(f"confirmed must be a time like 2026-01-31T12:00:00Z, not '{confirmed}'")
+    return {"documents": documents, "changes": None if changes is None else changes or "material",
+            "language": language or None, "confirmed": confirmed or None}
+
+
+def parse_csv(data: bytes | str, filename: str) -> tuple[list[CsvRow], list[str]]:
+    """The subscribers of a CSV file, and every bad row as 'FILE:LINE: message'.
 
     The first row is a header when it has no @ in its first cell: then the columns named email (or
-    address), name and subscribed (the date of consent, kept on import) are used and any others ignored,
-    so an `export` reads back. Without a header the columns are email, name. Blank rows are skipped;
-    addresses repeated in the file are merged (first spelling, last name given). A cell neutralised by
-    csv_cell is read back to its value.
+    address), name, subscribed (the date of consent, kept on import), documents, changes, language and
+    confirmed are used and any others ignored, so an `export` reads back (and an older export, or a file of
+    two columns, still reads: the preferences are then left as they are). Without a header the columns are
+    email, name. Blank rows are skipped; addresses repeated in the file are merged (first spelling, last name
+    given). A cell neutralised by csv_cell is read back to its value.
     """
-    rows: dict[str, tuple[str, str, str | None]] = {}
+    rows: dict[str, CsvRow] = {}
+    columns: dict[str, int] = {}
     problems: list[str] = []
     try:
         text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
@@ -155,6 +199,8 @@ def parse_csv(data: bytes | str, filename: str) -> tuple[list[tuple[str, str, st
                 email_col = next((header.index(n) for n in ("email", "address", "e-mail") if n in header), -1)
                 name_col = header.index("name") if "name" in header else -1
                 since_col = header.index("subscribed") if "subscribed" in header else -1
+                columns = {n: header.index(n) for n in ("documents", "changes", "language", "confirmed")
+                           if n in header}
                 if email_col < 0:
                     problems.append(f"{filename}:{start}: the header row has no 'email' column")
                     return [], problems
@@ -166,12 +212,14 @@ def parse_csv(data: bytes | str, filename: str) -> tuple[list[tuple[str, str, st
                 since = record[since_col].strip() if 0 <= since_col < len(record) else ""
                 if since and not _TIMESTAMP.match(since):
                     raise InvalidAddress(f"subscribed must be a time like 2026-01-31T12:00:00Z, not '{since}'")
+                more = _preferences(record, columns)
             except InvalidAddress as exc:
                 problems.append(f"{filename}:{start}: {exc}")
                 continue
             previous = rows.get(email.lower())
-            rows[email.lower()] = (previous[0], name or previous[1], previous[2]) if previous else \
-                (email, name, since or None)
+            kept = previous or CsvRow(email, name, since or None)
+            rows[email.lower()] = CsvRow(kept.email, name or kept.name, kept.subscribed, more["documents"],
+                                         more["changes"], more["language"], more["confirmed"])
     except csv.Error as exc:
         problems.append(f"{filename}:{line}: not valid CSV: {exc}")
     return list(rows.values()), problems

@@ -42,7 +42,8 @@ DEFAULT_LEASE = 300.0
 CLAIM_BATCH = 50
 
 OPEN_VERSIONS = "SELECT version FROM announcements WHERE closed_at IS NULL"
-DUE_ROWS = ("SELECT a.seq, d.version, d.subscriber_id, s.email, s.name, s.uid, d.status, d.attempts, d.message_id "
+DUE_ROWS = ("SELECT a.seq, d.version, d.subscriber_id, s.email, s.name, s.uid, d.status, d.attempts, d.message_id, "
+            "s.language "
             "FROM deliveries d JOIN announcements a ON a.version = d.version "
             "JOIN subscribers s ON s.id = d.subscriber_id "
             "WHERE d.status IN ('pending', 'sending') AND s.status = 'active' "
@@ -62,6 +63,7 @@ class Due:
     status: str
     attempts: int
     message_id: str
+    language: str | None = None  # the language the subscriber chose (None: the original's)
 
 
 def read_due(db: Database, now: str, batch: int) -> Iterator[Due]:
@@ -150,7 +152,8 @@ class LeasedClaims:
             "FROM picked, subscribers s, announcements a "
             "WHERE d.version = picked.version AND d.subscriber_id = picked.subscriber_id "
             "AND s.id = d.subscriber_id AND a.version = d.version "
-            "RETURNING a.seq, d.version, d.subscriber_id, s.email, s.name, s.uid, 'pending', d.attempts, d.message_id",
+            "RETURNING a.seq, d.version, d.subscriber_id, s.email, s.name, s.uid, 'pending', d.attempts, d.message_id, "
+            "s.language",
             (version, after, now, self.batch, self.worker, self.lease, now)).fetchall()
         return sorted((Due(*tuple(r)) for r in rows), key=lambda due: due.subscriber_id)
 

@@ -11,6 +11,8 @@ The schema version is SQLite's `user_version`:
        material changes only, 'all': every change), .language (a translation's code, or NULL), .confirmed_at
        (when the address confirmed, for subscriptions made through the service); pending_subscriptions (a
        subscription waiting for its confirmation: the sha256 of the emailed token, when it expires)
+    4  pending_subscriptions.used_at (when its link confirmed it: a used link is told apart from a forged one, and
+       the row still counts towards the per-address limit of confirmation mails) and an index by address and time
 
 connect() upgrades an older file in place, step by step, in one IMMEDIATE transaction that re-reads the version
 first (two processes upgrading at once are harmless); a file written by a newer version of this tool is refused.
@@ -37,7 +39,7 @@ from ..errors import UserError
 from .backend import Database
 from .files import os_failure, warn_if_committable
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _REWRITES = """CREATE TABLE IF NOT EXISTS rewrites (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -59,8 +61,10 @@ _PENDING = """CREATE TABLE IF NOT EXISTS pending_subscriptions (
     language TEXT,
     token_hash TEXT NOT NULL UNIQUE,  -- sha256 of the token in the confirmation email (never the token)
     created_at TEXT NOT NULL,
-    expires_at TEXT NOT NULL
+    expires_at TEXT NOT NULL,
+    used_at TEXT                      -- when the link was used to confirm (NULL: not yet)
 )"""
+_PENDING_INDEX = "CREATE INDEX IF NOT EXISTS pending_by_address ON pending_subscriptions(email_key, created_at)"
 _PREFERENCES = ("documents TEXT NOT NULL DEFAULT '*'",
                 "changes TEXT NOT NULL DEFAULT 'material' CHECK (changes IN ('material', 'all'))",
                 "language TEXT", "confirmed_at TEXT")
@@ -106,7 +110,7 @@ SCHEMA = ("""CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT N
     PRIMARY KEY (version, subscriber_id)
 ) WITHOUT ROWID""",
           """CREATE INDEX IF NOT EXISTS deliveries_subscriber ON deliveries(subscriber_id)""",
-          _REWRITES, _PENDING)
+          _REWRITES, _PENDING, _PENDING_INDEX)
 
 
 def _upgrade_1_to_2(conn: sqlite3.Connection) -> None:
@@ -121,8 +125,15 @@ def _upgrade_2_to_3(conn: sqlite3.Connection) -> None:
     conn.execute(_PENDING)
 
 
+def _upgrade_3_to_4(conn: sqlite3.Connection) -> None:
+    if "used_at" not in {r[1] for r in conn.execute("PRAGMA table_info(pending_subscriptions)")}:
+        conn.execute("ALTER TABLE pending_subscriptions ADD COLUMN used_at TEXT")  # (2 → 3 made it already)
+    conn.execute(_PENDING_INDEX)
+
+
 # UPGRADES[n] turns schema n into schema n + 1
-UPGRADES: dict[int, Callable[[sqlite3.Connection], None]] = {1: _upgrade_1_to_2, 2: _upgrade_2_to_3}
+UPGRADES: dict[int, Callable[[sqlite3.Connection], None]] = {1: _upgrade_1_to_2, 2: _upgrade_2_to_3,
+                                                             3: _upgrade_3_to_4}
 
 
 def _version(conn: sqlite3.Connection) -> int:

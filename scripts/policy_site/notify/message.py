@@ -3,9 +3,20 @@
 A Notice renders the text and HTML templates (templates/email/notice.*.j2) once and builds the message
 with email.message.EmailMessage (policy SMTP: every header value goes through the email package, which
 refuses CR/LF). For each recipient only the parts that differ are filled in: the To, Date, Message-ID
-and List-Unsubscribe headers, and the unsubscribe link in the bodies (quoted-printable, encoded line by
-line, so only the lines with the link are encoded again). The Message-ID is
+and List-Unsubscribe headers, and the unsubscribe and preferences links in the bodies (quoted-printable,
+encoded line by line, so only the lines with a link are encoded again). The Message-ID is
 <policy-VERSION-HMAC@LIST-ID>: deterministic per (version, address), and it does not reveal the address.
+
+Links of a subscriber carry a token `uid.HMAC(purpose, uid, address)` keyed with POLICY_UNSUBSCRIBE_SECRET; the
+purpose ('unsubscribe', 'preferences') keeps one kind of link from working as the other. Where they lead:
+
+    subscriptions_url   the subscription service (`policy subscriptions serve`): unsubscribe?token=… (one-click,
+                        RFC 8058) and preferences?token=…
+    unsubscribe_url     an unsubscribe endpoint someone else runs; when set it is the unsubscribe link (and the
+                        List-Unsubscribe URL) even with subscriptions_url, whose preferences link stays
+
+A Notice is rendered once per version and language: a subscriber who chose a language that has a translation of
+the document gets the notice whose links lead to the translated page (/LANG/…); the words stay the templates'.
 """
 
 from __future__ import annotations
@@ -35,6 +46,7 @@ ENV_SECRET = "POLICY_UNSUBSCRIBE_SECRET"
 POLICY = email.policy.SMTP
 _UNFOLDED = POLICY.clone(max_line_length=998)  # List-Unsubscribe URLs must stay whole, never encoded words
 SLOT = "POLICYNOTICEUNSUBSCRIBESLOT"  # stands for the unsubscribe URL while templates render
+PREFERENCES_SLOT = "POLICYNOTICEPREFERENCESSLOT"  # … and this one for the preferences URL
 _BODY_SLOT = "POLICYNOTICEBODYSLOT{}"
 _TOKEN_SLOT = "POLICYNOTICETOKENSLOT"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
@@ -59,8 +71,9 @@ class MailSettings:
     from_address: Address
     list_id: str
     list_label: str
-    unsubscribe_url: str | None
+    unsubscribe_url: str | None  # where unsubscribe links lead: unsubscribe_url, else <subscriptions_url>unsubscribe
     secret: bytes | None
+    preferences_url: str | None = None  # <subscriptions_url>preferences
 
     @property
     def sender(self) -> str:
@@ -96,6 +109,7 @@ def mail_settings(settings: Settings, environ: Mapping[str, str] = os.environ) -
     if _CONTROL.search(list_id) or not _DOMAIN.match(list_id.lower()):
         raise UserError(f"list_id in mkdocs.yml must look like a domain name (policy.example.org), not {list_id!r}")
     url = settings["unsubscribe_url"]
+    service = subscriptions_url(settings)
     secret = environ.get(ENV_SECRET) or None
     if url:
         url = str(url)
@@ -104,11 +118,33 @@ def mail_settings(settings: Settings, environ: Mapping[str, str] = os.environ) -
                 or parts.fragment or not url.isascii() or len(url) > 800:
             raise UserError(f"unsubscribe_url in mkdocs.yml must be an https:// URL (ASCII, percent-encoded) "
                             f"without spaces, quotes or a #fragment, not {url!r}")
-        if not secret or len(secret) < 16:
-            raise UserError(f"unsubscribe_url is set, so {ENV_SECRET} must hold the secret (16 characters or "
-                            f"more) that the unsubscribe endpoint checks tokens with")
+    if (url or service) and (not secret or len(secret) < 16):
+        raise UserError(f"{'unsubscribe_url' if url else 'subscriptions_url'} is set, so {ENV_SECRET} must hold the "
+                        f"secret (16 characters or more) that the unsubscribe links are signed with")
     return MailSettings(from_address, list_id.lower(), re.sub(r'[<>"\\]', "", clean_header_text(settings.site_name)),
-                        url or None, secret.encode() if secret else None)
+                        url or (service + "unsubscribe" if service else None), secret.encode() if secret else None,
+                        service + "preferences" if service else None)
+
+
+def subscriptions_url(settings: Settings) -> str | None:
+    """The subscription service's public base URL (subscriptions_url in mkdocs.yml), ending in '/', or None.
+    https://, or http:// on this machine only (127.0.0.1, ::1, localhost: a local preview or a test)."""
+    value = settings["subscriptions_url"]
+    if not value:
+        return None
+    url = str(value)
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        host, parts = None, None
+    local = host in ("127.0.0.1", "::1", "localhost")
+    if parts is None or not host or parts.scheme not in (("https", "http") if local else ("https",)) \
+            or re.search(r"[\s<>\"'\\,\x00-\x1f\x7f]", url) or parts.query or parts.fragment or not url.isascii() \
+            or len(url) > 700:
+        raise UserError(f"subscriptions_url in mkdocs.yml must be the subscription service's https:// address (ASCII, "
+                        f"no spaces, quotes, ?query or #fragment), like https://subscribe.example.org/, not {url!r}")
+    return url if url.endswith("/") else url + "/"
 
 
 def message_id(key: bytes, version: str, address: str, domain: str) -> str:
@@ -117,20 +153,28 @@ def message_id(key: bytes, version: str, address: str, domain: str) -> str:
     return f"<policy-{version.replace('/', '-').replace('+', '-')}-{digest}@{domain}>"
 
 
-def unsubscribe_token(secret: bytes, uid: str, address: str) -> str:
-    """uid.signature: the endpoint looks the uid up and checks the HMAC-SHA256 signature."""
-    signature = hmac.digest(secret, f"unsubscribe\n{uid}\n{address.lower()}".encode(), "sha256").hex()
+def subscriber_token(secret: bytes, uid: str, address: str, purpose: str = "unsubscribe") -> str:
+    """uid.signature: the endpoint looks the uid up and checks the HMAC-SHA256 signature of (purpose, uid, address)."""
+    signature = hmac.digest(secret, f"{purpose}\n{uid}\n{address.lower()}".encode(), "sha256").hex()
     return f"{uid}.{signature[:32]}"
 
 
-def check_token(secret: bytes, token: str, lookup: Callable[[str], Any]) -> Any | None:
+def unsubscribe_token(secret: bytes, uid: str, address: str) -> str:
+    return subscriber_token(secret, uid, address, "unsubscribe")
+
+
+def preferences_token(secret: bytes, uid: str, address: str) -> str:
+    return subscriber_token(secret, uid, address, "preferences")
+
+
+def check_token(secret: bytes, token: str, lookup: Callable[[str], Any], purpose: str = "unsubscribe") -> Any | None:
     """The subscriber a token was made for (lookup(uid) → subscriber with .uid/.email), or None."""
     uid, _, _signature = token.strip().partition(".")
     subscriber = lookup(uid) if _UID.match(uid) else None
     if subscriber is None:
         return None
-    expected = unsubscribe_token(secret, subscriber.uid, subscriber.email)
-    return subscriber if hmac.compare_digest(expected, token.strip()) else None
+    expected = subscriber_token(secret, subscriber.uid, subscriber.email, purpose)
+    return subscriber if hmac.compare_digest(expected.encode(), token.strip().encode("utf-8", "replace")) else None
 
 
 def to_header(name: str, address: str) -> bytes:
@@ -152,16 +196,16 @@ def _qp(text: str) -> bytes:
 
 
 class _QPBody:
-    """A body as quoted-printable, pre-encoded except for the lines that hold the unsubscribe slot."""
+    """A body as quoted-printable, pre-encoded except for the lines that hold a slot (unsubscribe, preferences)."""
 
     def __init__(self, text: str, escape) -> None:
         text = text.replace("\r\n", "\n")
         text = (text if text.endswith("\n") else text + "\n").replace("\n", "\r\n")
         self.escape = escape
-        self.pieces: list[bytes | str] = []  # bytes: encoded already; str: a line with the slot
+        self.pieces: list[bytes | str] = []  # bytes: encoded already; str: a line with a slot
         static: list[str] = []
         for line in (part + "\r\n" for part in text.split("\r\n")[:-1]):  # CRLF only, not splitlines()
-            if SLOT in line:
+            if SLOT in line or PREFERENCES_SLOT in line:
                 if static:
                     self.pieces.append(_qp("".join(static)))
                     static = []
@@ -171,9 +215,10 @@ class _QPBody:
         if static:
             self.pieces.append(_qp("".join(static)))
 
-    def encode(self, url: str) -> bytes:
-        value = self.escape(url)
-        return b"".join(p if isinstance(p, bytes) else _qp(p.replace(SLOT, value)) for p in self.pieces)
+    def encode(self, url: str, preferences: str = "") -> bytes:
+        value, other = self.escape(url), self.escape(preferences)
+        return b"".join(p if isinstance(p, bytes) else _qp(p.replace(SLOT, value).replace(PREFERENCES_SLOT, other))
+                        for p in self.pieces)
 
 
 MAX_LISTED = 40
@@ -196,7 +241,9 @@ class Notice:
 
     def __init__(self, settings: Settings, mail: MailSettings, entry: VersionEntry, key: bytes,
                  today: date | None = None, current: VersionEntry | None = None, announced_as: str = "",
-                 reminder: bool = False, legal: bool = False) -> None:
+                 reminder: bool = False, legal: bool = False, translation: tuple[str, str] | None = None) -> None:
+        """translation: (the language's English name, the URL of the translated page) for the subscribers who
+        chose a language the document is translated into."""
         self.version = announced_as or entry.version  # the ledger's name of it: '1.1', or 'terms/1.1' in a library
         self.mail = mail
         self.key = key
@@ -221,6 +268,9 @@ class Notice:
             "version_url": settings.url(entry.site_path), "site_url": settings.url(), "list_label": mail.list_label,
             "unsubscribe_url": SLOT if mail.unsubscribe_url and not legal else None, "unsubscribe_address": mail.sender,
             "unsubscribe_mailto": mail.mailto,
+            "preferences_url": PREFERENCES_SLOT if mail.preferences_url and not legal else None,
+            "translation_language": translation[0] if translation else None,
+            "translation_url": translation[1] if translation else None,
         }
         env = render.environment(settings.template_dirs, settings.site_url)
         try:
@@ -255,6 +305,7 @@ class Notice:
         self._pieces = (head + b"\r\n", b"\r\n" + first, second, last)
         base = self.mail.unsubscribe_url or ""
         self._unsubscribe_base = f"{base}{'&' if '?' in base else '?'}token=" if base else ""
+        self._preferences_base = f"{self.mail.preferences_url}?token=" if self.mail.preferences_url else ""
         targets = [f"<{self.mail.mailto}>"] + ([f"<{self._unsubscribe_base}{_TOKEN_SLOT}>"] if base else [])
         folded = _UNFOLDED.fold("List-Unsubscribe", ", ".join(targets)).encode("ascii")
         if b"=?" in folded:
@@ -270,6 +321,11 @@ class Notice:
         if not self.mail.unsubscribe_url or not self.mail.secret:
             return None
         return self._unsubscribe_base + unsubscribe_token(self.mail.secret, uid, address)  # hex and a dot
+
+    def preferences_url(self, uid: str, address: str) -> str | None:
+        if not self._preferences_base or not self.mail.secret:
+            return None
+        return self._preferences_base + preferences_token(self.mail.secret, uid, address)
 
     def _date_header(self) -> bytes:
         second = int(time.time())
@@ -291,7 +347,9 @@ class Notice:
                 raise UserError(f"malformed subscriber uid in the subscribers database: {uid!r}")
             token = unsubscribe_token(self.mail.secret or b"", uid, address)
             url = f"{self._unsubscribe_base}{token}"
-            text, markup = (body.encode(url) for body in self._bodies)
+            preferences = f"{self._preferences_base}{preferences_token(self.mail.secret or b'', uid, address)}" \
+                if self._preferences_base else ""
+            text, markup = (body.encode(url, preferences) for body in self._bodies)
             unsubscribe = token.encode("ascii").join(self._unsubscribe_header)
         head, first, second, last = self._pieces
         return b"".join((to_header(name, address), self._date_header(), b"Message-ID: ", message_id.encode("ascii"),

@@ -30,7 +30,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "subscribers": ("id", "uid", "email", "email_key", "name", "status", "created_at", "removed_at", "documents",
                     "changes", "language", "confirmed_at"),
     "pending_subscriptions": ("id", "email", "email_key", "name", "documents", "changes", "language", "token_hash",
-                              "created_at", "expires_at"),
+                              "created_at", "expires_at", "used_at"),
     "announcements": ("seq", "version", "announced_at", "recipients", "note", "closed_at", "content_hash",
                       "commit_sha", "vanished_at"),
     "deliveries": ("version", "subscriber_id", "status", "attempts", "message_id", "last_error", "next_attempt_at",

@@ -9,6 +9,8 @@ the same CHECK constraints and keys. Its version is a row of the schema_version 
     2  claims, for several `policy notify` workers at once (claims.py): deliveries.claimed_by (the worker),
        .claimed_until (its lease), .handed_at (the message was handed to the mail server under this claim);
        a partial index of the pending rows (what workers claim from) and one of the claimed rows
+    3  pending_subscriptions.used_at (a used confirmation link, told apart from a forged one; the row still counts
+       towards the per-address limit of confirmation mails) and an index by address and time
 
 `upgrade(conn)` runs at every connection: a database at the current version costs two queries; an older or
 empty one is upgraded step by step in one transaction, begun once this connection holds an advisory lock, after
@@ -21,7 +23,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 LOCK_KEY = 0x706F6C6963790001  # the advisory lock of schema changes
 
 _STEP_1 = (
@@ -95,10 +97,16 @@ _STEP_2 = (
     """CREATE INDEX deliveries_claimed ON deliveries (claimed_until) WHERE status = 'sending'""",
 )
 
+_STEP_3 = (
+    """ALTER TABLE pending_subscriptions ADD COLUMN used_at timestamptz""",
+    """CREATE INDEX pending_by_address ON pending_subscriptions (email_key, created_at)""",
+)
+
 # STEPS[n] turns version n into version n + 1 (0: an empty database)
 STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("subscribers, pending subscriptions, announcements, deliveries, rewrites, meta", _STEP_1),
     ("claims of concurrent notify workers", _STEP_2),
+    ("used confirmation links; pending subscriptions by address", _STEP_3),
 )
 assert len(STEPS) == SCHEMA_VERSION
 

@@ -28,6 +28,9 @@ from typing import TextIO
 
 from ..errors import UserError
 from ..site.model import SiteModel, VersionEntry
+from ..site.translations import language_name
+from ..source.project import read_layout
+from ..source.translations import languages as translation_languages
 from . import message as notices
 from .addresses import mask, mask_text
 from .claims import DEFAULT_LEASE
@@ -98,17 +101,27 @@ def run_notify(settings, models: SiteModel | list[SiteModel], store: SubscriberS
     key = store.secret()
     ledger = Ledger(store.conn, lease=options.lease)
     summary = Summary()
-    built: dict[str, notices.Notice] = {}
+    built: dict[tuple[str, str | None], notices.Notice] = {}
     entries = {announcement_key(m, e): (m, e) for m in models for e in m.entries}
     today = settings.build_time.date()
     reminders = {f"{name}{REMINDER}": (m, e) for name, (m, e) in entries.items() if _remind(settings, m, e, today)}
+    layout = read_layout(settings.policy_dir)
+    translated = {m.document: set(translation_languages(layout.folder(settings.policy_dir, m.document)))
+                  for m in models}
 
-    def notice(version: str) -> notices.Notice | None:
-        if version not in built and (version in entries or version in reminders):
-            model, entry = entries.get(version) or reminders[version]
-            built[version] = notices.Notice(settings, mail, entry, key, current=model.current, announced_as=version,
-                                            reminder=version in reminders)
-        return built.get(version)
+    def notice(version: str, language: str | None = None) -> notices.Notice | None:
+        """The notice of a version, rendered once per language that has a translation of its document."""
+        if version not in entries and version not in reminders:
+            return None
+        model, entry = entries.get(version) or reminders[version]
+        language = language if language in translated.get(model.document, ()) else None
+        if (version, language) not in built:
+            translation = (language_name(language, english=True), settings.url(f"{language}/{model.prefix}")) \
+                if language else None
+            built[(version, language)] = notices.Notice(settings, mail, entry, key, current=model.current,
+                                                        announced_as=version, reminder=version in reminders,
+                                                        translation=translation)
+        return built[(version, language)]
 
     now = stamp()
     texts = published_texts(models)
@@ -128,9 +141,10 @@ def run_notify(settings, models: SiteModel | list[SiteModel], store: SubscriberS
         audience = Audience(model.document, entry.kind)
         if options.dry_run:
             targets = [] if baseline else store.audience(audience)
-            n = notice(name)
-            assert n is not None
+            assert notice(name) is not None  # rendered (its templates checked) even when nobody would get it
             for s in targets:
+                n = notice(name, s.preferences.language)
+                assert n is not None
                 n.render(s.email, s.name, s.uid, n.message_id(s.email))
             summary.planned[name] = summary.planned.get(name, 0) + len(targets)
             summary.announced.append((name, len(targets), note))
@@ -152,7 +166,7 @@ def run_notify(settings, models: SiteModel | list[SiteModel], store: SubscriberS
             summary.announced.append((name, count, None))
     if options.dry_run:
         for row in ledger.due(now, claim=False):
-            n = notice(row.version)
+            n = notice(row.version, row.language)
             if n is not None:
                 n.render(row.email, row.name, row.uid, row.message_id)
                 summary.planned[row.version] = summary.planned.get(row.version, 0) + 1
@@ -175,7 +189,7 @@ def run_notify(settings, models: SiteModel | list[SiteModel], store: SubscriberS
     in_flight: Due | None = None
     try:
         for row in ledger.due(now):
-            n = notice(row.version)
+            n = notice(row.version, row.language)
             if n is None:  # not in the history: cancelled by reconcile already; never sent
                 continue
             data = n.render(row.email, row.name, row.uid, row.message_id)

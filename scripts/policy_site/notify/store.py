@@ -7,6 +7,10 @@ subscribers, in SQL both run.
 Two addresses that differ only in case are the same subscriber (the unique key is the lower-cased
 address). A removed subscriber is kept (status 'removed', name cleared) so that a later import does not silently
 subscribe them again; `erase` deletes every trace of one address.
+
+Each subscriber has Preferences: which documents ('*' or ',privacy,terms,'), which kinds of change ('material' or
+'all') and a language (a translation's code, or None for the original's); `confirmed_at` records when the address
+confirmed its subscription through the subscription service (the consent; None for addresses an editor added).
 """
 
 from __future__ import annotations
@@ -18,12 +22,42 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import ledger
-from .addresses import normalise_address, normalise_name
+from .addresses import CHANGES, CsvRow, normalise_address, normalise_name
 from .backend import Database, Location, is_url, open_database
 
 
 def now_text() -> str:
     return ledger.stamp()
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """What one subscriber asked for: documents ('*': every document, or ',privacy,terms,'), kinds of change
+    ('material': material changes only, 'all': minor ones too) and language (None: the original's)."""
+
+    documents: str = "*"
+    changes: str = "material"
+    language: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.changes not in CHANGES:
+            raise ValueError(f"changes must be one of {', '.join(CHANGES)}, not {self.changes!r}")
+
+    @classmethod
+    def of(cls, documents: Iterable[str] | None = None, changes: str = "material",
+           language: str | None = None) -> Preferences:
+        """From a list of document ids (None, empty, or holding '*' or 'all': every document)."""
+        chosen = sorted(set(documents or ()))
+        every = not chosen or "*" in chosen or "all" in chosen
+        return cls("*" if every else "," + ",".join(chosen) + ",", changes, language or None)
+
+    @property
+    def document_ids(self) -> list[str]:
+        """The documents chosen, [] for every document."""
+        return [] if self.documents == "*" else [d for d in self.documents.split(",") if d]
+
+    def describe(self) -> str:
+        return self.documents if self.documents == "*" else ",".join(self.document_ids)
 
 
 @dataclass(frozen=True)
@@ -35,6 +69,8 @@ class Subscriber:
     status: str
     created_at: str
     removed_at: str | None
+    preferences: Preferences = Preferences()
+    confirmed_at: str | None = None
 
     @property
     def key(self) -> str:
@@ -56,8 +92,11 @@ def transaction(db: Database) -> Iterator[Database]:
 
 
 def _row(row) -> Subscriber | None:
+    if not row:
+        return None
     return Subscriber(row["id"], row["uid"], row["email"], row["name"], row["status"], row["created_at"],
-                      row["removed_at"]) if row else None
+                      row["removed_at"], Preferences(row["documents"], row["changes"], row["language"]),
+                      row["confirmed_at"])
 
 
 class SubscriberStore:
@@ -84,41 +123,63 @@ class SubscriberStore:
     def by_uid(self, uid: str) -> Subscriber | None:
         return _row(self.conn.execute("SELECT * FROM subscribers WHERE uid = ?", (uid,)).fetchone())
 
-    def _upsert(self, email: str, name: str, reactivate: bool, now: str) -> str:
-        """'added', 'updated', 'reactivated', 'unchanged' or 'skipped' (removed, not reactivated)."""
+    def upsert(self, email: str, name: str, reactivate: bool, now: str, preferences: Preferences | None = None,
+               confirmed_at: str | None = None) -> str:
+        """Inside the caller's transaction: 'added', 'updated', 'reactivated', 'unchanged' or 'skipped' (removed,
+        not reactivated). preferences None: kept as they are (the defaults for a new subscriber); confirmed_at:
+        recorded when given."""
         row = self.conn.execute("SELECT * FROM subscribers WHERE email_key = ?", (email.lower(),)).fetchone()
+        prefs = preferences or (Preferences(row["documents"], row["changes"], row["language"]) if row else
+                                Preferences())
+        values = (prefs.documents, prefs.changes, prefs.language)
         if row is None:
-            self.conn.execute("INSERT INTO subscribers (uid, email, email_key, name, created_at) "
-                              "VALUES (?, ?, ?, ?, ?)",
-                              (secrets.token_hex(8), email, email.lower(), name, now))
+            self.conn.execute("INSERT INTO subscribers (uid, email, email_key, name, created_at, documents, changes, "
+                              "language, confirmed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                              (secrets.token_hex(8), email, email.lower(), name, now, *values, confirmed_at))
             return "added"
+        confirmed = confirmed_at or row["confirmed_at"]
         if row["status"] == "removed":
             if not reactivate:
                 return "skipped"
             self.conn.execute("UPDATE subscribers SET status = 'active', removed_at = NULL, name = ?, email = ?, "
-                              "created_at = ? WHERE id = ?", (name, email, now, row["id"]))
+                              "created_at = ?, documents = ?, changes = ?, language = ?, confirmed_at = ? "
+                              "WHERE id = ?", (name, email, now, *values, confirmed_at, row["id"]))
             return "reactivated"
-        if name and name != row["name"]:
-            self.conn.execute("UPDATE subscribers SET name = ? WHERE id = ?", (name, row["id"]))
-            return "updated"
-        return "unchanged"
+        new_name = name or row["name"]
+        if (new_name, *values, confirmed) == (row["name"], row["documents"], row["changes"], row["language"],
+                                              row["confirmed_at"]):
+            return "unchanged"
+        self.conn.execute("UPDATE subscribers SET name = ?, documents = ?, changes = ?, language = ?, "
+                          "confirmed_at = ? WHERE id = ?", (new_name, *values, confirmed, row["id"]))
+        return "updated"
 
-    def add(self, address: str, name: str | None = None) -> tuple[Subscriber, str]:
-        """Subscribe (or re-subscribe) one address; raises InvalidAddress."""
+    def add(self, address: str, name: str | None = None,
+            preferences: Preferences | None = None) -> tuple[Subscriber, str]:
+        """Subscribe (or re-subscribe) one address; raises InvalidAddress. preferences None: kept (or defaults)."""
         email, clean = normalise_address(address), normalise_name(name)
         with transaction(self.conn):
-            outcome = self._upsert(email, clean, reactivate=True, now=now_text())
+            outcome = self.upsert(email, clean, reactivate=True, now=now_text(), preferences=preferences)
         subscriber = self.get(email)
         assert subscriber is not None
         return subscriber, outcome
 
-    def import_rows(self, rows: Iterable[tuple[str, str, str | None]]) -> ImportResult:
-        """Validated (address, name, subscribed) rows in one transaction; removed subscribers stay removed."""
+    def set_preferences(self, subscriber: Subscriber, preferences: Preferences) -> None:
+        """Change what an active subscriber receives."""
+        self.conn.execute("UPDATE subscribers SET documents = ?, changes = ?, language = ? WHERE id = ?",
+                          (preferences.documents, preferences.changes, preferences.language, subscriber.id))
+
+    def import_rows(self, rows: Iterable[CsvRow | tuple]) -> ImportResult:
+        """Validated rows (address, name, subscribed and, when the file has them, documents, changes, language and
+        confirmed) in one transaction; removed subscribers stay removed."""
         result = ImportResult()
         now = now_text()
         with transaction(self.conn):
-            for email, name, since in rows:
-                outcome = self._upsert(email, name, reactivate=False, now=since or now)
+            for row in map(lambda r: r if isinstance(r, CsvRow) else CsvRow(*r), rows):
+                given = row.documents is not None or row.changes is not None or row.language is not None
+                preferences = Preferences(row.documents or "*", row.changes or "material", row.language or None) \
+                    if given else None
+                outcome = self.upsert(row.email, row.name, reactivate=False, now=row.subscribed or now,
+                                      preferences=preferences, confirmed_at=row.confirmed)
                 if outcome == "added":
                     result.added += 1
                 elif outcome == "skipped":
@@ -144,7 +205,7 @@ class SubscriberStore:
 
     def audience(self, audience: ledger.Audience) -> list[Subscriber]:
         """The active subscribers a notice for this document and kind of change goes to."""
-        where, values = audience.sql()
+        where, values = audience.sql(self.db.position)
         rows = self.conn.execute(f"SELECT * FROM subscribers WHERE status = 'active'{where} ORDER BY email_key",
                                  values).fetchall()
         return [s for s in map(_row, rows) if s is not None]

@@ -9,6 +9,7 @@ from pathlib import Path
 from ..history.versions import read_documents
 from ..settings import Settings, require_site_url
 from ..source.project import Layout, load_project
+from .choices import choices
 from .data import policy_json, versions_json
 from .feeds import write_feeds
 from .library import library_nav, write_library
@@ -80,14 +81,15 @@ def generate_site(settings: Settings, announced: Sequence[Source] = ()) -> Gener
         mine = [(label, _announced_for(model, hashes)) for label, hashes in announced]
         check_rewrites(model, [previous, *mine], settings["accept_rewrite"], shown)
     out = OutputTree(settings.pages_dir)
+    offered = choices(settings, layout, {m.document: m.current.policy.title for m in models})  # the follow pages
     for model in models:
-        write_pages(model, out)
+        write_pages(model, out, offered=offered)
         out.write(model.prefix + "versions.json", versions_json(model))
         for entry in model.entries:
             out.write(entry.site_path + "policy.json", policy_json(model, entry))
         write_feeds(model, out)
     if layout.is_library:
-        write_library(layout, models, out)
+        write_library(layout, models, out, offered)
     translations = load_translations(models, {d: layout.folder(settings.policy_dir, d) for d in layout.documents})
     translated_pages(translations, out)
     assets: dict[str, Path] = {}

@@ -12,6 +12,7 @@ The combined feeds name that document's old versions by their old ids, so feed r
 from __future__ import annotations
 
 from ..source.project import Layout
+from .choices import Choices
 from .data import dumps, version_record
 from .feeds import FeedBuilder, atom_xml, json_feed, rss_xml
 from .model import SiteModel, VersionEntry
@@ -67,8 +68,8 @@ def _old_addresses(model: SiteModel, out: OutputTree) -> None:
         out.copy(path, model.prefix + path)
 
 
-def write_library(layout: Layout, models: list[SiteModel], out: OutputTree) -> None:
-    library_pages(layout, models, out)
+def write_library(layout: Layout, models: list[SiteModel], out: OutputTree, offered: Choices | None = None) -> None:
+    library_pages(layout, models, out, offered)
     out.write("versions.json", library_versions_json(layout, models))
     _combined(layout, models, out)
     for model in models:

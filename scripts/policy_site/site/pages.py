@@ -12,6 +12,7 @@ import jinja2
 from ..diff.sections import diff_policies, path_labels
 from ..source.model import Section
 from ..source.project import Layout
+from .choices import Choices
 from .model import Draft, SiteModel
 from .output import OutputTree
 from .render import environment
@@ -72,9 +73,12 @@ def _anchors_on(site_path: Callable[[str], str], page: str) -> Callable[[str], s
     return lambda href: page + href if href.startswith("#") else site_path(href)
 
 
-def write_pages(model: SiteModel, out: OutputTree, only: Collection[str] | None = None) -> None:
-    """Every page, or only the pages at the paths in `only` (site/preview.py: the ones a draft edit touches)."""
+def write_pages(model: SiteModel, out: OutputTree, only: Collection[str] | None = None,
+                offered: Choices | None = None) -> None:
+    """Every page, or only the pages at the paths in `only` (site/preview.py: the ones a draft edit touches);
+    offered: what the follow page's subscribe form offers (when subscriptions_url is set)."""
     env = environment(model.settings.template_dirs, model.settings.site_url, model.settings.cache_dir)
+    env.globals["subscription"] = offered or Choices()
     env.globals["section_md"] = SectionCache(env)
     env.globals["path_labels"] = path_labels
     site_path: Callable[[str], str] = env.globals["resolve"]  # type: ignore[assignment]
@@ -110,10 +114,11 @@ def write_pages(model: SiteModel, out: OutputTree, only: Collection[str] | None 
         page("compare.md.j2", "compare/")
 
 
-def library_pages(layout: Layout, models: list[SiteModel], out: OutputTree) -> None:
+def library_pages(layout: Layout, models: list[SiteModel], out: OutputTree, offered: Choices | None = None) -> None:
     """The library's own pages: `/` (every document with its version in force) and `/follow/`."""
     settings = models[0].settings
     env = environment(settings.template_dirs, settings.site_url, settings.cache_dir)
+    env.globals["subscription"] = offered or Choices()
     for template, path in (("library.md.j2", ""), ("library_follow.md.j2", "follow/")):
         text = env.get_template(f"pages/{template}").render(layout=layout, documents=models, link=linker(path),
                                                             page_path=path, settings=settings)
