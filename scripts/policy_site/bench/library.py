@@ -9,13 +9,12 @@ a one-version build, and the peak RSS.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
 import yaml
 
-from .sites import ROOT, Synthetic, _data
+from .sites import ROOT, Synthetic, _data, add_version
 
 DOCUMENTS = 10
 VERSIONS = 60
@@ -86,18 +85,7 @@ def make_library_repo(path: Path, documents: int = DOCUMENTS, versions: int = VE
 
 def add_library_version(path: Path) -> None:
     """One more version of the first document (a paragraph edited), committed."""
-    folder = path / "policy" / _doc(1)
-    meta = yaml.safe_load((folder / "policy.yaml").read_text())
-    meta["version"] = f"{int(meta['version'].split('.')[0]) + 1}.0"
-    meta["summary"] = "One more version."
-    (folder / "policy.yaml").write_text(yaml.safe_dump(meta, sort_keys=False))
-    section_file = folder / "sections" / f"{meta['sections'][0]}.yaml"
-    section = yaml.safe_load(section_file.read_text())
-    section["body"][0] = "A rewritten paragraph for the rebuild benchmark."
-    section_file.write_text(yaml.safe_dump(section, sort_keys=False))
-    env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@x", "GIT_COMMITTER_NAME": "b",
-           "GIT_COMMITTER_EMAIL": "b@x"}
-    subprocess.run(["git", "commit", "-qam", "One more"], cwd=path, check=True, env=env)
+    add_version(path, f"policy/{_doc(1)}")
 
 
 LIBRARY_NAV = [("Policies", "index.md"), ("Follow changes", "follow/index.md")]

@@ -140,14 +140,15 @@ def make_repo(path: Path, versions: int) -> Path:
     return path
 
 
-def add_version(path: Path) -> None:
-    """One more commit with a new version (edits a paragraph)."""
-    meta = yaml.safe_load((path / "policy/policy.yaml").read_text())
+def add_version(path: Path, document: str = "policy") -> None:
+    """One more commit with a new version of the document in path/document (edits a paragraph)."""
+    folder = path / document
+    meta = yaml.safe_load((folder / "policy.yaml").read_text())
     major = int(meta["version"].split(".")[0]) + 1
     meta["version"] = f"{major}.0"
     meta["summary"] = "One more version."
-    (path / "policy/policy.yaml").write_text(yaml.safe_dump(meta, sort_keys=False))
-    first = path / "policy/sections" / f"{meta['sections'][0]}.yaml"
+    (folder / "policy.yaml").write_text(yaml.safe_dump(meta, sort_keys=False))
+    first = folder / "sections" / f"{meta['sections'][0]}.yaml"
     section = yaml.safe_load(first.read_text())
     section["body"][0] = "A rewritten paragraph for the rebuild benchmark."
     first.write_text(yaml.safe_dump(section, sort_keys=False))
