@@ -242,6 +242,48 @@ def test_no_sideways_scroll_at_375px(chromium, site: Site, path: str, what: str)
         f"/{path} scrolls sideways at {PHONE['width']} px: {layout}")
 
 
+# --- 6. the new block shapes on the page: a table, a nested list and an address, axe-clean at both widths -------
+
+SHAPES_JS = r"""() => {
+  const article = document.querySelector("article");
+  const table = article.querySelector("table");
+  const nested = [...article.querySelectorAll("li > ol, li > ul")].find(
+    list => list.textContent.includes("block only third-party cookies"));
+  const address = [...article.querySelectorAll("p")].find(p => p.querySelectorAll("br").length >= 3);
+  return {table: table ? table.querySelectorAll("tbody tr").length : 0,
+          caption: table && table.caption ? table.caption.textContent.trim() : "",
+          rowHeaders: table ? table.querySelectorAll("tbody th[scope=row]").length : 0,
+          nested: nested ? nested.children.length : 0,
+          nestedIn: nested ? nested.parentElement.closest("ul, ol").tagName : "",
+          address: address ? address.innerText.split("\n").map(s => s.trim()).filter(Boolean) : []};
+}"""
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280px", "375px"])
+def test_table_nested_list_and_address_render_and_pass_axe(chromium, site: Site, viewport: dict):
+    from axe_playwright_python.sync_playwright import Axe
+
+    phone = viewport is PHONE
+    context = new_context(chromium, site, viewport=viewport, is_mobile=phone, has_touch=phone)
+    try:
+        page = context.new_page()
+        goto(page, site, "")
+        shapes = page.evaluate(SHAPES_JS)
+        results = Axe().run(page).response
+        screenshot(page, f"shapes-{viewport['width']}", f"/ — a table, a nested list and an address; "
+                   f"{viewport['width']} px")
+    finally:
+        context.close()
+    assert shapes["table"] == 3 and shapes["rowHeaders"] == 3, shapes
+    assert shapes["caption"] == "Cookies on synergycabinet.example", shapes
+    assert shapes["nested"] == 3 and shapes["nestedIn"] == "UL", shapes  # numbered inside a bullet
+    assert shapes["address"] == ["SynergyCabinet Privacy Team", "PO Box 1234", "London EC1A 1AA",
+                                 "United Kingdom"], shapes
+    serious = [f"{v['id']} ({v['impact']}): {v['help']}" for v in results["violations"]
+               if v.get("impact") in ("serious", "critical")]
+    fail_on(serious, f"axe on / at {viewport['width']} px")
+
+
 ARCHIVE_JS = r"""() => {
   const table = document.querySelector('.policy-archive table');
   let scroller = table.parentElement;
