@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from ..history.versions import read_documents
@@ -11,6 +12,7 @@ from ..settings import Settings, require_site_url
 from ..source.project import Layout, load_project
 from .data import policy_json, versions_json
 from .feeds import write_feeds
+from .gencache import GeneratedFiles, digest
 from .library import library_nav, write_library
 from .model import SiteModel, build_model
 from .output import OutputTree
@@ -27,6 +29,7 @@ class GeneratedSite:
     nav: list[dict[str, str]]
     layout: Layout
     languages: list[str] = field(default_factory=list)  # the translations' languages
+    files: GeneratedFiles | None = None  # what was rendered and what reused from the last build
 
     @property
     def model(self) -> SiteModel:
@@ -80,12 +83,14 @@ def generate_site(settings: Settings, announced: Sequence[Source] = ()) -> Gener
         mine = [(label, _announced_for(model, hashes)) for label, hashes in announced]
         check_rewrites(model, [previous, *mine], settings["accept_rewrite"], shown)
     out = OutputTree(settings.pages_dir)
+    files = GeneratedFiles(settings, out)  # what the last build generated, reused where its key still matches
     for model in models:
-        write_pages(model, out)
+        write_pages(model, out, files=files)
         out.write(model.prefix + "versions.json", versions_json(model))
         for entry in model.entries:
-            out.write(entry.site_path + "policy.json", policy_json(model, entry))
-        write_feeds(model, out)
+            files.file(entry.site_path + "policy.json", digest(files.scope(model, entry), "policy.json"),
+                       partial(policy_json, model, entry))
+        write_feeds(model, out, files)
     if layout.is_library:
         write_library(layout, models, out)
     translations = load_translations(models, {d: layout.folder(settings.policy_dir, d) for d in layout.documents})
@@ -101,5 +106,6 @@ def generate_site(settings: Settings, announced: Sequence[Source] = ()) -> Gener
     for name, page in redirect_pages(settings["redirects"], settings.url(), existing).items():
         out.write(name, page)
     out.finish()
+    files.save()
     return GeneratedSite(settings.pages_dir, models, library_nav() if layout.is_library else nav(models[0]), layout,
-                         sorted({t.language for t in translations}))
+                         sorted({t.language for t in translations}), files)
