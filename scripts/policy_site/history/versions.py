@@ -132,14 +132,21 @@ def _states(repo: gitcmd.Repo, rel: str, ref: str, cache: ParseCache,
     state: dict[str, tuple[str, str]] = {}
     snapshots: dict[str, list[tuple[Commit, dict[str, tuple[str, str]], str, str]]] = {v[0]: [] for v in views}
     for commit, changes in gitcmd.first_parent_log(repo, prefix, ref):
+        touched: set[str] = set()  # the top folders (or root files) this commit changed
         for status, mode, blob, path in changes:
             if not path.startswith(prefix):
                 continue
+            relative = path[len(prefix):]
+            touched.add(relative.split("/", 1)[0] if "/" in relative else "")
             if status == "D":
-                state.pop(path[len(prefix):], None)
+                state.pop(relative, None)
             else:
-                state[path[len(prefix):]] = (mode, blob)
+                state[relative] = (mode, blob)
         for document, folder, inherits_root in views:
+            # a document in its own folder reads only that folder: a commit that changed nothing in it leaves its
+            # files, and so its snapshot, as they were (a document not there yet has nothing to show either)
+            if folder and not inherits_root and "/" not in folder and folder not in touched:
+                continue
             where, files = _view(state, folder, inherits_root)
             shown = f"{rel.rstrip('/')}/{where}" if where else rel.rstrip("/")
             key = _tree_key(shown, files)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,6 +26,7 @@ from ..errors import UserError
 from ..source import inline
 from ..source.inline import Word, words_from_runs
 from ..source.model import Policy
+from .gencache import GeneratedFiles, digest
 from .model import SiteModel, VersionEntry
 from .output import OutputTree
 from .render import environment, iso, resolver
@@ -137,8 +138,10 @@ def _family(new: Policy, old: Policy | None, section_id: str | None) -> set[str]
 class FeedBuilder:
     """Items and feeds of one site model, rendered from templates/feeds/."""
 
-    def __init__(self, model: SiteModel) -> None:
+    def __init__(self, model: SiteModel, files: GeneratedFiles | None = None) -> None:
         self.model = model
+        self.files = files  # where entries rendered by the last build are kept (site/gencache.py)
+        self.parents: dict[int, tuple[Policy, dict[str, str | None]]] = {}
         self.settings = model.settings
         env = environment(model.settings.template_dirs, model.settings.site_url,
                           model.settings.cache_dir)
@@ -161,28 +164,37 @@ class FeedBuilder:
         url = self.model.url
         version_url = url(entry.path)
         resolve = resolver(self.settings.url(), version_url)
-        family = _family(entry.policy, entry.previous.policy if entry.previous else None, section_id)
-        changes: list[SectionChange] = [c for c in entry.diff.changed if family is None or c.id in family]
-        amendments = []
-        for amendment, diff in entry.amendments:
-            within = _family(amendment.after, amendment.before, section_id)
-            touched = [c.path_label for c in diff.changed if within is None or c.id in within]
-            if section_id is None or touched:
-                amendments.append((amendment.commit.time, touched))
         summary_html = inline.to_html(entry.policy.summary, resolve)
         changes_url = url(entry.changes_path)
-        excerpts = {c.id: excerpt(c.redline) for c in changes} if entry.previous else {}
-        content = self.html.render(
-            entry=entry, changes=changes, amendments=amendments, summary_html=Markup(summary_html),
-            introduction=bool(entry.diff.introduction and entry.previous and section_id is None),
-            meta=entry.diff.meta if section_id is None else [], excerpts=excerpts, resolve=resolve,
-            section_id=section_id, section_title=section_title, changes_url=changes_url, version_url=version_url)
+
+        def content() -> str:
+            family = _family(entry.policy, entry.previous.policy if entry.previous else None, section_id)
+            changes: list[SectionChange] = [c for c in entry.diff.changed if family is None or c.id in family]
+            amendments = []
+            for amendment, diff in entry.amendments:
+                within = _family(amendment.after, amendment.before, section_id)
+                touched = [c.path_label for c in diff.changed if within is None or c.id in within]
+                if section_id is None or touched:
+                    amendments.append((amendment.commit.time, touched))
+            excerpts = {c.id: excerpt(c.redline) for c in changes} if entry.previous else {}
+            return clean(self.html.render(
+                entry=entry, changes=changes, amendments=amendments, summary_html=Markup(summary_html),
+                introduction=bool(entry.diff.introduction and entry.previous and section_id is None),
+                meta=entry.diff.meta if section_id is None else [], excerpts=excerpts, resolve=resolve,
+                section_id=section_id, section_title=section_title, changes_url=changes_url,
+                version_url=version_url).strip())
+
+        if self.files is not None:
+            key = digest(self.files.scope(self.model, entry), "feed entry", section_id, section_title)
+            content_html = self.files.entry_html(key, content)
+        else:
+            content_html = content()
         fragment = f"#change-{section_id}" if section_id else ""
         link = clean(changes_url + fragment)
         published, updated = self.dates[entry.version]
         return Item(id=clean(self.settings.url(entry.feed_id_path) + fragment), url=link,
                     title=self.txt("entry_title", entry), summary_html=clean(summary_html),
-                    summary_text=clean(inline.to_text(entry.policy.summary)), content_html=clean(content.strip()),
+                    summary_text=clean(inline.to_text(entry.policy.summary)), content_html=content_html,
                     published=published, updated=updated, kind=entry.kind)
 
     def feed(self, title: str, subtitle: str, home_url: str, items: list[Item]) -> Feed:
@@ -203,22 +215,70 @@ class FeedBuilder:
         subtitle = self.settings["feed_subtitle"] or self.txt("feed_subtitle", self.model)
         return self.feed(title, subtitle, self.model.url(""), items)
 
-    def section(self, section_id: str) -> Feed:
-        def touched(entry: VersionEntry) -> bool:
-            family = _family(entry.policy, entry.previous.policy if entry.previous else None, section_id)
-            return any(c.id in (family or ()) for c in entry.diff.changed) or any(
-                c.id in (_family(a.after, a.before, section_id) or ()) for a, d in entry.amendments
-                for c in d.changed)
+    def _parent(self, policy: Policy | None) -> dict[str, str | None]:
+        """Each section id's parent id in a policy (memoised: consecutive versions share their texts)."""
+        if policy is None:
+            return {}
+        hit = self.parents.get(id(policy))
+        if hit is None or hit[0] is not policy:
+            hit = self.parents[id(policy)] = (policy, {p.section.id: p.parent for p in policy.walk()})
+        return hit[1]
 
-        entries = [e for e in self.model.newest_first if touched(e)]
+    def _ancestors(self, policy: Policy | None, section_id: str) -> list[str]:
+        parents, found = self._parent(policy), []
+        parent = parents.get(section_id)
+        while parent is not None and parent not in found:
+            found.append(parent)
+            parent = parents.get(parent)
+        return found
+
+    def touched(self, entry: VersionEntry) -> set[str]:
+        """The section ids whose feed has this version: s is in it when a change of the version, or of one of its
+        amendments, is in _family(new, old, s) — the change's own id, an ancestor of it in the old text, or an
+        ancestor y in the new text, or an old-text ancestor of such a y (the order _family walks the texts in)."""
+        pairs = [(entry.policy, entry.previous.policy if entry.previous else None, entry.diff.changed)]
+        pairs += [(a.after, a.before, d.changed) for a, d in entry.amendments]
+        ids: set[str] = set()
+        for new, old, changed in pairs:
+            for change in changed:
+                ids.add(change.id)
+                ids.update(self._ancestors(old, change.id))
+                for above in self._ancestors(new, change.id):
+                    ids.add(above)
+                    ids.update(self._ancestors(old, above))
+        return ids
+
+    def section(self, section_id: str, touched: dict[int, set[str]] | None = None) -> Feed:
+        """One section's feed; touched: each version's touched() ids, when already known."""
+        entries, title, feed_title, subtitle, home = self._section_parts(section_id, touched)
+        return self.feed(feed_title, subtitle, home, [self.item(e, section_id, title) for e in entries])
+
+    def _section_parts(self, section_id: str, touched: dict[int, set[str]] | None
+                       ) -> tuple[list[VersionEntry], str, str, str, str]:
+        """A section feed's versions (newest first, capped), the section's title, the feed's title, subtitle and
+        home page."""
+        found = touched if touched is not None else {id(e): self.touched(e) for e in self.model.entries}
+        entries = [e for e in self.model.newest_first if section_id in found[id(e)]]
         title = next((p.section.title for e in self.model.newest_first for p in e.published.latest_text.walk()
                       if p.section.id == section_id), section_id)
         present = section_id in self.model.current.policy.section_ids()
         home = self.model.url(f"#{section_id}") if present or not entries else \
             self.model.url(entries[0].changes_path) + f"#change-{section_id}"
         base = self.settings["feed_title"] or self.txt("feed_title", self.model)
-        return self.feed(self.txt("section_feed_title", base, title), self.txt("section_feed_subtitle", title),
-                         home, [self.item(e, section_id, title) for e in entries[: self.limit]])
+        return (entries[: self.limit], title, self.txt("section_feed_title", base, title),
+                self.txt("section_feed_subtitle", title), home)
+
+    def section_atom(self, section_id: str, self_url: str, touched: dict[int, set[str]]
+                     ) -> tuple[str, Callable[[], bytes]]:
+        """The key of a section's Atom feed (site/gencache.py: everything it shows) and how to make it."""
+        entries, title, feed_title, subtitle, home = self._section_parts(section_id, touched)
+        org = self.model.current.policy.organisation
+        files = self.files
+        key = digest("section feed", self_url, section_id, title, feed_title, subtitle, home, org.name, org.contact,
+                     self.settings["feed_icon"], None if entries else max(u for _, u in self.dates.values()),
+                     [[files.scope(self.model, e) if files else None, self.dates[e.version]] for e in entries])
+        return key, lambda: atom_xml(self.feed(feed_title, subtitle, home,
+                                               [self.item(e, section_id, title) for e in entries]), self_url)
 
 
 def _generator(feed: Feed, self_url: str, self_type: str) -> FeedGenerator:
@@ -279,14 +339,19 @@ def json_feed(feed: Feed, self_url: str) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"
 
 
-def write_feeds(model: SiteModel, out: OutputTree) -> None:
+def write_feeds(model: SiteModel, out: OutputTree, files: GeneratedFiles | None = None) -> None:
     """Write atom.xml, rss.xml, feed.json and sections/<id>/atom.xml for every section id ever published."""
-    builder = FeedBuilder(model)
+    builder = FeedBuilder(model, files)
     url, prefix = model.url, model.prefix
     main = builder.main()
     out.write(prefix + "atom.xml", atom_xml(main, url("atom.xml")))
     out.write(prefix + "rss.xml", rss_xml(main, url("rss.xml")))
     out.write(prefix + "feed.json", json_feed(main, url("feed.json")))
+    touched = {id(e): builder.touched(e) for e in model.entries}
     for section_id in model.section_ids:
         path = f"sections/{section_id}/atom.xml"
-        out.write(prefix + path, atom_xml(builder.section(section_id), url(path)))
+        key, make = builder.section_atom(section_id, url(path), touched)
+        if files is not None:  # a section's feed is written again only when one of its versions changed
+            files.file(prefix + path, key, make)
+        else:
+            out.write(prefix + path, make())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from ..history.versions import read_documents
@@ -12,6 +13,7 @@ from ..source.project import Layout, load_project
 from .choices import choices
 from .data import policy_json, versions_json
 from .feeds import write_feeds
+from .gencache import GeneratedFiles, digest
 from .library import library_nav, write_library
 from .model import SiteModel, build_model
 from .output import OutputTree
@@ -28,6 +30,7 @@ class GeneratedSite:
     nav: list[dict[str, str]]
     layout: Layout
     languages: list[str] = field(default_factory=list)  # the translations' languages
+    files: GeneratedFiles | None = None  # what was rendered and what reused from the last build
 
     @property
     def model(self) -> SiteModel:
@@ -82,12 +85,14 @@ def generate_site(settings: Settings, announced: Sequence[Source] = ()) -> Gener
         check_rewrites(model, [previous, *mine], settings["accept_rewrite"], shown)
     out = OutputTree(settings.pages_dir)
     offered = choices(settings, layout, {m.document: m.current.policy.title for m in models})  # the follow pages
+    files = GeneratedFiles(settings, out)  # what the last build generated, reused where its key still matches
     for model in models:
-        write_pages(model, out, offered=offered)
+        write_pages(model, out, offered=offered, files=files)
         out.write(model.prefix + "versions.json", versions_json(model))
         for entry in model.entries:
-            out.write(entry.site_path + "policy.json", policy_json(model, entry))
-        write_feeds(model, out)
+            files.file(entry.site_path + "policy.json", digest(files.scope(model, entry), "policy.json"),
+                       partial(policy_json, model, entry))
+        write_feeds(model, out, files)
     if layout.is_library:
         write_library(layout, models, out, offered)
     translations = load_translations(models, {d: layout.folder(settings.policy_dir, d) for d in layout.documents})
@@ -103,5 +108,6 @@ def generate_site(settings: Settings, announced: Sequence[Source] = ()) -> Gener
     for name, page in redirect_pages(settings["redirects"], settings.url(), existing).items():
         out.write(name, page)
     out.finish()
+    files.save()
     return GeneratedSite(settings.pages_dir, models, library_nav() if layout.is_library else nav(models[0]), layout,
-                         sorted({t.language for t in translations}))
+                         sorted({t.language for t in translations}), files)

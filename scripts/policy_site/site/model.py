@@ -177,6 +177,9 @@ def build_model(settings: Settings, history: History, working: Policy | None = N
         key = f"diff:{previous.key if previous else ''}:{published.key}" if published.key else ""
         diff = history.memo(key, partial(diff_policies, old, published.policy))
         entry = VersionEntry(published, previous, diff, amendments, prefix=prefix)
+        if published.key:  # the fingerprint of a text parsed from these blobs, kept with the parsed policies
+            entry.__dict__["content_hash"] = history.memo(f"hash:{published.key}",
+                                                          partial(content_hash, published.policy))
         if entries and entries[-1].amendments:
             entry.already_amended = _already_amended(history, entries[-1], published, diff)
         entries.append(entry)

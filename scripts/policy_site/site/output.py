@@ -31,6 +31,10 @@ class OutputTree:
         except OSError as exc:
             raise write_failure(self.root, exc) from None
 
+    def keep(self, relative: str) -> None:
+        """Leave a file as it is, as if written again with the same bytes (site/gencache.py checked it)."""
+        self.written.add(self.root / relative)
+
     def copy(self, relative: str, source: str) -> None:
         """Write a file already written (at source) once more at relative (an old address of it)."""
         try:

@@ -13,7 +13,8 @@ from ..diff.sections import diff_policies, path_labels
 from ..source.model import Section
 from ..source.project import Layout
 from .choices import Choices
-from .model import Draft, SiteModel
+from .gencache import GeneratedFiles, digest
+from .model import Draft, SiteModel, VersionEntry
 from .output import OutputTree
 from .render import environment
 from .translations import TranslatedDocument, language_name, merged, translation_json, with_language
@@ -74,9 +75,13 @@ def _anchors_on(site_path: Callable[[str], str], page: str) -> Callable[[str], s
 
 
 def write_pages(model: SiteModel, out: OutputTree, only: Collection[str] | None = None,
-                offered: Choices | None = None) -> None:
-    """Every page, or only the pages at the paths in `only` (site/preview.py: the ones a draft edit touches);
-    offered: what the follow page's subscribe form offers (when subscriptions_url is set)."""
+                offered: Choices | None = None, files: GeneratedFiles | None = None) -> None:
+    """Every page, or only the pages at the paths in `only` (site/preview.py: the ones a draft edit touches).
+
+    offered: what the follow page's subscribe form offers (when subscriptions_url is set); files: the record of
+    the last build (site/gencache.py): the pages of one version (its text, its changes, and the latest changes at
+    changes/) are rendered only when that version's state or the templates changed.
+    """
     env = environment(model.settings.template_dirs, model.settings.site_url, model.settings.cache_dir)
     env.globals["subscription"] = offered or Choices()
     env.globals["section_md"] = SectionCache(env)
@@ -85,12 +90,19 @@ def write_pages(model: SiteModel, out: OutputTree, only: Collection[str] | None 
 
     prefix = model.prefix
 
-    def page(template: str, path: str, **context: object) -> None:
+    def page(template: str, path: str, of: VersionEntry | None = None, **context: object) -> None:
+        """Render a page; `of`: the version whose state is all the page shows (it can then be reused)."""
         if only is not None and prefix + path not in only:
             return
-        text = env.get_template(f"pages/{template}").render(site=model, link=linker(path, prefix), page_path=path,
-                                                             **context)
-        out.write(prefix + path + "index.md", text)
+
+        def render() -> str:
+            return env.get_template(f"pages/{template}").render(site=model, link=linker(path, prefix),
+                                                                page_path=path, **context)
+        if files is not None and of is not None:
+            key = digest(files.scope(model, of), template, path)
+            files.file(prefix + path + "index.md", key, render)
+        else:
+            out.write(prefix + path + "index.md", render())
 
     current = model.current
     shown = model.draft.policy if model.draft else current.policy
@@ -99,11 +111,11 @@ def write_pages(model: SiteModel, out: OutputTree, only: Collection[str] | None 
     page("archive.md.j2", "versions/")
     page("follow.md.j2", "follow/")
     for entry in model.entries:
-        page("version.md.j2", entry.path, entry=entry)
-        page("changes.md.j2", entry.changes_path, entry=entry, diff=entry.diff, version=entry.version, draft=None,
-             alias=False, resolve=_anchors_on(site_path, linker(entry.changes_path, prefix)(entry.path)))
+        page("version.md.j2", entry.path, entry, entry=entry)
+        page("changes.md.j2", entry.changes_path, entry, entry=entry, diff=entry.diff, version=entry.version,
+             draft=None, alias=False, resolve=_anchors_on(site_path, linker(entry.changes_path, prefix)(entry.path)))
     latest = model.latest
-    page("changes.md.j2", "changes/", entry=latest, diff=latest.diff, version=latest.version, draft=None,
+    page("changes.md.j2", "changes/", latest, entry=latest, diff=latest.diff, version=latest.version, draft=None,
          alias=True, resolve=_anchors_on(site_path, linker("changes/", prefix)(latest.path)))
     if model.draft or model.settings.draft:  # under serve: also before the first edit ("no edits yet")
         draft = model.draft or Draft(latest.published.latest_text,

@@ -141,6 +141,8 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
                 {"name": language_name(code), "link": f"{code}/", "lang": code} for code in generated.languages]
         for warning in generated.warnings:
             log.warning(warning)
+        if generated.files is not None:
+            log.info(f"generated files: {generated.files.reused} reused, {generated.files.rendered} rendered")
         return config
 
     def on_env(self, env, *, config, files):

@@ -1,0 +1,279 @@
+"""Generated files reused between builds: a page, a policy.json or a feed entry is rendered only when what shapes
+it changed.
+
+Published versions never change, so most of the generated folder (pages_dir) is the same from one build to the
+next. Each file that can be reused gets a key: sha256 over the *scope* — the format, this package's code
+fingerprint, the versions of Python, Jinja2, MarkupSafe, feedgen and lxml, the settings (mkdocs.yml's site name,
+URL and every plugin option, serve or build) and the bytes of every page and feed template (the project's own
+and the built-in ones) — then the file's path and the state of the version it shows (`entry_state`: its content
+hash and blob ids, the version before it, its commit, amendments, status, time in force, rewrites...). When a
+project's templates differ from the built-in ones they could show anything of the site, so the scope then also
+holds the state of the whole document (`model_state`: every version's state, the version in force, the build
+time): a custom template's pages are reused only while nothing at all changed.
+
+Where the output is kept: the generated file itself. `generated.json` in the cache folder records, for each
+file written, its key, its stat (mtime, size, inode) and the sha256 of its bytes. A later build whose key for
+that path is the same, and whose file still has that stat, leaves the file as it is: nothing rendered, read or
+written, so MkDocs' page cache finds the same Markdown by its stat too. A file written less than two seconds
+before the record was made is read and hashed as well (a same-tick rewrite could hide behind an unchanged
+stat, git's "racy" rule). Feed entries are not files: their HTML is kept in `feed-entries.json`, by key,
+beside the record.
+
+Both files are plain JSON, never executed or unpickled; one that is damaged, foreign or written by other code is
+ignored (everything is rendered, as in a cold build), and one that cannot be written costs time, not the build
+(one note on stderr). This module does not import MkDocs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ..history.cache import code_fingerprint
+from ..settings import Settings, builtin_templates
+from ..source.model import content_hash
+from .model import SiteModel, VersionEntry
+from .output import OutputTree
+
+FORMAT = "policy-site generated files 1"
+RECORD = "generated.json"
+ENTRIES = "feed-entries.json"
+RACY_NS = 2_000_000_000
+TEMPLATE_FOLDERS = ("pages", "feeds")
+Stat = tuple[int, int, int]  # (mtime_ns, size, inode)
+Found = tuple[str, Stat, str, bool]  # a file's key, stat and sha256 in the record, and whether its stat is racy
+
+
+def digest(*parts: object) -> str:
+    """sha256 of values as canonical JSON (dates and paths as their text)."""
+    text = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def software() -> str:
+    """The code that renders: this package's and the libraries' versions."""
+    found = {"python": sys.version, "code": code_fingerprint()}
+    for name in ("jinja2", "markupsafe", "feedgen", "lxml"):
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            found[name] = "none"
+    return digest(found)
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    found: dict[str, bytes] = {}
+    for sub in TEMPLATE_FOLDERS:
+        base = folder / sub
+        if base.is_dir():
+            found.update({p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(base.rglob("*"))
+                          if p.is_file()})
+    return found
+
+
+def template_state(settings: Settings) -> tuple[str, bool]:
+    """sha256 over the page and feed templates of every template folder, and whether the project's own copies
+    (if any) read exactly like the built-in ones, so that the pages show only what the built-in templates show."""
+    folders = settings.template_dirs
+    files = [_files(folder) for folder in folders]
+    builtin = _files(builtin_templates())
+    standard = all(builtin.get(name) == data for found in files for name, data in found.items())
+    return digest([[str(f), {n: hashlib.sha256(d).hexdigest() for n, d in found.items()}]
+                   for f, found in zip(folders, files)]), standard
+
+
+def settings_state(settings: Settings) -> dict[str, Any]:
+    return {"site_name": settings.site_name, "site_url": settings.site_url, "draft": settings.draft,
+            "options": asdict(settings.options)}
+
+
+_HASHES: dict[int, tuple[object, str]] = {}
+
+
+def policy_hash(policy: Any) -> str:
+    """content_hash of a policy, once per object in this process (the same text is shared by many entries)."""
+    hit = _HASHES.get(id(policy))
+    if hit is None or hit[0] is not policy:
+        hit = _HASHES[id(policy)] = (policy, content_hash(policy))
+    return hit[1]
+
+
+def _text(policy: Any, key: str) -> str:
+    """The identity of a text: the blob ids of its files (history.versions: what it was parsed from), or
+    outside git its content_hash."""
+    return f"blobs {key}" if key else policy_hash(policy)
+
+
+def _commit(commit: Any) -> list[str] | None:
+    return [commit.sha, commit.time.isoformat(), commit.author, commit.subject] if commit else None
+
+
+def entry_state(entry: VersionEntry) -> str:
+    """Everything of one version that its pages, policy.json and feed entries can show (the built-in templates
+    reach no further): its text, the text before it, its commit, amendments, status and dates."""
+    published, previous = entry.published, entry.previous
+    return digest({
+        "prefix": entry.prefix, "version": entry.version, "hash": entry.content_hash, "key": published.key,
+        "at_root": published.at_root, "commit": _commit(published.commit),
+        "previous": [previous.version, _text(previous.policy, previous.key), _commit(previous.commit),
+                     [[_commit(a.commit), _text(a.before, a.before_key), _text(a.after, a.key)]
+                      for a in previous.amendments]] if previous else None,
+        "amendments": [[_commit(a.commit), _text(a.before, a.before_key), _text(a.after, a.key)]
+                       for a, _ in entry.amendments],
+        "status": entry.status, "in_force_to": entry.in_force_to, "kind": entry.kind,
+        "already_amended": sorted((k, v.isoformat()) for k, v in entry.already_amended.items()),
+        "until_then": entry.until_then.version if entry.until_then else None, "rewrites": entry.rewrites,
+    })
+
+
+def model_state(model: SiteModel) -> str:
+    """The whole document as a template could see it (for templates other than the built-in ones)."""
+    return digest({
+        "entries": [entry_state(e) for e in model.entries], "current": model.current.version,
+        "draft": policy_hash(model.draft.policy) if model.draft else None, "sections": model.section_ids,
+        "document": model.document, "prefix": model.prefix, "formerly_single": model.formerly_single,
+        "shallow": model.history.shallow, "from_git": model.history.from_git, "warnings": model.history.warnings,
+        "build_time": model.settings.build_time.isoformat(),
+    })
+
+
+def _note(text: str) -> None:
+    print(f"policy: note: {text}", file=sys.stderr)
+
+
+def _load(path: Path) -> dict[str, Any]:
+    """A file this code wrote, or {} (missing, damaged, foreign, or written by other code)."""
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("software") != software():
+        return {}
+    return data
+
+
+class GeneratedFiles:
+    """The record of one generated folder: which files can stay as they are, and the cached feed entries.
+
+    enabled=False (serve's partial regenerations, or a caller that wants everything rendered) reuses nothing.
+    """
+
+    def __init__(self, settings: Settings, out: OutputTree, enabled: bool = True) -> None:
+        self.folder = settings.cache_dir
+        self.out = out
+        self.enabled = enabled
+        templates, self.standard = template_state(settings)
+        self.base = digest(FORMAT, software(), settings_state(settings), templates)
+        self.old: dict[str, Found] = {}
+        self.old_entries: dict[str, str] = {}
+        self.new: dict[str, tuple[str, str]] = {}  # path → (key, sha256 of its bytes)
+        self.new_entries: dict[str, str] = {}
+        self.scopes: dict[int, tuple[VersionEntry | None, str]] = {}  # memo: entries are final once generation starts
+        self.models: dict[int, str] = {}  # model_state of each document, when the templates are the project's own
+        self.rendered = 0  # files and feed entries rendered in this build
+        self.reused = 0  # files left as they were and feed entries taken from the cache
+        self.made: list[str] = []  # the files rendered, in order
+        if enabled:
+            self._load_record()
+            entries = _load(self.folder / ENTRIES).get("entries")
+            if isinstance(entries, dict):
+                self.old_entries = {k: v for k, v in entries.items() if isinstance(v, str)}
+
+    def _load_record(self) -> None:
+        data = _load(self.folder / RECORD)
+        if data.get("pages_dir") != str(self.out.root):
+            return
+        try:
+            made = int(data["made"])
+            for path, (key, m, size, inode, sha) in data["files"].items():
+                if isinstance(key, str) and isinstance(sha, str):
+                    self.old[path] = (key, (int(m), int(size), int(inode)), sha, int(m) >= made - RACY_NS)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            self.old = {}  # not a record this code wrote: everything is rendered
+
+    def scope(self, model: SiteModel, entry: VersionEntry | None) -> str:
+        """The part of a key that a file of `entry` shares with the other files of its version (an upcoming
+        version's page names the version in force until then)."""
+        hit = self.scopes.get(id(entry))
+        if hit is not None and hit[0] is entry:
+            return hit[1]
+        current = model.current.version if entry is not None and entry.status == "upcoming" else None
+        if not self.standard and id(model) not in self.models:
+            self.models[id(model)] = model_state(model)
+        found = digest(self.base, model.prefix, entry_state(entry) if entry else None, current,
+                       None if self.standard else self.models[id(model)])
+        self.scopes[id(entry)] = (entry, found)
+        return found
+
+    def file(self, path: str, key: str, make: Callable[[], str | bytes]) -> None:
+        """Write the generated file at path (in the folder) unless the last build wrote it with the same key and
+        it is still as that build left it: the same stat, and, when that stat is racy, the same sha256."""
+        found = self.old.get(path) if self.enabled else None
+        if found is not None and found[0] == key and self._unchanged(path, found):
+            self.out.keep(path)
+            self.new[path] = (key, found[2])
+            self.reused += 1
+            return
+        content = make()
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        self.out.write(path, data)
+        self.new[path] = (key, hashlib.sha256(data).hexdigest())
+        self.rendered += 1
+        self.made.append(path)
+
+    def _unchanged(self, path: str, found: Found) -> bool:
+        try:
+            stat = os.stat(self.out.root / path)
+            if (stat.st_mtime_ns, stat.st_size, stat.st_ino) != found[1]:
+                return False
+            return not found[3] or hashlib.sha256((self.out.root / path).read_bytes()).hexdigest() == found[2]
+        except OSError:
+            return False
+
+    def entry_html(self, key: str, make: Callable[[], str]) -> str:
+        """A feed entry's HTML: the cached one for key, else made (and kept for the next build)."""
+        found = self.old_entries.get(key) if self.enabled else None
+        if found is None:
+            found = make()
+            self.rendered += 1
+        else:
+            self.reused += 1
+        self.new_entries[key] = found
+        return found
+
+    def save(self) -> None:
+        """Record what this build wrote (after the folder is final). A folder that cannot be written costs time."""
+        if not self.enabled:
+            return
+        files: dict[str, list] = {}
+        for path, (key, sha) in sorted(self.new.items()):
+            try:
+                stat = os.stat(self.out.root / path)
+            except OSError:
+                continue
+            files[path] = [key, stat.st_mtime_ns, stat.st_size, stat.st_ino, sha]
+        record = {"format": FORMAT, "software": software(), "pages_dir": str(self.out.root),
+                  "made": time.time_ns(), "files": files}
+        entries = {"format": FORMAT, "software": software(), "entries": self.new_entries}
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            for name, data in ((ENTRIES, entries), (RECORD, record)):
+                tmp = self.folder / f"{name}.{os.getpid()}.tmp"
+                try:
+                    tmp.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+                    tmp.replace(self.folder / name)
+                finally:
+                    tmp.unlink(missing_ok=True)
+        except OSError as exc:
+            _note(f"the record of generated files was not saved ({self.folder}: {exc.strerror or exc}); the next "
+                  "build renders every page again")

@@ -1,0 +1,165 @@
+"""Generated files reused between builds (site/gencache.py): after one new version only the files that show it are
+rendered again, the folder is byte-identical to a cold generation, and a changed file, a damaged record or a
+cache folder that cannot be written costs time, never the build."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from policy_site.bench.sites import add_version, make_repo
+from policy_site.settings import Settings
+from policy_site.site.feeds import FeedBuilder
+from policy_site.site.gencache import RECORD
+from policy_site.site.generate import GeneratedSite, generate_site
+from policy_site.site.plugin import load_settings
+from test_pagecache import warm_then_cold
+
+EPOCH = "1700000000"
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def settings_of(repo: Path, other: Path | None = None) -> Settings:
+    """The repository's settings; with `other`, generating into other/pages with its cache in other/cache."""
+    settings = load_settings(repo / "mkdocs.yml")
+    if other is not None:
+        settings = settings.with_options(pages_dir=str(other / "pages"), cache_dir=str(other / "cache"))
+    return settings
+
+
+def generate(repo: Path, other: Path | None = None) -> GeneratedSite:
+    generated = generate_site(settings_of(repo, other))
+    assert generated.files is not None
+    return generated
+
+
+def assert_same_as_cold(repo: Path, tmp_path: Path) -> None:
+    """The generated folder equals one generated from nothing (another folder, no cache)."""
+    cold = tmp_path / f"cold-{len(list(tmp_path.glob('cold-*')))}"
+    generate(repo, cold)
+    warm, fresh = tree(settings_of(repo).pages_dir), tree(cold / "pages")
+    assert warm.keys() == fresh.keys()
+    assert [name for name in warm if warm[name] != fresh[name]] == []
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    made = make_repo(tmp_path / "repo", 12)
+    first = generate(made)
+    assert first.files is not None and first.files.reused == 0
+    return made
+
+
+def test_a_new_version_regenerates_only_the_files_that_show_it(repo: Path, tmp_path: Path) -> None:
+    again = generate(repo).files
+    assert again is not None and again.rendered == 0 and again.made == [], again.made
+    add_version(repo)
+    generated = generate(repo)
+    files = generated.files
+    assert files is not None
+    model = generated.model
+    new, before = model.entries[-1], model.entries[-2]
+    assert (new.version, before.version) == ("13.0", "12.0")
+    builder = FeedBuilder(model)
+    sections = builder.touched(new) | builder.touched(before)  # the section feeds that list either
+    expected = {f"{where}/{v}/index.md" for where in ("versions", "changes") for v in ("12.0", "13.0")}
+    expected |= {"changes/index.md", "versions/12.0/policy.json", "versions/13.0/policy.json"}
+    expected |= {f"sections/{s}/atom.xml" for s in sections}
+    assert set(files.made) == expected, sorted(set(files.made) ^ expected)
+    # every older version's pages and policy.json, and the other section feeds, were left as they were
+    assert files.reused >= 3 * 11 + len(model.section_ids) - len(sections)
+    assert_same_as_cold(repo, tmp_path)
+
+
+def test_a_file_changed_in_the_generated_folder_is_rendered_again(repo: Path, tmp_path: Path) -> None:
+    page = settings_of(repo).pages_dir / "versions/3.0/index.md"
+    page.write_text(page.read_text() + "tampered\n")
+    files = generate(repo).files
+    assert files is not None and files.made == ["versions/3.0/index.md"]
+    assert "tampered" not in page.read_text()
+    assert_same_as_cold(repo, tmp_path)
+
+
+@pytest.mark.parametrize("damage", [b"\x80not json{", b'{"format": "policy-site generated files 1"}', b"[]",
+                                    b'{"format": "policy-site generated files 0", "files": {}}'])
+def test_a_damaged_or_foreign_record_renders_everything(repo: Path, tmp_path: Path, damage: bytes) -> None:
+    record = settings_of(repo).cache_dir / RECORD
+    record.write_bytes(damage)
+    (record.parent / "feed-entries.json").write_bytes(damage)
+    files = generate(repo).files
+    assert files is not None and files.reused == 0 and files.rendered > 0
+    assert json.loads(record.read_bytes())["files"], "the record was written again"
+    assert_same_as_cold(repo, tmp_path)
+
+
+def test_a_record_for_the_same_path_with_another_key_is_not_trusted(repo: Path, tmp_path: Path) -> None:
+    record = settings_of(repo).cache_dir / RECORD
+    data = json.loads(record.read_bytes())
+    data["files"] = {path: ["0" * 64, *rest] for path, (_, *rest) in data["files"].items()}
+    record.write_text(json.dumps(data))
+    files = generate(repo).files
+    assert files is not None and set(files.made) == set(data["files"]), "a file under another key was trusted"
+    assert_same_as_cold(repo, tmp_path)
+
+
+def test_a_cache_folder_that_cannot_be_written_costs_time_not_the_build(
+        repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the cache folder would be\n")
+    settings = settings_of(repo).with_options(cache_dir=str(blocked / "cache"))
+    generated = generate_site(settings)
+    assert generated.files is not None and generated.files.reused == 0
+    assert re.search(r"the record of generated files was not saved \(.*blocked/cache", capsys.readouterr().err)
+    assert_same_as_cold(repo, tmp_path)
+
+
+def test_templates_of_the_project_are_reused_only_while_nothing_changed(repo: Path, tmp_path: Path) -> None:
+    """A project's own template may show anything of the site (here the newest version on every version's page):
+    its pages are rendered again whenever the document changed at all."""
+    template = repo / "templates/pages/version.md.j2"
+    template.write_text(template.read_text() + "\nNewest: {{ site.latest.version }}\n")
+    assert generate(repo).files is not None
+    unchanged = generate(repo).files
+    assert unchanged is not None and unchanged.made == []
+    add_version(repo)
+    generate(repo)
+    assert "Newest: 13.0" in (settings_of(repo).pages_dir / "versions/1.0/index.md").read_text()
+    assert_same_as_cold(repo, tmp_path)
+
+
+def test_a_build_from_the_caches_equals_a_cold_build(tmp_path: Path) -> None:
+    """`policy build` end to end: generated files reused and pages from the page cache, the same bytes."""
+    built = make_repo(tmp_path / "built", 6)
+    log, _ = warm_then_cold(built, int(EPOCH), tmp_path)
+    found = re.search(r"generated files: (\d+) reused, (\d+) rendered", log)
+    assert found and int(found[1]) > int(found[2]) > 0, log[-2000:]
+
+
+def test_section_feeds_list_the_versions_that_touched_the_section(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """FeedBuilder.touched (each version's ids at once) is the rule it replaces: a change of the version or of an
+    amendment in _family(new, old, section) — on the demo's renames, moves, nested and removed sections."""
+    from policy_site.cli.demo import create_demo
+    from policy_site.site.feeds import _family
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    demo = tmp_path / "demo"
+    create_demo(demo, ROOT)
+    model = generate(demo).model
+    builder = FeedBuilder(model)
+    assert any(p.parent for e in model.entries for p in e.policy.walk()), "the demo has subsections"
+    for entry in model.entries:
+        touched = builder.touched(entry)
+        for section_id in model.section_ids:
+            family = _family(entry.policy, entry.previous.policy if entry.previous else None, section_id) or set()
+            expected = any(c.id in family for c in entry.diff.changed) or any(
+                c.id in (_family(a.after, a.before, section_id) or set()) for a, d in entry.amendments
+                for c in d.changed)
+            assert (section_id in touched) == expected, (entry.version, section_id)
