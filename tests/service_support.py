@@ -43,7 +43,7 @@ from aiosmtpd.controller import Controller
 from conftest import ROOT, Project
 from library_support import small_library
 from pg_support import rows
-from policy_site.bench.pgserver import free_port
+from policy_site.bench.local import free_port
 
 SECRET = "test-secret-for-the-subscription-service"
 PUBLIC = "https://subscribe.example.test/"

@@ -9,7 +9,6 @@ import io
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from aiosmtpd.controller import Controller
 
 from conftest import ROOT, Project
 from pg_support import BACKENDS, location, pg_url, postgres_server, rows, store_location  # noqa: F401
+from policy_site.bench.local import free_port
 from policy_site.errors import UserError
 from policy_site.notify.ledger import Ledger, Outcome
 from policy_site.notify.run import Progress, RateLimit
@@ -99,16 +99,10 @@ class Recorder:
         return [m[1][0].lower() for m in self.messages]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def smtp():
     handler = Recorder()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     handler.port = controller.port
     handler.controller = controller
@@ -433,7 +427,7 @@ def test_server_gone_mid_run_stops_with_75_and_loses_nothing(git_project: Projec
         "r0@example.org": ("sent", 1), "r1@example.org": ("sent", 1), "r2@example.org": ("pending", 1),
         "r3@example.org": ("pending", 0), "r4@example.org": ("pending", 0)}  # the rest: untouched, nothing lost
     assert rows["r2@example.org"][2].endswith("it could not be re-opened")
-    again = Controller(smtp, hostname="127.0.0.1", port=_free_port())
+    again = Controller(smtp, hostname="127.0.0.1", port=free_port())
     again.start()
     smtp.stop_at_rcpt = set()
     try:
@@ -582,7 +576,7 @@ def test_smtp_password_is_never_echoed(git_project: Project, tmp_path: Path) -> 
     result = git_project.run("notify", env=env)
     assert result.returncode == 1 and "refusing to send the SMTP password unencrypted" in result.stderr
     assert "s3cret" not in result.stdout + result.stderr
-    down = {**env, "POLICY_SMTP_URL": f"smtp://mailer:s3cret-Pa55@127.0.0.1:{_free_port()}"}
+    down = {**env, "POLICY_SMTP_URL": f"smtp://mailer:s3cret-Pa55@127.0.0.1:{free_port()}"}
     result = git_project.run("notify", env=down)
     assert result.returncode == 75 and "cannot connect to smtp://127.0.0.1" in result.stderr
     assert "s3cret" not in result.stdout + result.stderr

@@ -18,7 +18,8 @@ import psycopg
 
 from conftest import ROOT, Project
 from pg_support import pg_url, postgres_server, query  # noqa: F401  (fixtures)
-from policy_site.bench.pgserver import ThrowawayServer, free_port
+from policy_site.bench.local import free_port
+from policy_site.bench.pgserver import ThrowawayServer
 from policy_site.notify import pg_schema
 from policy_site.notify.migrate import TABLES
 from policy_site.notify.postgres import connect

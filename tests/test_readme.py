@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from conftest import ROOT, Project
-from policy_site.bench.pgserver import free_port
+from policy_site.bench.local import free_port
 from service_support import set_subscriptions_url
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

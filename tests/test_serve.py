@@ -2,36 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 
 from conftest import Project
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def fetch(url: str) -> str:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.read().decode("utf-8")
-    except OSError:
-        return ""
-
-
-def wait_for(url: str, text: str, timeout: float) -> float | None:
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if text in fetch(url):
-            return time.monotonic() - start
-        time.sleep(0.05)
-    return None
+from policy_site.bench.local import fetch, free_port, wait_for
 
 
 def test_serve_shows_a_saved_edit_as_draft(git_project: Project) -> None:

@@ -17,7 +17,7 @@ import pytest
 
 from conftest import ROOT, Project, git_project, project  # noqa: F401  (fixtures)
 from pg_support import BACKENDS, postgres_server  # noqa: F401  (fixtures)
-from policy_site.bench.pgserver import free_port
+from policy_site.bench.local import free_port
 from policy_site.notify.message import preferences_token, unsubscribe_token
 from policy_site.service.tokens import CSRF_SECONDS, csrf_token
 from service_support import (  # noqa: F401  (fixtures)

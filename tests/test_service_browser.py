@@ -13,7 +13,7 @@ import pytest
 
 from browser_support import Site, Watch, chromium, screenshot, serve, settle  # noqa: F401  (fixtures)
 from pg_support import rows
-from policy_site.bench.pgserver import free_port
+from policy_site.bench.local import free_port
 from policy_site.notify.message import unsubscribe_token
 from service_support import SECRET, Mailbox, Service, confirm_link, project_for_service, start_service
 

@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 from statistics import median
 
+from .local import free_port
 from .pgserver import ThrowawayServer
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -33,12 +34,6 @@ SECRET = "bench-unsubscribe-secret-0123456789"
 class _NullSink:
     async def handle_DATA(self, server, session, envelope) -> str:
         return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _setup(config: Path):
@@ -97,7 +92,7 @@ class _Server:
     is), or a thread of this one (then the client and the server share one interpreter lock)."""
 
     def __init__(self, in_process: bool) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.controller = self.process = None
         if in_process:
             from aiosmtpd.controller import Controller

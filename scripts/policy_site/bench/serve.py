@@ -7,40 +7,17 @@ The clock starts when the file is written and stops when an HTTP GET of / return
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
 import yaml
 
+from .local import free_port, wait_for
+
 ROOT = Path(__file__).resolve().parents[3]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _fetch(url: str) -> str:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.read().decode("utf-8")
-    except OSError:
-        return ""
-
-
-def _wait_for(url: str, text: str, timeout: float) -> float | None:
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if text in _fetch(url):
-            return time.monotonic() - start
-        time.sleep(0.02)
-    return None
 
 
 def edit_section(repo: Path, n: int) -> str:
@@ -58,18 +35,18 @@ def edit_to_reload(repo: Path, edits: int = 3, edit: Callable[[Path, int], str] 
                    ready: str = "policy-meta", start_timeout: float = 900) -> list[float]:
     """Serve repo, then make `edits` edits one after the other; seconds from each save to the page showing it.
     The working tree is restored afterwards (git checkout)."""
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "policy_site", "serve", "--dev-addr", f"127.0.0.1:{port}"],
                               cwd=repo, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               env={**os.environ, "PYTHONPATH": str(ROOT / "scripts")})
     url = f"http://127.0.0.1:{port}/"
     times: list[float] = []
     try:
-        if _wait_for(url, ready, start_timeout) is None:
+        if wait_for(url, ready, start_timeout) is None:
             raise RuntimeError(f"policy serve did not start in {start_timeout:.0f} s")
         time.sleep(1.0)  # the watcher's first snapshot
         for n in range(edits):
-            elapsed = _wait_for(url, edit(repo, n), 60)
+            elapsed = wait_for(url, edit(repo, n), 60)
             if elapsed is None:
                 raise RuntimeError(f"edit {n} never showed on {url}")
             times.append(elapsed)
