@@ -43,7 +43,7 @@ from aiosmtpd.controller import Controller
 from conftest import ROOT, Project
 from library_support import small_library
 from pg_support import rows
-from policy_site.bench.local import free_port
+from policy_site.bench.local import free_port, stop
 
 SECRET = "test-secret-for-the-subscription-service"
 PUBLIC = "https://subscribe.example.test/"
@@ -187,13 +187,7 @@ class Service:
         return Visitor(self, client, **options)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop(self.process)
 
 
 def start_service(project: Project, env: dict[str, str], logs_dir: Path, port: int | None = None,

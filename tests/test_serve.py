@@ -7,7 +7,7 @@ import sys
 import time
 
 from conftest import Project
-from policy_site.bench.local import fetch, free_port, wait_for
+from policy_site.bench.local import fetch, free_port, stop, wait_for
 
 
 def test_serve_shows_a_saved_edit_as_draft(git_project: Project) -> None:
@@ -28,11 +28,7 @@ def test_serve_shows_a_saved_edit_as_draft(git_project: Project) -> None:
         assert "Draft — not published" in page
         assert "Freshly saved sentence" in fetch(url + "changes/draft/")
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
 
 
 def test_serve_rerenders_only_what_an_edit_touches_on_a_long_history(tmp_path) -> None:

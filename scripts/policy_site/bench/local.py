@@ -1,9 +1,10 @@
-"""Local servers for the benchmarks and the tests: a free port on 127.0.0.1, a GET that never raises, and
-polling until a page shows a text."""
+"""Local servers for the benchmarks and the tests: a free port on 127.0.0.1, a GET that never raises, polling
+until a page shows a text, and stopping a server."""
 
 from __future__ import annotations
 
 import socket
+import subprocess
 import time
 import urllib.request
 
@@ -32,3 +33,14 @@ def wait_for(url: str, text: str, timeout: float, every: float = 0.02) -> float 
             return time.monotonic() - start
         time.sleep(every)
     return None
+
+
+def stop(process: subprocess.Popen, timeout: float = 10) -> None:
+    """Stop a server: SIGTERM, and SIGKILL when it has not ended within timeout seconds."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from .local import free_port, wait_for
+from .local import free_port, stop, wait_for
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -52,10 +52,6 @@ def edit_to_reload(repo: Path, edits: int = 3, edit: Callable[[Path, int], str] 
             times.append(elapsed)
             time.sleep(0.5)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server, timeout=30)
         subprocess.run(["git", "checkout", "-q", "--", "policy"], cwd=repo, check=False)
     return times
