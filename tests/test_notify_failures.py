@@ -189,6 +189,12 @@ def shared_dir() -> Iterator[Path]:
     """A folder every user can enter (pytest's own tmp_path is private to root)."""
     if os.geteuid() != 0 or not shutil.which("setpriv"):
         pytest.skip("needs root and setpriv to run commands as the user nobody")
+    reach = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
+                            "import policy_site.cli, mkdocs"], env={"PYTHONPATH": str(ROOT / "scripts")},
+                           capture_output=True, text=True)
+    if reach.returncode != 0:  # e.g. a clone inside `mktemp -d`, a folder only root may enter
+        pytest.skip(f"the user nobody cannot run this checkout's Python and code ({ROOT} or its .venv is in a "
+                    "folder only root may enter); clone it where other users may enter to run this test")
     folder = Path(tempfile.mkdtemp(prefix="policy-perm-"))
     folder.chmod(0o755)
     try:
