@@ -88,6 +88,19 @@ class Encoder:
         self._alive: list[object] = []  # keeps encoded objects alive, so their id() is not reused
         self._rows: dict[tuple, int] = {}  # equal frozen objects are stored once
 
+    @classmethod
+    def resume(cls, classes: list[list], objects: list, built: list[object]) -> Encoder:
+        """An encoder that goes on from tables read back (`objects` as JSON data, `built` the objects a Decoder
+        built from them, in order): values already in those tables encode as their old index, so a file can be
+        written again without encoding its old values anew."""
+        encoder = cls()
+        encoder.classes = [list(c) for c in classes]
+        encoder._class_index = {(name, tuple(fields)): i for i, (name, fields) in enumerate(encoder.classes)}
+        encoder.objects = list(objects)
+        encoder._memo = {id(obj): i for i, obj in enumerate(built)}
+        encoder._alive = list(built)
+        return encoder
+
     def _class(self, name: str, fields: list[str]) -> int:
         key = (name, tuple(fields))
         if key not in self._class_index:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..errors import PolicyInvalid, UserError
 
@@ -99,8 +101,20 @@ def _setup_mkdocs_logging(verbose: bool) -> None:
     logger.propagate = False
 
 
-def cmd_build(args: argparse.Namespace) -> int:
+def _build_over_previous(config: Any, settings: Any, clean: bool = False) -> None:
+    """MkDocs' build, over what the previous build left in site_dir where that is exact (site/plugin_output.py)."""
     from mkdocs.commands.build import build
+
+    from ..site.plugin_output import QUIET_DIRTY, SiteOutput, keeps_output
+    output = SiteOutput(Path(config.site_dir), settings.cache_dir) if keeps_output(config) else None
+    config.plugins["policy"].output = output
+    logging.getLogger("mkdocs.commands.build").addFilter(QUIET_DIRTY)
+    build(config, dirty=bool(output and output.usable and not clean))
+    if output is not None:
+        output.finish(config)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
     from mkdocs.exceptions import Abort
 
     from ..notify.backend import mask_url
@@ -125,9 +139,14 @@ def cmd_build(args: argparse.Namespace) -> int:
         where = mask_url(database) if isinstance(database, str) else database
         config.plugins["policy"].announced = ((f"the notices sent ({where})", announced),)
     load_project(settings.policy_dir, _prefix(settings))  # every problem listed before MkDocs starts
+    config.plugins.on_startup(command="build", dirty=False)
     try:
-        config.plugins.on_startup(command="build", dirty=False)
-        build(config)
+        try:
+            _build_over_previous(config, settings)
+        except OSError as exc:
+            if exc.errno not in (errno.EISDIR, errno.ENOTDIR, errno.EEXIST):
+                raise
+            _build_over_previous(config, settings, clean=True)  # a file where a folder now goes, or the reverse
         config.plugins.on_shutdown()
     except Abort as exc:
         raise UserError(f"build stopped: {exc}") from None

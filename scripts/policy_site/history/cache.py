@@ -42,6 +42,7 @@ class ParseCache:
         self.entries: dict[str, Any] = {}
         self.foreign: dict[str, Any] = {}  # entries with classes this process has not registered: kept as they are
         self.dirty = False
+        self._read: tuple[Any, Any, list[object], dict[str, Any]] | None = None  # tables and raw entries as read
         if self.path is not None and self.path.exists():
             self._load(self.path)
 
@@ -62,6 +63,7 @@ class ParseCache:
             for key, raw in entries.items():
                 value, foreign = decoder.value(raw)
                 (self.foreign if foreign else self.entries)[key] = value
+            self._read = (data["classes"], data["objects"], decoder.objects, entries)
         except Exception as exc:  # noqa: BLE001 - an unusable cache is rebuilt, whatever is wrong with it
             reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
             print(f"policy: note: the parse cache {path} is unusable ({reason}); rebuilding it", file=sys.stderr)
@@ -70,11 +72,17 @@ class ParseCache:
     def save(self) -> None:
         if self.path is None or not self.dirty:
             return
-        encoder = codec.Encoder()
+        # Entries are never changed once made (their keys are blob ids): those read from the file are written back
+        # as they were read, with the tables they refer to, and only the new ones are encoded.
+        read = self._read
+        encoder = codec.Encoder.resume(read[0], read[1], read[2]) if read else codec.Encoder()
+        old = read[3] if read else {}
         entries: dict[str, Any] = {}
         skipped: set[str] = set()
         for key, value in sorted(self.entries.items()) + sorted(self.foreign.items()):
-            if key not in entries:
+            if key in old:
+                entries[key] = old[key]
+            elif key not in entries:
                 try:
                     entries[key] = encoder.value(value)
                 except TypeError as exc:  # a class nobody registered: a bug, but no reason to fail the build
@@ -89,6 +97,7 @@ class ParseCache:
             tmp.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False,
                                       default=codec.to_json), "utf-8")
             tmp.replace(self.path)
+            self._read = None  # the tables just written hold more than those read
         except OSError as exc:  # a cache is an optimisation: a full disk or read-only folder costs time, not the build
             tmp.unlink(missing_ok=True) if tmp.parent.is_dir() else None
             print(f"policy: note: the parse cache was not saved ({self.path.parent}: {exc.strerror or exc}); "

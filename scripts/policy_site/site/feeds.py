@@ -10,7 +10,6 @@ from templates/feeds/; XML-illegal control characters are removed before anythin
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from ..errors import UserError
 from ..source import inline
 from ..source.inline import Word, words_from_runs
 from ..source.model import Policy
+from .data import dumps
 from .gencache import GeneratedFiles, digest
 from .model import SiteModel, VersionEntry
 from .output import OutputTree
@@ -334,9 +334,9 @@ def json_feed(feed: Feed, self_url: str) -> str:
     data["items"] = [{"id": i.id, "url": i.url, "title": i.title, "content_html": i.content_html,
                       "summary": i.summary_text, "date_published": iso(i.published),
                       "date_modified": iso(i.updated), "tags": [f"{i.kind} change"]} for i in feed.items]
-    text = json.dumps(data, ensure_ascii=False, indent=2)
+    text = dumps(data)
     # the same JSON, but inert even if a browser sniffs it as HTML
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def write_feeds(model: SiteModel, out: OutputTree, files: GeneratedFiles | None = None) -> None:

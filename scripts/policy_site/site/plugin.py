@@ -26,6 +26,7 @@ from ..state import check_private_state
 from .compiled import MemoryBytecode, compiled_templates
 from .generate import generate_site
 from .plugin_cache import PageCache
+from .plugin_output import SiteOutput
 from .preview import Preview
 from .rewrites import Source
 from .translations import language_name
@@ -110,6 +111,7 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
     preview: Preview | None = None
     compiled: MemoryBytecode | None = None  # the theme's compiled templates, for the rebuilds of one serve session
     cache_dir: Path | None = None
+    output: SiteOutput | None = None  # set by `policy build`: the previous build's site_dir, kept where unchanged
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.serving = command == "serve"
@@ -156,7 +158,8 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
     # The page cache (site/plugin_cache.py): cached pages skip MkDocs' rendering, the result stays byte-identical.
     @event_priority(-100)  # last: the list of files is final
     def on_files(self, files, *, config):
-        return self.page_cache.on_files(files, config) if self.page_cache else files
+        files = self.page_cache.on_files(files, config) if self.page_cache else files
+        return self.output.wrap(files, self.page_cache) if self.output else files
 
     @event_priority(-100)  # last: a nav page found in the cache is not converted
     def on_page_markdown(self, markdown, *, page, config, files):

@@ -72,6 +72,7 @@ class CachedPage(File):
                          dest_uri=original.dest_uri, inclusion=original.inclusion)
         self._content = entry.html
         self.generated_by = "policy"
+        self.key = entry.key
         self.entry = entry if link and entry.file is not None else None
 
     def is_documentation_page(self) -> bool:
@@ -171,6 +172,7 @@ class PageCache:
         self.nav_hits: dict[str, Entry] = {}  # pages the nav names: MkDocs keeps them, their output is swapped
         self.pending: dict[str, str] = {}  # rendered page → its key
         self.stored: set[str] = set()
+        self.stored_pages: dict[str, str] = {}  # page → key of the entry stored from its output in this build
         self.search: list | None = None
         self.search_seen = 0
         self.page_search: dict[str, list] = {}
@@ -289,6 +291,7 @@ class PageCache:
         html = output.encode("utf-8", errors="xmlcharrefreplace")  # as MkDocs writes it
         self.store.put(Entry(key, source, html, self.page_search.get(source, [])))
         self.stored.add(key)
+        self.stored_pages[source] = key
         return output
 
     def on_template_context(self, context: Any) -> Any:

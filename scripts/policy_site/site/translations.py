@@ -10,7 +10,6 @@ switcher lists the languages (extra.alternate, set by the plugin).
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,6 +20,7 @@ from ..diff.sections import diff_policies
 from ..errors import PolicyInvalid, Problem
 from ..source.model import Policy, Section, same_version
 from ..source.translations import TRANSLATIONS_DIR, Translation, languages, read_translation
+from .data import dumps
 from .model import SiteModel
 
 NAMES = {"en": "English", "de": "Deutsch", "fr": "Français", "es": "Español", "it": "Italiano", "nl": "Nederlands",
@@ -126,7 +126,7 @@ def translation_json(doc: TranslatedDocument) -> str:
         "sections": [{"id": s.id, "title": s.title, "status": s.status, "source_version": s.source_version}
                      for s in doc.statuses],
     }
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    return dumps(data)
 
 
 def with_language(markdown: str, language: str) -> Markup:

@@ -1,0 +1,211 @@
+"""`policy build` over the previous build's site folder: files that would get the same bytes stay in place.
+
+MkDocs empties site_dir before every build and writes every file again: at 300 versions that is ~2,000 files in
+~1,500 folders, most of them the theme's assets and the cached pages of published versions, unchanged since the
+last build. `policy build` runs MkDocs' "dirty" build instead, with MkDocs' rules (file times) replaced by exact
+ones:
+- every Markdown page is read and rendered as in a clean build (MkDocs' dirty mode skips pages older than their
+  HTML);
+- a static file (a theme asset, a cached page, a feed or JSON file of the generated folder) is copied unless the
+  record of the last build says that this destination came from the same source — the same source file with the
+  same stat, or the same page-cache key — and the destination still has the stat recorded then. A destination
+  written within RACY_NS of the record (or on a file system with coarse times, within COARSE_RACY_NS) is copied
+  again: a later change in the same clock tick would keep its stat (git's "racy" rule);
+- afterwards, every file the build neither wrote nor kept is removed, as cleaning would have (dotfiles at the top
+  of site_dir stay, as MkDocs' cleaning leaves them), then the folders left empty. A file counts as written when
+  this build names it (a page, a static file, a theme template, the search index) or its stat changed.
+The record (`site-files.json` in the cache folder) is removed when a build starts and written when it ends, so a
+build that failed leaves none, and the next build is a clean one. There is no record to use — and MkDocs cleans
+and writes everything — for a first build, a site folder moved or changed by another version of this code, under
+`policy serve` or a plain `mkdocs build`, or when the page cache is off (another plugin or a hook could write into
+site_dir). The result is the same folder a clean build makes (tests/test_site_output.py).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from mkdocs.structure.files import File, Files
+
+from .gencache import software
+from .plugin_cache import CachedPage, PageCache
+
+FORMAT = "policy-site site files 1"
+RECORD = "site-files.json"
+RACY_NS = 20_000_000  # a few ticks of the kernel's coarse clock, which stamps file times
+COARSE_RACY_NS = 2_000_000_000  # file times in whole milliseconds or coarser: a file system with coarse times
+Stat = tuple[int, int, int]  # (mtime_ns, size, inode)
+DIRTY_WARNING = "A 'dirty' build is being performed"
+
+
+def _stat(path: str) -> Stat | None:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_mtime_ns, found.st_size, found.st_ino
+
+
+def keeps_output(config: Any) -> bool:
+    """Whether only MkDocs, its search plugin and ours write into site_dir (no other plugin, no hooks)."""
+    return set(config.plugins) <= {"search", "material/search", "policy"} and not config.hooks
+
+
+class _QuietDirty(logging.Filter):
+    """MkDocs' warning that a dirty build may be inaccurate: not so here (every page is rendered, stale files go)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith((DIRTY_WARNING, "The directory contains stale files"))
+
+
+QUIET_DIRTY = _QuietDirty()
+
+
+class SiteOutput:
+    """One `policy build` into site_dir: what the last build left, and what this one writes or keeps."""
+
+    def __init__(self, site_dir: Path, cache_dir: Path) -> None:
+        self.site_dir = site_dir
+        self.record_file = cache_dir / RECORD
+        self.old: dict[str, tuple[str, Stat]] = {}  # destination → (source identity, its stat when recorded)
+        self.before: dict[str, Stat] = {}  # every file in site_dir when the build started
+        self.kept: set[str] = set()
+        self.copied: dict[str, str] = {}  # destination → source identity, for the next record
+        self.files: Files | None = None
+        self.page_cache: PageCache | None = None
+        self.usable = self._load()
+
+    def _load(self) -> bool:
+        """Read the last record (then remove it: only a build that finishes writes one); False when unusable."""
+        try:
+            data = json.loads(self.record_file.read_bytes())
+            self.record_file.unlink()
+        except (OSError, ValueError):
+            return False
+        if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("software") != software() \
+                or data.get("site_dir") != str(self.site_dir) or not self.site_dir.is_dir():
+            return False
+        try:
+            made = int(data["made"])
+            for path, (source, m, size, inode) in data["files"].items():
+                m = int(m)
+                racy = COARSE_RACY_NS if m % 1_000_000 == 0 else RACY_NS
+                if isinstance(source, str) and m < made - racy:
+                    self.old[path] = (source, (m, int(size), int(inode)))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return False
+        self.before = self._walk()
+        return True
+
+    def _walk(self) -> dict[str, Stat]:
+        """Every file under site_dir (but the dotfiles at its top) with its stat."""
+        found: dict[str, Stat] = {}
+        root = str(self.site_dir)
+        for top, folders, names in os.walk(root):
+            if top == root:
+                folders[:] = [f for f in folders if not f.startswith(".")]
+                names = [n for n in names if not n.startswith(".")]
+            for name in names:
+                path = os.path.join(top, name)
+                stat = _stat(path)
+                if stat is not None:
+                    found[os.path.relpath(path, root)] = stat
+        return found
+
+    def _relative(self, file: File) -> str:
+        return os.path.relpath(file.abs_dest_path, self.site_dir)
+
+    @staticmethod
+    def _source(file: File) -> str | None:
+        """What a static file's bytes come from, as the record keeps it; None when unknown (always copied)."""
+        if isinstance(file, CachedPage):
+            return f"page {file.key}"
+        if file.abs_src_path is not None and getattr(file, "_content", None) is None:
+            stat = _stat(file.abs_src_path)
+            return f"file {file.abs_src_path} {stat}" if stat is not None else None
+        return None
+
+    def wrap(self, files: Files, page_cache: PageCache | None) -> Files:
+        """Before MkDocs writes anything: pages always rendered, static files copied only when changed."""
+        self.files, self.page_cache = files, page_cache
+        for file in files:
+            if file.is_documentation_page():
+                file.is_modified = _always  # type: ignore[method-assign]
+            else:
+                file.copy_file = _Copy(self, file, file.copy_file)  # type: ignore[method-assign]
+        return files
+
+    def copy(self, file: File, copy: Any) -> None:
+        relative = self._relative(file)
+        source = self._source(file)
+        old = self.old.get(relative)
+        if source is not None and old is not None and old[0] == source and _stat(file.abs_dest_path) == old[1]:
+            self.kept.add(relative)
+        else:
+            if os.path.lexists(file.abs_dest_path) and not os.path.isfile(file.abs_dest_path):
+                os.unlink(file.abs_dest_path)  # a link is replaced, never written through
+            copy(False)
+        if source is not None:
+            self.copied[relative] = source
+
+    def finish(self, config: Any) -> None:
+        """After a build that succeeded: remove what it did not write, then record what it wrote."""
+        named = set(self.copied) | self.kept
+        stored = self.page_cache.stored_pages if self.page_cache else {}
+        for file in self.files.documentation_pages() if self.files is not None else ():
+            relative = self._relative(file)
+            named.add(relative)
+            if file.src_uri in stored:  # written with exactly the bytes of that cache entry: next time a CachedPage
+                self.copied[relative] = f"page {stored[file.src_uri]}"
+        for name in (*config.theme.static_templates, *config.extra_templates, "search/search_index.json"):
+            named.add(os.path.normpath(name))
+        named.add("sitemap.xml.gz")
+        emptied: set[str] = set()
+        for relative, stat in self.before.items():
+            path = os.path.join(self.site_dir, relative)
+            if relative not in named and _stat(path) == stat:
+                os.unlink(path)
+                emptied.add(os.path.dirname(relative))
+        for folder in sorted(emptied, key=len, reverse=True):  # then their parents, if nothing is left in them
+            while folder and not folder.startswith("."):
+                try:
+                    os.rmdir(os.path.join(self.site_dir, folder))
+                except OSError:
+                    break  # not empty
+                folder = os.path.dirname(folder)
+        self.save()
+
+    def save(self) -> None:
+        files = {}
+        for relative, source in sorted(self.copied.items()):
+            stat = _stat(os.path.join(self.site_dir, relative))
+            if stat is not None:
+                files[relative] = [source, *stat]
+        record = {"format": FORMAT, "software": software(), "site_dir": str(self.site_dir), "made": time.time_ns(),
+                  "files": files}
+        tmp = self.record_file.with_name(f"{RECORD}.{os.getpid()}.tmp")
+        try:
+            self.record_file.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps(record, separators=(",", ":")), encoding="utf-8")
+            tmp.replace(self.record_file)
+        except OSError:
+            tmp.unlink(missing_ok=True)  # without a record the next build is a clean one: it costs time only
+
+
+def _always() -> bool:
+    return True
+
+
+class _Copy:
+    """A static file's copy_file, asking SiteOutput first."""
+
+    def __init__(self, output: SiteOutput, file: File, copy: Any) -> None:
+        self.output, self.file, self.original = output, file, copy
+
+    def __call__(self, dirty: bool = False) -> None:
+        self.output.copy(self.file, self.original)

@@ -1,0 +1,91 @@
+"""`policy build` over the previous build's site folder (site/plugin_output.py): unchanged files stay in place,
+whatever the build does not make is removed, and the folder equals the one a clean build makes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from conftest import run_policy
+from policy_site.bench.sites import add_version, make_repo
+from policy_site.site.plugin_output import RECORD
+from test_pagecache import assert_same_site, build
+
+EPOCH = 1_700_000_000
+
+
+def stat(path: Path) -> tuple[int, int]:
+    found = path.stat()
+    return found.st_ino, found.st_mtime_ns
+
+
+def test_unchanged_files_stay_and_the_folder_equals_a_clean_build(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", 8)
+    site = repo / "site"
+    build(repo, EPOCH)
+    record = repo / ".cache/history" / RECORD
+    assert record.is_file()
+    asset = next(site.glob("assets/javascripts/bundle.*.min.js"))
+    old_page, feed = site / "versions/2.0/index.html", site / "versions/2.0/policy.json"
+    before = {path: stat(path) for path in (asset, old_page, feed)}
+    # things a clean build would not leave: a stray file and folder, a page edited by hand, a deleted page
+    (site / "stray.html").write_text("stray")
+    (site / "old/deep").mkdir(parents=True)
+    (site / "old/deep/file.txt").write_text("stray")
+    edited = site / "versions/3.0/index.html"
+    edited.write_text("edited by hand")
+    deleted = site / "changes/4.0/index.html"
+    deleted.unlink()
+    (site / ".well-known").mkdir()
+    (site / ".well-known/security.txt").write_text("kept, as MkDocs' cleaning keeps dotfiles")
+    add_version(repo)
+    log = build(repo, EPOCH)
+    assert "dirty" not in log.lower(), log[-2000:]  # MkDocs' warning about dirty builds does not apply here
+    assert {path: stat(path) for path in before} == before, "unchanged files were written again"
+    assert not (site / "stray.html").exists() and not (site / "old").exists()
+    assert "edited by hand" not in edited.read_text() and deleted.is_file()
+    assert (site / "versions/9.0/index.html").is_file()
+    shutil.copytree(site, tmp_path / "kept")
+    shutil.rmtree(tmp_path / "kept/.well-known")
+    shutil.rmtree(repo / ".cache")
+    shutil.rmtree(site)
+    build(repo, EPOCH)
+    assert_same_site(tmp_path / "kept", site)
+
+
+def test_without_a_usable_record_the_build_is_a_clean_one(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", 3)
+    site = repo / "site"
+    build(repo, EPOCH)
+    record = repo / ".cache/history" / RECORD
+    data = json.loads(record.read_text())
+    asset = next(site.glob("assets/javascripts/bundle.*.min.js"))
+    for damage in ("not json", json.dumps({**data, "site_dir": str(tmp_path / "elsewhere")}),
+                   json.dumps({**data, "format": "something else"})):
+        (site / "stray.html").write_text("stray")
+        record.write_text(damage)
+        before = stat(asset)
+        build(repo, EPOCH)
+        assert not (site / "stray.html").exists()
+        assert stat(asset) != before, "a build without a record kept a file"
+        assert json.loads(record.read_text())["site_dir"] == str(site)
+    # a file replaced by a folder of the same name (and a folder by a file) is handled by a clean build
+    page = site / "versions/2.0/index.html"
+    page.unlink()
+    page.mkdir()
+    (page / "x").write_text("in the way")
+    build(repo, EPOCH)
+    assert page.is_file()
+
+
+def test_a_site_folder_elsewhere_gets_its_own_record(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", 3)
+    build(repo, EPOCH)
+    other = tmp_path / "out"
+    run_policy(repo, "build", "--site-dir", str(other), check=True, env={"SOURCE_DATE_EPOCH": str(EPOCH)})
+    assert_same_site(other, repo / "site")
+    assert json.loads((repo / ".cache/history" / RECORD).read_text())["site_dir"] == str(other)
+    (repo / "site/stray.html").write_text("stray")
+    build(repo, EPOCH)  # the record names the other folder: a clean build
+    assert not (repo / "site/stray.html").exists()
