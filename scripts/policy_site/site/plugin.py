@@ -147,7 +147,15 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
             log.info(f"generated files: {generated.files.reused} reused, {generated.files.rendered} rendered")
         return config
 
+    @event_priority(-100)  # last: the nav is final; a cold build may start its helper process
+    def on_nav(self, nav, *, config, files):
+        if self.page_cache:
+            self.page_cache.on_nav(nav, config, files)
+        return nav
+
     def on_env(self, env, *, config, files):
+        if self.page_cache:
+            self.page_cache.on_env()  # every page is read: the helper process is done
         if self.serving:  # site/compiled.py: MkDocs makes a new environment for every rebuild
             self.compiled = self.compiled or MemoryBytecode()
             env.bytecode_cache = self.compiled

@@ -42,6 +42,7 @@ from mkdocs.structure.pages import Page
 from ..settings import Settings
 from .pagecache import Entry, PageStore, check_location, page_key
 from .plugin_key import Unkeyable, site_key
+from .plugin_parallel import MIN_PAGES, Helper, render_from_the_end, wanted
 
 log = logging.getLogger("mkdocs.plugins.policy")
 
@@ -143,6 +144,8 @@ def search_entries(config: Any) -> tuple[bool, list | None]:
 class _PageWarnings(logging.Handler):
     """Notes which page was being read or rendered when MkDocs logged a warning."""
 
+    policy_page_warnings = True  # the one handler a helper process keeps (plugin_parallel.py)
+
     def __init__(self, config: Any) -> None:
         super().__init__(logging.WARNING)
         self.config = config
@@ -172,7 +175,10 @@ class PageCache:
         self.nav_hits: dict[str, Entry] = {}  # pages the nav names: MkDocs keeps them, their output is swapped
         self.pending: dict[str, str] = {}  # rendered page → its key
         self.stored: set[str] = set()
-        self.stored_pages: dict[str, str] = {}  # page → key of the entry stored from its output in this build
+        self.written: dict[str, str] = {}  # page → key of the entry whose bytes MkDocs writes for it in this build
+        self.helpable: list[File] = []  # pages a helper process may render (plugin_parallel.py)
+        self.helper: Helper | None = None
+        self.helped = 0  # pages the helper rendered and this process took from the cache
         self.search: list | None = None
         self.search_seen = 0
         self.page_search: dict[str, list] = {}
@@ -234,6 +240,7 @@ class PageCache:
         if self.hits and len(self.hits) == len(self.order):  # MkDocs dates sitemap.xml.gz from rendered pages
             first = self.order[0].src_uri
             self.nav_hits[first] = self.hits.pop(first)
+        self.helpable = [f for f in self.order if f.src_uri in self.pending and f.src_uri not in in_nav]
         for file in self.order:
             if file.src_uri in self.hits:
                 files.remove(file)
@@ -260,9 +267,47 @@ class PageCache:
         self.digests[file.src_uri] = (signature, digest)
         return digest
 
+    def on_nav(self, nav: Any, config: Any, files: Files) -> None:
+        """A cold build with enough pages to share: a helper process renders them from the end."""
+        if not self.active or self.serving or self.store is None or len(self.helpable) < MIN_PAGES or not wanted():
+            return
+        try:
+            helper = Helper(self.helpable)
+        except OSError:  # no shared memory: one process renders everything
+            return
+        if helper.start(lambda h, write: self._help(h, write, config, files, nav)):
+            self.helper = helper
+
+    def _help(self, helper: Helper, write: int, config: Any, files: Files, nav: Any) -> None:
+        """In the helper process."""
+        assert self.store is not None
+        self.store._writer = None  # the main process's writer thread (if any) did not come along
+        render_from_the_end(helper, write, config, files, nav, self._on_disk)
+
+    def _on_disk(self, source: str) -> bool:
+        """In the helper: whether the page just rendered is stored, and on disk."""
+        assert self.store is not None
+        self.store.flush()
+        return source in self.written and not self.store.cannot_write
+
     def on_page_markdown(self, markdown: str, page: Page) -> str:
-        """A page the nav names, found in the cache: nothing to convert (its output is swapped in on_post_page)."""
-        return "" if self.active and page.file.src_uri in self.nav_hits else markdown
+        """A page found in the cache that MkDocs still reads (the nav names it, or the helper rendered it after
+        this build started): nothing to convert (its output is swapped in on_post_page)."""
+        if not self.active:
+            return markdown
+        source = page.file.src_uri
+        if self.helper is not None and self.store is not None and source not in self.nav_hits \
+                and self.helper.reached(source):
+            entry = self.store.get(self.pending[source], source)
+            if entry is not None:
+                self.nav_hits[source] = entry
+                self.helped += 1
+        return "" if source in self.nav_hits else markdown
+
+    def on_env(self) -> None:
+        """Every page is read: the helper has nothing left to do."""
+        if self.helper is not None:
+            self.helper.stop()
 
     def on_page_context(self, page: Page) -> None:
         if not self.active or self.search is None:
@@ -280,6 +325,7 @@ class PageCache:
         if not self.active or self.store is None:
             return output
         if source in self.nav_hits:
+            self.written[source] = self.nav_hits[source].key
             return self.nav_hits[source].html.decode("utf-8")  # MkDocs encodes it back to the very same bytes
         if self.serving and os.path.isfile(page.file.abs_dest_path):  # a dirty rebuild: never write through a link
             os.unlink(page.file.abs_dest_path)
@@ -291,7 +337,7 @@ class PageCache:
         html = output.encode("utf-8", errors="xmlcharrefreplace")  # as MkDocs writes it
         self.store.put(Entry(key, source, html, self.page_search.get(source, [])))
         self.stored.add(key)
-        self.stored_pages[source] = key
+        self.written[source] = key
         return output
 
     def on_template_context(self, context: Any) -> Any:
@@ -319,10 +365,14 @@ class PageCache:
         if not self.serving and self.settings is not None:
             pages = {file.src_uri for file in self.order}
             self.store.save_digests(self.settings.pages_dir, {k: v for k, v in self.digests.items() if k in pages})
-        cached = len(self.hits) + len(self.nav_hits)
-        log.info(f"page cache: {cached} pages from {self.store.folder}, {len(self.order) - cached} rendered")
+        cached = len(self.hits) + len(self.nav_hits) - self.helped
+        helped = f" ({self.helped} of them by a second process)" if self.helped else ""
+        log.info(f"page cache: {cached} pages from {self.store.folder}, {len(self.order) - cached} rendered{helped}")
 
     def on_build_error(self) -> None:
+        if self.helper is not None:
+            self.helper.kill()
+            self.helper = None
         self._stop_listening()
         self.active = False
         if self.store is not None:

@@ -156,7 +156,7 @@ class SiteOutput:
     def finish(self, config: Any) -> None:
         """After a build that succeeded: remove what it did not write, then record what it wrote."""
         named = set(self.copied) | self.kept
-        stored = self.page_cache.stored_pages if self.page_cache else {}
+        stored = self.page_cache.written if self.page_cache else {}
         for file in self.files.documentation_pages() if self.files is not None else ():
             relative = self._relative(file)
             named.add(relative)
