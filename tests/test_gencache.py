@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,10 @@ def test_a_new_version_regenerates_only_the_files_that_show_it(repo: Path, tmp_p
     sections = builder.touched(new) | builder.touched(before)  # the section feeds that list either
     expected = {f"{where}/{v}/index.md" for where in ("versions", "changes") for v in ("12.0", "13.0")}
     expected |= {"changes/index.md", "versions/12.0/policy.json", "versions/13.0/policy.json"}
+    # and the pages and feeds that show the whole document: the current version, the archive, the follow and
+    # compare pages, the main feeds
+    expected |= {"index.md", "versions/index.md", "follow/index.md", "compare/index.md", "atom.xml", "rss.xml",
+                 "feed.json"}
     expected |= {f"sections/{s}/atom.xml" for s in sections}
     assert set(files.made) == expected, sorted(set(files.made) ^ expected)
     # every older version's pages and policy.json, and the other section feeds, were left as they were
@@ -163,3 +168,36 @@ def test_section_feeds_list_the_versions_that_touched_the_section(tmp_path: Path
                 c.id in (_family(a.after, a.before, section_id) or set()) for a, d in entry.amendments
                 for c in d.changed)
             assert (section_id in touched) == expected, (entry.version, section_id)
+
+
+def test_a_library_renders_only_the_document_that_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pages and feeds that show a whole document (its current page, archive, follow and compare pages, main
+    feeds) are reused while that document is unchanged: one document's new version renders its files only."""
+    from policy_site.bench.library import add_library_version, make_library_repo
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    library = make_library_repo(tmp_path / "library", documents=3, versions=4)
+    generate(library)
+    add_library_version(library)
+    files = generate(library).files
+    assert files is not None and files.made, "nothing was rendered"
+    assert {path.split("/")[0] for path in files.made} == {"doc-01"}, files.made
+    assert {"doc-01/index.md", "doc-01/versions/index.md", "doc-01/atom.xml"} <= set(files.made)
+    assert_same_as_cold(library, tmp_path)
+
+
+def test_a_version_coming_into_force_renders_the_pages_that_show_it(repo: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Statuses follow the build's date: when an upcoming version comes into force, the whole-document pages are
+    rendered again, and equal a cold build's."""
+    meta = repo / "policy/policy.yaml"
+    add_version(repo)
+    text = meta.read_text()
+    meta.write_text(re.sub(r"effective: '?[0-9-]+'?", "effective: '2024-06-01'", text))  # after EPOCH (2023-11-14)
+    subprocess.run(["git", "commit", "-q", "--amend", "-a", "--no-edit"], cwd=repo, check=True)
+    before = generate(repo)
+    assert before.model.entries[-1].status == "upcoming"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1720000000")  # 2024-07-03
+    after = generate(repo)
+    assert after.model.entries[-1].status == "current"
+    assert after.files is not None and "index.md" in after.files.made and "versions/index.md" in after.files.made
+    assert_same_as_cold(repo, tmp_path)

@@ -138,7 +138,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     if announced:  # the texts notices went out for must still be what history publishes (site/rewrites.py)
         where = mask_url(database) if isinstance(database, str) else database
         config.plugins["policy"].announced = ((f"the notices sent ({where})", announced),)
-    load_project(settings.policy_dir, _prefix(settings))  # every problem listed before MkDocs starts
+    project = load_project(settings.policy_dir, _prefix(settings))  # every problem listed before MkDocs starts
+    config.plugins["policy"].project = (settings.policy_dir, project)  # not read again by the plugin
     config.plugins.on_startup(command="build", dirty=False)
     try:
         try:

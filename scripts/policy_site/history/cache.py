@@ -10,7 +10,6 @@ process did not register (diffs, during `policy check`) are kept for the process
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import sys
 from pathlib import Path
@@ -91,11 +90,16 @@ class ParseCache:
             print(f"policy: note: some values were not cached ({reason})", file=sys.stderr)
         data = {"format": FORMAT, "version": VERSION, "code": code_fingerprint(), "classes": encoder.classes,
                 "objects": encoder.objects, "entries": entries}
+        try:
+            text = orjson.dumps(data, default=codec.to_json)  # UTF-8 and compact, like json's C encoder, 5× as fast
+        except orjson.JSONEncodeError as exc:  # a value JSON cannot hold (an integer beyond 64 bits): not cached
+            print(f"policy: note: the parse cache was not saved ({exc})", file=sys.stderr)
+            self.dirty = False
+            return
         tmp = self.path.with_suffix(f".{os.getpid()}.tmp")  # two builds at once never share a half-written file
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False,
-                                      default=codec.to_json), "utf-8")
+            tmp.write_bytes(text)
             tmp.replace(self.path)
             self._read = None  # the tables just written hold more than those read
         except OSError as exc:  # a cache is an optimisation: a full disk or read-only folder costs time, not the build

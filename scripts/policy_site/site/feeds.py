@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from feedgen.feed import FeedGenerator
@@ -339,14 +340,28 @@ def json_feed(feed: Feed, self_url: str) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+def _render_feed(render: Callable[[Feed, str], str | bytes], feed: Callable[[], Feed], url: str) -> str | bytes:
+    return render(feed(), url)
+
+
 def write_feeds(model: SiteModel, out: OutputTree, files: GeneratedFiles | None = None) -> None:
     """Write atom.xml, rss.xml, feed.json and sections/<id>/atom.xml for every section id ever published."""
     builder = FeedBuilder(model, files)
     url, prefix = model.url, model.prefix
-    main = builder.main()
-    out.write(prefix + "atom.xml", atom_xml(main, url("atom.xml")))
-    out.write(prefix + "rss.xml", rss_xml(main, url("rss.xml")))
-    out.write(prefix + "feed.json", json_feed(main, url("feed.json")))
+    made: list[Feed] = []
+
+    def main() -> Feed:  # made once, for whichever of the three files is written
+        if not made:
+            made.append(builder.main())
+        return made[0]
+    renderers: dict[str, Callable[[Feed, str], str | bytes]] = {"atom.xml": atom_xml, "rss.xml": rss_xml,
+                                                                 "feed.json": json_feed}
+    for name, render in renderers.items():
+        made_by = partial(_render_feed, render, main, url(name))
+        if files is not None:  # written again only when the document changed (gencache.GeneratedFiles.document)
+            files.file(prefix + name, files.document(model, "feed", name), made_by)
+        else:
+            out.write(prefix + name, made_by())
     touched = {id(e): builder.touched(e) for e in model.entries}
     for section_id in model.section_ids:
         path = f"sections/{section_id}/atom.xml"

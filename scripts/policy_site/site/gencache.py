@@ -136,14 +136,15 @@ def entry_state(entry: VersionEntry) -> str:
     })
 
 
-def model_state(model: SiteModel) -> str:
-    """The whole document as a template could see it (for templates other than the built-in ones)."""
+def model_state(model: SiteModel, timed: bool = True) -> str:
+    """The whole document as a template could see it; with `timed`, the build time too (templates other than
+    the built-in ones could show it, and versions without a commit are dated by it)."""
     return digest({
         "entries": [entry_state(e) for e in model.entries], "current": model.current.version,
         "draft": policy_hash(model.draft.policy) if model.draft else None, "sections": model.section_ids,
         "document": model.document, "prefix": model.prefix, "formerly_single": model.formerly_single,
         "shallow": model.history.shallow, "from_git": model.history.from_git, "warnings": model.history.warnings,
-        "build_time": model.settings.build_time.isoformat(),
+        "build_time": model.settings.build_time.isoformat() if timed else None,
     })
 
 
@@ -180,6 +181,7 @@ class GeneratedFiles:
         self.new_entries: dict[str, str] = {}
         self.scopes: dict[int, tuple[VersionEntry | None, str]] = {}  # memo: entries are final once generation starts
         self.models: dict[int, str] = {}  # model_state of each document, when the templates are the project's own
+        self.documents: dict[int, tuple[SiteModel, str]] = {}  # memo: the whole-document part of keys
         self.rendered = 0  # files and feed entries rendered in this build
         self.reused = 0  # files left as they were and feed entries taken from the cache
         self.made: list[str] = []  # the files rendered, in order
@@ -214,6 +216,17 @@ class GeneratedFiles:
                        None if self.standard else self.models[id(model)])
         self.scopes[id(entry)] = (entry, found)
         return found
+
+    def document(self, model: SiteModel, *parts: object) -> str:
+        """The key of a file that shows the whole document (its current page, archive, follow and compare pages,
+        main feeds): every version's state and the document's own facts, with the build time only where something
+        could show it (a project's own templates, or versions outside git, which the feeds date by it)."""
+        hit = self.documents.get(id(model))
+        if hit is None or hit[0] is not model:
+            timed = not self.standard or not model.history.from_git
+            hit = self.documents[id(model)] = (model, digest(self.base, "document", model.prefix,
+                                                             model_state(model, timed)))
+        return digest(hit[1], *parts)
 
     def file(self, path: str, key: str, make: Callable[[], str | bytes]) -> None:
         """Write the generated file at path (in the folder) unless the last build wrote it with the same key and

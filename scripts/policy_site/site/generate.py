@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..history.versions import read_documents
 from ..settings import Settings, require_site_url
+from ..source.model import Policy
 from ..source.project import Layout, load_project
 from .choices import choices
 from .data import policy_json, versions_json
@@ -41,10 +42,14 @@ class GeneratedSite:
         return [w for m in self.models for w in m.history.warnings]
 
 
-def load_models(settings: Settings) -> tuple[Layout, list[SiteModel]]:
-    """Validate the working tree, read every document's history, and decide what the site shows."""
+Project = tuple[Layout, dict[str, Policy]]  # what source.project.load_project returns
+
+
+def load_models(settings: Settings, project: Project | None = None) -> tuple[Layout, list[SiteModel]]:
+    """Validate the working tree (unless `project` is what load_project just returned for settings.policy_dir),
+    read every document's history, and decide what the site shows."""
     require_site_url(settings.site_url)
-    layout, working = load_project(settings.policy_dir)  # raises PolicyInvalid before anything is written
+    layout, working = project or load_project(settings.policy_dir)  # PolicyInvalid before anything is written
     views = [(d, d, d == layout.formerly_single) for d in layout.documents]
     histories = read_documents(settings.policy_dir, views, allow_shallow=bool(settings["allow_shallow"]),
                                cache_dir=settings.cache_dir)
@@ -70,13 +75,15 @@ def _announced_for(model: SiteModel, hashes: Mapping[str, tuple[str, str | None]
     return {name[len(mark):]: text for name, text in hashes.items() if name.startswith(mark)}
 
 
-def generate_site(settings: Settings, announced: Sequence[Source] = ()) -> GeneratedSite:
+def generate_site(settings: Settings, announced: Sequence[Source] = (), project: Project | None = None
+                  ) -> GeneratedSite:
     """Write every generated source file of the site into settings.pages_dir.
 
     announced: more sources of published content hashes, besides the previous build's versions.json, that the
-    history must still match (site/rewrites.py); nothing is written when it does not.
+    history must still match (site/rewrites.py); nothing is written when it does not. project: the working tree
+    as load_project just read and validated it (`policy build` does so before MkDocs starts).
     """
-    layout, models = load_models(settings)
+    layout, models = load_models(settings, project)
     for model in models:
         previous, shown, unreadable = previous_build(settings.site_dir, model.prefix, model.formerly_single)
         if unreadable:

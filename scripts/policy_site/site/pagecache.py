@@ -131,8 +131,11 @@ class PageStore:
         """The entry's header (JSON) and its HTML, two plain files."""
         return self.folder / f"{key}.json", self.folder / f"{key}.html"
 
-    def get(self, key: str, page: str) -> Entry | None:
-        """The entry for key if it can be trusted, else None (a damaged or foreign entry counts as unusable)."""
+    def get(self, key: str, page: str, html: bool = True) -> Entry | None:
+        """The entry for key if it can be trusted, else None (a damaged or foreign entry counts as unusable).
+
+        html=False: a caller that will not use the HTML (site/ already holds exactly these bytes: plugin_output.py)
+        gets the entry with its search entries and empty HTML, without reading or checking the HTML file."""
         hit = self.memory.get(key)
         if hit is not None and hit.page == page:
             return hit
@@ -142,8 +145,11 @@ class PageStore:
         except OSError:
             return None
         try:
-            html, stat = _read(html_file)
-            entry = self._parse(head, html, key, page, html_file, stat)
+            if html:
+                data, stat = _read(html_file)
+                entry = self._parse(head, data, key, page, html_file, stat)
+            else:
+                entry = self._parse(head, None, key, page, html_file, None)
         except OSError:
             entry = None
         if entry is None:
@@ -153,16 +159,20 @@ class PageStore:
         return entry
 
     @staticmethod
-    def _parse(head: bytes, html: bytes, key: str, page: str, file: Path, stat: Signature | None) -> Entry | None:
+    def _parse(head: bytes, html: bytes | None, key: str, page: str, file: Path, stat: Signature | None
+               ) -> Entry | None:
+        """The entry from its header and HTML (None: the HTML is not wanted, and not checked)."""
         try:
             header = json.loads(head)
         except ValueError:
             return None
         if not isinstance(header, dict) or header.get("format") != FORMAT or header.get("key") != key:
             return None
-        if header.get("page") != page or header.get("size") != len(html) or not _valid_search(header.get("search")):
+        if header.get("page") != page or not _valid_search(header.get("search")):
             return None
-        if header.get("sha256") != hashlib.sha256(html).hexdigest():
+        if html is None:
+            return Entry(key, page, b"", header["search"])
+        if header.get("size") != len(html) or header.get("sha256") != hashlib.sha256(html).hexdigest():
             return None
         return Entry(key, page, html, header["search"], file if stat else None, stat)
 

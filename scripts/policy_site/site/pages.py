@@ -90,26 +90,29 @@ def write_pages(model: SiteModel, out: OutputTree, only: Collection[str] | None 
 
     prefix = model.prefix
 
-    def page(template: str, path: str, of: VersionEntry | None = None, **context: object) -> None:
-        """Render a page; `of`: the version whose state is all the page shows (it can then be reused)."""
+    def page(template: str, path: str, of: VersionEntry | None = None, whole: bool = False,
+             **context: object) -> None:
+        """Render a page; `of`: the version whose state is all the page shows, `whole`: a page that shows the
+        whole document (either can then be reused while what it shows is unchanged)."""
         if only is not None and prefix + path not in only:
             return
 
         def render() -> str:
             return env.get_template(f"pages/{template}").render(site=model, link=linker(path, prefix),
                                                                 page_path=path, **context)
-        if files is not None and of is not None:
-            key = digest(files.scope(model, of), template, path)
+        if files is not None and (of is not None or whole):
+            key = digest(files.scope(model, of), template, path) if of is not None else \
+                files.document(model, template, path, env.globals["subscription"])
             files.file(prefix + path + "index.md", key, render)
         else:
             out.write(prefix + path + "index.md", render())
 
     current = model.current
     shown = model.draft.policy if model.draft else current.policy
-    page("current.md.j2", "", policy=shown, entry=None if model.draft else current, draft=model.draft,
-         warnings=model.history.shallow)
-    page("archive.md.j2", "versions/")
-    page("follow.md.j2", "follow/")
+    page("current.md.j2", "", whole=not model.draft, policy=shown, entry=None if model.draft else current,
+         draft=model.draft, warnings=model.history.shallow)
+    page("archive.md.j2", "versions/", whole=True)
+    page("follow.md.j2", "follow/", whole=True)
     for entry in model.entries:
         page("version.md.j2", entry.path, entry, entry=entry)
         page("changes.md.j2", entry.changes_path, entry, entry=entry, diff=entry.diff, version=entry.version,
@@ -123,7 +126,7 @@ def write_pages(model: SiteModel, out: OutputTree, only: Collection[str] | None 
         page("changes.md.j2", "changes/draft/", entry=None, diff=draft.diff, version="draft",
              draft=draft, alias=False, resolve=_anchors_on(site_path, linker("changes/draft/", prefix)("")))
     if len(model.entries) > 1:
-        page("compare.md.j2", "compare/")
+        page("compare.md.j2", "compare/", whole=True)
 
 
 def library_pages(layout: Layout, models: list[SiteModel], out: OutputTree, offered: Choices | None = None) -> None:

@@ -112,6 +112,8 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
     compiled: MemoryBytecode | None = None  # the theme's compiled templates, for the rebuilds of one serve session
     cache_dir: Path | None = None
     output: SiteOutput | None = None  # set by `policy build`: the previous build's site_dir, kept where unchanged
+    # set by `policy build`, which validated the working tree before MkDocs started: (policy_dir, load_project's)
+    project: tuple[Path, Any] | None = None
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.serving = command == "serve"
@@ -126,7 +128,8 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
                 self.preview = self.preview or Preview()
                 generated = self.preview.generate(settings, self.announced)
             else:
-                generated = generate_site(settings, self.announced)
+                checked = self.project[1] if self.project and self.project[0] == settings.policy_dir else None
+                generated = generate_site(settings, self.announced, checked)
         except UserError as exc:
             if self.raise_user_errors:
                 raise
@@ -166,7 +169,7 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
     # The page cache (site/plugin_cache.py): cached pages skip MkDocs' rendering, the result stays byte-identical.
     @event_priority(-100)  # last: the list of files is final
     def on_files(self, files, *, config):
-        files = self.page_cache.on_files(files, config) if self.page_cache else files
+        files = self.page_cache.on_files(files, config, self.output) if self.page_cache else files
         return self.output.wrap(files, self.page_cache) if self.output else files
 
     @event_priority(-100)  # last: a nav page found in the cache is not converted

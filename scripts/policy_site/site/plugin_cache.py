@@ -209,7 +209,8 @@ class PageCache:
         self.search = entries
         return None
 
-    def on_files(self, files: Files, config: Any) -> Files:
+    def on_files(self, files: Files, config: Any, output: Any = None) -> Files:
+        """output: plugin_output.SiteOutput of a `policy build`, which knows the pages site_dir already holds."""
         self._reset()
         if self.store is None or self.settings is None:
             return files
@@ -232,7 +233,9 @@ class PageCache:
             if file.abs_src_path is None or file.src_uri in untitled:
                 continue
             key = page_key(key_of_site, file.src_uri, self._digest(file))
-            entry = self.store.get(key, file.src_uri)
+            kept = output is not None and file.src_uri not in in_nav and file is not self.order[0] \
+                and output.keeps_page(file, key)  # (the first page may have to be rendered: see below)
+            entry = self.store.get(key, file.src_uri, html=not kept)
             if entry is None:
                 self.pending[file.src_uri] = key
             else:

@@ -11,9 +11,10 @@ ones:
   same stat, or the same page-cache key — and the destination still has the stat recorded then. A destination
   written within RACY_NS of the record (or on a file system with coarse times, within COARSE_RACY_NS) is copied
   again: a later change in the same clock tick would keep its stat (git's "racy" rule);
-- afterwards, every file the build neither wrote nor kept is removed, as cleaning would have (dotfiles at the top
-  of site_dir stay, as MkDocs' cleaning leaves them), then the folders left empty. A file counts as written when
-  this build names it (a page, a static file, a theme template, the search index) or its stat changed.
+- afterwards, every file the build did not write or keep is removed, as cleaning would have (dotfiles at the top
+  of site_dir stay, as MkDocs' cleaning leaves them), then the folders left empty. With no plugin but MkDocs'
+  search and ours, and no hooks, the files a build writes are known: its pages, its static files, the theme's
+  static templates, the extra templates and the search index.
 The record (`site-files.json` in the cache folder) is removed when a build starts and written when it ends, so a
 build that failed leaves none, and the next build is a clean one. There is no record to use — and MkDocs cleans
 and writes everything — for a first build, a site folder moved or changed by another version of this code, under
@@ -33,7 +34,7 @@ from typing import Any
 from mkdocs.structure.files import File, Files
 
 from .gencache import software
-from .plugin_cache import CachedPage, PageCache
+from .plugin_cache import CachedPage, PageCache, search_entries
 
 FORMAT = "policy-site site files 1"
 RECORD = "site-files.json"
@@ -73,7 +74,6 @@ class SiteOutput:
         self.site_dir = site_dir
         self.record_file = cache_dir / RECORD
         self.old: dict[str, tuple[str, Stat]] = {}  # destination → (source identity, its stat when recorded)
-        self.before: dict[str, Stat] = {}  # every file in site_dir when the build started
         self.kept: set[str] = set()
         self.copied: dict[str, str] = {}  # destination → source identity, for the next record
         self.files: Files | None = None
@@ -99,22 +99,17 @@ class SiteOutput:
                     self.old[path] = (source, (m, int(size), int(inode)))
         except (ValueError, TypeError, KeyError, AttributeError):
             return False
-        self.before = self._walk()
         return True
 
-    def _walk(self) -> dict[str, Stat]:
-        """Every file under site_dir (but the dotfiles at its top) with its stat."""
-        found: dict[str, Stat] = {}
+    def _walk(self) -> list[str]:
+        """Every file under site_dir (but the dotfiles and dot-folders at its top), relative to it."""
+        found: list[str] = []
         root = str(self.site_dir)
         for top, folders, names in os.walk(root):
             if top == root:
                 folders[:] = [f for f in folders if not f.startswith(".")]
                 names = [n for n in names if not n.startswith(".")]
-            for name in names:
-                path = os.path.join(top, name)
-                stat = _stat(path)
-                if stat is not None:
-                    found[os.path.relpath(path, root)] = stat
+            found.extend(os.path.relpath(os.path.join(top, name), root) for name in names)
         return found
 
     def _relative(self, file: File) -> str:
@@ -140,11 +135,26 @@ class SiteOutput:
                 file.copy_file = _Copy(self, file, file.copy_file)  # type: ignore[method-assign]
         return files
 
+    def _unchanged(self, relative: str, source: str | None, path: str) -> bool:
+        """Whether the file at path is what the last build wrote there from the same source."""
+        old = self.old.get(relative)
+        return source is not None and old is not None and old[0] == source and _stat(path) == old[1]
+
+    def keeps_page(self, file: File, key: str) -> bool:
+        """For the page cache, before it reads an entry: whether site_dir holds this page as the cache entry with
+        this key made it (then the page is kept as it is, and the entry's HTML is never read)."""
+        relative = self._relative(file)
+        if not self.usable or not self._unchanged(relative, f"page {key}", file.abs_dest_path):
+            return False
+        self.kept.add(relative)
+        return True
+
     def copy(self, file: File, copy: Any) -> None:
         relative = self._relative(file)
         source = self._source(file)
-        old = self.old.get(relative)
-        if source is not None and old is not None and old[0] == source and _stat(file.abs_dest_path) == old[1]:
+        if relative in self.kept:
+            pass  # the page cache asked first (keeps_page)
+        elif self._unchanged(relative, source, file.abs_dest_path):
             self.kept.add(relative)
         else:
             if os.path.lexists(file.abs_dest_path) and not os.path.isfile(file.abs_dest_path):
@@ -154,25 +164,31 @@ class SiteOutput:
             self.copied[relative] = source
 
     def finish(self, config: Any) -> None:
-        """After a build that succeeded: remove what it did not write, then record what it wrote."""
+        """After a build that succeeded: remove what it did not write, then record what it wrote.
+
+        What MkDocs writes, with only its search plugin and ours (keeps_output): every documentation page, every
+        static file (copied or kept here), the theme's static templates (and sitemap.xml.gz), the extra templates
+        and the search index. Anything else in site_dir is left from earlier builds or was put there by hand.
+        """
         named = set(self.copied) | self.kept
-        stored = self.page_cache.written if self.page_cache else {}
+        written = self.page_cache.written if self.page_cache else {}
         for file in self.files.documentation_pages() if self.files is not None else ():
             relative = self._relative(file)
             named.add(relative)
-            if file.src_uri in stored:  # written with exactly the bytes of that cache entry: next time a CachedPage
-                self.copied[relative] = f"page {stored[file.src_uri]}"
-        for name in (*config.theme.static_templates, *config.extra_templates, "search/search_index.json"):
+            if file.src_uri in written:  # written with exactly the bytes of that cache entry: next time a CachedPage
+                self.copied[relative] = f"page {written[file.src_uri]}"
+        for name in (*config.theme.static_templates, *config.extra_templates):
             named.add(os.path.normpath(name))
         named.add("sitemap.xml.gz")
+        if search_entries(config)[0]:
+            named.add(os.path.join("search", "search_index.json"))
         emptied: set[str] = set()
-        for relative, stat in self.before.items():
-            path = os.path.join(self.site_dir, relative)
-            if relative not in named and _stat(path) == stat:
-                os.unlink(path)
+        for relative in self._walk() if self.usable else ():
+            if relative not in named:
+                os.unlink(os.path.join(self.site_dir, relative))
                 emptied.add(os.path.dirname(relative))
         for folder in sorted(emptied, key=len, reverse=True):  # then their parents, if nothing is left in them
-            while folder and not folder.startswith("."):
+            while folder:
                 try:
                     os.rmdir(os.path.join(self.site_dir, folder))
                 except OSError:
