@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,10 @@ FILE_NAME = "parsed.json"
 _PACKAGE = Path(__file__).resolve().parent.parent
 
 
+@lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """A hash of this package's Python code: cached values are only reused by the code that made them."""
+    """A hash of this package's Python code: cached values are only reused by the code that made them (the code
+    of this process: hashed once)."""
     digest = hashlib.sha256()
     for path in sorted(_PACKAGE.rglob("*.py")):
         digest.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")

@@ -9,8 +9,8 @@ ones:
 - a static file (a theme asset, a cached page, a feed or JSON file of the generated folder) is copied unless the
   record of the last build says that this destination came from the same source — the same source file with the
   same stat, or the same page-cache key — and the destination still has the stat recorded then. A destination
-  written within RACY_NS of the record (or on a file system with coarse times, within COARSE_RACY_NS) is copied
-  again: a later change in the same clock tick would keep its stat (git's "racy" rule);
+  whose time is not older than the record file's own is copied again: a change made in the clock tick the record
+  was written in would keep its stat (git's "racy" rule, which compares with the index file's time);
 - afterwards, every file the build did not write or keep is removed, as cleaning would have (dotfiles at the top
   of site_dir stay, as MkDocs' cleaning leaves them), then the folders left empty. With no plugin but MkDocs'
   search and ours, and no hooks, the files a build writes are known: its pages, its static files, the theme's
@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +37,6 @@ from .plugin_cache import CachedPage, PageCache, search_entries
 
 FORMAT = "policy-site site files 1"
 RECORD = "site-files.json"
-RACY_NS = 20_000_000  # a few ticks of the kernel's coarse clock, which stamps file times
-COARSE_RACY_NS = 2_000_000_000  # file times in whole milliseconds or coarser: a file system with coarse times
 Stat = tuple[int, int, int]  # (mtime_ns, size, inode)
 DIRTY_WARNING = "A 'dirty' build is being performed"
 
@@ -84,6 +81,7 @@ class SiteOutput:
         """Read the last record (then remove it: only a build that finishes writes one); False when unusable."""
         try:
             data = json.loads(self.record_file.read_bytes())
+            made = os.stat(self.record_file).st_mtime_ns  # stamped by the same clock as the files it lists
             self.record_file.unlink()
         except (OSError, ValueError):
             return False
@@ -91,12 +89,9 @@ class SiteOutput:
                 or data.get("site_dir") != str(self.site_dir) or not self.site_dir.is_dir():
             return False
         try:
-            made = int(data["made"])
             for path, (source, m, size, inode) in data["files"].items():
-                m = int(m)
-                racy = COARSE_RACY_NS if m % 1_000_000 == 0 else RACY_NS
-                if isinstance(source, str) and m < made - racy:
-                    self.old[path] = (source, (m, int(size), int(inode)))
+                if isinstance(source, str) and int(m) < made:  # else racy: written in the record's clock tick
+                    self.old[path] = (source, (int(m), int(size), int(inode)))
         except (ValueError, TypeError, KeyError, AttributeError):
             return False
         return True
@@ -202,8 +197,7 @@ class SiteOutput:
             stat = _stat(os.path.join(self.site_dir, relative))
             if stat is not None:
                 files[relative] = [source, *stat]
-        record = {"format": FORMAT, "software": software(), "site_dir": str(self.site_dir), "made": time.time_ns(),
-                  "files": files}
+        record = {"format": FORMAT, "software": software(), "site_dir": str(self.site_dir), "files": files}
         tmp = self.record_file.with_name(f"{RECORD}.{os.getpid()}.tmp")
         try:
             self.record_file.parent.mkdir(parents=True, exist_ok=True)
