@@ -29,7 +29,7 @@ from ..notify.run import NotifyOptions, Progress, Summary, backoff_seconds, leas
 from ..notify.store import Preferences, SubscriberStore, now_text
 from ..notify.transport import open_transport, smtp_config
 from ..state import database_location, database_path, outbox_path
-from .verbs import AddVerb, verb_adder
+from .verbs import AddVerb, verb_group
 
 
 def _settings(args: argparse.Namespace):
@@ -290,11 +290,6 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_subscribers(args: argparse.Namespace) -> int:
-    args.subscribers_parser.print_help()
-    return 2
-
-
 def _positive(kind: type) -> Callable[[str], float]:
     def parse(text: str):
         value = kind(text)  # argparse reports a ValueError as "invalid float value: …"
@@ -306,11 +301,9 @@ def _positive(kind: type) -> Callable[[str], float]:
 
 
 def add_verbs(verb: AddVerb) -> None:
-    p = verb("subscribers", cmd_subscribers, "Manage the subscribers of the email notices (kept in SQLite, "
+    action = verb_group(verb, "subscribers", "Manage the subscribers of the email notices (kept in SQLite, "
                                              "outside the site: POLICY_SUBSCRIBERS_DB or subscribers_db; or in "
                                              "PostgreSQL: POLICY_DATABASE_URL).")
-    p.set_defaults(subscribers_parser=p)
-    action = verb_adder(p.add_subparsers(dest="action", metavar="ACTION"))
 
     a = action("add", cmd_add, "Subscribe an address (re-subscribes a removed one, updates the name and any "
                                "preference given).")

@@ -10,12 +10,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import UserError
-from .verbs import AddVerb, verb_adder
-
-
-def cmd_subscriptions(args: argparse.Namespace) -> int:
-    args.subscriptions_parser.print_help()
-    return 2
+from .verbs import AddVerb, verb_group
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -28,11 +23,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def add_subscriptions_verb(verb: AddVerb) -> None:
-    p = verb("subscriptions", cmd_subscriptions, "The subscription service: a small web service where readers "
-                                                 "subscribe (with a confirmation mail), change their preferences "
-                                                 "and unsubscribe.")
-    p.set_defaults(subscriptions_parser=p)
-    action = verb_adder(p.add_subparsers(dest="action", metavar="ACTION"))
+    action = verb_group(verb, "subscriptions", "The subscription service: a small web service where readers "
+                                               "subscribe (with a confirmation mail), change their preferences "
+                                               "and unsubscribe.")
     a = action("serve", cmd_serve, "Serve the subscription service (needs POLICY_UNSUBSCRIBE_SECRET and "
                                    "subscriptions_url in mkdocs.yml; the store, mail and limits as in the README).")
     a.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: %(default)s)")

@@ -17,3 +17,15 @@ def verb_adder(subparsers: argparse._SubParsersAction) -> AddVerb:
         return parser
 
     return add
+
+
+def verb_group(verb: AddVerb, name: str, help_text: str) -> AddVerb:
+    """A verb made of actions (`policy subscribers add …`): alone, it prints its help and exits with 2.
+    Returns the adder of its actions."""
+    parser = verb(name, lambda args: _print_help(parser), help_text)
+    return verb_adder(parser.add_subparsers(dest="action", metavar="ACTION"))
+
+
+def _print_help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
