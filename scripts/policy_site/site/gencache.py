@@ -180,8 +180,7 @@ class GeneratedFiles:
         self.new: dict[str, tuple[str, str]] = {}  # path → (key, sha256 of its bytes)
         self.new_entries: dict[str, str] = {}
         self.scopes: dict[int, tuple[VersionEntry | None, str]] = {}  # memo: entries are final once generation starts
-        self.models: dict[int, str] = {}  # model_state of each document, when the templates are the project's own
-        self.documents: dict[int, tuple[SiteModel, str]] = {}  # memo: the whole-document part of keys
+        self.states: dict[tuple[int, bool], tuple[SiteModel, str]] = {}  # memo: model_state by (document, timed)
         self.rendered = 0  # files and feed entries rendered in this build
         self.reused = 0  # files left as they were and feed entries taken from the cache
         self.made: list[str] = []  # the files rendered, in order
@@ -210,10 +209,8 @@ class GeneratedFiles:
         if hit is not None and hit[0] is entry:
             return hit[1]
         current = model.current.version if entry is not None and entry.status == "upcoming" else None
-        if not self.standard and id(model) not in self.models:
-            self.models[id(model)] = model_state(model)
         found = digest(self.base, model.prefix, entry_state(entry) if entry else None, current,
-                       None if self.standard else self.models[id(model)])
+                       None if self.standard else self._state(model, True))
         self.scopes[id(entry)] = (entry, found)
         return found
 
@@ -221,12 +218,15 @@ class GeneratedFiles:
         """The key of a file that shows the whole document (its current page, archive, follow and compare pages,
         main feeds): every version's state and the document's own facts, with the build time only where something
         could show it (a project's own templates, or versions outside git, which the feeds date by it)."""
-        hit = self.documents.get(id(model))
+        timed = not self.standard or not model.history.from_git
+        return digest(self.base, "document", model.prefix, self._state(model, timed), *parts)
+
+    def _state(self, model: SiteModel, timed: bool) -> str:
+        """model_state, once per document and build (a project's own templates need it for every key)."""
+        hit = self.states.get((id(model), timed))
         if hit is None or hit[0] is not model:
-            timed = not self.standard or not model.history.from_git
-            hit = self.documents[id(model)] = (model, digest(self.base, "document", model.prefix,
-                                                             model_state(model, timed)))
-        return digest(hit[1], *parts)
+            hit = self.states[(id(model), timed)] = (model, model_state(model, timed))
+        return hit[1]
 
     def file(self, path: str, key: str, make: Callable[[], str | bytes]) -> None:
         """Write the generated file at path (in the folder) unless the last build wrote it with the same key and
