@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: site test lint serve bench demo check clean distclean chromium postgresql
+.PHONY: site test lint serve bench demo check clean distclean chromium postgresql bytecode
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -20,16 +20,21 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/python -m pip install -q -e '.[test]'
 	@touch $@
 
+# the package's compiled modules, as pip writes them for an installed package (an editable install has none, and
+# PYTHONDONTWRITEBYTECODE=1 would have every `policy` run compile them again)
+bytecode: $(VENV)/.installed
+	@$(BIN)/python -m compileall -q scripts/policy_site >/dev/null
+
 ## site: create .venv, install, build site/ from this repository's git history
-site: $(VENV)/.installed
+site: $(VENV)/.installed bytecode
 	$(BIN)/policy build
 
 ## check: validate policy/ (what CI runs on pull requests)
-check: $(VENV)/.installed
+check: $(VENV)/.installed bytecode
 	$(BIN)/policy check
 
 ## serve: live preview on http://127.0.0.1:8000/ (unpublished edits show as a draft)
-serve: $(VENV)/.installed
+serve: $(VENV)/.installed bytecode
 	$(BIN)/policy serve
 
 ## chromium: Debian's headless Chromium for the browser tests
@@ -44,7 +49,7 @@ postgresql:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
 
 ## test: install test extras and run the whole suite (browser and PostgreSQL tests included)
-test: $(VENV)/.installed-test chromium postgresql
+test: $(VENV)/.installed-test bytecode chromium postgresql
 	$(BIN)/python -m pytest
 
 ## lint: ruff (style, imports, common bugs) and mypy (types) over the package and the tests
@@ -53,11 +58,11 @@ lint: $(VENV)/.installed-test
 	$(BIN)/mypy
 
 ## bench: history/diff/build/notify benchmark; prints a table, writes bench-results/bench.json
-bench: $(VENV)/.installed-test postgresql
+bench: $(VENV)/.installed-test bytecode postgresql
 	$(BIN)/python -m policy_site.bench --out bench-results/bench.json
 
 ## demo: a demo repository with a realistic history in .cache/demo, built, outbox filled
-demo: $(VENV)/.installed
+demo: $(VENV)/.installed bytecode
 	rm -rf .cache/demo
 	$(BIN)/policy demo .cache/demo
 

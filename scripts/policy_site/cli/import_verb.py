@@ -194,29 +194,3 @@ def cmd_import(args: argparse.Namespace) -> int:
     if not args.file:
         raise UserError("give the file to import (policy import FILE), or --git REPO --path PATH --into DIR")
     return _import_file(args)
-
-
-def add_import_verb(verb) -> None:
-    p = verb("import", cmd_import, "Import an existing policy (Markdown, HTML or Word .docx) into policy/, or the "
-                                   "git history of one into a new project.")
-    p.add_argument("file", nargs="?", metavar="FILE", help="the document: .md, .html or .docx")
-    p.add_argument("--force", action="store_true", help="replace the policy.yaml and sections/ already in policy/")
-    p.add_argument("--organisation", help="name of the organisation (default: from policy.yaml or mkdocs.yml)")
-    p.add_argument("--document", metavar="ID", help="add the file as document ID of a library (policy/ID/, listed "
-                                                    "in policy/library.yaml)")
-    p.add_argument("--existing-as", metavar="NAME", help="with --document, in a project of one document: make it a "
-                                                         "library, its document moved to policy/NAME/ (old URLs "
-                                                         "redirect)")
-    p.add_argument("--contact", help="an email address or an https:// contact page (default: as for --organisation)")
-    history = p.add_argument_group("a whole history, into a new project")
-    history.add_argument("--git", metavar="REPO", help="a git repository holding the document")
-    history.add_argument("--path", action="append", default=[], metavar="PATH",
-                         help="the document's path in REPO; repeat for older paths git does not see as renames")
-    history.add_argument("--ref", metavar="REF", help="branch, tag or commit whose history is read (default: HEAD)")
-    history.add_argument("--versions", choices=("date", "sequence"),
-                         help="numbers: date = 2023.1, 2023.2 … per year of the commit (default); "
-                              "sequence = 1.0, 2.0 …")
-    history.add_argument("--into", metavar="DIR", help="a new folder for the project")
-    history.add_argument("--site-url", dest="site_url",
-                         help="address of the published site, like https://privacy.example.org/")
-

@@ -126,13 +126,3 @@ Next:
   policy build            # the site, in site/
   git add -A && git commit -m "Publish the privacy policy"   # version 1.0 is published by this commit""")
     return 0
-
-
-def add_init_verb(verb) -> None:
-    p = verb("init", cmd_init, "Create a new policy project: mkdocs.yml, a starter policy, .gitignore, the "
-                               "publishing workflow, git init.")
-    p.add_argument("directory", metavar="DIR", help="a new (or empty) folder")
-    p.add_argument("--title", help="title of the policy (default: Privacy policy)")
-    p.add_argument("--organisation", help="name of the organisation")
-    p.add_argument("--contact", help="an email address or an https:// contact page")
-    p.add_argument("--site-url", dest="site_url", help="address of the published site, like https://privacy.example.org/")

@@ -14,7 +14,7 @@ import io
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
@@ -29,7 +29,6 @@ from ..notify.run import NotifyOptions, Progress, Summary, backoff_seconds, leas
 from ..notify.store import Preferences, SubscriberStore, now_text
 from ..notify.transport import open_transport, smtp_config
 from ..state import database_location, database_path, outbox_path
-from .verbs import AddVerb, verb_group
 
 
 def _settings(args: argparse.Namespace):
@@ -288,63 +287,3 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     _say(f"migrated {source} to {mask_url(args.to)}: {result.summary()}; every count verified. The SQLite file "
          f"is unchanged; set POLICY_DATABASE_URL to use PostgreSQL from now on")
     return 0
-
-
-def _positive(kind: type) -> Callable[[str], float]:
-    def parse(text: str):
-        value = kind(text)  # argparse reports a ValueError as "invalid float value: …"
-        if value <= 0:
-            raise argparse.ArgumentTypeError("must be more than 0")
-        return value
-    parse.__name__ = kind.__name__
-    return parse
-
-
-def add_verbs(verb: AddVerb) -> None:
-    action = verb_group(verb, "subscribers", "Manage the subscribers of the email notices (kept in SQLite, "
-                                             "outside the site: POLICY_SUBSCRIBERS_DB or subscribers_db; or in "
-                                             "PostgreSQL: POLICY_DATABASE_URL).")
-
-    a = action("add", cmd_add, "Subscribe an address (re-subscribes a removed one, updates the name and any "
-                               "preference given).")
-    a.add_argument("email", help="the address, like name@example.org")
-    a.add_argument("--name", help="the name shown in the To header")
-    a.add_argument("--documents", metavar="IDS", help="in a library: the documents, like privacy,terms, or all "
-                                                      "(the default for a new subscriber)")
-    a.add_argument("--changes", choices=("material", "all"),
-                   help="material changes only (the default for a new subscriber), or all: minor ones too")
-    a.add_argument("--language", metavar="CODE", help="a translation's language, like de: notices link to the "
-                                                      "translated pages (empty: the original's)")
-    a = action("remove", cmd_remove, "Unsubscribe an address; its undelivered notices are cancelled.")
-    a.add_argument("email", nargs="?", help="the address")
-    a.add_argument("--token", help="the token of an unsubscribe link instead of the address "
-                                   f"(checked with {notices.ENV_SECRET})")
-    a.add_argument("--erase", action="store_true", help="delete the address and its delivery records entirely")
-    a = action("list", cmd_list, "List the subscribers: address, date subscribed, documents, kinds of change, "
-                                 "language, date confirmed, name.")
-    a.add_argument("--all", action="store_true", help="include removed subscribers")
-    a = action("count", cmd_count, "Print the number of active subscribers.")
-    a.add_argument("--all", action="store_true", help="also count removed subscribers")
-    a = action("import", cmd_import, "Import a CSV file (columns email[,name], header optional). Any bad row: "
-                                     "every bad row is listed with its line number and nothing is imported.")
-    a.add_argument("file", help="the CSV file, UTF-8; - for standard input")
-    a = action("export", cmd_export, "Write the subscribers as CSV (email,name,subscribed,documents,changes,"
-                                     "language,confirmed), readable by import.")
-    a.add_argument("--all", action="store_true", help="include removed subscribers, with status columns")
-    a.add_argument("--output", "-o",
-                   help="write to this file (mode 0600, replaced atomically) instead of standard output")
-    a = action("migrate", cmd_migrate, "Move the SQLite store (subscribers, pending subscriptions, the delivery "
-                                       "ledger, the Message-ID key) into an empty PostgreSQL database, in one "
-                                       "transaction; the SQLite file is left as it was.")
-    a.add_argument("--to", required=True, metavar="URL", help="the PostgreSQL database, postgresql://USER:PASSWORD@"
-                                                              "HOST:5432/DATABASE (it must be empty)")
-    p = verb("notify", cmd_notify, "Email every published version not announced yet to the active subscribers, "
-                                   "and retry deferred messages (SMTP from POLICY_SMTP_URL, else the outbox).")
-    p.add_argument("--dry-run", action="store_true", help="render and count the messages; send and record nothing")
-    p.add_argument("--rate", type=_positive(float), metavar="PER_SECOND", help="send at most this many per second")
-    p.add_argument("--max-attempts", type=_positive(int), default=5, metavar="N",
-                   help="give up on a recipient after N temporary (4xx) refusals (default: %(default)s)")
-    p.add_argument("--status", action="store_true", help="show what the ledger recorded per version; send nothing")
-    p.add_argument("--accept-rewrite", action="append", metavar="VERSION",
-                   help="accept that the history now publishes other text under an announced VERSION (recorded in "
-                        "the ledger; the version is not announced again); repeatable")

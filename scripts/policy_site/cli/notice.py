@@ -40,13 +40,3 @@ def cmd_notice(args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     return 0
-
-
-def add_notice_verb(verb) -> None:
-    p = verb("notice", cmd_notice, "Render a version's legal notice for every account holder (no unsubscribe, "
-                                   "no list headers), for your own mail system to send.")
-    p.add_argument("version", nargs="?", help="the version (default: the newest published)")
-    p.add_argument("--document", metavar="ID", help="the document, in a library of several (policy/library.yaml)")
-    p.add_argument("--format", choices=("eml", "text", "html"), default="eml",
-                   help="a whole message without To (eml, the default), or the text or HTML part alone")
-    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (mode 0600) instead of standard output")

@@ -114,16 +114,12 @@ def _build_over_previous(config: Any, settings: Any, clean: bool = False) -> Non
         output.finish(config)
 
 
-def cmd_build(args: argparse.Namespace) -> int:
-    from mkdocs.exceptions import Abort
-
-    from ..notify.backend import mask_url
-    from ..notify.ledger import announced_hashes
+def _configured(args: argparse.Namespace) -> tuple[Any, Any]:
+    """mkdocs.yml read for `policy build`, with the command line's options, and checked as far as it can be
+    before the policy is read."""
     from ..settings import require_site_url
     from ..site.plugin import load_mkdocs_config, settings_from_config
-    from ..source.project import load_project
-    from ..state import check_private_state, database_location
-    _setup_mkdocs_logging(args.verbose)
+    from ..state import check_private_state
     config = load_mkdocs_config(Path(args.config), **({"site_dir": args.site_dir} if args.site_dir else {}))
     config.plugins["policy"].raise_user_errors = True
     options = config.plugins["policy"].config
@@ -133,13 +129,57 @@ def cmd_build(args: argparse.Namespace) -> int:
     settings = settings_from_config(config)
     require_site_url(settings.site_url)
     check_private_state(settings)  # the build wipes site_dir: never with the subscribers database inside it
+    return config, settings
+
+
+def _before_generating(settings: Any) -> tuple[tuple, Any]:
+    """What the generator is given besides the settings: the texts notices went out for, and the working tree,
+    validated (every problem listed before MkDocs starts)."""
+    from ..notify.backend import mask_url
+    from ..notify.ledger import announced_hashes
+    from ..source.project import load_project
+    from ..state import database_location
     database = database_location(settings)
-    announced = announced_hashes(database)
-    if announced:  # the texts notices went out for must still be what history publishes (site/rewrites.py)
-        where = mask_url(database) if isinstance(database, str) else database
-        config.plugins["policy"].announced = ((f"the notices sent ({where})", announced),)
-    project = load_project(settings.policy_dir, _prefix(settings))  # every problem listed before MkDocs starts
-    config.plugins["policy"].project = (settings.policy_dir, project)  # not read again by the plugin
+    hashes = announced_hashes(database)
+    where = mask_url(database) if isinstance(database, str) else database
+    # the texts notices went out for must still be what history publishes (site/rewrites.py)
+    announced = ((f"the notices sent ({where})", hashes),) if hashes else ()
+    return announced, load_project(settings.policy_dir, _prefix(settings))
+
+
+def _load_generator() -> None:
+    """Import what generating needs (in build_fork's child, while the parent reads mkdocs.yml)."""
+    import policy_site.notify.ledger
+    import policy_site.site.generate
+    import policy_site.source.project  # noqa: F401
+
+
+def _generate_ahead(settings: Any) -> Any:
+    """The whole generation, as `policy build` would do it before and in MkDocs' on_config (cli/build_fork.py)."""
+    from ..site.generate import generate_site
+    from ..site.pagecache import check_location
+    announced, project = _before_generating(settings)
+    check_location(settings.path("page_cache_dir"), settings.site_dir, settings.pages_dir)  # as on_config does
+    return generate_site(settings, announced, project).summary()
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .build_fork import start_generation
+    generation = start_generation(_load_generator, _generate_ahead)  # the child imports while MkDocs loads here
+    try:
+        from mkdocs.exceptions import Abort
+        _setup_mkdocs_logging(args.verbose)
+        config, settings = _configured(args)
+        generated = generation.result(settings) if generation else None
+        generation = None
+    finally:
+        if generation is not None:
+            generation.cancel()
+    plugin = config.plugins["policy"]
+    if generated is None:
+        plugin.announced, project = _before_generating(settings)
+        plugin.project = (settings.policy_dir, project)  # not read again by the plugin
+    plugin.generated = generated
     config.plugins.on_startup(command="build", dirty=False)
     try:
         try:

@@ -105,11 +105,3 @@ def cmd_translate(args: argparse.Namespace) -> int:
     if others:
         print(f"policy translate: other translations of this document: {', '.join(others)}")
     return 0
-
-
-def add_translate_verb(verb) -> None:
-    p = verb("translate", cmd_translate, "Scaffold a translation of a document (policy translate [DOCUMENT] LANG), "
-                                         "or show where every translation stands (--status).")
-    p.add_argument("names", nargs="*", metavar="[DOCUMENT] LANG", help="the language (and, in a library, the "
-                                                                       "document first)")
-    p.add_argument("--status", action="store_true", help="print every section's status (current, stale, missing)")

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 from collections.abc import Callable
 
 Handler = Callable[[argparse.Namespace], int]
-AddVerb = Callable[[str, Handler, str], argparse.ArgumentParser]
+# a handler, or where it is: "module:function" in this package's cli folder, imported when the verb runs
+AddVerb = Callable[[str, Handler | str, str], argparse.ArgumentParser]
+
+
+def _lazy(where: str) -> Handler:
+    module, function = where.split(":")
+
+    def handler(args: argparse.Namespace) -> int:
+        return getattr(importlib.import_module(f"{__package__}.{module}"), function)(args)
+    return handler
 
 
 def verb_adder(subparsers: argparse._SubParsersAction) -> AddVerb:
-    def add(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+    def add(name: str, handler: Handler | str, help_text: str) -> argparse.ArgumentParser:
         parser = subparsers.add_parser(name, help=help_text, description=help_text)
         parser.add_argument("--config", default=argparse.SUPPRESS, help="the site's mkdocs.yml")
-        parser.set_defaults(handler=handler)
+        parser.set_defaults(handler=_lazy(handler) if isinstance(handler, str) else handler)
         return parser
 
     return add

@@ -36,6 +36,19 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
+@lru_cache(maxsize=1)
+def software() -> str:
+    """The code that renders generated files and pages: this package's, and the versions of the libraries."""
+    from importlib import metadata
+    found = {"python": sys.version, "code": code_fingerprint()}
+    for name in ("jinja2", "markupsafe", "feedgen", "lxml"):
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "none"
+    return hashlib.sha256(orjson.dumps(found, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
 class ParseCache:
     """Values keyed by blob-derived keys, loaded from and saved to one file in the cache folder."""
 

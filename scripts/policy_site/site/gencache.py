@@ -27,18 +27,16 @@ ignored (everything is rendered, as in a cold build), and one that cannot be wri
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import json
 import os
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ..history.cache import code_fingerprint
+from ..history.cache import software
 from ..settings import Settings, builtin_templates
 from ..source.model import content_hash
 from .model import SiteModel, VersionEntry
@@ -57,18 +55,6 @@ def digest(*parts: object) -> str:
     """sha256 of values as canonical JSON (dates and paths as their text)."""
     text = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-@lru_cache(maxsize=1)
-def software() -> str:
-    """The code that renders: this package's and the libraries' versions."""
-    found = {"python": sys.version, "code": code_fingerprint()}
-    for name in ("jinja2", "markupsafe", "feedgen", "lxml"):
-        try:
-            found[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            found[name] = "none"
-    return digest(found)
 
 
 def _files(folder: Path) -> dict[str, bytes]:

@@ -15,6 +15,7 @@ from .choices import choices
 from .data import policy_json, versions_json
 from .feeds import write_feeds
 from .gencache import GeneratedFiles, digest
+from .generated import Generated
 from .library import library_nav, write_library
 from .model import SiteModel, build_model
 from .output import OutputTree
@@ -40,6 +41,11 @@ class GeneratedSite:
     @property
     def warnings(self) -> list[str]:
         return [w for m in self.models for w in m.history.warnings]
+
+    def summary(self) -> Generated:
+        """What MkDocs needs of it."""
+        return Generated(self.pages_dir, self.nav, self.layout.is_library, self.languages, self.warnings,
+                         (self.files.reused, self.files.rendered) if self.files is not None else None)
 
 
 Project = tuple[Layout, dict[str, Policy]]  # what source.project.load_project returns

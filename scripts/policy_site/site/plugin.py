@@ -12,7 +12,7 @@ import os
 import types
 from dataclasses import MISSING, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
@@ -24,12 +24,14 @@ from ..errors import UserError
 from ..settings import Options, Settings, builtin_templates, make_settings
 from ..state import check_private_state
 from .compiled import MemoryBytecode, compiled_templates
-from .generate import generate_site
+from .generated import Generated
 from .plugin_cache import PageCache
 from .plugin_output import SiteOutput
-from .preview import Preview
-from .rewrites import Source
-from .translations import language_name
+from .plugin_theme import list_theme_files
+
+if TYPE_CHECKING:  # the generator is imported when it runs: `policy build` may have run it in another process
+    from .preview import Preview
+    from .rewrites import Source
 
 log = logging.getLogger("mkdocs.plugins.policy")
 
@@ -114,6 +116,8 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
     output: SiteOutput | None = None  # set by `policy build`: the previous build's site_dir, kept where unchanged
     # set by `policy build`, which validated the working tree before MkDocs started: (policy_dir, load_project's)
     project: tuple[Path, Any] | None = None
+    # set by `policy build` when its second process generated the site already (cli/build_fork.py)
+    generated: Generated | None = None
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.serving = command == "serve"
@@ -124,31 +128,38 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
             check_private_state(settings)  # before MkDocs wipes site_dir (also under a plain `mkdocs build`)
             self.page_cache = self.page_cache or PageCache()
             self.page_cache.configure(settings, self.serving)
-            if self.serving:  # an edit of the working tree regenerates only the pages that show it
-                self.preview = self.preview or Preview()
-                generated = self.preview.generate(settings, self.announced)
-            else:
-                checked = self.project[1] if self.project and self.project[0] == settings.policy_dir else None
-                generated = generate_site(settings, self.announced, checked)
+            generated = self.generated if self.generated and self.generated.pages_dir == settings.pages_dir \
+                else self._generate(settings)
         except UserError as exc:
             if self.raise_user_errors:
                 raise
             raise PluginError(str(exc)) from None
         _use_builtin_theme_and_styles(config, settings)
+        list_theme_files(config.theme)  # MkDocs' listing of the theme's static files, without its hidden folders
         self.cache_dir = settings.cache_dir
         config.docs_dir = str(generated.pages_dir)
         config.nav = generated.nav
         config.not_in_nav = GitIgnoreSpec.from_lines(["/versions/*/index.md", "/changes/*/index.md"] + (
-            ["/*/**/index.md", "/*/index.md"] if generated.layout.is_library else []))
+            ["/*/**/index.md", "/*/index.md"] if generated.is_library else []))
         if generated.languages:  # Material's language switcher
+            from .translations import language_name
             original = settings["controlling_language"]
             config.extra["alternate"] = [{"name": language_name(original), "link": "", "lang": original}] + [
                 {"name": language_name(code), "link": f"{code}/", "lang": code} for code in generated.languages]
         for warning in generated.warnings:
             log.warning(warning)
-        if generated.files is not None:
-            log.info(f"generated files: {generated.files.reused} reused, {generated.files.rendered} rendered")
+        if generated.counts is not None:
+            log.info(f"generated files: {generated.counts[0]} reused, {generated.counts[1]} rendered")
         return config
+
+    def _generate(self, settings: Settings) -> Generated:
+        if self.serving:  # an edit of the working tree regenerates only the pages that show it
+            from .preview import Preview
+            self.preview = self.preview or Preview()
+            return self.preview.generate(settings, self.announced).summary()
+        from .generate import generate_site
+        checked = self.project[1] if self.project and self.project[0] == settings.policy_dir else None
+        return generate_site(settings, self.announced, checked).summary()
 
     @event_priority(-100)  # last: the nav is final; a cold build may start its helper process
     def on_nav(self, nav, *, config, files):

@@ -32,7 +32,7 @@ from typing import Any
 
 from mkdocs.structure.files import File, Files
 
-from .gencache import software
+from ..history.cache import software
 from .plugin_cache import CachedPage, PageCache, search_entries
 
 FORMAT = "policy-site site files 1"
