@@ -13,7 +13,7 @@ import pytest
 from mkdocs.structure.files import Files
 
 from conftest import ROOT
-from policy_site.site.compiled import DiskBytecode, prune, user_folder
+from policy_site.site.compiled import DiskBytecode, precompile, prune, user_folder
 from policy_site.site.plugin import load_mkdocs_config
 from policy_site.site.plugin_theme import list_theme_files
 
@@ -119,3 +119,21 @@ def test_the_theme_lists_the_static_files_mkdocs_would_find(tmp_path: Path) -> N
     assert [(f.src_uri, f.abs_src_path) for f in found] == [(f.src_uri, f.abs_src_path) for f in expected]
     assert {"a/b/d.js", "img/logo.png"} <= {f.src_uri for f in found}
     assert ".icons/y.svg" in env.list_templates()  # any other caller: Jinja's own listing
+
+
+def test_precompiling_follows_what_a_template_names_and_stops_when_it_is_done(tmp_path: Path) -> None:
+    folder, cache = tmp_path / "templates", tmp_path / "cache"
+    (folder / "partials").mkdir(parents=True)
+    (folder / "main.html").write_text('{% extends "base.html" %}{% block body %}main{% endblock %}')
+    (folder / "base.html").write_text('{% include "partials/header.html" %}{% block body %}{% endblock %}'
+                                      '{% include "partials/" ~ kind ~ ".html" ignore missing %}')
+    (folder / "partials/header.html").write_text("<header>{{ title }}</header>")
+    (folder / "partials/unused.html").write_text("never named")
+    (folder / "broken.html").write_text("{% if %}")
+    env = environment(folder, cache)
+    assert precompile(env, ["main.html", "broken.html", "missing.html"]) == 3  # main, base, header
+    assert len(entries(cache)) == 3
+    assert precompile(environment(folder, cache), ["main.html"]) == 0
+    fresh = jinja2.Environment(loader=jinja2.FileSystemLoader(str(folder)), autoescape=True)
+    assert environment(folder, cache).get_template("main.html").render(title="<t>", kind="x") == \
+        fresh.get_template("main.html").render(title="<t>", kind="x") == "<header>&lt;t&gt;</header>main"

@@ -61,14 +61,17 @@ class Generation:
             os.waitpid(self.pid, 0)
         return bytes(data)
 
-    def result(self, settings: Any) -> Any | None:
-        """Send the settings; the child's summary, its notes printed; None when it did not generate (the caller
-        then does)."""
+    def result(self, settings: Any, meanwhile: Callable[[], None] = lambda: None) -> Any | None:
+        """Send the settings, run meanwhile(), then the child's summary, its notes printed; None when it did not
+        generate (the caller then does)."""
         try:
             _write_all(self.writer, pickle.dumps(settings))
         except (OSError, pickle.PicklingError, TypeError, AttributeError):
             self.cancel()
             return None
+        os.close(self.writer)
+        self.writer = -1
+        meanwhile()
         try:
             done, summary, notes = pickle.loads(self._finish())
         except Exception:  # nothing read: the child died

@@ -168,9 +168,12 @@ def cmd_build(args: argparse.Namespace) -> int:
     generation = start_generation(_load_generator, _generate_ahead)  # the child imports while MkDocs loads here
     try:
         from mkdocs.exceptions import Abort
+
+        from ..site.plugin import precompile_theme
         _setup_mkdocs_logging(args.verbose)
         config, settings = _configured(args)
-        generated = generation.result(settings) if generation else None
+        # while the child generates, the theme's templates are compiled here, unless they were already
+        generated = generation.result(settings, lambda: precompile_theme(config, settings)) if generation else None
         generation = None
     finally:
         if generation is not None:

@@ -23,7 +23,7 @@ from pathspec.gitignore import GitIgnoreSpec
 from ..errors import UserError
 from ..settings import Options, Settings, builtin_templates, make_settings
 from ..state import check_private_state
-from .compiled import MemoryBytecode, compiled_templates
+from .compiled import MemoryBytecode, compiled_templates, precompile
 from .generated import Generated
 from .plugin_cache import PageCache
 from .plugin_output import SiteOutput
@@ -100,6 +100,15 @@ def _use_builtin_theme_and_styles(config: Any, settings: Settings) -> None:
         if name not in config.markdown_extensions:
             config.markdown_extensions.append(name)
             config.mdx_configs.setdefault(name, options)
+
+
+def precompile_theme(config: Any, settings: Settings) -> None:
+    """The theme's templates a page uses, compiled into the compiled-templates folder unless they are there: what
+    `policy build` does while its second process generates, instead of waiting (the build then loads them)."""
+    _use_builtin_theme_and_styles(config, settings)  # on_config does it again: nothing more happens
+    env = config.theme.get_env()
+    env.bytecode_cache = compiled_templates(settings.cache_dir)
+    precompile(env, ["main.html", "404.html", *sorted(config.theme.static_templates)])
 
 
 class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
