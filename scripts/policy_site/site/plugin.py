@@ -1,8 +1,9 @@
 """The thin MkDocs plugin over the core generator, and reading mkdocs.yml through MkDocs for every verb.
 
-This is the only module of the core that imports MkDocs, with its two helpers beside it: plugin_key.py and
-plugin_cache.py (the page cache, whose events are forwarded from here). Its config schema is made from
-`settings.Options`, the one declaration of the plugin's options.
+This is the only module of the core that imports MkDocs, with its helpers beside it (plugin_*.py: the page
+cache's key and events, site/ kept between builds, the helper process, the theme's listing). Its config schema is
+made from `settings.Options`, the one declaration of the plugin's options. It imports the generator only when it
+generates: under `policy build` a second process has usually done that (cli/build_fork.py).
 """
 
 from __future__ import annotations
