@@ -10,6 +10,7 @@ from pathlib import Path
 
 import jinja2
 import pytest
+from jinja2.bccache import bc_magic
 from mkdocs.structure.files import Files
 
 from conftest import ROOT
@@ -57,10 +58,16 @@ def test_other_options_or_source_are_other_entries_and_a_damaged_one_is_compiled
     (folder / "page.html").write_text("<h2>{{ title }}</h2>")
     assert environment(folder, cache).get_template("page.html").render(title="t") == "<h2>t</h2>"
     assert len(entries(cache)) == 3
-    for entry in entries(cache):
-        entry.write_bytes(b"damaged")
+    for number, entry in enumerate(entries(cache)):  # a foreign file, and entries cut short after their header
+        entry.write_bytes(b"damaged" if number == 0 else entry.read_bytes()[:len(bc_magic) + number * 5])
+    damaged = {e: e.read_bytes() for e in entries(cache)}
     assert environment(folder, cache).get_template("page.html").render(title="t") == "<h2>t</h2>"
-    assert sum(1 for e in entries(cache) if e.read_bytes() != b"damaged") == 1  # written again
+    (folder / "page.html").write_text(TEMPLATE)
+    assert environment(folder, cache).get_template("page.html").render(title="t", items=[]) == "<h1>t</h1>\n"
+    assert environment(folder, cache, autoescape=False).get_template("page.html").render(title="t", items=[]) \
+        == "<h1>t</h1>\n"
+    assert entries(cache) == sorted(damaged)
+    assert all(e.read_bytes() != damaged[e] for e in entries(cache))  # each written again
 
 
 def test_a_folder_that_cannot_be_written_only_costs_the_compiling(tmp_path: Path) -> None:

@@ -94,9 +94,14 @@ class DiskBytecode(BytecodeCache):
                 bucket.load_bytecode(file)
             if bucket.code is not None:
                 bucket.code = _located(bucket.code, filename)
-                os.utime(path)  # recently used
-        except (OSError, ValueError, EOFError, TypeError, MemoryError):
+        except Exception:  # noqa: BLE001 - a missing, damaged or foreign entry: the template is compiled again
             bucket.reset()
+            return
+        if bucket.code is not None:
+            try:
+                os.utime(path)  # recently used (pruning removes the least recently used)
+            except OSError:
+                pass
 
     def load_bytecode(self, bucket: Bucket) -> None:  # Jinja's interface; get_bucket loads with the file name
         self._load(bucket, "<template>")
