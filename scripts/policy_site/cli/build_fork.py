@@ -46,20 +46,19 @@ class Generation:
         self.pid, self.reader, self.writer = pid, reader, writer
 
     def _finish(self) -> bytes:
-        data = bytearray()
+        data = b""
         if self.writer >= 0:
             os.close(self.writer)
             self.writer = -1
         if self.reader < 0:
             return b""
         try:
-            while chunk := os.read(self.reader, 1 << 16):
-                data += chunk
+            data = _read_all(self.reader)
         finally:
             os.close(self.reader)
             self.reader = -1
             os.waitpid(self.pid, 0)
-        return bytes(data)
+        return data
 
     def result(self, settings: Any, meanwhile: Callable[[], None] = lambda: None) -> Any | None:
         """Send the settings, run meanwhile(), then the child's summary, its notes printed; None when it did not
