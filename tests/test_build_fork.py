@@ -135,3 +135,15 @@ def test_settings_that_cannot_be_sent_or_a_parent_that_fails_first_stop_the_chil
     generation.cancel()
     assert reaped(generation.pid)
     generation.cancel()  # twice: nothing left to stop
+
+
+def test_a_project_with_a_translation_still_leaves_the_generator_to_the_child(git_project: Project) -> None:
+    git_project.run("translate", "de", check=True)
+    git_project.commit("A German translation")
+    assert loaded_by_build(git_project.path, {}) == "0 False False False False"
+    two = (git_project.path / "site/index.html").read_text(encoding="utf-8")
+    assert 'hreflang="de"' in two and "Deutsch" in two  # Material's language switcher
+    shutil.rmtree(git_project.path / "site")
+    shutil.rmtree(git_project.path / ".cache")
+    assert loaded_by_build(git_project.path, ONE) == "0 True True True True"
+    assert (git_project.path / "site/index.html").read_text(encoding="utf-8") == two

@@ -160,7 +160,7 @@ def _generate_ahead(settings: Any) -> Any:
     from ..site.pagecache import check_location
     announced, project = _before_generating(settings)
     check_location(settings.path("page_cache_dir"), settings.site_dir, settings.pages_dir)  # as on_config does
-    return generate_site(settings, announced, project).summary()
+    return generate_site(settings, announced, project).summary(settings["controlling_language"])
 
 
 def cmd_build(args: argparse.Namespace) -> int:

@@ -22,7 +22,7 @@ from .output import OutputTree
 from .pages import nav, translated_pages, write_pages
 from .redirects import redirect_pages
 from .rewrites import Source, check_rewrites, previous_build
-from .translations import load_translations
+from .translations import language_name, load_translations
 
 
 @dataclass
@@ -42,10 +42,11 @@ class GeneratedSite:
     def warnings(self) -> list[str]:
         return [w for m in self.models for w in m.history.warnings]
 
-    def summary(self) -> Generated:
+    def summary(self, controlling_language: str) -> Generated:
         """What MkDocs needs of it."""
-        return Generated(self.pages_dir, self.nav, self.layout.is_library, self.languages, self.warnings,
-                         (self.files.reused, self.files.rendered) if self.files is not None else None)
+        switcher = [(code, language_name(code)) for code in [controlling_language, *self.languages]]
+        return Generated(self.pages_dir, self.nav, self.layout.is_library, switcher if self.languages else [],
+                         self.warnings, (self.files.reused, self.files.rendered) if self.files is not None else None)
 
 
 Project = tuple[Layout, dict[str, Policy]]  # what source.project.load_project returns

@@ -12,6 +12,8 @@ class Generated:
     pages_dir: Path
     nav: list[dict[str, str]]
     is_library: bool
-    languages: list[str] = field(default_factory=list)  # the translations' languages
+    # Material's language switcher: (code, the language's own name), the controlling language first; empty
+    # without translations
+    languages: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     counts: tuple[int, int] | None = None  # generated files (and feed entries) reused, rendered

@@ -151,11 +151,9 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
         config.nav = generated.nav
         config.not_in_nav = GitIgnoreSpec.from_lines(["/versions/*/index.md", "/changes/*/index.md"] + (
             ["/*/**/index.md", "/*/index.md"] if generated.is_library else []))
-        if generated.languages:  # Material's language switcher
-            from .translations import language_name
-            original = settings["controlling_language"]
-            config.extra["alternate"] = [{"name": language_name(original), "link": "", "lang": original}] + [
-                {"name": language_name(code), "link": f"{code}/", "lang": code} for code in generated.languages]
+        if generated.languages:  # Material's language switcher: the original, then each translation
+            config.extra["alternate"] = [{"name": name, "link": f"{code}/" if number else "", "lang": code}
+                                         for number, (code, name) in enumerate(generated.languages)]
         for warning in generated.warnings:
             log.warning(warning)
         if generated.counts is not None:
@@ -166,10 +164,10 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
         if self.serving:  # an edit of the working tree regenerates only the pages that show it
             from .preview import Preview
             self.preview = self.preview or Preview()
-            return self.preview.generate(settings, self.announced).summary()
+            return self.preview.generate(settings, self.announced).summary(settings["controlling_language"])
         from .generate import generate_site
         checked = self.project[1] if self.project and self.project[0] == settings.policy_dir else None
-        return generate_site(settings, self.announced, checked).summary()
+        return generate_site(settings, self.announced, checked).summary(settings["controlling_language"])
 
     @event_priority(-100)  # last: the nav is final; a cold build may start its helper process
     def on_nav(self, nav, *, config, files):
