@@ -8,13 +8,17 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from conftest import ROOT, Project
 from policy_site.bench.sites import make_repo
-from policy_site.cli.build_fork import fork_generation
+from policy_site.cli.build_fork import Then, fork_generation
+from policy_site.errors import UserError
+from policy_site.pipes import BesideFailed, Claims, call_beside
 from test_pagecache import assert_same_site
 
 ONE = {"POLICY_BUILD_PROCESSES": "1"}
@@ -147,3 +151,122 @@ def test_a_project_with_a_translation_still_leaves_the_generator_to_the_child(gi
     shutil.rmtree(git_project.path / ".cache")
     assert loaded_by_build(git_project.path, ONE) == "0 True True True True"
     assert (git_project.path / "site/index.html").read_text(encoding="utf-8") == two
+
+
+def test_a_library_written_by_two_processes_is_the_site_one_process_writes(tmp_path: Path) -> None:
+    """The child shares the writing with a process it forks (the translation, the library's pages and the
+    documents, each taken by whichever is free): the same site as one process, cold and after a new version."""
+    from library_support import document, small_library
+    p = small_library(tmp_path / "lib")
+    document(p, "cookies", "Cookie policy", "1.0", {"cookies-we-use": ["Only the session cookie."]})
+    library = p.policy / "library.yaml"
+    library.write_text(library.read_text(encoding="utf-8").replace("- terms", "- terms\n- cookies"),
+                       encoding="utf-8")
+    p.commit("Cookies 1.0")
+    for step in ("cold", "warm"):
+        if step == "warm":
+            document(p, "terms", "Terms of service", "1.1", {"liability": ["We are liable as the law says.",
+                                                                           "Terms 1.1 adds this."]})
+            p.commit("Terms 1.1")
+        assert loaded_by_build(p.path, {}) == "0 False False False False"
+        shutil.copytree(p.path / "site", tmp_path / f"two-{step}")
+        one = tmp_path / f"one-{step}"  # the same commit, built cold by one process
+        subprocess.run(["git", "clone", "-q", str(p.path), str(one)], check=True)
+        assert loaded_by_build(one, ONE) == "0 True True True True"
+        assert_same_site(tmp_path / f"two-{step}", one / "site")
+    assert (p.path / "site/de/privacy/translation.json").is_file() and (p.path / "site/cookies/atom.xml").is_file()
+
+
+def test_a_mistake_found_while_writing_reads_the_same(tmp_path: Path) -> None:
+    """A translation naming a version never published is found after the documents' pages are written, by
+    whichever process writes the translations: the error is the one a single process gives."""
+    from library_support import small_library
+    p = small_library(tmp_path / "lib")
+    meta = p.policy / "privacy/translations/de/policy.yaml"
+    meta.write_text(meta.read_text(encoding="utf-8").replace("source_version: '1.0'", "source_version: '9.0'")
+                    .replace('source_version: "1.0"', 'source_version: "9.0"'), encoding="utf-8")
+    assert "9.0" in meta.read_text(encoding="utf-8")
+    p.commit("A translation of a version that never was")
+    results = []
+    for env in ({}, ONE):
+        shutil.rmtree(p.path / ".cache", ignore_errors=True)
+        results.append(p.run("build", env=env))
+    assert results[0].returncode == results[1].returncode == 1
+    assert results[0].stderr == results[1].stderr
+    assert "translations/de/policy.yaml" in results[0].stderr and "Traceback" not in results[0].stderr
+
+
+def later(settings: object) -> object:
+    """A generation that sends its summary, then saves (writes a file) and notes it."""
+    def then() -> None:
+        Path(settings["file"]).write_text("saved", encoding="utf-8")  # type: ignore[index]
+        print("policy: note: saved after the summary", file=sys.stderr)
+    print("policy: note: made in the child", file=sys.stderr)
+    return Then({"pid": os.getpid()}, then)
+
+
+def test_what_the_child_does_after_its_summary_is_waited_for(tmp_path: Path,
+                                                            capfd: pytest.CaptureFixture[str]) -> None:
+    generation = fork_generation(lambda: None, later)
+    assert generation is not None
+    result = generation.result({"file": str(tmp_path / "saved")})
+    assert result["pid"] != os.getpid() and capfd.readouterr().err == "policy: note: made in the child\n"
+    generation.close()
+    assert (tmp_path / "saved").read_text(encoding="utf-8") == "saved"
+    assert capfd.readouterr().err == "policy: note: saved after the summary\n"
+    assert reaped(generation.pid)
+    generation.close()  # twice: nothing left to wait for
+
+
+def numbers_taken(claims: Claims) -> list[int]:
+    taken = []
+    for number in claims:
+        taken.append(number)
+        time.sleep(0.001)  # the other process takes some meanwhile
+    return taken
+
+
+def test_two_processes_share_the_claims_each_taken_once() -> None:
+    claims = Claims(200)
+    waiting = call_beside(lambda: numbers_taken(claims))
+    mine = numbers_taken(claims)
+    claims.close()
+    theirs = waiting()
+    assert sorted(mine + theirs) == list(range(200)) and mine and theirs
+
+
+def test_what_runs_beside_sends_back_its_result_its_error_or_that_it_died(capfd: pytest.CaptureFixture[str]) -> None:
+    def noted() -> int:
+        print("policy: note: from beside", file=sys.stderr)
+        return 42
+    assert call_beside(noted)() == 42 and capfd.readouterr().err == "policy: note: from beside\n"
+    with pytest.raises(UserError, match="a user mistake"):
+        call_beside(lambda: (_ for _ in ()).throw(UserError("a user mistake")))()
+    with pytest.raises(BesideFailed):
+        call_beside(lambda: os._exit(3))()
+    with pytest.raises(TypeError, match="pickle"):
+        call_beside(lambda: threading.Lock())()  # a result that cannot be sent: why, raised here
+    with pytest.raises(BesideFailed):  # nor can its exception
+        call_beside(lambda: (_ for _ in ()).throw(RuntimeError(threading.Lock())))()
+
+
+def generated_tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_shared_writing_writes_what_one_process_writes_even_when_it_cannot_fork(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from library_support import small_library
+    from policy_site.site.generate import generate_site
+    from policy_site.site.plugin import load_settings
+    p = small_library(tmp_path / "lib")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    found = []
+    for beside, fork in ((False, True), (True, True), (True, False)):
+        if not fork:
+            monkeypatch.setattr(os, "fork", lambda: (_ for _ in ()).throw(OSError("no more processes")))
+        shutil.rmtree(p.path / ".cache", ignore_errors=True)
+        site = generate_site(load_settings(p.path / "mkdocs.yml"), beside=beside)
+        assert site.files is not None and len(site.files.made) == len(set(site.files.made))
+        found.append((generated_tree(site.pages_dir), site.languages, site.files.rendered, sorted(site.files.new)))
+    assert found[0] == found[1] == found[2] and found[0][1] == ["de"]

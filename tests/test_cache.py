@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -180,3 +181,47 @@ def test_a_value_of_an_unregistered_class_is_left_out_with_a_note(three_versions
     assert "some values were not cached" in capsys.readouterr().err
     loaded = ParseCache(folder)
     assert "custom" not in loaded.entries and len(loaded.entries) == 3
+
+
+def _changes(entries: dict) -> list:
+    """Every changed section of every diff, in the order of the diffs' keys."""
+    return [c for _, v in sorted(entries.items()) if isinstance(v, PolicyDiff) for c in v.changed]
+
+
+def test_redlines_are_decoded_only_when_read(three_versions: Project) -> None:
+    """A warm build reads every diff's changed sections but renders few redlines: those stay JSON until read."""
+    settings = load_settings(three_versions.path / "mkdocs.yml")
+    folder = three_versions.path / ".cache/history"
+    history = read_history(settings.policy_dir, cache_dir=folder)
+    build_model(settings, history)
+    history.save_cache()
+    computed = _changes(history.cache.entries)  # type: ignore[union-attr]
+    loaded = _changes(ParseCache(folder).entries)
+    assert computed and all("redline" not in c.__dict__ and "redline" in c.__dict__["_pending"] for c in loaded)
+    assert [c.id for c in loaded] == [c.id for c in computed]  # the other fields are there
+    assert [c.redline for c in loaded] == [c.redline for c in computed]  # decoded when read
+    assert all("_pending" not in c.__dict__ and c.redline for c in loaded)
+    fresh = _changes(ParseCache(folder).entries)
+    assert fresh == computed  # equality reads every field
+    copied = pickle.loads(pickle.dumps(_changes(ParseCache(folder).entries)))
+    assert copied == computed and all("_pending" not in c.__dict__ for c in copied)
+
+
+def test_a_damaged_redline_found_when_read_is_one_clean_error(three_versions: Project) -> None:
+    build(three_versions)
+    path = cache_file(three_versions)
+    data = json.loads(path.read_text())
+    index = next(i for i, (name, _) in enumerate(data["classes"]) if name.endswith(".SectionChange"))
+    position = 1 + data["classes"][index][1].index("redline")
+    rows = [row for row in data["objects"] if row[0] == index]
+    for row in rows:
+        row[position] = {"l": [99_999_999]}  # a reference to nothing, seen only when the redline is read
+    path.write_text(json.dumps(data))
+    shutil.rmtree(three_versions.path / ".cache/pages")  # every page is written again: the redlines are read
+    result = three_versions.run("build", env=NOW)
+    assert rows and result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"policy build: error: the parse cache {path} is damaged (reference to an object not defined before); "
+        "delete it and run the command again"], result.stderr
+    path.unlink()
+    assert build(three_versions).count("parse cache") == 0

@@ -146,3 +146,43 @@ def test_another_plugin_turns_the_cache_off(git_project: Project) -> None:
         git_project.run("build", check=True)
     assert not (git_project.path / ".cache/html").exists()
     assert (git_project.path / "site/versions/1.0/index.html").is_file()
+
+
+def test_headers_read_ahead_are_checked_like_those_read_then(tmp_path: Path) -> None:
+    """`policy build` reads the headers of the last build's entries while its second process generates."""
+    from policy_site.site.pagecache import Entry, PageStore, prefetch
+    folder = tmp_path / "html"
+    store = PageStore(folder)
+    keys = [f"{n:064x}" for n in range(3)]
+    for n, key in enumerate(keys):
+        store.put(Entry(key, f"p{n}/index.md", b"<p>%d</p>" % n, [{"location": f"p{n}/"}]))
+    store.finish(set(keys))
+    (folder / f"{keys[1]}.json").write_bytes(b"\x80not json{")
+    prefetch(folder)
+    for key in keys:
+        (folder / f"{key}.json").unlink()  # from now on, only what was read ahead
+    again = PageStore(folder)
+    first = again.get(keys[0], "p0/index.md", html=False)
+    assert first is not None and first.search == [{"location": "p0/"}]
+    assert again.get(keys[1], "p1/index.md", html=False) is None and again.unusable == 1  # damaged, as on disk
+    assert again.get(keys[2], "p9/index.md", html=False) is None  # another page's entry: foreign, as on disk
+    assert again.get(keys[0], "p0/index.md", html=False) is None  # used once: then it is read from disk (gone)
+    assert PageStore(folder).get(keys[2], "p2/index.md", html=False) is None  # taken by the first store only
+
+
+@pytest.mark.parametrize("site_url", ["https://example.org/", "https://example.org/policies", "http://x",
+                                      "https://example.org/a b/ü/", "https://example.org/?q=1", None])
+def test_a_listed_page_has_the_urls_mkdocs_gives_a_page(site_url: str | None) -> None:
+    """The sitemap's pages of a warm build (site/plugin_cache.ListedPage) join their URLs without urllib when
+    they can: always what MkDocs' Page gives."""
+    from mkdocs.structure.files import File
+    from mkdocs.structure.pages import Page
+
+    from policy_site.site.plugin_cache import ListedPage
+    config = {"site_url": site_url, "repo_url": None, "edit_uri": None, "edit_uri_template": None}
+    for source in ("index.md", "doc-01/versions/1.0/index.md", "de/doc-01/index.md", "a b/ü/index.md",
+                   "x/.hidden/index.md", "odd..name/index.md", "-dash/_under/~tilde/index.md"):
+        for directory_urls in (True, False):
+            page = Page(None, File(source, "/docs", "/site", directory_urls), config)  # type: ignore[arg-type]
+            listed = ListedPage(None, File(source, "/docs", "/site", directory_urls), config)  # type: ignore[arg-type]
+            assert (listed.canonical_url, listed.abs_url) == (page.canonical_url, page.abs_url), source

@@ -10,6 +10,11 @@ so sharing survives (a Section shared by 300 versions is stored once, as with pi
 of a frozen dataclass holding no list or dict are stored once too, as nothing can tell them apart. Cycles are
 not supported.
 
+Decoding builds an object when something refers to it, so the rows only reached through a *lazy* field are
+never built unless that field is read: a class that inherits `Lazy` and registers with `lazy=("redline",)` gets
+that field decoded on first use (a warm build reads every diff's list of changed sections, but renders the
+word-level redline of the few pages that changed: the redlines are two thirds of the table).
+
 JSON forms: an integer n is the n-th object of the table (objects are the most common value); {"i": 5} an int;
 {"f": 0.5} a float; an array a tuple; {"l": [...]} a list; {"d": {...}} a dict; {"D": "2026-11-25"} a date;
 {"T": "2026-11-25T10:00:00+00:00"} a datetime; strings, booleans and null as such. An object is
@@ -19,18 +24,47 @@ JSON forms: an integer n is the n-th object of the table (objects are the most c
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 _REGISTRY: dict[str, type] = {}
+_LAZY: dict[str, frozenset[str]] = {}  # class name → fields decoded when first read
 
 
-def register(*classes: type) -> None:
-    """Allow the codec to write and build these dataclasses."""
+def register(*classes: type, lazy: tuple[str, ...] = ()) -> None:
+    """Allow the codec to write and build these dataclasses; `lazy`: fields left undecoded until first read
+    (the classes must inherit Lazy, and keep their fields in __dict__: no slots)."""
     for cls in classes:
         if not dataclasses.is_dataclass(cls):
             raise TypeError(f"{cls!r} is not a dataclass")
+        if lazy:
+            if not issubclass(cls, Lazy) or hasattr(cls, "__slots__") or hasattr(cls, "__post_init__") \
+                    or not set(lazy) <= set(_field_names(cls)):
+                raise TypeError(f"{cls!r} cannot have lazy fields {lazy}")
+            _LAZY[qualified_name(cls)] = frozenset(lazy)
         _REGISTRY[qualified_name(cls)] = cls
+
+
+class Lazy:
+    """A dataclass some of whose fields the codec may leave undecoded until they are first read."""
+
+    def __getattr__(self, name: str) -> Any:  # only called when the field is not set yet
+        pending = self.__dict__.get("_pending")
+        if pending is None or name not in pending:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        value = pending[name]()
+        self.__dict__[name] = value
+        del pending[name]
+        if not pending:
+            del self.__dict__["_pending"]
+        return value
+
+    def __getstate__(self) -> dict[str, Any]:  # pickling and copying see every field, decoded
+        for name in list(self.__dict__.get("_pending", ())):
+            getattr(self, name)
+        return dict(self.__dict__)
 
 
 def qualified_name(cls: type) -> str:
@@ -97,7 +131,7 @@ class Encoder:
         encoder.classes = [list(c) for c in classes]
         encoder._class_index = {(name, tuple(fields)): i for i, (name, fields) in enumerate(encoder.classes)}
         encoder.objects = list(objects)
-        encoder._memo = {id(obj): i for i, obj in enumerate(built)}
+        encoder._memo = {id(obj): i for i, obj in enumerate(built) if obj is not None}  # None: never built
         encoder._alive = list(built)
         return encoder
 
@@ -142,7 +176,7 @@ class Encoder:
             frozen = False
         else:
             class_index, names, frozen = self._kinds.get(kind) or self._kind(kind)
-            row = (class_index, *[v if type(v) is str else self.value(v) for v in map(value.__getattribute__, names)])
+            row = (class_index, *[v if type(v) is str else self.value(v) for v in map(partial(getattr, value), names)])
         index = len(self.objects)
         if frozen:
             try:  # an equal twin may stand in for it: nothing in it can change
@@ -174,13 +208,30 @@ def _builder(name: str, fields: list[str]):
     return build
 
 
+class _Later:
+    """A lazy field's JSON data, decoded when the field is first read."""
+
+    __slots__ = ("decoder", "data", "limit")
+
+    def __init__(self, decoder: Decoder, data: Any, limit: int) -> None:
+        self.decoder, self.data, self.limit = decoder, data, limit
+
+    def __call__(self) -> Any:
+        try:
+            return self.decoder.later(self.data, self.limit)
+        except (CodecError, RecursionError) as exc:  # found only now: the caller's error, not a traceback
+            raise self.decoder.damaged(str(exc) or type(exc).__name__) from None
+
+
 class Decoder:
     """JSON-ready data back to values, building registered classes only.
 
     `value` tells whether a decoded value holds an Opaque object anywhere (a class not registered here).
     """
 
-    def __init__(self, classes: Any, objects: Any) -> None:
+    def __init__(self, classes: Any, objects: Any,
+                 damaged: Callable[[str], Exception] = CodecError) -> None:
+        self.damaged = damaged  # the exception a lazy field raises when its data turns out malformed
         if not isinstance(classes, list) or not isinstance(objects, list):
             raise CodecError("no class or object table")
         self._classes: list[tuple[str, tuple[str, ...], Any]] = []
@@ -189,33 +240,62 @@ class Decoder:
                     and isinstance(entry[1], list) and all(isinstance(f, str) for f in entry[1])):
                 raise CodecError("malformed class table")
             self._classes.append((entry[0], tuple(entry[1]), _builder(entry[0], entry[1])))
-        self.objects: list[object] = []
-        self._tainted: list[bool] = []
+        self._rows = objects
+        self.objects: list[object] = [None] * len(objects)  # built on first reference (None: not yet)
+        self._built = bytearray(len(objects))
+        self._tainted = bytearray(len(objects))
+        self._lazy = [_LAZY.get(name, frozenset()) if build is not None else frozenset()
+                      for name, _, build in self._classes]
+        self._limit = len(objects)  # a row may refer to rows before it only
         self._taint = False
-        for row in objects:
-            self._object(row)
 
-    def _object(self, row: Any) -> None:
+    def _object(self, index: int) -> None:
+        row = self._rows[index]
         if type(row) is not list or not row or type(row[0]) is not int or not 0 <= row[0] < len(self._classes):
             raise CodecError("malformed object")
         name, fields, build = self._classes[row[0]]
         if len(row) != len(fields) + 1:
             raise CodecError(f"an object of {name} has {len(row) - 1} values for {len(fields)} fields")
-        self._taint = build is None
-        value = self._value
-        values = [v if type(v) is str else value(v) for v in row[1:]]
+        outer_taint, outer_limit = self._taint, self._limit
+        self._taint, self._limit = build is None, index
         try:
-            obj = Opaque(name, fields, tuple(values)) if build is None else build(values)
-        except Exception as exc:  # noqa: BLE001 - whatever a constructor says about bad data, it is bad data
-            raise CodecError(f"cannot build {name}: {exc}") from None
-        self.objects.append(obj)
-        self._tainted.append(self._taint)
+            value = self._value
+            lazy = self._lazy[row[0]]
+            if lazy:
+                later = {f: _Later(self, v, index) for f, v in zip(fields, row[1:]) if f in lazy}
+                values = [None if f in lazy else v if type(v) is str else value(v) for f, v in zip(fields, row[1:])]
+            else:
+                values = [v if type(v) is str else value(v) for v in row[1:]]
+            try:
+                obj = Opaque(name, fields, tuple(values)) if build is None else build(values)
+            except Exception as exc:  # noqa: BLE001 - whatever a constructor says about bad data, it is bad data
+                raise CodecError(f"cannot build {name}: {exc}") from None
+            if lazy:
+                for field in later:
+                    del obj.__dict__[field]
+                obj.__dict__["_pending"] = later
+            self.objects[index] = obj
+            self._built[index] = 1
+            self._tainted[index] = self._taint
+        finally:
+            self._taint, self._limit = outer_taint, outer_limit
+
+    def later(self, data: Any, limit: int) -> Any:
+        """A lazy field's value (its row was `limit`: it refers to rows before it only)."""
+        outer = self._limit, self._taint
+        self._limit, self._taint = limit, False
+        try:
+            return self._value(data)
+        finally:
+            self._limit, self._taint = outer
 
     def _value(self, value: Any) -> Any:
         kind = type(value)
         if kind is int:
-            if value < 0 or value >= len(self.objects):
+            if value < 0 or value >= self._limit:
                 raise CodecError("reference to an object not defined before")
+            if not self._built[value]:
+                self._object(value)
             if self._tainted[value]:
                 self._taint = True
             return self.objects[value]

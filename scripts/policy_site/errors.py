@@ -27,6 +27,10 @@ class UserError(Exception):
     """A mistake the user can fix: printed as a message, exit status 1."""
 
 
+class DamagedCache(UserError):
+    """A cached value read only when needed (codec.Lazy) turned out malformed: its file was damaged."""
+
+
 class PolicyInvalid(UserError):
     """The policy files have one or more problems."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import gc
 import logging
 import os
 import sys
@@ -101,12 +102,19 @@ def _setup_mkdocs_logging(verbose: bool) -> None:
     logger.propagate = False
 
 
-def _build_over_previous(config: Any, settings: Any, clean: bool = False) -> None:
-    """MkDocs' build, over what the previous build left in site_dir where that is exact (site/plugin_output.py)."""
+def _site_output(config: Any, settings: Any) -> Any:
+    """What the previous build left in site_dir, when a build can keep what is unchanged (site/plugin_output.py)."""
+    from ..site.plugin_output import SiteOutput, keeps_output
+    return SiteOutput(Path(config.site_dir), settings.cache_dir) if keeps_output(config) else None
+
+
+def _build_over_previous(config: Any, settings: Any, clean: bool = False, output: Any = None) -> None:
+    """MkDocs' build, over what the previous build left in site_dir where that is exact (site/plugin_output.py);
+    output: that, when it was read already (_meanwhile)."""
     from mkdocs.commands.build import build
 
-    from ..site.plugin_output import QUIET_DIRTY, SiteOutput, keeps_output
-    output = SiteOutput(Path(config.site_dir), settings.cache_dir) if keeps_output(config) else None
+    from ..site.plugin_output import QUIET_DIRTY
+    output = output or _site_output(config, settings)
     config.plugins["policy"].output = output
     logging.getLogger("mkdocs.commands.build").addFilter(QUIET_DIRTY)
     build(config, dirty=bool(output and output.usable and not clean))
@@ -158,26 +166,56 @@ def _generate_ahead(settings: Any) -> Any:
     """The whole generation, as `policy build` would do it before and in MkDocs' on_config (cli/build_fork.py)."""
     from ..site.generate import generate_site
     from ..site.pagecache import check_location
+    from .build_fork import Then
     announced, project = _before_generating(settings)
     check_location(settings.path("page_cache_dir"), settings.site_dir, settings.pages_dir)  # as on_config does
-    return generate_site(settings, announced, project).summary(settings["controlling_language"])
+    site = generate_site(settings, announced, project, save=False, beside=True)
+    return Then(site.summary(settings["controlling_language"]), site.save)  # saved while MkDocs renders
+
+
+def _meanwhile(config: Any, settings: Any) -> Any:
+    """While the child generates: compile the theme's templates (unless they were already), read the page cache's
+    headers and what the last build left in site_dir (none of which the generation changes); returns the latter."""
+    from ..site.pagecache import prefetch
+    from ..site.plugin import precompile_theme
+    precompile_theme(config, settings)
+    output = _site_output(config, settings)
+    if output is not None:
+        output.look_ahead()
+        if settings["page_cache"]:
+            prefetch(settings.path("page_cache_dir"))
+    return output
 
 
 def cmd_build(args: argparse.Namespace) -> int:
     from .build_fork import start_generation
     generation = start_generation(_load_generator, _generate_ahead)  # the child imports while MkDocs loads here
+    output: list[Any] = []
     try:
-        from mkdocs.exceptions import Abort
-
-        from ..site.plugin import precompile_theme
+        from ..site.plugin import keep_compiled_templates
         _setup_mkdocs_logging(args.verbose)
         config, settings = _configured(args)
-        # while the child generates, the theme's templates are compiled here, unless they were already
-        generated = generation.result(settings, lambda: precompile_theme(config, settings)) if generation else None
-        generation = None
-    finally:
+        keep_compiled_templates(config, settings)
+        generated = generation.result(settings, lambda: output.append(_meanwhile(config, settings))) \
+            if generation else None
+    except BaseException:
         if generation is not None:
             generation.cancel()
+        raise
+    gc.freeze()  # what loading MkDocs made lives to the end: the collector need not go through it again
+    try:
+        _render(config, settings, generated, output[0] if output else None)
+    finally:
+        if generation is not None:
+            generation.close()  # the child saves the caches for the next build meanwhile (cli/build_fork.Then)
+    print(f"policy build: site written to {config.site_dir}")
+    return 0
+
+
+def _render(config: Any, settings: Any, generated: Any, output: Any = None) -> None:
+    """MkDocs' build, given what the child generated (or generating here when it did not) and what the last build
+    left in site_dir (when read already)."""
+    from mkdocs.exceptions import Abort
     plugin = config.plugins["policy"]
     if generated is None:
         plugin.announced, project = _before_generating(settings)
@@ -186,7 +224,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     config.plugins.on_startup(command="build", dirty=False)
     try:
         try:
-            _build_over_previous(config, settings)
+            _build_over_previous(config, settings, output=output)
         except OSError as exc:
             if exc.errno not in (errno.EISDIR, errno.ENOTDIR, errno.EEXIST):
                 raise
@@ -197,8 +235,6 @@ def cmd_build(args: argparse.Namespace) -> int:
     except OSError as exc:  # MkDocs writing site_dir: a full disk, a read-only or forbidden folder
         from ..site.output import write_failure
         raise write_failure(Path(config.site_dir), exc) from None
-    print(f"policy build: site written to {config.site_dir}")
-    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

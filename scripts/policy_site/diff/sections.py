@@ -29,8 +29,8 @@ class Place:
     siblings: int
 
 
-@dataclass(slots=True)
-class SectionChange:
+@dataclass
+class SectionChange(codec.Lazy):  # not slots: its redline is decoded from the parse cache when first read
     id: str
     kinds: tuple[str, ...]
     old_title: str | None
@@ -86,7 +86,7 @@ class MetaChange:
 
 
 @dataclass
-class PolicyDiff:
+class PolicyDiff(codec.Lazy):
     """The changed sections (in reading order, removed ones last) and how many stayed the same."""
 
     old: Policy | None
@@ -327,4 +327,6 @@ def diff_to_data(d: PolicyDiff) -> dict:
     }
 
 
-codec.register(SectionChange, MetaChange, PolicyDiff, Place)
+codec.register(MetaChange, Place)
+codec.register(SectionChange, lazy=("redline",))
+codec.register(PolicyDiff, lazy=("introduction",))

@@ -12,13 +12,14 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from .. import codec
+from ..errors import DamagedCache
 
 FORMAT = "policy-site parse cache"
 VERSION = 5
@@ -49,6 +50,11 @@ def software() -> str:
     return hashlib.sha256(orjson.dumps(found, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+def _damaged(path: Path, detail: str) -> DamagedCache:
+    """A value read from the file only when used (codec.Lazy) turned out malformed: one line, not a traceback."""
+    return DamagedCache(f"the parse cache {path} is damaged ({detail[:120]}); delete it and run the command again")
+
+
 class ParseCache:
     """Values keyed by blob-derived keys, loaded from and saved to one file in the cache folder."""
 
@@ -74,7 +80,7 @@ class ParseCache:
             entries = data.get("entries")
             if not isinstance(entries, dict):
                 raise codec.CodecError("no entries")
-            decoder = codec.Decoder(data.get("classes"), data.get("objects"))
+            decoder = codec.Decoder(data.get("classes"), data.get("objects"), partial(_damaged, path))
             for key, raw in entries.items():
                 value, foreign = decoder.value(raw)
                 (self.foreign if foreign else self.entries)[key] = value

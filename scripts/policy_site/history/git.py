@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -71,19 +72,48 @@ def is_shallow(repo: git.Repo) -> bool:
     return repo.git.rev_parse("--is-shallow-repository") == "true"
 
 
+class Log:
+    """`git log` of the first-parent chain, running while the caller does something else (its output goes to a
+    temporary file, so git never waits for a reader); commits() waits for it and reads it."""
+
+    def __init__(self, repo: git.Repo, pathspec: str, ref: str) -> None:
+        self.output, self.errors = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+        self.process = subprocess.Popen(
+            ["git", "log", "-z", "--first-parent", "--diff-merges=first-parent", "--reverse", "--raw", "--no-abbrev",
+             "--no-renames", "--format=%x01%H%x1f%ct%x1f%an%x1f%s", ref, "--", pathspec],
+            cwd=repo.working_tree_dir, stdin=subprocess.DEVNULL, stdout=self.output, stderr=self.errors)
+
+    def commits(self) -> list[tuple[Commit, list[RawChange]]]:
+        """Commits on the first-parent chain that touched pathspec, oldest first, with their raw changes."""
+        try:
+            if self.process.wait() != 0:
+                self.errors.seek(0)
+                raise GitError(f"git log failed: {self.errors.read().decode(errors='replace').strip()}")
+            self.output.seek(0)
+            return _parse_log(self.output.read())
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop git if it still runs (the caller gave up), and drop its files."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.output.close()
+        self.errors.close()
+
+
 def first_parent_log(repo: git.Repo, pathspec: str, ref: str) -> list[tuple[Commit, list[RawChange]]]:
     """Commits on the first-parent chain that touched pathspec, oldest first, with their raw changes.
 
     NUL-separated output (-z): paths arrive exactly as stored, whatever characters they hold.
     """
-    out = subprocess.run(
-        ["git", "log", "-z", "--first-parent", "--diff-merges=first-parent", "--reverse", "--raw", "--no-abbrev",
-         "--no-renames", "--format=%x01%H%x1f%ct%x1f%an%x1f%s", ref, "--", pathspec],
-        cwd=repo.working_tree_dir, capture_output=True)
-    if out.returncode != 0:
-        raise GitError(f"git log failed: {out.stderr.decode(errors='replace').strip()}")
+    return Log(repo, pathspec, ref).commits()
+
+
+def _parse_log(stdout: bytes) -> list[tuple[Commit, list[RawChange]]]:
     commits: list[tuple[Commit, list[RawChange]]] = []
-    tokens = out.stdout.split(b"\0")
+    tokens = stdout.split(b"\0")
     i = 0
     while i < len(tokens):
         token = tokens[i].lstrip(b"\n")

@@ -114,40 +114,60 @@ def _parse(data: dict[str, bytes], prefix: str, memo: dict, refused: dict[str, s
 DocumentView = tuple[str, str, bool]
 
 
-def _view(state: dict[str, tuple[str, str]], folder: str, inherits_root: bool) -> tuple[str, dict]:
-    """One document's policy files in a commit's tree (keyed as classify names them) and their folder."""
+Entry = tuple[str, str]  # (git mode, blob id) of one file
+
+
+def _kept(files: dict[str, Entry]) -> dict[str, Entry]:
+    return {p: e for p, e in files.items() if classify(p, git_kind(e[0])) != IGNORED}
+
+
+def _view(state: dict[str, Entry], folder: str, inherits_root: bool,
+          tops: dict[str, dict[str, Entry]] | None = None) -> tuple[str, dict]:
+    """One document's policy files in a commit's tree (keyed as classify names them) and their folder.
+
+    tops: the same tree by top folder (the files of each, relative to it), so that a document in a top folder
+    is read without going through every other document's files."""
     if folder:
-        inside = {p[len(folder) + 1:]: e for p, e in state.items() if p.startswith(folder + "/")}
-        files = {p: e for p, e in inside.items() if classify(p, git_kind(e[0])) != IGNORED}
+        if tops is not None and "/" not in folder:
+            inside = tops.get(folder, {})
+        else:
+            inside = {p[len(folder) + 1:]: e for p, e in state.items() if p.startswith(folder + "/")}
+        files = _kept(inside)
         if files or not inherits_root:
             return folder, files
-    return "", {p: e for p, e in state.items() if classify(p, git_kind(e[0])) != IGNORED}
+    return "", _kept(state)
 
 
-def _states(repo: gitcmd.Repo, rel: str, ref: str, cache: ParseCache,
+def _states(repo: gitcmd.Repo, rel: str, log: gitcmd.Log, cache: ParseCache,
             views: list[DocumentView]) -> dict[str, list[State]]:
-    """The policy of every document at every commit that changed it, from one first-parent log pass and one
-    batched blob read for all documents."""
+    """The policy of every document at every commit that changed it, from one first-parent log pass (`log`, of
+    the policy folder) and one batched blob read for all documents."""
     prefix = rel.rstrip("/") + "/"
-    state: dict[str, tuple[str, str]] = {}
+    state: dict[str, Entry] = {}
+    tops: dict[str, dict[str, Entry]] = {}  # the same files by top folder (a library keeps a document in each)
     snapshots: dict[str, list[tuple[Commit, dict[str, tuple[str, str]], str, str]]] = {v[0]: [] for v in views}
-    for commit, changes in gitcmd.first_parent_log(repo, prefix, ref):
+    for commit, changes in log.commits():
         touched: set[str] = set()  # the top folders (or root files) this commit changed
         for status, mode, blob, path in changes:
             if not path.startswith(prefix):
                 continue
             relative = path[len(prefix):]
-            touched.add(relative.split("/", 1)[0] if "/" in relative else "")
+            top, _, inner = relative.partition("/")
+            touched.add(top if inner else "")
             if status == "D":
                 state.pop(relative, None)
+                if inner:
+                    tops.get(top, {}).pop(inner, None)
             else:
                 state[relative] = (mode, blob)
+                if inner:
+                    tops.setdefault(top, {})[inner] = (mode, blob)
         for document, folder, inherits_root in views:
             # a document in its own folder reads only that folder: a commit that changed nothing in it leaves its
             # files, and so its snapshot, as they were (a document not there yet has nothing to show either)
             if folder and not inherits_root and "/" not in folder and folder not in touched:
                 continue
-            where, files = _view(state, folder, inherits_root)
+            where, files = _view(state, folder, inherits_root, tops)
             shown = f"{rel.rstrip('/')}/{where}" if where else rel.rstrip("/")
             key = _tree_key(shown, files)
             taken = snapshots[document]
@@ -259,9 +279,14 @@ def read_documents(policy_dir: Path, views: list[DocumentView], ref: str = "HEAD
                         "actions/checkout with `fetch-depth: 0`), or build anyway with --allow-shallow.")
     assert repo.working_tree_dir is not None  # open_repo returns work trees only
     rel = policy_dir.relative_to(Path(repo.working_tree_dir).resolve()).as_posix()
-    cache = ParseCache(cache_dir)
+    log = gitcmd.Log(repo, rel.rstrip("/") + "/", ref)  # git reads the history while the parse cache is read
+    try:
+        cache = ParseCache(cache_dir)
+        found = _states(repo, rel, log, cache, views)
+    finally:
+        log.close()
     histories: dict[str, History] = {}
-    for (document, folder, _), states in zip(views, _states(repo, rel, ref, cache, views).values()):
+    for (document, folder, _), states in zip(views, found.values()):
         versions, warnings = versions_from_states(states)
         where = f"{rel}/{folder}" if folder else rel
         if document:

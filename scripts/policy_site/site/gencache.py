@@ -36,6 +36,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from ..history.cache import software
 from ..settings import Settings, builtin_templates
 from ..source.model import content_hash
@@ -51,10 +53,12 @@ Stat = tuple[int, int, int]  # (mtime_ns, size, inode)
 Found = tuple[str, Stat, str, bool]  # a file's key, stat and sha256 in the record, and whether its stat is racy
 
 
+_CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+
+
 def digest(*parts: object) -> str:
-    """sha256 of values as canonical JSON (dates and paths as their text)."""
-    text = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """sha256 of values as canonical JSON (sorted keys, UTF-8; dates in ISO form, paths as their text)."""
+    return hashlib.sha256(orjson.dumps(parts, default=str, option=_CANONICAL)).hexdigest()
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -230,12 +234,32 @@ class GeneratedFiles:
         self.rendered += 1
         self.made.append(path)
 
+    def mark(self) -> tuple:
+        """Where the record stands now (for since())."""
+        return set(self.new), set(self.new_entries), self.rendered, self.reused, len(self.made)
+
+    def since(self, mark: tuple) -> tuple:
+        """What was written and reused after mark(): what a forked process sends the first one (merge())."""
+        new, entries, rendered, reused, made = mark
+        return ({k: v for k, v in self.new.items() if k not in new},
+                {k: v for k, v in self.new_entries.items() if k not in entries},
+                self.rendered - rendered, self.reused - reused, self.made[made:])
+
+    def merge(self, taken: tuple) -> None:
+        new, entries, rendered, reused, made = taken
+        self.new.update(new)
+        self.new_entries.update(entries)
+        self.rendered += rendered
+        self.reused += reused
+        self.made.extend(made)
+
     def _unchanged(self, path: str, found: Found) -> bool:
         try:
-            stat = os.stat(self.out.root / path)
+            file = self.out.path(path)
+            stat = os.stat(file)
             if (stat.st_mtime_ns, stat.st_size, stat.st_ino) != found[1]:
                 return False
-            return not found[3] or hashlib.sha256((self.out.root / path).read_bytes()).hexdigest() == found[2]
+            return not found[3] or hashlib.sha256(Path(file).read_bytes()).hexdigest() == found[2]
         except OSError:
             return False
 
@@ -257,7 +281,7 @@ class GeneratedFiles:
         files: dict[str, list] = {}
         for path, (key, sha) in sorted(self.new.items()):
             try:
-                stat = os.stat(self.out.root / path)
+                stat = os.stat(self.out.path(path))
             except OSError:
                 continue
             files[path] = [key, stat.st_mtime_ns, stat.st_size, stat.st_ino, sha]

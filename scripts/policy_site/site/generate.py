@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
 from ..history.versions import read_documents
+from ..pipes import Claims, call_beside
 from ..settings import Settings, require_site_url
 from ..source.model import Policy
 from ..source.project import Layout, load_project
-from .choices import choices
+from ..source.translations import languages
+from .choices import Choices, choices
 from .data import policy_json, versions_json
 from .feeds import write_feeds
 from .gencache import GeneratedFiles, digest
@@ -42,6 +45,13 @@ class GeneratedSite:
     def warnings(self) -> list[str]:
         return [w for m in self.models for w in m.history.warnings]
 
+    def save(self) -> None:
+        """Keep the parse cache and the record of generated files for the next build (generate_site(save=False)
+        leaves this to its caller)."""
+        self.model.history.save_cache()  # one cache for all documents
+        if self.files is not None:
+            self.files.save()
+
     def summary(self, controlling_language: str) -> Generated:
         """What MkDocs needs of it."""
         switcher = [(code, language_name(code)) for code in [controlling_language, *self.languages]]
@@ -52,9 +62,10 @@ class GeneratedSite:
 Project = tuple[Layout, dict[str, Policy]]  # what source.project.load_project returns
 
 
-def load_models(settings: Settings, project: Project | None = None) -> tuple[Layout, list[SiteModel]]:
+def load_models(settings: Settings, project: Project | None = None, save: bool = True
+                ) -> tuple[Layout, list[SiteModel]]:
     """Validate the working tree (unless `project` is what load_project just returned for settings.policy_dir),
-    read every document's history, and decide what the site shows."""
+    read every document's history, and decide what the site shows; `save`: the parse cache too."""
     require_site_url(settings.site_url)
     layout, working = project or load_project(settings.policy_dir)  # PolicyInvalid before anything is written
     views = [(d, d, d == layout.formerly_single) for d in layout.documents]
@@ -64,7 +75,8 @@ def load_models(settings: Settings, project: Project | None = None) -> tuple[Lay
               for d in layout.documents]
     for model in models:
         model.formerly_single = model.document == layout.formerly_single
-    histories[layout.documents[0]].save_cache()  # one cache for all documents
+    if save:
+        histories[layout.documents[0]].save_cache()  # one cache for all documents
     return layout, models
 
 
@@ -82,15 +94,76 @@ def _announced_for(model: SiteModel, hashes: Mapping[str, tuple[str, str | None]
     return {name[len(mark):]: text for name, text in hashes.items() if name.startswith(mark)}
 
 
-def generate_site(settings: Settings, announced: Sequence[Source] = (), project: Project | None = None
-                  ) -> GeneratedSite:
+def _translations(layout: Layout, models: list[SiteModel], settings: Settings, out: OutputTree) -> list[str]:
+    """The translations' pages; returns their languages."""
+    translations = load_translations(models, {d: layout.folder(settings.policy_dir, d) for d in layout.documents})
+    translated_pages(translations, out)
+    return sorted({t.language for t in translations})
+
+
+def _document(model: SiteModel, out: OutputTree, offered: Choices, files: GeneratedFiles) -> None:
+    """Every file of one document: its pages, versions.json, each version's policy.json and its feeds."""
+    write_pages(model, out, offered=offered, files=files)
+    out.write(model.prefix + "versions.json", versions_json(model))
+    for entry in model.entries:
+        files.file(entry.site_path + "policy.json", digest(files.scope(model, entry), "policy.json"),
+                   partial(policy_json, model, entry))
+    write_feeds(model, out, files)
+
+
+Task = Callable[[], list[str] | None]  # a part of the writing; the translations' part returns their languages
+
+
+def _take(tasks: list[Task], numbers: Iterable[int]) -> list[str]:
+    """Run these tasks (the claims: those nobody took yet), in turn; the languages, if the translations were
+    among them."""
+    found: list[str] = []
+    for number in numbers:
+        found = tasks[number]() or found
+    return found
+
+
+def _beside(tasks: list[Task], claims: Claims, out: OutputTree, files: GeneratedFiles) -> tuple:
+    """In the forked process: tasks in turn, then what it wrote, for the first process."""
+    before, mark = set(out.written), files.mark()
+    languages = _take(tasks, claims)
+    return languages, sorted(out.written - before), files.since(mark)
+
+
+def _write_shared(tasks: list[Task], out: OutputTree, files: GeneratedFiles) -> list[str]:
+    """The tasks shared with a forked process, each run by whichever is free first; the translations' languages.
+    Whatever fails, the forked process has ended before this returns or raises (it writes in the same folder)."""
+    claims = Claims(len(tasks))
+    try:
+        waiting = call_beside(partial(_beside, tasks, claims, out, files))
+        try:
+            mine = _take(tasks, claims)
+        except BaseException:
+            for _ in claims:  # leave it nothing more to start
+                pass
+            with suppress(Exception):
+                waiting()
+            raise
+        theirs, written, taken = waiting()
+    finally:
+        claims.close()
+    out.written.update(written)
+    files.merge(taken)
+    return mine or theirs
+
+
+def generate_site(settings: Settings, announced: Sequence[Source] = (), project: Project | None = None,
+                  save: bool = True, beside: bool = False) -> GeneratedSite:
     """Write every generated source file of the site into settings.pages_dir.
 
     announced: more sources of published content hashes, besides the previous build's versions.json, that the
     history must still match (site/rewrites.py); nothing is written when it does not. project: the working tree
-    as load_project just read and validated it (`policy build` does so before MkDocs starts).
+    as load_project just read and validated it (`policy build` does so before MkDocs starts). save=False: the
+    caches for the next build are left to GeneratedSite.save (nothing in this build reads them). beside: the
+    writing is shared with a forked process (the translations, the library's pages, each document: each taken by
+    whichever process is free), in a process that runs no thread (build_fork's child).
     """
-    layout, models = load_models(settings, project)
+    layout, models = load_models(settings, project, save)
     for model in models:
         previous, shown, unreadable = previous_build(settings.site_dir, model.prefix, model.formerly_single)
         if unreadable:
@@ -100,17 +173,20 @@ def generate_site(settings: Settings, announced: Sequence[Source] = (), project:
     out = OutputTree(settings.pages_dir)
     offered = choices(settings, layout, {m.document: m.current.policy.title for m in models})  # the follow pages
     files = GeneratedFiles(settings, out)  # what the last build generated, reused where its key still matches
-    for model in models:
-        write_pages(model, out, offered=offered, files=files)
-        out.write(model.prefix + "versions.json", versions_json(model))
-        for entry in model.entries:
-            files.file(entry.site_path + "policy.json", digest(files.scope(model, entry), "policy.json"),
-                       partial(policy_json, model, entry))
-        write_feeds(model, out, files)
-    if layout.is_library:
+    # the library's pages read only the models, unless its old addresses copy a document's files
+    aside = layout.is_library and not layout.formerly_single
+    tasks: list[Task] = [partial(_translations, layout, models, settings, out)]  # the longest first
+    if aside:
+        tasks.append(partial(write_library, layout, models, out, offered))
+    first = len(tasks)
+    tasks += [partial(_document, model, out, offered, files) for model in models]
+    folders = [layout.folder(settings.policy_dir, d) for d in layout.documents]
+    if beside and (aside or any(languages(folder) for folder in folders)):  # else a fork costs more than it saves
+        translated_into = _write_shared(tasks, out, files)
+    else:  # the documents, the library's pages, the translations: the order one process always wrote them in
+        translated_into = _take(tasks, [*range(first, len(tasks)), *reversed(range(first))])
+    if layout.is_library and not aside:
         write_library(layout, models, out, offered)
-    translations = load_translations(models, {d: layout.folder(settings.policy_dir, d) for d in layout.documents})
-    translated_pages(translations, out)
     assets: dict[str, Path] = {}
     for folder in reversed(settings.template_dirs):  # the project's own files win
         if (folder / "assets").is_dir():
@@ -118,10 +194,11 @@ def generate_site(settings: Settings, announced: Sequence[Source] = (), project:
                            for p in (folder / "assets").rglob("*") if p.is_file()})
     for name, path in sorted(assets.items()):
         out.write("assets/" + name, path.read_bytes())
-    existing = {p.relative_to(out.root).as_posix() for p in out.written}
-    for name, page in redirect_pages(settings["redirects"], settings.url(), existing).items():
+    for name, page in redirect_pages(settings["redirects"], settings.url(), out.written).items():
         out.write(name, page)
     out.finish()
-    files.save()
-    return GeneratedSite(settings.pages_dir, models, library_nav() if layout.is_library else nav(models[0]), layout,
-                         sorted({t.language for t in translations}), files)
+    site = GeneratedSite(settings.pages_dir, models, library_nav() if layout.is_library else nav(models[0]), layout,
+                         translated_into, files)
+    if save:
+        files.save()  # the parse cache was saved by load_models
+    return site

@@ -35,6 +35,7 @@ import hashlib
 import json
 import os
 import queue
+import re
 import sys
 import threading
 import time
@@ -110,6 +111,32 @@ def _note(text: str) -> None:
     print(f"policy: note: {text}", file=sys.stderr)
 
 
+_KEY = re.compile(r"^[0-9a-f]{64}$")
+_UNREADABLE = object()  # a header that is not JSON
+_HEADERS: dict[Path, dict[str, Any]] = {}  # read ahead by prefetch(), by cache folder
+
+
+def _decoded(head: bytes) -> Any:
+    try:
+        return json.loads(head)
+    except ValueError:
+        return _UNREADABLE
+
+
+def prefetch(folder: Path, mode: str = "build") -> None:
+    """Read the headers of the entries the last build of this mode used, ahead of the build that will ask for
+    them (`policy build` does it while its second process generates). get() then takes a header from memory and
+    checks it exactly as one read from disk; entries are never changed once written, only added or removed."""
+    found: dict[str, Any] = {}
+    for key in PageStore._manifest_keys(folder / f"manifest-{mode}.json"):
+        if _KEY.match(key):
+            try:
+                found[key] = _decoded((folder / f"{key}.json").read_bytes())
+            except OSError:
+                continue
+    _HEADERS[folder] = found
+
+
 def _valid_search(value: object) -> bool:
     return isinstance(value, list) and all(isinstance(e, dict) and all(isinstance(k, str) for k in e) for e in value)
 
@@ -126,6 +153,11 @@ class PageStore:
     cannot_write: bool = False
     _queue: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
     _writer: threading.Thread | None = None
+    _headers: dict[str, Any] = field(default_factory=dict)  # read ahead and decoded (prefetch), each used once
+
+    def __post_init__(self) -> None:
+        if self.mode == "build":
+            self._headers = _HEADERS.pop(self.folder, {})
 
     def paths(self, key: str) -> tuple[Path, Path]:
         """The entry's header (JSON) and its HTML, two plain files."""
@@ -140,16 +172,17 @@ class PageStore:
         if hit is not None and hit.page == page:
             return hit
         header_file, html_file = self.paths(key)
+        header = self._headers.pop(key, None)
         try:
-            head = header_file.read_bytes()
+            header = _decoded(header_file.read_bytes()) if header is None else header
         except OSError:
             return None
         try:
             if html:
                 data, stat = _read(html_file)
-                entry = self._parse(head, data, key, page, html_file, stat)
+                entry = self._parse(header, data, key, page, html_file, stat)
             else:
-                entry = self._parse(head, None, key, page, html_file, None)
+                entry = self._parse(header, None, key, page, html_file, None)
         except OSError:
             entry = None
         if entry is None:
@@ -159,13 +192,9 @@ class PageStore:
         return entry
 
     @staticmethod
-    def _parse(head: bytes, html: bytes | None, key: str, page: str, file: Path, stat: Signature | None
+    def _parse(header: Any, html: bytes | None, key: str, page: str, file: Path, stat: Signature | None
                ) -> Entry | None:
-        """The entry from its header and HTML (None: the HTML is not wanted, and not checked)."""
-        try:
-            header = json.loads(head)
-        except ValueError:
-            return None
+        """The entry from its decoded header and HTML (None: the HTML is not wanted, and not checked)."""
         if not isinstance(header, dict) or header.get("format") != FORMAT or header.get("key") != key:
             return None
         if header.get("page") != page or not _valid_search(header.get("search")):

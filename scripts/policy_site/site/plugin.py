@@ -103,6 +103,20 @@ def _use_builtin_theme_and_styles(config: Any, settings: Settings) -> None:
             config.mdx_configs.setdefault(name, options)
 
 
+def keep_compiled_templates(config: Any, settings: Settings) -> None:
+    """Every Jinja environment the theme makes in this build loads and keeps compiled templates in the
+    compiled-templates folder: MkDocs' own (on_env sets it too), and those a plugin makes, such as the search
+    plugin's, which renders Material's language partials three times to read its defaults."""
+    make = config.theme.get_env
+
+    def get_env() -> Any:
+        env = make()
+        env.bytecode_cache = compiled_templates(settings.cache_dir)
+        return env
+
+    config.theme.get_env = get_env
+
+
 def precompile_theme(config: Any, settings: Settings) -> None:
     """The theme's templates a page uses, compiled into the compiled-templates folder unless they are there: what
     `policy build` does while its second process generates, instead of waiting (the build then loads them)."""

@@ -76,6 +76,15 @@ class SiteOutput:
         self.files: Files | None = None
         self.page_cache: PageCache | None = None
         self.usable = self._load()
+        self._prefix = os.path.join(os.path.normpath(os.path.abspath(site_dir)), "")
+        self._before: list[str] | None = None  # site_dir's files before MkDocs writes (look_ahead)
+
+    def look_ahead(self) -> None:
+        """List site_dir's files now, before the build writes into it (`policy build` does it while its second
+        process generates): finish() then removes those of them the build did not name. Every file the build
+        writes is named, so this is the list finish() would find afterwards, less files it keeps anyway."""
+        if self.usable:
+            self._before = self._walk()
 
     def _load(self) -> bool:
         """Read the last record (then remove it: only a build that finishes writes one); False when unusable."""
@@ -108,7 +117,8 @@ class SiteOutput:
         return found
 
     def _relative(self, file: File) -> str:
-        return os.path.relpath(file.abs_dest_path, self.site_dir)
+        path = file.abs_dest_path  # normalised and absolute (MkDocs makes site_dir absolute): the prefix is exact
+        return path[len(self._prefix):] if path.startswith(self._prefix) else os.path.relpath(path, self.site_dir)
 
     @staticmethod
     def _source(file: File) -> str | None:
@@ -178,7 +188,7 @@ class SiteOutput:
         if search_entries(config)[0]:
             named.add(os.path.join("search", "search_index.json"))
         emptied: set[str] = set()
-        for relative in self._walk() if self.usable else ():
+        for relative in (self._before if self._before is not None else self._walk()) if self.usable else ():
             if relative not in named:
                 os.unlink(os.path.join(self.site_dir, relative))
                 emptied.add(os.path.dirname(relative))

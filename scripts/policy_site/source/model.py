@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from .. import codec
 
@@ -18,6 +18,7 @@ VERSION_SHAPE = re.compile(r"^\d+(\.\d+){1,2}$")
 ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
+@lru_cache(maxsize=4096)  # a history compares the same few version strings many times
 def version_key(version: str) -> tuple[int, ...]:
     """The number a version string stands for, for sorting and equality: "1.10" comes after "1.9", and
     "1.0" = "1.00" = "1.0.0" (trailing zero numbers are ignored). ValueError if it is not a version."""

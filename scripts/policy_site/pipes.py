@@ -1,0 +1,121 @@
+"""Pipes between forked processes: whole messages written and read, and one function run in a forked process.
+
+`policy build` forks twice at most: its first process forks the one that generates (cli/build_fork.py), and that
+one may fork once more to write part of the site beside it (site/generate.py). Both send pickles through a pipe;
+this module holds the reading and writing they share. Nothing here is used where a thread may be running.
+"""
+
+from __future__ import annotations
+
+import gc
+import io
+import os
+import pickle
+import struct
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+
+def write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def read_all(fd: int) -> bytes:
+    """Everything until the other end is closed."""
+    data = bytearray()
+    while chunk := os.read(fd, 1 << 16):
+        data += chunk
+    return bytes(data)
+
+
+def read_exactly(fd: int, size: int) -> bytes:
+    data = bytearray()
+    while len(data) < size:
+        chunk = os.read(fd, min(size - len(data), 1 << 20))
+        if not chunk:
+            raise EOFError("the other process ended")
+        data += chunk
+    return bytes(data)
+
+
+class Claims:
+    """The numbers 0 … count-1, each handed to whichever process asks first: a pipe filled before a fork, read
+    two bytes at a time (a read that small is never split between readers). Iterating takes numbers until none
+    is left."""
+
+    MAX = 16_000  # the pipe holds them all before anyone reads (64 KiB at least)
+
+    def __init__(self, count: int) -> None:
+        if not 0 <= count <= self.MAX:
+            raise ValueError(f"cannot hand out {count} numbers")
+        self.reader, writer = os.pipe()
+        try:
+            write_all(writer, b"".join(struct.pack("!H", n) for n in range(count)))
+        finally:
+            os.close(writer)
+
+    def __iter__(self) -> Iterator[int]:
+        while len(data := os.read(self.reader, 2)) == 2:
+            yield struct.unpack("!H", data)[0]
+
+    def close(self) -> None:
+        os.close(self.reader)
+
+
+class BesideFailed(RuntimeError):
+    """The forked process died, or its result or exception could not be sent back."""
+
+
+def call_beside(work: Callable[[], Any]) -> Callable[[], Any]:
+    """Start work() in a forked process and return a function that waits for it: its result, or the exception it
+    raised, raised again here (BesideFailed when that cannot be sent). What it printed on standard error is
+    printed here when it ends. The forked process shares what this one had in memory at the fork (copy on write)
+    and ends without running anything else. Without fork (or when it fails), work() runs here, when waited for.
+    """
+    if not hasattr(os, "fork"):
+        return work
+    reader, writer = os.pipe()
+    gc.freeze()  # the collector would otherwise touch, and so copy, every object of the parent in the child
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(reader)
+        os.close(writer)
+        gc.unfreeze()
+        return work
+    if pid == 0:  # pragma: no cover - runs in the forked process; tests see its result
+        os.close(reader)
+        try:
+            sys.stderr = notes = io.StringIO()
+            try:
+                payload = pickle.dumps((True, work(), notes.getvalue()))
+            except BaseException as exc:  # noqa: BLE001 - sent to the waiting process, which raises it
+                payload = pickle.dumps((False, exc, notes.getvalue()))
+        except BaseException:  # noqa: BLE001 - neither could be pickled: the waiting side says so
+            payload = b""
+        try:
+            write_all(writer, payload)
+        finally:
+            os._exit(0)
+    os.close(writer)
+    gc.unfreeze()
+
+    def wait() -> Any:
+        try:
+            data = read_all(reader)
+        finally:
+            os.close(reader)
+            os.waitpid(pid, 0)
+        try:
+            done, value, notes = pickle.loads(data)
+        except Exception:  # noqa: BLE001 - nothing, or not all, was sent
+            raise BesideFailed("the process working beside this one ended without an answer") from None
+        sys.stderr.write(notes)
+        if not done:
+            raise value
+        return value
+
+    return wait
