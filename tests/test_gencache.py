@@ -201,3 +201,20 @@ def test_a_version_coming_into_force_renders_the_pages_that_show_it(repo: Path, 
     assert after.model.entries[-1].status == "current"
     assert after.files is not None and "index.md" in after.files.made and "versions/index.md" in after.files.made
     assert_same_as_cold(repo, tmp_path)
+
+
+def test_a_document_left_as_it_was_is_kept_whole_and_a_touched_file_is_written_again(tmp_path: Path) -> None:
+    """In a library, a document whose fingerprint (everything its files are made of) is the last build's keeps
+    all its files without computing their keys; one of its files changed on disk is written again."""
+    from library_support import small_library
+    p = small_library(tmp_path / "lib")
+    settings = load_settings(p.path / "mkdocs.yml")
+    first = generate_site(settings)
+    page = settings.pages_dir / "terms/versions/1.0/index.md"
+    text = page.read_bytes()
+    again = generate_site(settings).files
+    assert again is not None and again.made == [] and set(again.new_documents) == {"privacy/", "terms/"}
+    assert again.reused == first.files.reused + first.files.rendered - len(first.files.new_entries)  # type: ignore
+    page.write_bytes(text + b"\nplanted\n")
+    touched = generate_site(settings).files
+    assert touched is not None and touched.made == ["terms/versions/1.0/index.md"] and page.read_bytes() == text

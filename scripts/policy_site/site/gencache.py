@@ -153,6 +153,11 @@ def _load(path: Path) -> dict[str, Any]:
     return data
 
 
+def _keys(paths: list[str], keys: list[str]) -> str:
+    """A digest of the keys a document's files were made under."""
+    return hashlib.sha256("\0".join(f"{p}\0{k}" for p, k in zip(paths, keys)).encode()).hexdigest()
+
+
 class GeneratedFiles:
     """The record of one generated folder: which files can stay as they are, and the cached feed entries.
 
@@ -174,6 +179,9 @@ class GeneratedFiles:
         self.rendered = 0  # files and feed entries rendered in this build
         self.reused = 0  # files left as they were and feed entries taken from the cache
         self.made: list[str] = []  # the files rendered, in order
+        # prefix → (fingerprint, its files, the digest of their keys), from the last build and for the next
+        self.old_documents: dict[str, tuple[str, list[str], str]] = {}
+        self.new_documents: dict[str, tuple[str, list[str], str]] = {}
         if enabled:
             self._load_record()
             entries = _load(self.folder / ENTRIES).get("entries")
@@ -189,8 +197,11 @@ class GeneratedFiles:
             for path, (key, m, size, inode, sha) in data["files"].items():
                 if isinstance(key, str) and isinstance(sha, str):
                     self.old[path] = (key, (int(m), int(size), int(inode)), sha, int(m) >= made - RACY_NS)
+            for prefix, (fingerprint, paths, keys) in data.get("documents", {}).items():
+                if isinstance(fingerprint, str) and isinstance(keys, str) and all(isinstance(p, str) for p in paths):
+                    self.old_documents[prefix] = (fingerprint, list(paths), keys)
         except (ValueError, TypeError, KeyError, AttributeError):
-            self.old = {}  # not a record this code wrote: everything is rendered
+            self.old, self.old_documents = {}, {}  # not a record this code wrote: everything is rendered
 
     def scope(self, model: SiteModel, entry: VersionEntry | None) -> str:
         """The part of a key that a file of `entry` shares with the other files of its version (an upcoming
@@ -234,24 +245,60 @@ class GeneratedFiles:
         self.rendered += 1
         self.made.append(path)
 
+    def fingerprint(self, model: SiteModel, offered: object) -> str | None:
+        """What every file of one document (its pages, policy.json files and feeds: site/generate._document) is
+        made of: each file's key is a function of it. None where the build time is part of it (a project's own
+        templates, or versions outside git): those documents are checked file by file."""
+        if not self.enabled or not self.standard or not model.history.from_git:
+            return None
+        return digest(self.base, "whole document", model.prefix, self._state(model, False), offered)
+
+    def reuse_document(self, prefix: str, fingerprint: str | None) -> bool:
+        """Keep every file the last build wrote for a document with this fingerprint, when each is still as that
+        build left it: what file() would do one by one, with the keys it would compute (a library's rebuild leaves
+        most documents as they were)."""
+        old = self.old_documents.get(prefix)
+        if fingerprint is None or old is None or old[0] != fingerprint:
+            return False
+        found = [(path, self.old.get(path)) for path in old[1]]
+        if not all(f is not None for _, f in found) or _keys(old[1], [f[0] for _, f in found if f]) != old[2]:
+            return False  # the record of its files is not the one made with this fingerprint
+        if not all(f is not None and self._unchanged(path, f) for path, f in found):
+            return False
+        for path, f in found:
+            assert f is not None
+            self.out.keep(path)
+            self.new[path] = (f[0], f[2])
+        self.reused += len(found)
+        self.new_documents[prefix] = old
+        return True
+
+    def remember_document(self, prefix: str, fingerprint: str | None, mark: tuple) -> None:
+        """The files written or kept for a document since mark(), under its fingerprint, for the next build."""
+        if fingerprint is not None:
+            paths = sorted(p for p in self.new if p not in mark[0])
+            self.new_documents[prefix] = (fingerprint, paths, _keys(paths, [self.new[p][0] for p in paths]))
+
     def mark(self) -> tuple:
         """Where the record stands now (for since())."""
-        return set(self.new), set(self.new_entries), self.rendered, self.reused, len(self.made)
+        return set(self.new), set(self.new_entries), self.rendered, self.reused, len(self.made), set(self.new_documents)
 
     def since(self, mark: tuple) -> tuple:
         """What was written and reused after mark(): what a forked process sends the first one (merge())."""
-        new, entries, rendered, reused, made = mark
+        new, entries, rendered, reused, made, documents = mark
         return ({k: v for k, v in self.new.items() if k not in new},
                 {k: v for k, v in self.new_entries.items() if k not in entries},
-                self.rendered - rendered, self.reused - reused, self.made[made:])
+                self.rendered - rendered, self.reused - reused, self.made[made:],
+                {k: v for k, v in self.new_documents.items() if k not in documents})
 
     def merge(self, taken: tuple) -> None:
-        new, entries, rendered, reused, made = taken
+        new, entries, rendered, reused, made, documents = taken
         self.new.update(new)
         self.new_entries.update(entries)
         self.rendered += rendered
         self.reused += reused
         self.made.extend(made)
+        self.new_documents.update(documents)
 
     def _unchanged(self, path: str, found: Found) -> bool:
         try:
@@ -285,8 +332,10 @@ class GeneratedFiles:
             except OSError:
                 continue
             files[path] = [key, stat.st_mtime_ns, stat.st_size, stat.st_ino, sha]
+        documents = {prefix: list(document) for prefix, document in sorted(self.new_documents.items())
+                     if all(path in files for path in document[1])}
         record = {"format": FORMAT, "software": software(), "pages_dir": str(self.out.root),
-                  "made": time.time_ns(), "files": files}
+                  "made": time.time_ns(), "files": files, "documents": documents}
         entries = {"format": FORMAT, "software": software(), "entries": self.new_entries}
         try:
             self.folder.mkdir(parents=True, exist_ok=True)

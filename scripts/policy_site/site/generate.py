@@ -102,13 +102,18 @@ def _translations(layout: Layout, models: list[SiteModel], settings: Settings, o
 
 
 def _document(model: SiteModel, out: OutputTree, offered: Choices, files: GeneratedFiles) -> None:
-    """Every file of one document: its pages, versions.json, each version's policy.json and its feeds."""
-    write_pages(model, out, offered=offered, files=files)
+    """Every file of one document: its pages, each version's policy.json, its feeds (all kept as they are when
+    nothing they show changed: gencache.GeneratedFiles.fingerprint) and versions.json (it holds the build time)."""
+    fingerprint = files.fingerprint(model, offered)
+    if not files.reuse_document(model.prefix, fingerprint):
+        mark = files.mark()
+        write_pages(model, out, offered=offered, files=files)
+        for entry in model.entries:
+            files.file(entry.site_path + "policy.json", digest(files.scope(model, entry), "policy.json"),
+                       partial(policy_json, model, entry))
+        write_feeds(model, out, files)
+        files.remember_document(model.prefix, fingerprint, mark)
     out.write(model.prefix + "versions.json", versions_json(model))
-    for entry in model.entries:
-        files.file(entry.site_path + "policy.json", digest(files.scope(model, entry), "policy.json"),
-                   partial(policy_json, model, entry))
-    write_feeds(model, out, files)
 
 
 Task = Callable[[], list[str] | None]  # a part of the writing; the translations' part returns their languages
