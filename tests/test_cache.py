@@ -225,3 +225,44 @@ def test_a_damaged_redline_found_when_read_is_one_clean_error(three_versions: Pr
         "delete it and run the command again"], result.stderr
     path.unlink()
     assert build(three_versions).count("parse cache") == 0
+
+
+def test_a_working_tree_a_commit_holds_is_known_from_the_cache(three_versions: Project) -> None:
+    """`policy build` validates the working tree with the parse cache at hand: files exactly as a commit holds
+    them are not parsed again; anything else is, with the same problems as always."""
+    from policy_site.errors import PolicyInvalid
+    from policy_site.history.versions import begin_reading
+    from policy_site.source import loader
+    from policy_site.source.project import load_project
+    build(three_versions)
+    policy_dir, folder = three_versions.policy, three_versions.path / ".cache/history"
+    parsed: list[str] = []
+    original = loader.parse_files
+
+    def counting(files, prefix="policy", *args, **kwargs):
+        parsed.append(prefix)
+        return original(files, prefix, *args, **kwargs)
+
+    def load(reading):
+        parsed.clear()
+        try:
+            return load_project(policy_dir, "policy", reading.known())
+        finally:
+            reading.close()
+    loader.parse_files = counting
+    try:
+        known = load(begin_reading(policy_dir, cache_dir=folder))
+        assert parsed == [] and known == load_project(policy_dir)
+        section = three_versions.read(S)
+        section["body"].append("Not committed yet.")
+        three_versions.write(S, section)
+        _, policies = load(begin_reading(policy_dir, cache_dir=folder))
+        assert parsed == ["policy"] and "Not committed yet." in str(policies[""])
+        (policy_dir / S).write_text("id: [broken\n", encoding="utf-8")
+        with pytest.raises(PolicyInvalid) as first:
+            load(begin_reading(policy_dir, cache_dir=folder))
+        with pytest.raises(PolicyInvalid) as plain:
+            load_project(policy_dir)
+        assert str(first.value) == str(plain.value)
+    finally:
+        loader.parse_files = original

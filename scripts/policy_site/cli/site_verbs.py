@@ -140,9 +140,10 @@ def _configured(args: argparse.Namespace) -> tuple[Any, Any]:
     return config, settings
 
 
-def _before_generating(settings: Any) -> tuple[tuple, Any]:
+def _before_generating(settings: Any, reading: Any = None) -> tuple[tuple, Any]:
     """What the generator is given besides the settings: the texts notices went out for, and the working tree,
-    validated (every problem listed before MkDocs starts)."""
+    validated (every problem listed before MkDocs starts; `reading`: the history's reading begun, whose parse cache
+    may hold the very files of the working tree already)."""
     from ..notify.backend import mask_url
     from ..notify.ledger import announced_hashes
     from ..source.project import load_project
@@ -152,7 +153,7 @@ def _before_generating(settings: Any) -> tuple[tuple, Any]:
     where = mask_url(database) if isinstance(database, str) else database
     # the texts notices went out for must still be what history publishes (site/rewrites.py)
     announced = ((f"the notices sent ({where})", hashes),) if hashes else ()
-    return announced, load_project(settings.policy_dir, _prefix(settings))
+    return announced, load_project(settings.policy_dir, _prefix(settings), reading.known() if reading else None)
 
 
 def _load_generator() -> None:
@@ -164,12 +165,21 @@ def _load_generator() -> None:
 
 def _generate_ahead(settings: Any) -> Any:
     """The whole generation, as `policy build` would do it before and in MkDocs' on_config (cli/build_fork.py)."""
+    from ..history.versions import begin_reading
     from ..site.generate import generate_site
     from ..site.pagecache import check_location
     from .build_fork import Then
-    announced, project = _before_generating(settings)
-    check_location(settings.path("page_cache_dir"), settings.site_dir, settings.pages_dir)  # as on_config does
-    site = generate_site(settings, announced, project, save=False, beside=True)
+    # git log and the parse cache first: a working tree that a commit holds is then known without parsing it
+    # (a shallow clone is refused after the working tree's own problems, as one process does)
+    reading = begin_reading(settings.policy_dir, allow_shallow=None, cache_dir=settings.cache_dir)
+    try:
+        announced, project = _before_generating(settings, reading)
+        check_location(settings.path("page_cache_dir"), settings.site_dir, settings.pages_dir)  # as on_config does
+    except BaseException:
+        if reading is not None:
+            reading.close()
+        raise
+    site = generate_site(settings, announced, project, save=False, beside=True, reading=reading)
     return Then(site.summary(settings["controlling_language"]), site.save)  # saved while MkDocs renders
 
 

@@ -255,12 +255,76 @@ def read_history(policy_dir: Path, ref: str = "HEAD", allow_shallow: bool = Fals
     return read_documents(policy_dir, [("", "", False)], ref, allow_shallow, cache_dir, require_versions)[""]
 
 
-def read_documents(policy_dir: Path, views: list[DocumentView], ref: str = "HEAD", allow_shallow: bool = False,
-                   cache_dir: Path | None = None, require_versions: bool = True) -> dict[str, History]:
-    """The history of every document of a project (one log pass, one blob read for all of them)."""
+SHALLOW = ("this git clone is shallow, so the policy's history is incomplete.\n"
+           "Fetch the full history with `git fetch --unshallow` (in GitHub Actions: "
+           "actions/checkout with `fetch-depth: 0`), or build anyway with --allow-shallow.")
+
+
+@dataclass
+class Reading:
+    """A history being read: its repository, the policy folder in it, whether the clone is shallow, `git log`
+    running and the parse cache read meanwhile (begin_reading)."""
+
+    repo: gitcmd.Repo
+    rel: str
+    shallow: bool
+    log: gitcmd.Log
+    cache: ParseCache
+
+    def close(self) -> None:
+        self.log.close()
+
+    def known(self) -> Callable[[Path, dict[str, bytes]], Policy | None]:
+        """For load_project: the policy the parse cache holds for a folder whose files are exactly those of a
+        commit (the same paths, and the same blob ids as git names them), when it had no problem; else None."""
+        root = Path(self.repo.working_tree_dir or ".").resolve()
+        like = self.repo.head.commit.hexsha  # sha1 or sha256, as the repository names objects
+
+        def known(folder: Path, files: dict[str, bytes]) -> Policy | None:
+            try:
+                shown = folder.resolve().relative_to(root).as_posix()
+            except ValueError:
+                return None
+            tree = {name: ("100644", gitcmd.blob_id(data, like)) for name, data in files.items()}
+            found = self.cache.entries.get(_tree_key(shown, tree))
+            return found[0] if isinstance(found, tuple) and found[0] is not None and not found[1] else None
+
+        return known
+
+
+def begin_reading(policy_dir: Path, ref: str = "HEAD", allow_shallow: bool | None = False,
+                  cache_dir: Path | None = None) -> Reading | None:
+    """Start reading the history of policy_dir: None outside git or before the first commit. allow_shallow=None
+    reads a shallow clone too, for a caller that decides later (read_documents)."""
     policy_dir = policy_dir.resolve()
     repo = gitcmd.open_repo(policy_dir)
     if repo is None or not gitcmd.has_commits(repo):
+        return None
+    shallow = gitcmd.is_shallow(repo)
+    if shallow and allow_shallow is False:
+        raise UserError(SHALLOW)
+    assert repo.working_tree_dir is not None  # open_repo returns work trees only
+    rel = policy_dir.relative_to(Path(repo.working_tree_dir).resolve()).as_posix()
+    log = gitcmd.Log(repo, rel.rstrip("/") + "/", ref)  # git reads the history while the parse cache is read
+    try:
+        return Reading(repo, rel, shallow, log, ParseCache(cache_dir))
+    except BaseException:
+        log.close()
+        raise
+
+
+def read_documents(policy_dir: Path, views: list[DocumentView], ref: str = "HEAD", allow_shallow: bool = False,
+                   cache_dir: Path | None = None, require_versions: bool = True,
+                   reading: Reading | None = None) -> dict[str, History]:
+    """The history of every document of a project (one log pass, one blob read for all of them); reading: the
+    same, begun already (begin_reading with this policy_dir, ref and cache_dir)."""
+    if reading is not None and reading.shallow and not allow_shallow:
+        reading.close()
+        raise UserError(SHALLOW)
+    reading = reading or begin_reading(policy_dir, ref, allow_shallow, cache_dir)
+    if reading is None:
+        policy_dir = policy_dir.resolve()
+        repo = gitcmd.open_repo(policy_dir)
         reason = "not in a git repository" if repo is None else "the git repository has no commits yet"
         out: dict[str, History] = {}
         for document, folder, _ in views:
@@ -272,19 +336,11 @@ def read_documents(policy_dir: Path, views: list[DocumentView], ref: str = "HEAD
                                     [f"{reason}: built the working-tree version {policy.version} alone, without "
                                      f"history"], from_git=False)
         return out
-    shallow = gitcmd.is_shallow(repo)
-    if shallow and not allow_shallow:
-        raise UserError("this git clone is shallow, so the policy's history is incomplete.\n"
-                        "Fetch the full history with `git fetch --unshallow` (in GitHub Actions: "
-                        "actions/checkout with `fetch-depth: 0`), or build anyway with --allow-shallow.")
-    assert repo.working_tree_dir is not None  # open_repo returns work trees only
-    rel = policy_dir.relative_to(Path(repo.working_tree_dir).resolve()).as_posix()
-    log = gitcmd.Log(repo, rel.rstrip("/") + "/", ref)  # git reads the history while the parse cache is read
     try:
-        cache = ParseCache(cache_dir)
-        found = _states(repo, rel, log, cache, views)
+        found = _states(reading.repo, reading.rel, reading.log, reading.cache, views)
     finally:
-        log.close()
+        reading.close()
+    rel, shallow, cache = reading.rel, reading.shallow, reading.cache
     histories: dict[str, History] = {}
     for (document, folder, _), states in zip(views, found.values()):
         versions, warnings = versions_from_states(states)

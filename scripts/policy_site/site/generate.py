@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from ..history.versions import read_documents
+from ..history.versions import Reading, read_documents
 from ..pipes import Claims, call_beside
 from ..settings import Settings, require_site_url
 from ..source.model import Policy
@@ -62,15 +62,16 @@ class GeneratedSite:
 Project = tuple[Layout, dict[str, Policy]]  # what source.project.load_project returns
 
 
-def load_models(settings: Settings, project: Project | None = None, save: bool = True
-                ) -> tuple[Layout, list[SiteModel]]:
+def load_models(settings: Settings, project: Project | None = None, save: bool = True,
+                reading: Reading | None = None) -> tuple[Layout, list[SiteModel]]:
     """Validate the working tree (unless `project` is what load_project just returned for settings.policy_dir),
-    read every document's history, and decide what the site shows; `save`: the parse cache too."""
+    read every document's history (begun already: `reading`), and decide what the site shows; `save`: the parse
+    cache too."""
     require_site_url(settings.site_url)
     layout, working = project or load_project(settings.policy_dir)  # PolicyInvalid before anything is written
     views = [(d, d, d == layout.formerly_single) for d in layout.documents]
     histories = read_documents(settings.policy_dir, views, allow_shallow=bool(settings["allow_shallow"]),
-                               cache_dir=settings.cache_dir)
+                               cache_dir=settings.cache_dir, reading=reading)
     models = [build_model(settings, histories[d], working[d] if settings.draft else None, d, layout.prefix(d))
               for d in layout.documents]
     for model in models:
@@ -158,7 +159,7 @@ def _write_shared(tasks: list[Task], out: OutputTree, files: GeneratedFiles) -> 
 
 
 def generate_site(settings: Settings, announced: Sequence[Source] = (), project: Project | None = None,
-                  save: bool = True, beside: bool = False) -> GeneratedSite:
+                  save: bool = True, beside: bool = False, reading: Reading | None = None) -> GeneratedSite:
     """Write every generated source file of the site into settings.pages_dir.
 
     announced: more sources of published content hashes, besides the previous build's versions.json, that the
@@ -166,9 +167,10 @@ def generate_site(settings: Settings, announced: Sequence[Source] = (), project:
     as load_project just read and validated it (`policy build` does so before MkDocs starts). save=False: the
     caches for the next build are left to GeneratedSite.save (nothing in this build reads them). beside: the
     writing is shared with a forked process (the translations, the library's pages, each document: each taken by
-    whichever process is free), in a process that runs no thread (build_fork's child).
+    whichever process is free), in a process that runs no thread (build_fork's child). reading: the history's
+    reading, begun already (history.versions.begin_reading).
     """
-    layout, models = load_models(settings, project, save)
+    layout, models = load_models(settings, project, save, reading)
     for model in models:
         previous, shown, unreadable = previous_build(settings.site_dir, model.prefix, model.formerly_single)
         if unreadable:

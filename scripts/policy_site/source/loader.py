@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -271,9 +272,17 @@ def read_policy_files(policy_dir: Path, prefix: str = "policy") -> dict[str, byt
     return files
 
 
-def load_policy(policy_dir: Path, prefix: str = "policy") -> Policy:
-    """The working-tree policy, or PolicyInvalid listing every problem."""
+Known = Callable[[Path, dict[str, bytes]], Policy | None]  # a parse made already of a folder's very files
+
+
+def load_policy(policy_dir: Path, prefix: str = "policy", known: Known | None = None) -> Policy:
+    """The working-tree policy, or PolicyInvalid listing every problem. known: the policy these very files were
+    parsed into already without a problem (history.versions.Reading.known: a commit holds them), or None."""
     files, refused = read_working_tree(policy_dir)
+    if known is not None and not refused:
+        found = known(policy_dir, files)
+        if found is not None:
+            return found
     policy, problems = parse_files(files, prefix, refused=refused)
     if policy is None:
         raise PolicyInvalid(problems or [Problem(f"{prefix}/{POLICY_FILE}", 1, 1, "policy could not be read")])

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..errors import PolicyInvalid, Problem
 from . import inline
-from .loader import load_policy
+from .loader import Known, load_policy
 from .model import Policy, policy_texts
 from .reader import Reader
 from .yamlnodes import compose
@@ -109,15 +109,17 @@ def check_doc_links(policies: dict[str, Policy], prefix: str = "policy") -> list
     return problems
 
 
-def load_project(policy_dir: Path, prefix: str = "policy") -> tuple[Layout, dict[str, Policy]]:
-    """The layout and every document's working-tree policy, or PolicyInvalid listing every problem."""
+def load_project(policy_dir: Path, prefix: str = "policy", known: Known | None = None
+                 ) -> tuple[Layout, dict[str, Policy]]:
+    """The layout and every document's working-tree policy, or PolicyInvalid listing every problem; known: parses
+    made already (loader.load_policy)."""
     layout = read_layout(policy_dir, prefix)
     problems = list(layout.problems)
     policies: dict[str, Policy] = {}
     for document in layout.documents:
         try:
             policies[document] = load_policy(layout.folder(policy_dir, document),
-                                             f"{prefix}/{document}" if document else prefix)
+                                             f"{prefix}/{document}" if document else prefix, known)
         except PolicyInvalid as exc:
             problems.extend(exc.problems)
     if not problems:
