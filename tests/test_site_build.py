@@ -102,3 +102,17 @@ def test_build_never_publishes_a_draft(git_project: Project) -> None:
     for page in site.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         assert "An unpublished sentence" not in text and "Draft — not published" not in text, page
+
+
+def test_html_a_template_made_whole_goes_into_the_page_as_it_is() -> None:
+    """site/markdown_raw.py: the archive's table and the compare form skip Python-Markdown's HTML parser and come
+    out as that parser's raw block would (only the markers and a blank line go); without the extension, as before."""
+    import markdown
+    page = ("# All versions\n\n<!-- policy:raw -->\n<div class=\"t\">\n<table>\n\n<tr><td>*not emphasis* &amp; "
+            "<a href=\"1.0/\">1.0</a></td></tr>\n</table>\n</div>\n<!-- /policy:raw -->\n\nAfter *it*.\n")
+    plain = markdown.markdown(page)
+    raw = markdown.markdown(page, extensions=["policy_site.site.markdown_raw"])
+    assert raw == plain.replace("<!-- policy:raw -->\n", "").replace("\n<!-- /policy:raw -->\n", "")
+    assert "*not emphasis*" in raw and "<em>it</em>" in raw
+    assert markdown.markdown("No region here.", extensions=["policy_site.site.markdown_raw"]) == \
+        "<p>No region here.</p>"

@@ -97,7 +97,7 @@ def _use_builtin_theme_and_styles(config: Any, settings: Settings) -> None:
             position += 1
     if not any(str(css) == "assets/policy.css" for css in config.extra_css):
         config.extra_css.append("assets/policy.css")
-    for name, options in (("attr_list", {}), ("toc", {"permalink": True})):
+    for name, options in (("attr_list", {}), ("toc", {"permalink": True}), ("policy_site.site.markdown_raw", {})):
         if name not in config.markdown_extensions:
             config.markdown_extensions.append(name)
             config.mdx_configs.setdefault(name, options)
