@@ -178,7 +178,7 @@ def test_a_listed_page_has_the_urls_mkdocs_gives_a_page(site_url: str | None) ->
     from mkdocs.structure.files import File
     from mkdocs.structure.pages import Page
 
-    from policy_site.site.plugin_cache import ListedPage
+    from policy_site.site.plugin_listed import ListedPage
     config = {"site_url": site_url, "repo_url": None, "edit_uri": None, "edit_uri_template": None}
     for source in ("index.md", "doc-01/versions/1.0/index.md", "de/doc-01/index.md", "a b/ü/index.md",
                    "x/.hidden/index.md", "odd..name/index.md", "-dash/_under/~tilde/index.md"):

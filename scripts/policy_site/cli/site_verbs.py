@@ -175,11 +175,10 @@ def _generate_ahead(settings: Any) -> Any:
     try:
         announced, project = _before_generating(settings, reading)
         check_location(settings.path("page_cache_dir"), settings.site_dir, settings.pages_dir)  # as on_config does
-    except BaseException:
+        site = generate_site(settings, announced, project, save=False, beside=True, reading=reading)
+    finally:
         if reading is not None:
-            reading.close()
-        raise
-    site = generate_site(settings, announced, project, save=False, beside=True, reading=reading)
+            reading.close()  # read_documents closed it, unless something failed before
     return Then(site.summary(settings["controlling_language"]), site.save)  # saved while MkDocs renders
 
 

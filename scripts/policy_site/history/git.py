@@ -74,7 +74,8 @@ def is_shallow(repo: git.Repo) -> bool:
 
 class Log:
     """`git log` of the first-parent chain, running while the caller does something else (its output goes to a
-    temporary file, so git never waits for a reader); commits() waits for it and reads it."""
+    temporary file, so git never waits for a reader); commits() waits for it and reads it. NUL-separated output
+    (-z): paths arrive exactly as stored, whatever characters they hold."""
 
     def __init__(self, repo: git.Repo, pathspec: str, ref: str) -> None:
         self.output, self.errors = tempfile.TemporaryFile(), tempfile.TemporaryFile()
@@ -101,14 +102,6 @@ class Log:
             self.process.wait()
         self.output.close()
         self.errors.close()
-
-
-def first_parent_log(repo: git.Repo, pathspec: str, ref: str) -> list[tuple[Commit, list[RawChange]]]:
-    """Commits on the first-parent chain that touched pathspec, oldest first, with their raw changes.
-
-    NUL-separated output (-z): paths arrive exactly as stored, whatever characters they hold.
-    """
-    return Log(repo, pathspec, ref).commits()
 
 
 def _parse_log(stdout: bytes) -> list[tuple[Commit, list[RawChange]]]:

@@ -122,13 +122,13 @@ def _kept(files: dict[str, Entry]) -> dict[str, Entry]:
 
 
 def _view(state: dict[str, Entry], folder: str, inherits_root: bool,
-          tops: dict[str, dict[str, Entry]] | None = None) -> tuple[str, dict]:
+          tops: dict[str, dict[str, Entry]]) -> tuple[str, dict]:
     """One document's policy files in a commit's tree (keyed as classify names them) and their folder.
 
     tops: the same tree by top folder (the files of each, relative to it), so that a document in a top folder
     is read without going through every other document's files."""
     if folder:
-        if tops is not None and "/" not in folder:
+        if "/" not in folder:
             inside = tops.get(folder, {})
         else:
             inside = {p[len(folder) + 1:]: e for p, e in state.items() if p.startswith(folder + "/")}

@@ -260,13 +260,12 @@ class GeneratedFiles:
         old = self.old_documents.get(prefix)
         if fingerprint is None or old is None or old[0] != fingerprint:
             return False
-        found = [(path, self.old.get(path)) for path in old[1]]
-        if not all(f is not None for _, f in found) or _keys(old[1], [f[0] for _, f in found if f]) != old[2]:
+        found = {path: self.old[path] for path in old[1] if path in self.old}
+        if len(found) != len(old[1]) or _keys(old[1], [found[path][0] for path in old[1]]) != old[2]:
             return False  # the record of its files is not the one made with this fingerprint
-        if not all(f is not None and self._unchanged(path, f) for path, f in found):
+        if not all(self._unchanged(path, f) for path, f in found.items()):
             return False
-        for path, f in found:
-            assert f is not None
+        for path, f in found.items():
             self.out.keep(path)
             self.new[path] = (f[0], f[2])
         self.reused += len(found)

@@ -32,11 +32,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
-from urllib.parse import urlsplit
 
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
@@ -44,6 +42,7 @@ from mkdocs.structure.pages import Page
 from ..settings import Settings
 from .pagecache import Entry, PageStore, check_location, page_key
 from .plugin_key import Unkeyable, site_key
+from .plugin_listed import ListedPage
 from .plugin_parallel import MIN_PAGES, Helper, render_from_the_end, wanted
 
 log = logging.getLogger("mkdocs.plugins.policy")
@@ -94,25 +93,6 @@ class CachedPage(File):
         if os.path.lexists(self.abs_dest_path):
             os.unlink(self.abs_dest_path)  # never write through a link left by a dirty build
         super().copy_file(dirty)
-
-
-_PLAIN_URL = re.compile(r"^(?:[A-Za-z0-9_~%-][A-Za-z0-9._~%-]*/)*(?:[A-Za-z0-9_~%-][A-Za-z0-9._~%-]*)?$")
-
-
-class ListedPage(Page):
-    """A cached page as the theme's own templates see it (sitemap.xml): a Page, with the URLs MkDocs would give it
-    joined without urllib when the page's URL is a plain relative path (1,300 pages of a library, each build)."""
-
-    def _set_canonical_url(self, base: str | None) -> None:
-        url = self.url
-        if not base or "?" in base or "#" in base or not _PLAIN_URL.match(url) or "/./" in f"/{url}" \
-                or "/../" in f"/{url}" or url.endswith(("/.", "/..")) or url in (".", ".."):
-            super()._set_canonical_url(base)
-            return
-        if not base.endswith("/"):
-            base += "/"
-        self.canonical_url = base + url  # what urljoin(base, url) gives for such a path
-        self.abs_url = urlsplit(base).path + url
 
 
 class LinkedFile(File):
