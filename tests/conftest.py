@@ -17,6 +17,24 @@ SEED = SHARED / "seed" / "synergycabinet-privacy-policy.txt"
 FIDELITY = SHARED / "checks" / "seed_fidelity.py"
 OUTPUT = ROOT / "test-output"
 
+# names as an attacker types them: encoded words (q and b) that hold CR LF, and every kind of line break
+PHISH = ("=?utf-8?q?Support=0D=0AReply-To=3A_refunds=40evil.example=0D=0AContent-Type=3A_text/html=0D=0A=0D=0A"
+         "<a_href=3Dhttps://evil.example>Your_account_is_locked</a>?=")
+HOSTILE_NAMES = [
+    PHISH,
+    "=?utf-8?b?U3VwcG9ydA0KQmNjOiB4QGV2aWwuZXhhbXBsZQ==?=",  # b: 'Support\r\nBcc: x@evil.example'
+    "=?iso-8859-1?q?x=0ABcc:_x@evil.example?= tail",
+    "Ann =?utf-8?Q?=0D=0A?= Example",
+    "Ann\r\nBcc: x@evil.example",
+    "Ann\nBcc: x@evil.example",
+    "Ann\rBcc: x@evil.example",
+    "Ann\u0085Bcc: x@evil.example",  # NEL
+    "Ann\u2028Bcc: x@evil.example",
+    "Ann\u2029Bcc: x@evil.example",
+    "Ann\tBcc",
+    "Ann\x00Bcc",
+]
+
 
 class Project:
     """A copy of mkdocs.yml, policy/ and templates/ in a temp dir, optionally a real git repository."""

@@ -552,7 +552,7 @@ def test_site_name_with_line_breaks_is_one_line_in_list_id(git_project: Project,
                                                  'site_name: "Policy\\r\\nBcc: x@evil.example <x>"'))
     subscribe(git_project, env, {"ann@example.org": "Ann"})
     git_project.run("notify", env=env, check=True)
-    assert smtp.parsed()[0]["List-Id"] == "Policy Bcc: x@evil.example x <privacy-policy.synergycabinet.example>"
+    assert smtp.parsed()[0]["List-Id"] == '"Policy Bcc: x@evil.example x" <privacy-policy.synergycabinet.example>'
     assert len(smtp.parsed()[0].keys()) == len(set(k.lower() for k in smtp.parsed()[0].keys()))
 
 

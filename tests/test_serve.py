@@ -33,8 +33,7 @@ def test_serve_shows_a_saved_edit_as_draft(git_project: Project) -> None:
 
 def test_serve_rerenders_only_what_an_edit_touches_on_a_long_history(tmp_path) -> None:
     """300 versions: an edit of one section renders the home page and the draft changes, nothing else
-    (site/preview.py, site/plugin_cache.py); edit to reload stays within a second."""
-    import statistics
+    (site/preview.py, site/plugin_cache.py). How long a reload takes is `make bench`'s to say, not a test's."""
 
     import yaml
 
@@ -67,4 +66,3 @@ def test_serve_rerenders_only_what_an_edit_touches_on_a_long_history(tmp_path) -
     # 606 pages: 300 versions and their changes, home, archive, latest changes, draft changes, compare, follow
     assert rebuilds and all(line.endswith("604 pages from " + str(repo / ".cache/html") + ", 2 rendered")
                             for line in rebuilds), log[-3000:]
-    assert statistics.median(times) <= 1.0, times

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from conftest import run_policy
 from policy_site.bench.sites import add_version, make_repo
-from policy_site.site.plugin_output import RECORD
+from policy_site.site.plugin_output import BACK_RECORD, RECORD
 from test_pagecache import assert_same_site, build
 
 EPOCH = 1_700_000_000
@@ -21,13 +21,16 @@ def stat(path: Path) -> tuple[int, int]:
 
 
 def test_unchanged_files_stay_and_the_folder_equals_a_clean_build(tmp_path: Path) -> None:
+    """Double buffering (site/publish.py): each build writes the folder the build before the last published, so a
+    file is left in place when it is what that build wrote there; hand edits to it are undone."""
     repo = make_repo(tmp_path / "repo", 8)
     site = repo / "site"
     build(repo, EPOCH)
     record = repo / ".cache/history" / RECORD
     assert record.is_file()
-    # a page written in the last few clock ticks before the record is written again by the next build (the racy
-    # rule): a second build copies every page from the cache early on, so that the third can keep them all
+    # a page written in the last few clock ticks before the record is written again by a later build (the racy
+    # rule): two more builds copy every page from the cache early on, so that the fourth can keep them all
+    build(repo, EPOCH)
     build(repo, EPOCH)
     asset = next(site.glob("assets/javascripts/bundle.*.min.js"))
     old_page, feed = site / "versions/2.0/index.html", site / "versions/2.0/policy.json"
@@ -43,7 +46,9 @@ def test_unchanged_files_stay_and_the_folder_equals_a_clean_build(tmp_path: Path
     (site / ".well-known").mkdir()
     (site / ".well-known/security.txt").write_text("kept, as MkDocs' cleaning keeps dotfiles")
     add_version(repo)
-    log = build(repo, EPOCH)
+    build(repo, EPOCH)  # into the other folder: this one is now the back folder
+    assert (site / ".well-known/security.txt").is_file() and not (site / "stray.html").exists()
+    log = build(repo, EPOCH)  # into this one again
     assert "dirty" not in log.lower(), log[-2000:]  # MkDocs' warning about dirty builds does not apply here
     assert {path: stat(path) for path in before} == before, "unchanged files were written again"
     assert not (site / "stray.html").exists() and not (site / "old").exists()
@@ -58,28 +63,34 @@ def test_unchanged_files_stay_and_the_folder_equals_a_clean_build(tmp_path: Path
 
 
 def test_without_a_usable_record_the_build_is_a_clean_one(tmp_path: Path) -> None:
+    """The back folder without a usable record (a killed build, another version of this code, a record that names
+    another folder) is written whole, and what else it holds is not published."""
     repo = make_repo(tmp_path / "repo", 3)
     site = repo / "site"
     build(repo, EPOCH)
-    record = repo / ".cache/history" / RECORD
+    build(repo, EPOCH)
+    back = next((repo / ".cache/history/staging").glob("site-back-*"))
+    record = repo / ".cache/history" / BACK_RECORD
     data = json.loads(record.read_text())
-    asset = next(site.glob("assets/javascripts/bundle.*.min.js"))
+    assert data["site_dir"] == str(back)
     for damage in ("not json", json.dumps({**data, "site_dir": str(tmp_path / "elsewhere")}),
                    json.dumps({**data, "format": "something else"})):
-        (site / "stray.html").write_text("stray")
+        (back / "stray.html").write_text("stray")
         record.write_text(damage)
+        asset = next(back.glob("assets/javascripts/bundle.*.min.js"))
         before = stat(asset)
-        build(repo, EPOCH)
+        build(repo, EPOCH)  # back → site
         assert not (site / "stray.html").exists()
-        assert stat(asset) != before, "a build without a record kept a file"
-        assert json.loads(record.read_text())["site_dir"] == str(site)
+        assert stat(next(site.glob("assets/javascripts/bundle.*.min.js"))) != before, "a file was kept"
+        assert json.loads((repo / ".cache/history" / RECORD).read_text())["site_dir"] == str(site)
+        build(repo, EPOCH)  # and back again, so that `back` is the back folder once more
     # a file replaced by a folder of the same name (and a folder by a file) is handled by a clean build
-    page = site / "versions/2.0/index.html"
+    page = back / "versions/2.0/index.html"
     page.unlink()
     page.mkdir()
     (page / "x").write_text("in the way")
     build(repo, EPOCH)
-    assert page.is_file()
+    assert (site / "versions/2.0/index.html").is_file()
 
 
 def test_a_site_folder_elsewhere_gets_its_own_record(tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ def cmd_notice(args: argparse.Namespace) -> int:
     elif args.format == "html":
         data = notice.html.rstrip("\n").encode("utf-8") + b"\n"
     else:
-        data = legal_message(notice, mail).as_bytes()
+        data = legal_message(notice, mail)
     if args.output:
         write_private(Path(args.output), data, "cannot write the notice")
         print(f"policy notice: the legal notice of version {entry.version} ({args.format}) is in {args.output}",

@@ -102,24 +102,33 @@ def _setup_mkdocs_logging(verbose: bool) -> None:
     logger.propagate = False
 
 
-def _site_output(config: Any, settings: Any) -> Any:
-    """What the previous build left in site_dir, when a build can keep what is unchanged (site/plugin_output.py)."""
+def _site_output(config: Any, settings: Any, staging: Any) -> Any:
+    """What the build before the last left in the back folder, when a build can keep what is unchanged there
+    (site/plugin_output.py)."""
     from ..site.plugin_output import SiteOutput, keeps_output
-    return SiteOutput(Path(config.site_dir), settings.cache_dir) if keeps_output(config) else None
+    return SiteOutput(staging, settings.cache_dir) if keeps_output(config) and not staging.fresh else None
 
 
-def _build_over_previous(config: Any, settings: Any, clean: bool = False, output: Any = None) -> None:
-    """MkDocs' build, over what the previous build left in site_dir where that is exact (site/plugin_output.py);
-    output: that, when it was read already (_meanwhile)."""
+def _build_over_previous(config: Any, settings: Any, staging: Any, clean: bool = False, output: Any = None) -> None:
+    """MkDocs' build into the back folder, over what is there where that is exact (site/plugin_output.py), then the
+    back folder switched with site_dir in one step (site/publish.py); output: what is there, when it was read
+    already (_meanwhile)."""
     from mkdocs.commands.build import build
 
-    from ..site.plugin_output import QUIET_DIRTY
-    output = output or _site_output(config, settings)
+    from ..site.plugin_output import QUIET_DIRTY, forget
+    output = output or _site_output(config, settings, staging)
+    if output is None:
+        forget(settings.cache_dir)  # the folder is written whole: no record can say what it holds
     config.plugins["policy"].output = output
+    config.plugins["policy"].publishing = str(staging.final)
     logging.getLogger("mkdocs.commands.build").addFilter(QUIET_DIRTY)
+    config.site_dir = str(staging.begin())
     build(config, dirty=bool(output and output.usable and not clean))
     if output is not None:
         output.finish(config)
+    staging.publish()
+    if output is not None:
+        output.save()
 
 
 def _configured(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -182,13 +191,13 @@ def _generate_ahead(settings: Any) -> Any:
     return Then(site.summary(settings["controlling_language"]), site.save)  # saved while MkDocs renders
 
 
-def _meanwhile(config: Any, settings: Any) -> Any:
+def _meanwhile(config: Any, settings: Any, staging: Any) -> Any:
     """While the child generates: compile the theme's templates (unless they were already), read the page cache's
-    headers and what the last build left in site_dir (none of which the generation changes); returns the latter."""
+    headers and what the back folder holds (none of which the generation changes); returns the latter."""
     from ..site.pagecache import prefetch
     from ..site.plugin import precompile_theme
     precompile_theme(config, settings)
-    output = _site_output(config, settings)
+    output = _site_output(config, settings, staging)
     if output is not None:
         output.look_ahead()
         if settings["page_cache"]:
@@ -197,33 +206,51 @@ def _meanwhile(config: Any, settings: Any) -> Any:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from ..site.publish import BuildLock, Staging
     from .build_fork import start_generation
     generation = start_generation(_load_generator, _generate_ahead)  # the child imports while MkDocs loads here
     output: list[Any] = []
+    lock = None
     try:
         from ..site.plugin import keep_compiled_templates
         _setup_mkdocs_logging(args.verbose)
         config, settings = _configured(args)
+        lock = BuildLock(settings.cache_dir).acquire()  # before the child writes anything
+        staging = Staging(Path(config.site_dir), settings.cache_dir)
         keep_compiled_templates(config, settings)
-        generated = generation.result(settings, lambda: output.append(_meanwhile(config, settings))) \
+        generated = generation.result(settings, lambda: output.append(_meanwhile(config, settings, staging))) \
             if generation else None
     except BaseException:
         if generation is not None:
             generation.cancel()
+        if lock is not None:
+            lock.release()
         raise
     gc.freeze()  # what loading MkDocs made lives to the end: the collector need not go through it again
+    final = config.site_dir
     try:
-        _render(config, settings, generated, output[0] if output else None)
+        _render(config, settings, staging, generated, output[0] if output else None)
+    except BaseException:
+        staging.discard()  # the back folder stays, without a record: the next build writes it whole
+        raise
     finally:
-        if generation is not None:
-            generation.close()  # the child saves the caches for the next build meanwhile (cli/build_fork.Then)
-    print(f"policy build: site written to {config.site_dir}")
+        config.site_dir = final
+        try:
+            if generation is not None:
+                generation.close()  # the child saves the caches for the next build meanwhile (cli/build_fork.Then)
+        finally:
+            lock.release()
+    if staging.mounted:
+        print(f"note: {final} is a mount point, so its top-level files and folders were switched in one by one; "
+              f"set site_dir to a folder inside it to switch the whole site in one step", file=sys.stderr)
+    print(f"policy build: site written to {final}")
     return 0
 
 
-def _render(config: Any, settings: Any, generated: Any, output: Any = None) -> None:
-    """MkDocs' build, given what the child generated (or generating here when it did not) and what the last build
-    left in site_dir (when read already)."""
+def _render(config: Any, settings: Any, staging: Any, generated: Any, output: Any = None) -> None:
+    """MkDocs' build into the back folder, then switched in, given what the child generated (or generating here
+    when it did not) and what the back folder holds (when read already)."""
+    from jinja2 import TemplateError, TemplateSyntaxError
     from mkdocs.exceptions import Abort
     plugin = config.plugins["policy"]
     if generated is None:
@@ -233,17 +260,21 @@ def _render(config: Any, settings: Any, generated: Any, output: Any = None) -> N
     config.plugins.on_startup(command="build", dirty=False)
     try:
         try:
-            _build_over_previous(config, settings, output=output)
+            _build_over_previous(config, settings, staging, output=output)
         except OSError as exc:
             if exc.errno not in (errno.EISDIR, errno.ENOTDIR, errno.EEXIST):
                 raise
-            _build_over_previous(config, settings, clean=True)  # a file where a folder now goes, or the reverse
+            _build_over_previous(config, settings, staging, clean=True)
         config.plugins.on_shutdown()
     except Abort as exc:
         raise UserError(f"build stopped: {exc}") from None
-    except OSError as exc:  # MkDocs writing site_dir: a full disk, a read-only or forbidden folder
+    except TemplateError as exc:  # a project's own theme template (templates/theme/) that cannot render
+        where = f" ({exc.filename}:{exc.lineno})" if isinstance(exc, TemplateSyntaxError) and exc.filename else ""
+        raise UserError(f"build stopped: a template failed{where}: {exc.message or exc}; fix it in templates/ "
+                        f"(nothing was published)") from None
+    except OSError as exc:  # writing the staging folder or switching it in: a full disk, a read-only folder
         from ..site.output import write_failure
-        raise write_failure(Path(config.site_dir), exc) from None
+        raise write_failure(staging.final, exc) from None
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

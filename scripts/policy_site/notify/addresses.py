@@ -6,7 +6,13 @@ mapping, non-transitional (the `idna` package), never Python's IDNA 2003 codec: 
 `xn--fa-hia.de` (not `fass.de`, another domain), a final sigma stays `ς`, upper case is mapped to lower case,
 a zero-width joiner is accepted only where IDNA 2008 allows it (after a virama), emoji and symbols are
 refused. A domain that is already ASCII is only lower-cased (its `xn--` labels must be valid A-labels), so
-plain ASCII addresses normalise exactly as before. Names are one line of printable text.
+plain ASCII addresses normalise exactly as before. Names are one line of printable text, without an encoded word's
+`=?` (notify/headers.py: no name is ever decoded into header lines).
+
+The stored form is for SMTP and for finding an address again; people are shown what they typed: `display` gives
+the address with its domain in Unicode (`faß.de`), and `lookalike_warning` a sentence when the domain mixes
+scripts the way look-alike domains do (Latin with Cyrillic or Greek, say; UTS #39's "highly restrictive" level,
+which allows Latin with Han and the Japanese or Korean scripts).
 
 CSV cells are neutralised against formula injection (the OWASP rule): `csv_cell` prefixes a single quote to
 any value starting with = + - @, a tab or a carriage return (or with quotes followed by one of those), and
@@ -18,10 +24,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from email.headerregistry import Address
 from typing import NamedTuple
 
 import idna
+
+from .headers import name_problem
 
 MAX_NAME = 200
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
@@ -99,6 +108,8 @@ def normalise_address(raw: str) -> str:
         raise InvalidAddress(f"'{text}' is not an email address (like name@example.org)")
     if not local.isascii():
         raise InvalidAddress("characters outside ASCII before the @ are not supported")
+    if "=?" in local or "?=" in local:
+        raise InvalidAddress(f"'{local}' is not valid before the @ ('=?' and '?=' are not accepted)")
     if len(local) > 64 or not _LOCAL.match(local):
         raise InvalidAddress(f"'{local}' is not valid before the @")
     address = f"{local}@{_ascii_domain(domain)}"
@@ -117,8 +128,9 @@ def normalise_name(raw: str | None) -> str:
     """One line of printable text (inner runs of spaces collapsed), or InvalidAddress."""
     if raw is None:
         return ""
-    if _CONTROL.search(raw):
-        raise InvalidAddress("line breaks and control characters are not allowed in a name")
+    problem = name_problem(raw)
+    if problem:
+        raise InvalidAddress(problem)
     if _BIDI.search(raw):
         raise InvalidAddress("bidirectional control characters (which show text in another order than it is "
                              "written) are not allowed in a name")
@@ -126,6 +138,44 @@ def normalise_name(raw: str | None) -> str:
     if len(name) > MAX_NAME:
         raise InvalidAddress(f"the name is longer than {MAX_NAME} characters")
     return name
+
+
+_ALLOWED_MIXES = ({"Latin", "Han", "Hiragana", "Katakana"}, {"Latin", "Han", "Bopomofo"}, {"Latin", "Han", "Hangul"})
+_SCRIPT_NAMES = {"CJK": "Han", "IDEOGRAPHIC": "Han"}
+
+
+def display(address: str) -> str:
+    """The address as its owner typed it: the domain's A-labels (xn--…) shown in Unicode."""
+    local, at, domain = address.rpartition("@")
+    if not at or "xn--" not in domain.lower():
+        return address
+    try:
+        return f"{local}@{idna.decode(domain)}"
+    except (idna.IDNAError, UnicodeError):
+        return address
+
+
+def _scripts(text: str) -> set[str]:
+    found = set()
+    for char in text:
+        if unicodedata.category(char).startswith("L"):
+            word = unicodedata.name(char, "UNKNOWN").split()[0]
+            found.add(_SCRIPT_NAMES.get(word, word.title()))
+    return found
+
+
+def lookalike_warning(address: str) -> str | None:
+    """A sentence for the reader when the address's domain mixes scripts (a look-alike domain), else None."""
+    domain = display(address).rpartition("@")[2]
+    if domain.isascii():
+        return None
+    scripts = _scripts(domain)
+    if len(scripts) <= 1 or any(scripts <= allowed for allowed in _ALLOWED_MIXES):
+        return None
+    names = sorted(scripts)
+    listed = ", ".join(names[:-1]) + " and " + names[-1]
+    return (f"The domain of this address, {domain}, mixes {listed} letters, as look-alike domains do "
+            f"(its ASCII form is {address.rpartition('@')[2]}). Please check that it is the address you meant.")
 
 
 def _formula_like(value: str) -> bool:

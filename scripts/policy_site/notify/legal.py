@@ -19,7 +19,10 @@ from email.utils import formatdate, make_msgid
 from ..errors import UserError
 from ..settings import Settings
 from ..site.model import SiteModel, VersionEntry
-from .message import POLICY, MailSettings, Notice, clean_header_text
+from . import headers
+from .message import POLICY, MailSettings, Notice
+
+LEGAL_HEADERS = ("From", "Subject", "Date", "Message-ID", "Auto-Submitted", "MIME-Version", "Content-Type")
 
 
 def legal_notice(settings: Settings, mail: MailSettings, model: SiteModel, entry: VersionEntry) -> Notice:
@@ -28,17 +31,20 @@ def legal_notice(settings: Settings, mail: MailSettings, model: SiteModel, entry
                   announced_as=f"{model.document}/{entry.version}" if model.document else entry.version, legal=True)
 
 
-def legal_message(notice: Notice, mail: MailSettings) -> EmailMessage:
-    """The whole message without To: From, Subject, Date, a Message-ID, both parts; no List-* header."""
+def legal_message(notice: Notice, mail: MailSettings) -> bytes:
+    """The whole message without To: From, Subject, Date, a Message-ID, both parts; no List-* header. Every header
+    line is written by headers.py (the email package only lays out the MIME parts)."""
     msg = EmailMessage(policy=POLICY)
     try:
-        msg["From"] = mail.from_address
-        msg["Subject"] = clean_header_text(notice.subject)
-        msg["Date"] = formatdate(usegmt=True)
-        msg["Message-ID"] = make_msgid("policy-legal", domain=mail.list_id)
-        msg["Auto-Submitted"] = "auto-generated"
         msg.set_content(notice.text, cte="quoted-printable")
         msg.add_alternative(notice.html, subtype="html", cte="quoted-printable")
+        mime, body = msg.as_bytes().split(b"\r\n\r\n", 1)
+        own = b"".join((headers.address_line("From", mail.from_address.display_name, mail.sender),
+                        headers.line("Subject", headers.text_pieces(notice.subject)),
+                        headers.line("Date", [formatdate(usegmt=True)]),
+                        headers.line("Message-ID", [headers.token(make_msgid("policy-legal", domain=mail.list_id),
+                                                                  "Message-ID")]),
+                        b"Auto-Submitted: auto-generated\r\n"))
     except (ValueError, TypeError) as exc:
         raise UserError(f"cannot build the legal notice of version {notice.version}: {exc}") from None
-    return msg
+    return headers.check_head(own + mime + b"\r\n", LEGAL_HEADERS) + b"\r\n" + body

@@ -1,10 +1,12 @@
 """Notice emails: one message per (version, subscriber), rendered once per version, personalised cheaply.
 
-A Notice renders the text and HTML templates (templates/email/notice.*.j2) once and builds the message
-with email.message.EmailMessage (policy SMTP: every header value goes through the email package, which
-refuses CR/LF). For each recipient only the parts that differ are filled in: the To, Date, Message-ID
-and List-Unsubscribe headers, and the unsubscribe and preferences links in the bodies (quoted-printable,
-encoded line by line, so only the lines with a link are encoded again). The Message-ID is
+A Notice renders the text and HTML templates (templates/email/notice.*.j2) once. Its MIME structure (the two
+parts, their boundary) comes from email.message.EmailMessage, which is given no header with text in it; every
+header line is written by headers.py from checked parts (never folded by the email package: CVE-2024-6923), and
+each finished message's header is read back by headers.check_head before it is handed over. For each recipient
+only the parts that differ are filled in: the To, Date, Message-ID and List-Unsubscribe headers, and the
+unsubscribe and preferences links in the bodies (quoted-printable, encoded line by line, so only the lines with a
+link are encoded again). The Message-ID is
 <policy-VERSION-HMAC@LIST-ID>: deterministic per (version, address), and it does not reveal the address.
 
 Links of a subscriber carry a token `uid.HMAC(purpose, uid, address)` keyed with POLICY_UNSUBSCRIBE_SECRET; the
@@ -41,10 +43,10 @@ from ..errors import UserError
 from ..settings import Settings
 from ..site import render
 from ..site.model import VersionEntry
+from . import headers
 
 ENV_SECRET = "POLICY_UNSUBSCRIBE_SECRET"
 POLICY = email.policy.SMTP
-_UNFOLDED = POLICY.clone(max_line_length=998)  # List-Unsubscribe URLs must stay whole, never encoded words
 SLOT = "POLICYNOTICEUNSUBSCRIBESLOT"  # stands for the unsubscribe URL while templates render
 PREFERENCES_SLOT = "POLICYNOTICEPREFERENCESSLOT"  # … and this one for the preferences URL
 _BODY_SLOT = "POLICYNOTICEBODYSLOT{}"
@@ -54,7 +56,8 @@ _DOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z
 _UNSAFE = re.compile(r"[^\x21-\x7e]")  # an address in a header or SMTP command: printable ASCII, no space
 _UID = re.compile(r"^[0-9a-f]{16}\Z")
 _MESSAGE_ID = re.compile(r"^<policy-[a-z0-9.-]+-[0-9a-f]{16}@[a-z0-9.-]+>\Z")
-_PLAIN_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+/^_`{|}~ -]*\Z")  # atext and spaces, no '=?' (encoded words)
+NOTICE_HEADERS = ("To", "Date", "Message-ID", "List-Unsubscribe", "From", "Subject", "List-Id", "List-Archive",
+                  "List-Unsubscribe-Post", "Precedence", "Auto-Submitted", "MIME-Version", "Content-Type")
 _KIND_LABEL = {"added": "new", "removed": "removed", "renamed": "renamed", "moved": "moved",
                "modified": "text changed"}
 
@@ -91,13 +94,18 @@ def _from_address(value: object) -> Address:
                         "  email_from: Example privacy team <privacy@example.org>")
     if _CONTROL.search(text):
         raise UserError("email_from in mkdocs.yml contains a line break or control character")
-    header = POLICY.header_factory("From", text)
+    if "=?" in text:
+        raise UserError("email_from in mkdocs.yml must not hold '=?' (encoded header text): write the name as it "
+                        "reads, e.g. 'Équipe vie privée <privacy@example.org>'")
+    header = POLICY.header_factory("From", text)  # parsed only: the From line is written by headers.py
     addresses: tuple[Address, ...] = tuple(getattr(header, "addresses", ()))
     if header.defects or len(addresses) != 1 or not addresses[0].domain or "." not in addresses[0].domain:
         raise UserError(f"email_from in mkdocs.yml must be one address like 'Privacy team <privacy@example.org>', "
                         f"not {text!r}")
-    if not addresses[0].addr_spec.isascii():
+    if not addresses[0].addr_spec.isascii() or _UNSAFE.search(addresses[0].addr_spec):
         raise UserError("the address in email_from must be ASCII (write an international domain as xn--…)")
+    if headers.name_problem(addresses[0].display_name):
+        raise UserError(f"the name in email_from in mkdocs.yml: {headers.name_problem(addresses[0].display_name)}")
     return addresses[0]
 
 
@@ -178,17 +186,8 @@ def check_token(secret: bytes, token: str, lookup: Callable[[str], Any], purpose
 
 
 def to_header(name: str, address: str) -> bytes:
-    """The folded To line. Plain ASCII names are written directly; others go through the email package."""
-    name = clean_header_text(name)
-    if not name:
-        line = f"To: {address}\r\n"
-    elif _PLAIN_NAME.match(name):
-        line = f"To: {name} <{address}>\r\n"
-    else:
-        line = None
-    if line is not None and len(line) <= 78:
-        return line.encode("ascii")
-    return POLICY.fold("To", POLICY.header_factory("To", Address(name, addr_spec=address))).encode("ascii")
+    """The To line, written by headers.py: a stored name that is not a usable display name is dropped."""
+    return headers.address_line("To", name, address)
 
 
 def _qp(text: str) -> bytes:
@@ -283,33 +282,32 @@ class Notice:
         self._skeleton(settings)
 
     def _skeleton(self, settings: Settings) -> None:
-        msg = EmailMessage(policy=POLICY)
+        msg = EmailMessage(policy=POLICY)  # the MIME structure only: no header with text in it
         try:
-            msg["From"] = self.mail.from_address
-            msg["Subject"] = clean_header_text(self.subject)
-            msg["List-Id"] = f"{self.mail.list_label} <{self.mail.list_id}>"
-            msg["List-Archive"] = f"<{settings.url('versions/')}>"
-            if self.mail.unsubscribe_url:
-                msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-            msg["Precedence"] = "bulk"
-            msg["Auto-Submitted"] = "auto-generated"
             msg.set_content(_BODY_SLOT.format(0) + "\n", cte="quoted-printable")
             msg.add_alternative(_BODY_SLOT.format(1) + "\n", subtype="html", cte="quoted-printable")
             raw = msg.as_bytes()
+            own = [headers.address_line("From", self.mail.from_address.display_name, self.mail.sender),
+                   headers.line("Subject", headers.text_pieces(self.subject)),
+                   headers.line("List-Id", [*headers.phrase(self.mail.list_label),
+                                            headers.token(f"<{self.mail.list_id}>", "List-Id")]),
+                   headers.line("List-Archive", [headers.token(f"<{settings.url('versions/')}>", "List-Archive")])]
+            if self.mail.unsubscribe_url:
+                own.append(b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n")
+            own.append(b"Precedence: bulk\r\nAuto-Submitted: auto-generated\r\n")
         except (ValueError, TypeError) as exc:
             raise UserError(f"cannot build the notice of version {self.version}: {exc}") from None
         # pieces between the two body slots; each slot is followed by the CRLF that ended it
-        head, rest = raw.split(b"\r\n\r\n", 1)
+        mime, rest = raw.split(b"\r\n\r\n", 1)
         first, rest = rest.split(_BODY_SLOT.format(0).encode() + b"\r\n", 1)
         second, last = rest.split(_BODY_SLOT.format(1).encode() + b"\r\n", 1)
-        self._pieces = (head + b"\r\n", b"\r\n" + first, second, last)
+        self._pieces = (b"".join(own) + mime + b"\r\n", b"\r\n" + first, second, last)
         base = self.mail.unsubscribe_url or ""
         self._unsubscribe_base = f"{base}{'&' if '?' in base else '?'}token=" if base else ""
         self._preferences_base = f"{self.mail.preferences_url}?token=" if self.mail.preferences_url else ""
-        targets = [f"<{self.mail.mailto}>"] + ([f"<{self._unsubscribe_base}{_TOKEN_SLOT}>"] if base else [])
-        folded = _UNFOLDED.fold("List-Unsubscribe", ", ".join(targets)).encode("ascii")
-        if b"=?" in folded:
-            raise UserError(f"List-Unsubscribe of version {self.version} would need encoding: {folded!r}")
+        targets = [f"<{self.mail.mailto}>,"] + ([f"<{self._unsubscribe_base}{_TOKEN_SLOT}>"] if base else [])
+        targets[-1] = targets[-1].rstrip(",")
+        folded = headers.line("List-Unsubscribe", [headers.token(t, "List-Unsubscribe") for t in targets])
         self._unsubscribe_header = folded.split(_TOKEN_SLOT.encode())
         self._static_bodies = None if self.mail.unsubscribe_url else tuple(b.encode("") for b in self._bodies)
         self._date: tuple[int, bytes] = (0, b"")
@@ -352,8 +350,9 @@ class Notice:
             text, markup = (body.encode(url, preferences) for body in self._bodies)
             unsubscribe = token.encode("ascii").join(self._unsubscribe_header)
         head, first, second, last = self._pieces
-        return b"".join((to_header(name, address), self._date_header(), b"Message-ID: ", message_id.encode("ascii"),
-                         b"\r\n", unsubscribe, head, first, text, second, markup, last))
+        head = headers.check_head(b"".join((to_header(name, address), self._date_header(), b"Message-ID: ",
+                                            message_id.encode("ascii"), b"\r\n", unsubscribe, head)), NOTICE_HEADERS)
+        return b"".join((head, first, text, second, markup, last))
 
     def message(self, address: str, name: str, uid: str) -> EmailMessage:
         """The parsed message for one recipient (for previews and tests)."""

@@ -17,8 +17,15 @@
     GET  /healthz        200 'ok' when the database answers, else 503 (for the reverse proxy)
     GET  /service.css    the pages' stylesheet (templates/subscriptions/service.css)
 
-Every answer carries the security headers of pages.py; nothing is ever answered with a traceback, and nothing an
-address or a token could be read from is logged (server.py turns the access log off).
+Methods. GET and HEAD are safe on every path: HEAD is answered as GET is, without the body, and never acts (a body
+sent with it is not read); only POST acts. Any other method on a path that exists is answered 405 with `Allow`
+(OPTIONS and TRACE included: nothing is echoed); a path that does not exist is 404 whatever the method. A path
+with a trailing slash too many (`/subscribe/`) is redirected to the service's own address for it, built from
+subscriptions_url, never from the request's Host.
+
+Every answer carries the security headers of pages.py, redirects and errors included; nothing is ever answered
+with a traceback, and nothing an address or a token could be read from is logged (server.py turns the access log
+off).
 """
 
 from __future__ import annotations
@@ -35,10 +42,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.formparsers import MultiPartException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from ..notify import message
+from ..notify.addresses import display, lookalike_warning
+from ..notify.headers import safe_name
 from ..notify.ledger import stamp
 from ..notify.pending import Limited, Pending
 from ..notify.store import Preferences, Subscriber
@@ -91,6 +100,7 @@ class Service:
         self.actions = Actions(config)
         self.mail = ConfirmationMail(config, self.pages)
         self.limiter = ClientLimiter(config.client_rate)
+        self.paths: frozenset[str] = frozenset()  # the routes' paths (create_app)
 
     # --- helpers ------------------------------------------------------------------------------------------------
     def form_page(self, request: Request, template: str, status: int = 200, **context: Any) -> Response:
@@ -136,7 +146,7 @@ class Service:
     # --- subscribe --------------------------------------------------------------------------------------------
     @guarded
     async def subscribe(self, request: Request) -> Response:
-        if request.method == "GET":
+        if request.method != "POST":  # GET, and HEAD: the form, never an action
             wanted = [d for d in request.query_params.getlist("documents") if d in self.config.choices.document_ids]
             choice = Choice(Preferences.of(wanted), wanted or ["all"])
             return self.form_page(request, "subscribe", values={"email": "", "name": ""}, choice=choice, errors=[])
@@ -158,7 +168,8 @@ class Service:
             return self.too_many(result.retry_after)
         response = self.pages.message("Check your inbox", "If this address can receive mail, a message with a link "
                                       "to confirm the subscription is on its way. Nothing changes until the link is "
-                                      f"used; it works for {self.config.confirm_seconds / 3600:g} hours.")
+                                      f"used; it works for {self.config.confirm_seconds / 3600:g} hours.",
+                                      lookalike=lookalike_warning(submission.email))
         response.background = BackgroundTask(self.send_confirmation, result, token)
         return response
 
@@ -202,7 +213,8 @@ class Service:
         if problem is not None or found is None:
             return problem or self.forbidden()
         if form is None:
-            return self.form_page(request, "confirm", token=token, email=found.email, name=found.name,
+            return self.form_page(request, "confirm", token=token, email=display(found.email),
+                                  lookalike=lookalike_warning(found.email), name=safe_name(found.name),
                                   summary=self.summary(found.preferences))
         result = await run_in_threadpool(self.actions.confirm, found)
         if result is None:
@@ -239,7 +251,8 @@ class Service:
             if subscriber.status != "active":
                 return self.pages.message("You are not subscribed", "This address receives no notices.",
                                           link=("Subscribe again", "subscribe"))
-            return self.form_page(request, "unsubscribe", token=self.token(request), email=subscriber.email)
+            return self.form_page(request, "unsubscribe", token=self.token(request), email=display(subscriber.email),
+                                  lookalike=lookalike_warning(subscriber.email))
         await run_in_threadpool(self.actions.unsubscribe, subscriber)
         log.info("an address was unsubscribed%s", " (one-click)" if one_click else "")
         if one_click:
@@ -260,7 +273,8 @@ class Service:
         if subscriber.status != "active":
             return self.pages.message("You are not subscribed", "This address receives no notices.",
                                       link=("Subscribe again", "subscribe"))
-        context: dict[str, Any] = {"token": token, "email": subscriber.email,
+        context: dict[str, Any] = {"token": token, "email": display(subscriber.email),
+                   "lookalike": lookalike_warning(subscriber.email),
                    "unsubscribe": message.unsubscribe_token(self.config.secret, subscriber.uid, subscriber.email)}
         if form is None:
             return self.form_page(request, "preferences", choice=Choice.of(subscriber.preferences), errors=[],
@@ -284,23 +298,40 @@ class Service:
 
     @guarded
     async def not_found(self, request: Request) -> Response:
+        path = request.url.path
+        if len(path) > 1 and path.endswith("/") and path.rstrip("/") in self.paths:  # /subscribe/ → /subscribe
+            query = request.url.query
+            target = self.config.url(path.strip("/")) + (f"?{query}" if query else "")
+            return RedirectResponse(target, 308, headers=self.pages.headers)
         return self.pages.message("Not found", "There is no page at this address.", 404,
                                   link=("Subscribe", "subscribe"))
+
+    def not_allowed(self, allow: str) -> Response:
+        given = {m.strip() for m in allow.split(",")}
+        allow = ", ".join(m for m in ("GET", "HEAD", "POST") if m in given)  # one order, whatever Starlette's set
+        return self.pages.message("Method not allowed", f"This address answers {allow.replace(', ', ' and ')} "
+                                  "requests only.", 405, link=("Subscribe", "subscribe"), headers={"Allow": allow})
 
 
 def create_app(config: ServiceConfig) -> Starlette:
     service = Service(config)
-    both = ["GET", "POST"]
-    routes = [Route("/subscribe", service.subscribe, methods=both), Route("/confirm", service.confirm, methods=both),
-              Route("/unsubscribe", service.unsubscribe, methods=both),
-              Route("/preferences", service.preferences, methods=both),
-              Route("/healthz", service.healthz, methods=["GET"]),
-              Route("/service.css", service.stylesheet, methods=["GET"])]
+    forms = ["GET", "HEAD", "POST"]
+    read_only = ["GET", "HEAD"]
+    routes = [Route("/subscribe", service.subscribe, methods=forms), Route("/confirm", service.confirm, methods=forms),
+              Route("/unsubscribe", service.unsubscribe, methods=forms),
+              Route("/preferences", service.preferences, methods=forms),
+              Route("/healthz", service.healthz, methods=read_only),
+              Route("/service.css", service.stylesheet, methods=read_only)]
+    service.paths = frozenset(route.path for route in routes)
 
     async def missing(request: Request, exc: Exception) -> Response:
+        allow = getattr(exc, "headers", None) or {}
+        if getattr(exc, "status_code", 404) == 405 and "Allow" in allow:
+            return service.not_allowed(allow["Allow"])
         return await service.not_found(request)
 
     app = Starlette(routes=routes, middleware=[Middleware(LimitBody, headers=service.pages.headers)],
                     exception_handlers={404: missing, 405: missing})
+    app.router.redirect_slashes = False  # Starlette's would build its Location from the Host header
     app.state.service = service
     return app

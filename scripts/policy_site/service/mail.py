@@ -12,12 +12,12 @@ from __future__ import annotations
 import email.policy
 import logging
 import secrets
-from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate
 
 from ..errors import UserError
-from ..notify import message
+from ..notify import headers, message
+from ..notify.addresses import display, lookalike_warning
 from ..notify.pending import Pending
 from ..notify.store import Subscriber
 from ..notify.transport import DeliveryError, Outgoing, TransportUnavailable, open_transport
@@ -27,6 +27,8 @@ from .pages import Pages
 
 log = logging.getLogger("policy.subscriptions")
 FOLDER = "confirmations"  # the outbox's folder for them
+CONFIRM_HEADERS = ("From", "To", "Subject", "Date", "Message-ID", "Auto-Submitted", "MIME-Version", "Content-Type",
+                   "Content-Transfer-Encoding")
 
 
 class ConfirmationMail:
@@ -34,7 +36,10 @@ class ConfirmationMail:
         self.config = config
         self.template = pages.env.overlay(autoescape=False).get_template("email/confirm.txt.j2")
 
-    def build(self, found: Pending, token: str, subscriber: Subscriber | None) -> EmailMessage:
+    def build(self, found: Pending, token: str, subscriber: Subscriber | None) -> tuple[str, bytes]:
+        """The mail's Message-ID and bytes. Its header lines are written by notify/headers.py from checked parts (a
+        name that is not a usable display name is left out, the address is the stored ASCII form); the body, in
+        quoted-printable, shows the address as typed and a warning when its domain looks like another."""
         config, choices = self.config, self.config.choices
         already = subscriber is not None and subscriber.status == "active"
         titles = dict(choices.documents)
@@ -43,31 +48,35 @@ class ConfirmationMail:
         if already and subscriber is not None:
             token_ = message.preferences_token(config.secret, subscriber.uid, subscriber.email)
             preferences_url = config.url(f"preferences?token={token_}")
+        name = headers.safe_name(found.name)
         text = self.template.render(
-            name=message.clean_header_text(found.name), already=already, site_name=config.settings.site_name,
+            name=name, already=already, site_name=config.settings.site_name, address=display(found.email),
+            lookalike=lookalike_warning(found.email),
             site_url=config.settings.url(), confirm_url=config.url(f"confirm?token={token}"),
             documents=documents if choices.documents else None,
             changes=dict(choices.changes)[found.preferences.changes],
             language=choices.label(found.preferences.language) if choices.languages else None,
             expires=found.expires_at.replace("T", " ").removesuffix("Z"), preferences_url=preferences_url)
-        msg = EmailMessage(policy=email.policy.SMTP)
-        msg["From"] = config.mail.from_address
-        msg["To"] = Address(message.clean_header_text(found.name), addr_spec=found.email)
-        msg["Subject"] = message.clean_header_text(f"Confirm your subscription: {config.settings.site_name}")
-        msg["Date"] = formatdate(usegmt=True)
-        msg["Message-ID"] = f"<confirm-{secrets.token_hex(12)}@{config.mail.list_id}>"
-        msg["Auto-Submitted"] = "auto-generated"
+        msg = EmailMessage(policy=email.policy.SMTP)  # the body only: no header with text in it
         msg.set_content(text, cte="quoted-printable")
-        return msg
+        mime, body = msg.as_bytes().split(b"\r\n\r\n", 1)
+        message_id = f"<confirm-{secrets.token_hex(12)}@{config.mail.list_id}>"
+        head = b"".join((
+            headers.address_line("From", config.mail.from_address.display_name, config.mail.sender),
+            headers.address_line("To", name, found.email),
+            headers.line("Subject", headers.text_pieces(f"Confirm your subscription: {config.settings.site_name}")),
+            headers.line("Date", [formatdate(usegmt=True)]),
+            headers.line("Message-ID", [headers.token(message_id, "Message-ID")]),
+            b"Auto-Submitted: auto-generated\r\n", mime, b"\r\n"))
+        return message_id, headers.check_head(head, CONFIRM_HEADERS) + b"\r\n" + body
 
     def send(self, found: Pending, token: str, subscriber: Subscriber | None) -> bool:
         """Build and send one confirmation mail; False (and one line in the log) when it could not be sent."""
         try:
-            msg = self.build(found, token, subscriber)
+            message_id, data = self.build(found, token, subscriber)
             transport = open_transport(self.config.outbox)
             try:
-                transport.send(Outgoing(FOLDER, self.config.mail.sender, found.email, msg["Message-ID"],
-                                        msg.as_bytes()))
+                transport.send(Outgoing(FOLDER, self.config.mail.sender, found.email, message_id, data))
             finally:
                 transport.close()
         except (DeliveryError, TransportUnavailable, UserError, OSError, ValueError) as exc:

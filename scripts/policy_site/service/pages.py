@@ -61,9 +61,11 @@ class Pages:
         return response
 
     def message(self, title: str, text: str, status: int = 200, link: tuple[str, str] | None = None,
-                headers: dict[str, str] | None = None) -> HTMLResponse:
-        """A page that says one thing: a title, a paragraph and, optionally, a link (its text, its address)."""
-        return self.render("message", status, headers=headers, title=title, text=text, link=link)
+                headers: dict[str, str] | None = None, lookalike: str | None = None) -> HTMLResponse:
+        """A page that says one thing: a title, a paragraph and, optionally, a warning about a look-alike address and
+        a link (its text, its address)."""
+        return self.render("message", status, headers=headers, title=title, text=text, link=link,
+                           lookalike=lookalike)
 
     def css(self) -> Response:
         return Response(self.stylesheet, 200, media_type="text/css", headers={**self.headers,

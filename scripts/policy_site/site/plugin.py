@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.exceptions import ConfigurationError, PluginError
-from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from pathspec.gitignore import GitIgnoreSpec
 
 from ..errors import UserError
@@ -28,6 +28,7 @@ from .compiled import MemoryBytecode, compiled_templates, precompile
 from .generated import Generated
 from .plugin_cache import PageCache
 from .plugin_output import SiteOutput
+from .plugin_publish import PlainBuild
 from .plugin_theme import list_theme_files
 
 if TYPE_CHECKING:  # the generator is imported when it runs: `policy build` may have run it in another process
@@ -57,12 +58,14 @@ PolicyPluginConfig = types.new_class("PolicyPluginConfig", (Config,), exec_body=
 
 
 def settings_from_config(config: Any, draft: bool = False) -> Settings:
-    """Settings from a loaded MkDocs config."""
-    options = dict(config.plugins["policy"].config)
+    """Settings from a loaded MkDocs config (site_dir: the published folder, also while `policy build` writes into
+    its staging folder)."""
+    plugin = config.plugins["policy"]
+    options = dict(plugin.config)
     if os.environ.get("POLICY_ALLOW_SHALLOW") == "1":
         options["allow_shallow"] = True
     return make_settings(Path(config.config_file_path).parent, config.site_name, config.site_url, options,
-                         draft=draft, site_dir=config.site_dir)
+                         draft=draft, site_dir=getattr(plugin, "publishing", None) or config.site_dir)
 
 
 def load_mkdocs_config(config_file: Path, **overrides: Any) -> Any:
@@ -138,13 +141,20 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
     compiled: MemoryBytecode | None = None  # the theme's compiled templates, for the rebuilds of one serve session
     cache_dir: Path | None = None
     output: SiteOutput | None = None  # set by `policy build`: the previous build's site_dir, kept where unchanged
+    # set by `policy build`, which writes into a staging folder (config.site_dir) switched in at the end: site_dir
+    publishing: str | None = None
     # set by `policy build`, which validated the working tree before MkDocs started: (policy_dir, load_project's)
     project: tuple[Path, Any] | None = None
     # set by `policy build` when its second process generated the site already (cli/build_fork.py)
     generated: Generated | None = None
 
+    plain: PlainBuild | None = None  # a build MkDocs runs itself (`mkdocs build`), staged and switched in whole
+    command: str = ""
+    dirty = False
+
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.serving = command == "serve"
+        self.command, self.dirty = command, dirty
 
     def on_config(self, config):
         try:
@@ -154,6 +164,8 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
             self.page_cache.configure(settings, self.serving)
             generated = self.generated if self.generated and self.generated.pages_dir == settings.pages_dir \
                 else self._generate(settings)
+            if self.command in ("build", "gh-deploy") and not self.dirty and self.publishing is None:
+                self.plain = PlainBuild(config, settings)  # from here MkDocs writes into a staging folder
         except UserError as exc:
             if self.raise_user_errors:
                 raise
@@ -223,13 +235,24 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
         return self.page_cache.on_template_context(context) if self.page_cache else context
 
     @event_priority(100)  # first: before the search plugin writes its index
-    def on_post_build(self, *, config):
+    def _on_post_build_first(self, *, config):
         if self.page_cache:
             self.page_cache.on_post_build()
+
+    @event_priority(-100)  # last: every plugin has written its files
+    def _on_post_build_last(self, *, config):
+        if self.plain is not None:
+            plain, self.plain = self.plain, None
+            plain.finish()
+
+    on_post_build = CombinedEvent(_on_post_build_first, _on_post_build_last)
 
     def on_build_error(self, *, error):
         if self.page_cache:
             self.page_cache.on_build_error()
+        if self.plain is not None:
+            plain, self.plain = self.plain, None
+            plain.fail()
 
     def on_serve(self, server, *, config, builder):
         root = Path(config.config_file_path).parent

@@ -1,25 +1,28 @@
-"""`policy build` over the previous build's site folder: files that would get the same bytes stay in place.
+"""`policy build` over the back folder: files that would get the same bytes stay in place, then it is switched in.
 
 MkDocs empties site_dir before every build and writes every file again: at 300 versions that is ~2,000 files in
 ~1,500 folders, most of them the theme's assets and the cached pages of published versions, unchanged since the
-last build. `policy build` runs MkDocs' "dirty" build instead, with MkDocs' rules (file times) replaced by exact
-ones:
+last build. `policy build` never writes into site_dir: it writes into the back folder — the site the build before
+the last one published — and then switches the two in one step (site/publish.py). It runs MkDocs' "dirty" build
+there, with MkDocs' rules (file times) replaced by exact ones:
 - every Markdown page is read and rendered as in a clean build (MkDocs' dirty mode skips pages older than their
   HTML);
 - a static file (a theme asset, a cached page, a feed or JSON file of the generated folder) is copied unless the
-  record of the last build says that this destination came from the same source — the same source file with the
+  record of the back folder says that this destination came from the same source — the same source file with the
   same stat, or the same page-cache key — and the destination still has the stat recorded then. A destination
   whose time is not older than the record file's own is copied again: a change made in the clock tick the record
   was written in would keep its stat (git's "racy" rule, which compares with the index file's time);
 - afterwards, every file the build did not write or keep is removed, as cleaning would have (dotfiles at the top
-  of site_dir stay, as MkDocs' cleaning leaves them), then the folders left empty. With no plugin but MkDocs'
+  of the folder are site_dir's, carried over by publish.py), then the folders left empty. With no plugin but MkDocs'
   search and ours, and no hooks, the files a build writes are known: its pages, its static files, the theme's
   static templates, the extra templates and the search index.
-The record (`site-files.json` in the cache folder) is removed when a build starts and written when it ends, so a
-build that failed leaves none, and the next build is a clean one. There is no record to use — and MkDocs cleans
-and writes everything — for a first build, a site folder moved or changed by another version of this code, under
-`policy serve` or a plain `mkdocs build`, or when the page cache is off (another plugin or a hook could write into
-site_dir). The result is the same folder a clean build makes (tests/test_site_output.py).
+Two records, in the cache folder: `site-files.json` for what site_dir holds, `site-files-back.json` for the back
+folder. Both are removed when a build starts; when it has switched the folders, the one it made becomes site_dir's
+record and site_dir's old record (its files now in the back folder, with the same stats) becomes the back folder's.
+So a build that failed or was killed leaves none, and the next build writes the back folder whole. There is no
+record to use — and MkDocs cleans the folder and writes everything — for a first build, a site folder moved or
+changed by another version of this code, or when the page cache is off (another plugin or a hook could write into
+the folder). The result is the same folder a clean build makes (tests/test_site_output.py).
 """
 
 from __future__ import annotations
@@ -34,9 +37,11 @@ from mkdocs.structure.files import File, Files
 
 from ..history.cache import software
 from .plugin_cache import CachedPage, PageCache, search_entries
+from .publish import Staging
 
 FORMAT = "policy-site site files 1"
-RECORD = "site-files.json"
+RECORD = "site-files.json"  # what site_dir holds
+BACK_RECORD = "site-files-back.json"  # what the back folder holds
 Stat = tuple[int, int, int]  # (mtime_ns, size, inode)
 DIRTY_WARNING = "A 'dirty' build is being performed"
 
@@ -65,48 +70,43 @@ QUIET_DIRTY = _QuietDirty()
 
 
 class SiteOutput:
-    """One `policy build` into site_dir: what the last build left, and what this one writes or keeps."""
+    """One `policy build` into the back folder: what the build before the last left there, and what this one writes
+    or keeps."""
 
-    def __init__(self, site_dir: Path, cache_dir: Path) -> None:
-        self.site_dir = site_dir
-        self.record_file = cache_dir / RECORD
+    def __init__(self, staging: Staging, cache_dir: Path) -> None:
+        self.staging = staging
+        self.site_dir = staging.folder  # where this build writes: the back folder
+        self.record_file = cache_dir / BACK_RECORD
+        self.front_file = cache_dir / RECORD
         self.old: dict[str, tuple[str, Stat]] = {}  # destination → (source identity, its stat when recorded)
         self.kept: set[str] = set()
         self.copied: dict[str, str] = {}  # destination → source identity, for the next record
         self.files: Files | None = None
         self.page_cache: PageCache | None = None
+        self.front = _read(self.front_file, str(staging.final))  # site_dir's: the back folder's after the switch
         self.usable = self._load()
-        self._prefix = os.path.join(os.path.normpath(os.path.abspath(site_dir)), "")
-        self._before: list[str] | None = None  # site_dir's files before MkDocs writes (look_ahead)
+        self._prefix = os.path.join(os.path.normpath(os.path.abspath(self.site_dir)), "")
+        self._before: list[str] | None = None  # the folder's files before MkDocs writes (look_ahead)
+        self._record: dict[str, Any] | None = None
 
     def look_ahead(self) -> None:
-        """List site_dir's files now, before the build writes into it (`policy build` does it while its second
+        """List the back folder's files now, before the build writes into it (`policy build` does it while its second
         process generates): finish() then removes those of them the build did not name. Every file the build
         writes is named, so this is the list finish() would find afterwards, less files it keeps anyway."""
         if self.usable:
             self._before = self._walk()
 
     def _load(self) -> bool:
-        """Read the last record (then remove it: only a build that finishes writes one); False when unusable."""
-        try:
-            data = json.loads(self.record_file.read_bytes())
-            made = os.stat(self.record_file).st_mtime_ns  # stamped by the same clock as the files it lists
-            self.record_file.unlink()
-        except (OSError, ValueError):
+        """Read the back folder's record (then remove it: only a build that finishes writes one); False when
+        unusable."""
+        found = _read(self.record_file, str(self.site_dir))
+        if found is None or not self.site_dir.is_dir():
             return False
-        if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("software") != software() \
-                or data.get("site_dir") != str(self.site_dir) or not self.site_dir.is_dir():
-            return False
-        try:
-            for path, (source, m, size, inode) in data["files"].items():
-                if isinstance(source, str) and int(m) < made:  # else racy: written in the record's clock tick
-                    self.old[path] = (source, (int(m), int(size), int(inode)))
-        except (ValueError, TypeError, KeyError, AttributeError):
-            return False
+        self.old = found
         return True
 
     def _walk(self) -> list[str]:
-        """Every file under site_dir (but the dotfiles and dot-folders at its top), relative to it."""
+        """Every file of the back folder (but the dotfiles and dot-folders at its top), relative to it."""
         found: list[str] = []
         root = str(self.site_dir)
         for top, folders, names in os.walk(root):
@@ -169,11 +169,11 @@ class SiteOutput:
             self.copied[relative] = source
 
     def finish(self, config: Any) -> None:
-        """After a build that succeeded: remove what it did not write, then record what it wrote.
+        """After a build that succeeded, before the switch: remove what it did not write, then make its record.
 
         What MkDocs writes, with only its search plugin and ours (keeps_output): every documentation page, every
         static file (copied or kept here), the theme's static templates (and sitemap.xml.gz), the extra templates
-        and the search index. Anything else in site_dir is left from earlier builds or was put there by hand.
+        and the search index. Anything else in the folder is left from earlier builds.
         """
         named = set(self.copied) | self.kept
         written = self.page_cache.written if self.page_cache else {}
@@ -199,22 +199,59 @@ class SiteOutput:
                 except OSError:
                     break  # not empty
                 folder = os.path.dirname(folder)
-        self.save()
-
-    def save(self) -> None:
         files = {}
         for relative, source in sorted(self.copied.items()):
             stat = _stat(os.path.join(self.site_dir, relative))
             if stat is not None:
                 files[relative] = [source, *stat]
-        record = {"format": FORMAT, "software": software(), "site_dir": str(self.site_dir), "files": files}
-        tmp = self.record_file.with_name(f"{RECORD}.{os.getpid()}.tmp")
-        try:
-            self.record_file.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(json.dumps(record, separators=(",", ":")), encoding="utf-8")
-            tmp.replace(self.record_file)
-        except OSError:
-            tmp.unlink(missing_ok=True)  # without a record the next build is a clean one: it costs time only
+        self._record = files
+
+    def save(self) -> None:
+        """Once the folders are switched: this build's record is site_dir's, site_dir's old one the back folder's."""
+        if self._record is not None:
+            _write(self.front_file, str(self.staging.final), self._record)
+        if self.front is not None:
+            _write(self.record_file, str(self.site_dir),
+                   {path: [source, *stat] for path, (source, stat) in self.front.items()})
+
+
+def forget(cache_dir: Path) -> None:
+    """Remove both records: a build that writes its folder whole (another plugin or a hook writes there too)."""
+    for name in (RECORD, BACK_RECORD):
+        (cache_dir / name).unlink(missing_ok=True)
+
+
+def _read(record_file: Path, folder: str) -> dict[str, tuple[str, Stat]] | None:
+    """The entries of a record that names folder (then the file is removed: only a build that finishes writes one);
+    None when there is none, or it is unusable. Entries written in the record's own clock tick are left out."""
+    try:
+        data = json.loads(record_file.read_bytes())
+        made = os.stat(record_file).st_mtime_ns  # stamped by the same clock as the files it lists
+        record_file.unlink()
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("software") != software() \
+            or data.get("site_dir") != folder:
+        return None
+    entries: dict[str, tuple[str, Stat]] = {}
+    try:
+        for path, (source, m, size, inode) in data["files"].items():
+            if isinstance(source, str) and int(m) < made:  # else racy: written in the record's clock tick
+                entries[path] = (source, (int(m), int(size), int(inode)))
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+    return entries
+
+
+def _write(record_file: Path, folder: str, files: dict[str, list]) -> None:
+    record = {"format": FORMAT, "software": software(), "site_dir": folder, "files": files}
+    tmp = record_file.with_name(f"{record_file.name}.{os.getpid()}.tmp")
+    try:
+        record_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(record, separators=(",", ":")), encoding="utf-8")
+        tmp.replace(record_file)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # without a record the next build writes the folder whole: it costs time only
 
 
 def _always() -> bool:
