@@ -13,7 +13,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: site test lint serve bench demo check clean distclean chromium postgresql bytecode
+.PHONY: site test lint serve bench demo check dist clean distclean chromium postgresql bytecode
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -72,13 +72,18 @@ lint: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test bytecode postgresql
 	$(BIN)/python -m policy_site.bench --out bench-results/bench.json
 
+## dist: the package as an organisation installs it: a wheel and an sdist in dist/ (templates included)
+dist: $(VENV)/.installed-test
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+
 ## demo: a demo repository with a realistic history in .cache/demo, built, outbox filled
 demo: $(VENV)/.installed bytecode
 	rm -rf .cache/demo
 	$(BIN)/policy demo .cache/demo
 
 clean:
-	rm -rf site .cache test-output bench-results .pytest_cache
+	rm -rf site .cache test-output bench-results .pytest_cache dist build
 
 distclean: clean
 	rm -rf $(VENV) scripts/*.egg-info

@@ -16,11 +16,12 @@ from conftest import OUTPUT, ROOT, run_policy
 FIXTURES = ROOT / "tests" / "fixtures" / "import"
 FIGURES = OUTPUT / "figures" / "import-fidelity.json"
 ORGANISATION = ("--organisation", "Northwind Outfitters", "--contact", "privacy@northwind.example")
+PACKAGE = ("--package", "policy-site==0.1.0")  # what the generated workflow installs (an editable install has no origin)
 
 
 def new_project(parent: Path, name: str = "site") -> Path:
     """A fresh project made by `policy init`."""
-    run_policy(parent, "init", name, *ORGANISATION, "--site-url", "https://privacy.northwind.example/",
+    run_policy(parent, "init", name, *ORGANISATION, *PACKAGE, "--site-url", "https://privacy.northwind.example/",
                "--title", "Privacy policy", check=True)
     return parent / name
 

@@ -128,7 +128,7 @@ def test_init_makes_a_project_that_builds_at_once(tmp_path: Path) -> None:
     from conftest import run_policy
     target = tmp_path / "acme"
     result = run_policy(tmp_path, "init", str(target), "--organisation", "Acme Ltd", "--contact",
-                        "privacy@acme.example", "--site-url", "https://privacy.acme.example")
+                        "privacy@acme.example", "--site-url", "https://privacy.acme.example", "--package", "policy-site==0.1.0")
     assert result.returncode == 0, result.stderr
     assert sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()
                   and ".git/" not in p.as_posix()) == [
@@ -149,7 +149,7 @@ def test_init_makes_a_project_that_builds_at_once(tmp_path: Path) -> None:
     assert "our own page" in (target / "site/follow/index.html").read_text(encoding="utf-8")
     assert "Acme Ltd" in (target / "site/index.html").read_text(encoding="utf-8")
     again = run_policy(tmp_path, "init", str(target), "--organisation", "X", "--contact", "x@x.example",
-                       "--site-url", "https://x.example/")
+                       "--site-url", "https://x.example/", "--package", "policy-site==0.1.0")
     assert again.returncode == 1 and "not empty" in again.stderr and "Traceback" not in again.stderr
 
 

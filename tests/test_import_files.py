@@ -72,7 +72,7 @@ def test_markdown_policy_imports_faithfully(tmp_path: Path) -> None:
     assert (project / "policy" / "policy.yaml").read_text().startswith("# yaml-language-server: $schema=schema/")
     assert meta["title"] == "Northwind Outfitters Privacy Policy"
     assert str(meta["effective"]) == "2020-07-22" and meta["version"] == "1.0"
-    assert meta["summary"] == "Imported from privacy-policy.md"
+    assert meta["summary"] == "First published version"
     assert meta["organisation"] == {"name": "Northwind Outfitters", "contact": "privacy@northwind.example"}
     assert not any("Effective date" in p for p in meta["introduction"])
     assert "[terms of sale](/legal/terms/)" in meta["introduction"][1]  # relative link → site path (permalink)

@@ -16,7 +16,7 @@ from conftest import run_policy
 from import_support import record
 
 ORGANISATION = ["--organisation", "Northwind Outfitters", "--contact", "privacy@northwind.example",
-                "--site-url", "https://privacy.northwind.example/"]
+                "--site-url", "https://privacy.northwind.example/", "--package", "policy-site==0.1.0"]
 DAY = 86_400
 START = 1_614_556_800  # 2021-03-01T00:00:00Z
 

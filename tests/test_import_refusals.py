@@ -11,7 +11,8 @@ from conftest import run_policy
 from import_support import FIXTURES, new_project
 
 MARKDOWN = FIXTURES / "privacy-policy.md"
-GIT_OPTIONS = ["--organisation", "N", "--contact", "n@example.org", "--site-url", "https://p.example.org/"]
+GIT_OPTIONS = ["--organisation", "N", "--contact", "n@example.org", "--site-url", "https://p.example.org/",
+               "--package", "policy-site==0.1.0"]
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:

@@ -17,6 +17,7 @@ import yaml
 from ..errors import UserError
 from ..source.model import Organisation
 from .init import _ask, _validate, create_project, starter_policy
+from .workflow_package import workflow_package
 
 
 def _untouched_starter(policy_dir: Path) -> bool:
@@ -88,7 +89,7 @@ def _import_file(args: argparse.Namespace) -> int:
                             "policy.yaml and sections/ (schema/ is kept); nothing was written")
         folder, known = policy_dir, policy_dir
     organisation = _organisation(args, known, settings.site_name, settings["email_from"])
-    imported = convert_file(name, data, organisation, date.today(), f"Imported from {name}")
+    imported = convert_file(name, data, organisation, date.today(), "First published version")
     if args.document:
         _install_document(policy_dir, folder, imported.files, documents, existing_as, starter, settings.site_name)
     else:
@@ -136,6 +137,7 @@ def _report_file(args: argparse.Namespace, name: str, imported, policy_dir: Path
     if args.document:
         print(f"Library: {os.path.relpath(policy_dir.parent / 'library.yaml')} lists the documents; "
               f"{args.document}'s pages are under /{args.document}/")
+    print("Summary: \"First published version\" (policy.yaml's summary, shown to readers): write your own")
     print("Next: policy check, policy build, then commit policy/ (git add policy && git commit)")
 
 
@@ -153,12 +155,13 @@ def _import_history(args: argparse.Namespace) -> int:
     values = _ask(argparse.Namespace(title="(from the document)", organisation=args.organisation,
                                      contact=args.contact, site_url=args.site_url))
     _validate(dict(values))
+    package = workflow_package(args.package)
     result = plan(Path(args.git), args.ref or "HEAD", args.path, args.versions or "date",
                   Organisation(values["organisation"], values["contact"]))
     values["title"] = result.kept[-1].policy.title
     existed = target.exists()
     try:
-        create_project(target, values, result.redirects)
+        create_project(target, values, package, result.redirects)
         written = replay(target, result, str(result.repo))
     except BaseException:
         if existed:

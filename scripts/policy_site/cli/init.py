@@ -22,13 +22,14 @@ from ..errors import UserError
 from ..history import git as gitcmd
 from ..notify.addresses import InvalidAddress, normalise_address
 from ..settings import builtin_templates
+from ..source.naming import named_title
+from .workflow_package import WorkflowPackage, workflow_package
 
 QUESTIONS = (("title", "Title of the policy", "Privacy policy"),
              ("organisation", "Name of the organisation", None),
              ("contact", "Contact (an email address or an https:// page)", None),
              ("site_url", "Address of the published site (https://…/)", None))
 SECTIONS = ("who-we-are", "what-we-collect", "your-rights")
-PACKAGE_INSTALL = "pip install \"${{ vars.POLICY_SITE_PACKAGE || 'policy-site' }}\""
 
 
 def _ask(args: argparse.Namespace) -> dict[str, str]:
@@ -82,20 +83,28 @@ def starter_policy(context: dict[str, object]) -> dict[str, str]:
     return files
 
 
-def create_project(target: Path, values: dict[str, str], redirects: dict[str, str] | None = None) -> list[Path]:
-    """Write the project into target (a new or empty folder); the files written. redirects: old site paths →
-    new ones, for the plugin's options."""
+def workflow(package: WorkflowPackage) -> str:
+    """The publishing workflow, installing package (the tool that wrote it, pinned)."""
+    text = (builtin_templates() / "init" / "workflow.yml").read_text(encoding="utf-8")
+    pinned = f"      - run: {package.install}   # the policy-site that wrote this workflow (policy init)"
+    return text.replace("      - run: pip install .", pinned)
+
+
+def create_project(target: Path, values: dict[str, str], package: WorkflowPackage,
+                   redirects: dict[str, str] | None = None) -> list[Path]:
+    """Write the project into target (a new or empty folder); the files written. package: what the workflow
+    installs; redirects: old site paths → new ones, for the plugin's options."""
     if target.exists() and any(target.iterdir()):
         raise UserError(f"{target} exists and is not empty; choose a new folder (nothing was written)")
     email_from = _validate(values)
     init = builtin_templates() / "init"
     context: dict[str, object] = {**values, "email_from": email_from, "effective": date.today().isoformat(),
+                                  "site_name": named_title(values["organisation"], values["title"]),
                                   "redirects": redirects or {}}
     files: dict[str, str] = {
         "mkdocs.yml": _environment().get_template("mkdocs.yml.j2").render(context),
         ".gitignore": (init / "gitignore").read_text(encoding="utf-8"),
-        ".github/workflows/policy.yml": (init / "workflow.yml").read_text(encoding="utf-8").replace(
-            "pip install .", PACKAGE_INSTALL),
+        ".github/workflows/policy.yml": workflow(package),
     }
     files.update({f"policy/{name}": text for name, text in starter_policy(context).items()})
     written: list[Path] = []
@@ -116,8 +125,10 @@ def create_project(target: Path, values: dict[str, str], redirects: dict[str, st
 
 def cmd_init(args: argparse.Namespace) -> int:
     target = Path(args.directory).resolve()
-    written = create_project(target, _ask(args))
+    package = workflow_package(args.package)
+    written = create_project(target, _ask(args), package)
     print(f"policy init: a new policy project in {target} ({len(written)} files, git initialised)")
+    print(f"Workflow: .github/workflows/policy.yml installs {package.spec} ({package.origin})")
     print(f"""
 Next:
   cd {target}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from typing import Any
 
 from .verbs import AddVerb, verb_adder, verb_group
 
@@ -46,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("to_version", nargs="?", metavar="TO", help="a published version or 'working' (default)")
     p.add_argument("--format", choices=("text", "markdown", "html", "json"), default="text",
                    help="output format; markdown is meant for a pull-request comment (default: %(default)s)")
+    p.add_argument("--always", action="store_true",
+                   help="with --format markdown: write a comment body even when nothing changed (by default it is "
+                        "empty then, and the workflow posts no comment)")
     p.add_argument("--document", metavar="ID", help="the document, in a library of several (policy/library.yaml)")
     _init_verbs(verb)
     _translate_verb(verb)
@@ -68,6 +72,13 @@ def _init_verbs(verb: AddVerb) -> None:
     p.add_argument("--organisation", help="name of the organisation")
     p.add_argument("--contact", help="an email address or an https:// contact page")
     p.add_argument("--site-url", dest="site_url", help="address of the published site, like https://privacy.example.org/")
+    _package_option(p)
+
+
+def _package_option(p: Any) -> None:
+    p.add_argument("--package", metavar="SPEC",
+                   help="what the generated workflow installs, as a pip requirement (default: this installation's "
+                        "own origin, e.g. policy-site==0.1.0 or policy-site @ git+https://…@COMMIT)")
 
 
 def _translate_verb(verb: AddVerb) -> None:
@@ -76,7 +87,7 @@ def _translate_verb(verb: AddVerb) -> None:
              "stands (--status).")
     p.add_argument("names", nargs="*", metavar="[DOCUMENT] LANG", help="the language (and, in a library, the "
                                                                        "document first)")
-    p.add_argument("--status", action="store_true", help="print every section's status (current, stale, missing)")
+    p.add_argument("--status", action="store_true", help="print every section's status (current, stale, untranslated, missing)")
 
 
 def _notice_verb(verb: AddVerb) -> None:
@@ -114,6 +125,7 @@ def _import_verb(verb: AddVerb) -> None:
     history.add_argument("--into", metavar="DIR", help="a new folder for the project")
     history.add_argument("--site-url", dest="site_url",
                          help="address of the published site, like https://privacy.example.org/")
+    _package_option(history)
 
 
 def _subscriptions_verb(verb: AddVerb) -> None:

@@ -60,6 +60,9 @@ def _translation_check(settings, checked, strict: bool) -> None:
             if s.status == "stale":
                 lines.append(f"translation {where}: section '{s.id}' is stale (it translates version "
                              f"{s.source_version}; the original changed since): update it and its source_version")
+            elif s.status == "untranslated":
+                lines.append(f"translation {where}: section '{s.id}' is untranslated (its words are still the "
+                             f"original's): translate it, or add `translated: true` to keep these words")
             elif s.status == "missing":
                 lines.append(f"translation {where}: section '{s.id}' is missing: translate it (policy translate "
                              f"--status lists every section)")
@@ -363,6 +366,14 @@ def cmd_diff(args: argparse.Namespace) -> int:
             full_url = settings.url(f"{prefix}changes/{new.version}/")
         else:
             full_url = settings.url(f"{prefix}compare/?from={old.version}&to={new.version}")
+    if old == new:  # the same text and version: nothing to review (a version bump alone is an editorial version)
+        said = f"no change: {new_label} is {old_label} (version {new.version}), word for word"
+        if args.format == "markdown" and not args.always:
+            print(f"policy diff: {said}; no comment body (--always writes one)", file=sys.stderr)
+            return 0
+        if args.format in ("text", "markdown"):
+            print(f"No change: {new_label} is {old_label} (version {new.version}), word for word.")
+            return 0
     print(render_diff(diff_policies(old, new), args.format, old_label, new_label, full_url), end="")
     return 0
 

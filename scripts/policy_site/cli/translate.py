@@ -3,7 +3,8 @@
 The scaffold copies the version in force of the original into translations/LANG/ — policy.yaml (title, summary,
 introduction) and one file per section — each with the source_version it translates, for a translator to replace
 the words and keep the ids. `--status` prints, for every translation (or the ones named), each section's status:
-current, stale (the original changed since its source_version) or missing.
+current, stale (the original changed since its source_version), untranslated (the scaffold's copy of the original's
+words, not translated yet) or missing.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from ..source.model import section_to_data
 from ..source.translations import LANGUAGE, TRANSLATIONS_DIR, languages
 
 HEADER = ("# Translation into {language} of version {version} of \"{title}\": replace the words, keep every id,\n"
-          "# the structure and source_version (the version of the original this file translates).\n")
+          "# the structure and source_version (the version of the original this file translates).\n"
+          "# Until its words differ from the original's, the site shows the original and calls it untranslated\n"
+          "# (add `translated: true` to a section whose translation reads exactly as the original).\n")
 
 
 def _dump(data: object) -> str:

@@ -102,7 +102,7 @@ def _fit(changes: list[SectionChange], budget: int, url: str | None) -> list[str
 
 def as_markdown(d: PolicyDiff, from_label: str, to_label: str, full_url: str | None = None) -> str:
     """GitHub-flavoured Markdown for a pull-request comment, at most LIMIT characters."""
-    out = [f"### Privacy policy: {md_text(from_label)} → {md_text(to_label)}", ""]
+    out = [f"### {md_text(d.new.title)}: {md_text(from_label)} → {md_text(to_label)}", ""]
     if d.new.summary:
         out += [f"**Summary:** {md_text(d.new.summary)}", ""]
     if not d.visible and d.old is not None:
@@ -111,6 +111,8 @@ def as_markdown(d: PolicyDiff, from_label: str, to_label: str, full_url: str | N
         out.append(f"- **{md_text(m.field)}**: ~~{md_text(m.old)}~~ → {md_text(m.new)}")
     if d.introduction:
         out.append("- **Introduction**: modified")
+    if out[-1]:  # a table right after a list item is read as that item's text (cmark-gfm): a blank line ends the list
+        out.append("")
     head = "\n".join(out)
     table = _table(d, BUDGET // 3) if d.changed else []
     tail = ["", d.summary, ""]

@@ -81,10 +81,11 @@ def collect(repo: Path, ref: str, paths: list[str]) -> tuple[list[gitcmd.FileRev
     return list(reversed(chain)), renames
 
 
-def _summary(revision: gitcmd.FileRevision) -> str:
+def _summary(revision: gitcmd.FileRevision, first: bool) -> str:
+    """The commit's subject line; without one, words a reader can read (never a path or a commit id)."""
     subject = " ".join((revision.message.split("\n", 1)[0] if revision.message else "").split())
     text, _ = to_markdown([Run(subject)], lambda href: (href, None)) if subject else ("", [])
-    return text or f"Imported from {revision.path} {revision.sha[:10]}"
+    return text or ("First published version" if first else "A revised text")
 
 
 def _redirects(front: dict) -> list[str]:
@@ -140,7 +141,7 @@ def plan(repo: Path, ref: str, paths: list[str], versions: str, organisation: Or
             year = max(per_year)  # a commit dated before the one before it: numbers never go back
         per_year[year] += 1
         version = f"{year}.{per_year[year]}" if versions == "date" else f"{sum(per_year.values())}.0"
-        policy = replace(converted.policy, version=version, effective=day, summary=_summary(revision))
+        policy = replace(converted.policy, version=version, effective=day, summary=_summary(revision, not result.kept))
         files = policy_files(policy)
         _check(files, revision)
         result.kept.append(Planned(revision, policy, files))

@@ -43,6 +43,7 @@ from ..errors import UserError
 from ..settings import Settings
 from ..site import render
 from ..site.model import VersionEntry
+from ..source.naming import named_title
 from . import headers
 
 ENV_SECRET = "POLICY_UNSUBSCRIBE_SECRET"
@@ -249,7 +250,7 @@ class Notice:
         policy = entry.policy
         today = today or settings.build_time.date()
         verb = "takes effect" if policy.effective >= today else "took effect"
-        named = policy.title if "/" in self.version else "Privacy policy"
+        named = named_title(policy.organisation.name, policy.title)
         self.subject = (f"{'Reminder: ' if reminder else ''}{named} {entry.version} — {verb} "
                         f"{policy.effective.isoformat()}")
         previous = entry.previous.version if entry.previous else None

@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse, Response
 
 from ..errors import UserError
 from ..site import render
+from ..site.notice_terms import NoticeTerms
 from .config import ServiceConfig
 from .tokens import COOKIE, CSRF_SECONDS
 
@@ -48,7 +49,8 @@ class Pages:
         except Exception as exc:  # a missing or broken template is the project's to fix
             raise UserError(f"the subscription service's templates (templates/subscriptions/): {exc}") from None
         self.common = {"site_name": settings.site_name, "site_url": settings.url(), "lang": config.choices.original,
-                       "choices": config.choices}
+                       "choices": config.choices,
+                       "terms": NoticeTerms.of(settings, [id for id, _ in config.choices.documents])}
 
     def render(self, template: str, status: int = 200, nonce: str | None = None, new_nonce: bool = False,
                headers: dict[str, str] | None = None, **context: Any) -> HTMLResponse:

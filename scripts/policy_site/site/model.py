@@ -16,6 +16,7 @@ from ..diff.sections import PolicyDiff, SectionChange, diff_policies
 from ..history.versions import Amendment, History, PublishedVersion
 from ..settings import Settings
 from ..source.model import Policy, content_hash, same_version
+from .notice_terms import NoticeTerms
 
 
 @dataclass
@@ -43,6 +44,12 @@ class VersionEntry:
         if self.previous is None:
             return "material"
         return "editorial" if self.reads_as_before else self.policy.change
+
+    @property
+    def lead_days(self) -> int | None:
+        """Days from its publication to its effective date (negative: effective before it was published)."""
+        published = self.published.published
+        return None if published is None else (self.policy.effective - published.date()).days
 
     @property
     def editorial(self) -> bool:
@@ -110,6 +117,11 @@ class SiteModel:
     document: str = ""  # the document's id ('' in a single-document project)
     prefix: str = ""  # where its pages live: '' or 'terms/'
     formerly_single: bool = False  # a library document that was the project's only one (its old URLs and ids)
+
+    @property
+    def notice_terms(self) -> NoticeTerms:
+        """What its pages may say about email notices (site/notice_terms.py)."""
+        return NoticeTerms.of(self.settings, [self.document])
 
     def url(self, path: str = "") -> str:
         """Absolute URL of one of this document's pages ('versions/1.0/')."""

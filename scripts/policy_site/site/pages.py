@@ -15,6 +15,7 @@ from ..source.project import Layout
 from .choices import Choices
 from .gencache import GeneratedFiles, digest
 from .model import Draft, SiteModel, VersionEntry
+from .notice_terms import NoticeTerms
 from .output import OutputTree
 from .render import environment
 from .translations import TranslatedDocument, language_name, merged, translation_json, with_language
@@ -136,7 +137,8 @@ def library_pages(layout: Layout, models: list[SiteModel], out: OutputTree, offe
     env.globals["subscription"] = offered or Choices()
     for template, path in (("library.md.j2", ""), ("library_follow.md.j2", "follow/")):
         text = env.get_template(f"pages/{template}").render(layout=layout, documents=models, link=linker(path),
-                                                            page_path=path, settings=settings)
+                                                            page_path=path, settings=settings,
+                                                            terms=NoticeTerms.of(settings, [m.document for m in models]))
         out.write(path + "index.md", text)
 
 

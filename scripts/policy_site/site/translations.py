@@ -47,7 +47,7 @@ def language_name(code: str, english: bool = False) -> str:
 class SectionStatus:
     id: str
     title: str  # the original's title in the version in force
-    status: str  # current | stale | missing
+    status: str  # current | stale | untranslated (the original's words, copied by the scaffold) | missing
     source_version: str | None
 
 
@@ -108,8 +108,23 @@ def statuses(model: SiteModel, translation: Translation) -> list[SectionStatus]:
         if source not in changed_since:
             changed_since[source] = _changed_since(model, source)
         stale = bool(_family(current, section.id) & changed_since[source])
-        out.append(SectionStatus(section.id, section.title, "stale" if stale else "current", source))
+        status = "stale" if stale else "current"
+        if section.id not in translation.marked and _reads_as_original(model, source, translated[0]):
+            status = "untranslated"
+        out.append(SectionStatus(section.id, section.title, status, source))
     return out
+
+
+def _reads_as_original(model: SiteModel, source: str, translated: Section) -> bool:
+    """True when the translated section's words are the original's in its source_version (a scaffold not yet
+    translated): the same title, summary, text and subsections."""
+    entry = model.entry(source)
+    original = next((p.section for p in entry.policy.walk() if p.section.id == translated.id), None) if entry else None
+    return original is not None and _words(original) == _words(translated)
+
+
+def _words(section: Section) -> tuple:
+    return " ".join(section.title.split()), section.summary, section.body
 
 
 def translate(model: SiteModel, translation: Translation) -> TranslatedDocument:

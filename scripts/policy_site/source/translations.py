@@ -10,8 +10,10 @@ a single-document project, policy/terms/translations/de/ in a library):
                                        the original this section translates
 
 A section is *current* when its original text (title, text, subsections) reads the same in its source_version as
-in the version in force; *stale* when it changed since (the site then shows the original with a notice); *missing*
-when there is no file for it. Whitespace or layout edits never make a translation stale.
+in the version in force; *stale* when it changed since (the site then shows the original with a notice);
+*untranslated* while its words are still the original's (as `policy translate` copied them), unless the file says
+`translated: true`; *missing* when there is no file for it. Whitespace or layout edits never make a translation
+stale.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class Translation:
     introduction: tuple[str, ...]
     source_version: str
     sections: dict[str, tuple[Section, str]] = field(default_factory=dict)  # id → (section, its source_version)
+    marked: set[str] = field(default_factory=set)  # ids of sections marked `translated: true` (words kept on purpose)
 
 
 def languages(folder: Path) -> list[str]:
@@ -64,6 +67,17 @@ def _source_version(reader: Reader, node: yaml.Node | None, where: yaml.Node) ->
         reader.problem(node, f"source_version must be a version like \"1.1\", not '{value}'")
         return None
     return value
+
+
+def _marked(reader: Reader, node: yaml.Node | None) -> bool:
+    """`translated: true`: an editor says the words are the translation although they read as the original's."""
+    if node is None:
+        return False
+    if not isinstance(node, yaml.ScalarNode) or node.value not in ("true", "false"):
+        reader.problem(node, "translated must be true or false (true: these words are the translation, although "
+                             "they read as the original's)")
+        return False
+    return node.value == "true"
 
 
 def read_translation(folder: Path, language: str, prefix: str) -> tuple[Translation | None, list[Problem]]:
@@ -97,13 +111,18 @@ def read_translation(folder: Path, language: str, prefix: str) -> tuple[Translat
         root, found = compose(section_path, data)
         reader = Reader(section_path)
         reader.problems.extend(found)
-        source_node = None
+        source_node = marked_node = None
         if isinstance(root, yaml.MappingNode):
             source_node = next((v for k, v in root.value if getattr(k, "value", None) == "source_version"), None)
-            root.value = [(k, v) for k, v in root.value if getattr(k, "value", None) != "source_version"]
+            marked_node = next((v for k, v in root.value if getattr(k, "value", None) == "translated"), None)
+            root.value = [(k, v) for k, v in root.value
+                          if getattr(k, "value", None) not in ("source_version", "translated")]
         source = _source_version(reader, source_node, root) if root is not None else None
+        marked = _marked(reader, marked_node)
         section = section_from_node(reader, root, "section file", {}, SECTION_FIELDS) if root is not None else None
         problems += reader.problems
         if translation and section and source:
             translation.sections[section.id] = (section, source)
+            if marked:
+                translation.marked.add(section.id)
     return (translation if not problems else None), problems
