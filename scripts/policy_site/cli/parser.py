@@ -87,7 +87,8 @@ def _translate_verb(verb: AddVerb) -> None:
              "stands (--status).")
     p.add_argument("names", nargs="*", metavar="[DOCUMENT] LANG", help="the language (and, in a library, the "
                                                                        "document first)")
-    p.add_argument("--status", action="store_true", help="print every section's status (current, stale, untranslated, missing)")
+    p.add_argument("--status", action="store_true",
+                   help="print every section's status (current, stale, untranslated, missing)")
 
 
 def _notice_verb(verb: AddVerb) -> None:

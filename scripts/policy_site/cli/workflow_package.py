@@ -45,8 +45,8 @@ def check_spec(spec: str) -> str:
     try:
         requirement = Requirement(spec)
     except InvalidRequirement as exc:
-        raise UserError(f"--package {spec!r} is not a pip requirement ({exc}); for example "
-                        f"'{DISTRIBUTION}==0.1.0' or '{DISTRIBUTION} @ git+https://github.com/ORG/REPO@COMMIT'") from None
+        raise UserError(f"--package {spec!r} is not a pip requirement ({exc}); for example '{DISTRIBUTION}==0.1.0' "
+                        f"or '{DISTRIBUTION} @ git+https://github.com/ORG/REPO@COMMIT'") from None
     if canonicalize_name(requirement.name) != DISTRIBUTION:
         raise UserError(f"--package must install {DISTRIBUTION}, not {requirement.name!r}")
     if not _SAFE.fullmatch(spec):

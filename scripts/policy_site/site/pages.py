@@ -135,10 +135,10 @@ def library_pages(layout: Layout, models: list[SiteModel], out: OutputTree, offe
     settings = models[0].settings
     env = environment(settings.template_dirs, settings.site_url, settings.cache_dir)
     env.globals["subscription"] = offered or Choices()
+    terms = NoticeTerms.of(settings, [m.document for m in models])
     for template, path in (("library.md.j2", ""), ("library_follow.md.j2", "follow/")):
         text = env.get_template(f"pages/{template}").render(layout=layout, documents=models, link=linker(path),
-                                                            page_path=path, settings=settings,
-                                                            terms=NoticeTerms.of(settings, [m.document for m in models]))
+                                                            page_path=path, settings=settings, terms=terms)
         out.write(path + "index.md", text)
 
 
