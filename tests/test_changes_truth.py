@@ -121,11 +121,10 @@ def test_text_that_cannot_be_rendered_faithfully_is_a_check_error(git_project: P
     assert f"policy/{ACCESS}:" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_a_move_says_from_where_to_where(story: Project) -> None:
+def test_a_move_says_where_the_section_now_stands(story: Project) -> None:
     changes = page(story, "changes/1.1")
-    assert ("Moved from position 9 of 9 in “Some important terms related to our privacy settlement:” to "
-            "position 1 of 1 in “4. Rectification, amendment and cancellation of personal database and "
-            "information”.") in changes
+    assert ("Moved: now the only section under “4. Rectification, amendment and cancellation of personal "
+            "database and information”.") in changes
 
 
 def test_subsections_carry_their_parent_wherever_listed(story: Project) -> None:

@@ -80,6 +80,7 @@ def test_acceptance_story_pages(story: Project) -> None:
     home = page(story, "")
     assert "Version 2.0 · effective" in home
     assert "Upcoming change" in home and "2027-06-01" in home and "changes/2.1/" in home
+    assert home.count("policy-notice--upcoming") == 1 and "compare/?from=2.0&amp;to=2.1" in home
     assert "A new sentence in 2.1." not in home
 
     archive = page(story, "versions")

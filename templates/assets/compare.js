@@ -241,10 +241,20 @@
     return out;
   }
 
-  function place(ix, id) {
-    var p = ix.byId.get(id), sib = ix.groups.get(p.parent);
+  function place(ix, id) {  // sections._place
+    var p = ix.byId.get(id), sib = ix.groups.get(p.parent), at = sib.indexOf(id), after = at ? sib[at - 1] : null;
     return {parent: p.parent, parent_label: p.parent === null ? null : label(ix.byId.get(p.parent)),
-            position: sib.indexOf(id) + 1, siblings: sib.length};
+            position: at + 1, siblings: sib.length, after: after,
+            after_label: after === null ? null : label(ix.byId.get(after))};
+  }
+
+  function moveText(o, n) {  // sections.move_text: where a moved section now stands
+    var changed = o.parent !== n.parent, where;
+    var inside = n.parent_label !== null ? "under \u201c" + n.parent_label + "\u201d" : "at the top level";
+    if (n.after_label === null)
+      where = (n.siblings === 1 ? "the only section" : "the first section") + (changed || n.parent !== null ? " " + inside : "");
+    else where = (changed ? inside + ", after" : "after") + " \u201c" + n.after_label + "\u201d";
+    return "Moved: now " + where + ".";
   }
 
   function eqUnits(a, b) {
@@ -281,12 +291,13 @@
       sections.push({id: id, kinds: kinds, old_title: before ? before.section.title : null, new_title: p.section.title,
                      old_number: before ? before.number : null, new_number: p.number, context: context(ni, id),
                      old_place: isMoved ? place(oi, id) : null, new_place: isMoved ? place(ni, id) : null,
+                     move: isMoved ? moveText(place(oi, id), place(ni, id)) : null,
                      redline: needs ? redline(uo, un) : []});
     });
     oi.byId.forEach(function (p, id) {
       if (!ni.byId.has(id))
         sections.push({id: id, kinds: ["removed"], old_title: p.section.title, new_title: null, old_number: p.number,
-                       new_number: null, context: context(oi, id), old_place: null, new_place: null,
+                       new_number: null, context: context(oi, id), old_place: null, new_place: null, move: null,
                        redline: redline(units(p.section, oldT), [])});
     });
     var meta = [];
@@ -376,8 +387,8 @@
       if (groups.length && groups[groups.length - 1][0] === s[0]) groups[groups.length - 1][1].push(s);
       else groups.push([s[0], [s]]);
     });
-    groups.forEach(function (g, n) {
-      if (n && !g[1][0][3]) node.appendChild(document.createTextNode(" "));
+    groups.forEach(function (g, n) {  // a space before each group but a glued one; always between del and ins
+      if (n && (!g[1][0][3] || (g[0] === "insert" && groups[n - 1][0] === "delete"))) node.appendChild(document.createTextNode(" "));
       var inner = formatted(g[1], base);
       node.appendChild(g[0] === "equal" ? inner : mark(g[0], inner));
       if (g[0] === "insert" && n && groups[n - 1][0] === "delete") {
@@ -456,8 +467,6 @@
 
   function labelOf(s) { return ((s.new_number || s.old_number || "") + " " + (s.new_title || s.old_title)).trim(); }
   function pathLabel(s) { return s.context.concat([labelOf(s)]).join(SEP); }
-  function where(p) { return "position " + p.position + " of " + p.siblings + " " + (p.parent_label ? "in \u201c" + p.parent_label + "\u201d" : "at the top level"); }
-  function moveText(s) { return s.old_place && s.new_place ? "Moved from " + where(s.old_place) + " to " + where(s.new_place) + "." : null; }
 
   function summaryText(r) {
     var parts = [];
@@ -493,8 +502,7 @@
       if (s.kinds.indexOf("renamed") >= 0)
         box.appendChild(el("p", {"class": "policy-rename"}, ["Title: ", mark("delete", document.createTextNode(s.old_title)), " \u2192 ",
                                                               mark("insert", document.createTextNode(s.new_title))]));
-      var mv = moveText(s);
-      if (mv) box.appendChild(el("p", {"class": "policy-moved"}, [mv]));
+      if (s.move) box.appendChild(el("p", {"class": "policy-moved"}, [s.move]));
       if (s.redline.length) box.appendChild(renderRedline(s.redline, base));
       target.appendChild(box);
     });
@@ -559,5 +567,6 @@
   }
 
   window.policyDiff = diffPolicies;
+  window.policyRedline = renderRedline;  // the tests compare its text with redline_render.redline_html
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
 })();

@@ -4,7 +4,9 @@ HTML (`redline_html`): deleted words in <del>, inserted words in <ins>, emphasis
 the site each <del>/<ins> also carries a visually hidden "[deleted: …]" label for screen readers; where CSS
 is ignored (feeds, pull-request comments, email) `labels=False` leaves it out, since <del> and <ins> read as
 struck and underlined text everywhere. A deletion followed by an insertion of the same words with other
-formatting (a new link target, emphasis added) gets a note naming the change: "(link: #old → #new)".
+formatting (a new link target, emphasis added) gets a note naming the change: "(link: #old → #new)". A
+deletion and the insertion that replaces it are always apart (`_apart`): "<del>42</del> <ins>Unit 7, 42</ins>",
+even where the inserted words were glued to the word before them (after a line break, or a link).
 
 Text (`redline_text`): git's word-diff style, [-deleted-] {+inserted+}, emphasis as *…* and **…**, and a
 changed link target named in the same note.
@@ -57,6 +59,16 @@ def _groups(spans: Sequence[Span]) -> list[tuple[str, list[Span]]]:
     return out
 
 
+def _apart(groups: Sequence[tuple[str, list[Span]]], n: int) -> str:
+    """What goes before the n-th group: a space, unless its first word was glued to the one before (as
+    compare.js's fillSpans); a deletion and the insertion after it always get one, or their words would run
+    together (after a line break, '42' replaced by 'Unit 7, 42' read '42Unit 7, 42')."""
+    if n == 0:
+        return ""
+    replaced = groups[n][0] == "insert" and groups[n - 1][0] == "delete"
+    return " " if replaced or not groups[n][1][0].glue else ""
+
+
 def _formatted(spans: Sequence[Span], resolve: Resolve | None) -> str:
     parts: list[str] = []
     for i, span in enumerate(spans):
@@ -84,7 +96,7 @@ def block_html(block: RedlineBlock, labels: bool = True, resolve: Resolve | None
                 inner = (f'<span class="visually-hidden">[{_LABEL[op]}: </span>{inner}'
                          f'<span class="visually-hidden">]</span>')
             inner = f"<{tag}>{inner}</{tag}>"
-        out.append(("" if n == 0 or spans[0].glue else " ") + inner)
+        out.append(_apart(groups, n) + inner)
         if op == "insert" and n and groups[n - 1][0] == "delete":
             note = mark_note(groups[n - 1][1], spans)
             if note:
@@ -241,7 +253,7 @@ def block_text(block: RedlineBlock) -> str:
             text = f"[-{text}-]"
         elif op == "insert":
             text = f"{{+{text}+}}"
-        out.append(("" if n == 0 or spans[0].glue else " ") + text)
+        out.append(_apart(groups, n) + text)
         if op == "insert" and n and groups[n - 1][0] == "delete":
             note = mark_note(groups[n - 1][1], spans)
             if note:

@@ -1,9 +1,11 @@
 """Two versions → section-level changes (added, removed, renamed, moved, modified) with word-level redlines.
 
 Identity is the section id. A section is modified when its own text changed in any visible way: words,
-emphasis, link targets. A move names where from and where to (parent and position among its siblings),
-and every change carries its context (the titles of the sections it sits in), so it reads correctly
-wherever sections are listed out of their tree.
+emphasis, link targets. A move records where from and where to (parent, position among its siblings and
+the sibling just before it) and is told by where the section now stands, as a reader finds it: after which
+section, under which one ("Moved: now under “Your rights”, after “Access”."). Every change carries its
+context (the titles of the sections it sits in), so it reads correctly wherever sections are listed out of
+their tree.
 """
 
 from __future__ import annotations
@@ -21,12 +23,15 @@ CONTEXT_SEPARATOR = " › "
 
 @dataclass(frozen=True, slots=True)
 class Place:
-    """Where a section stands: its parent (id and label, None at the top level) and 1-based position."""
+    """Where a section stands: its parent (id and label, None at the top level), 1-based position, and the
+    sibling just before it (id and label, None for the first)."""
 
     parent: str | None
     parent_label: str | None
     position: int
     siblings: int
+    after: str | None = None
+    after_label: str | None = None
 
 
 @dataclass
@@ -67,15 +72,25 @@ class SectionChange(codec.Lazy):  # not slots: its redline is decoded from the p
 
     @property
     def move(self) -> str | None:
-        """Where from and where to, in words, for a moved section."""
+        """Where a moved section now stands, in words: 'Moved: now after “2. Sharing”.'"""
         if "moved" not in self.kinds or not self.old_place or not self.new_place:
             return None
-        return f"Moved from {_where(self.old_place)} to {_where(self.new_place)}."
+        return move_text(self.old_place, self.new_place)
 
 
-def _where(place: Place) -> str:
-    inside = f"in “{place.parent_label}”" if place.parent_label else "at the top level"
-    return f"position {place.position} of {place.siblings} {inside}"
+def move_text(old: Place, new: Place) -> str:
+    """A move told by the section's new neighbour and parent (compare.js's moveText says the same):
+    'Moved: now after “A”.', 'Moved: now the first section.', 'Moved: now under “P”, after “A”.',
+    'Moved: now the first section under “P”.', 'Moved: now at the top level, after “A”.' ('the only section
+    under “P”' when it has no sibling there)."""
+    changed_parent = old.parent != new.parent
+    inside = f"under “{new.parent_label}”" if new.parent_label is not None else "at the top level"
+    if new.after_label is None:
+        where = ("the only section" if new.siblings == 1 else "the first section") \
+            + (f" {inside}" if changed_parent or new.parent is not None else "")
+    else:
+        where = (f"{inside}, after" if changed_parent else "after") + f" “{new.after_label}”"
+    return f"Moved: now {where}."
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,8 +235,10 @@ def path_labels(policy: Policy) -> dict[str, str]:
 def _place(placed: dict[str, PlacedSection], groups: dict[str | None, list[str]], section_id: str) -> Place:
     p = placed[section_id]
     siblings = groups[p.parent]
-    return Place(p.parent, _label(placed[p.parent]) if p.parent else None, siblings.index(section_id) + 1,
-                 len(siblings))
+    at = siblings.index(section_id)
+    after = siblings[at - 1] if at else None
+    return Place(p.parent, _label(placed[p.parent]) if p.parent else None, at + 1, len(siblings), after,
+                 _label(placed[after]) if after is not None else None)
 
 
 def diff_policies(old: Policy | None, new: Policy) -> PolicyDiff:
@@ -286,7 +303,7 @@ def _place_data(place: Place | None) -> dict | None:
     if place is None:
         return None
     return {"parent": place.parent, "parent_label": place.parent_label, "position": place.position,
-            "siblings": place.siblings}
+            "siblings": place.siblings, "after": place.after, "after_label": place.after_label}
 
 
 def _spans_data(spans: tuple) -> list:
@@ -315,7 +332,7 @@ def diff_to_data(d: PolicyDiff) -> dict:
         "sections": [
             {"id": s.id, "kinds": list(s.kinds), "old_title": s.old_title, "new_title": s.new_title,
              "old_number": s.old_number, "new_number": s.new_number, "context": list(s.context),
-             "old_place": _place_data(s.old_place), "new_place": _place_data(s.new_place),
+             "old_place": _place_data(s.old_place), "new_place": _place_data(s.new_place), "move": s.move,
              "redline": blocks_to_data(s.redline)}
             for s in d.changed
         ],

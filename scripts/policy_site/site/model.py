@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property, partial
 
-from ..diff.sections import PolicyDiff, SectionChange, diff_policies
+from ..diff.sections import PolicyDiff, SectionChange, diff_policies, path_labels
 from ..history.versions import Amendment, History, PublishedVersion
 from ..settings import Settings
 from ..source.model import Policy, content_hash, same_version
@@ -98,6 +98,16 @@ class VersionEntry:
         return self.changes_path if self.published.at_root else self.site_changes_path
 
 
+@dataclass(frozen=True)
+class OtherSection:
+    """A section that is not in the version in force, named as in a version that has it."""
+
+    id: str
+    label: str  # its label with its context ('Your rights › 7. Portability'), as in `entry`
+    entry: VersionEntry  # the soonest upcoming version that has it, else the last version that had it
+    upcoming: bool
+
+
 @dataclass
 class Draft:
     """Unpublished working-tree edits, shown only under `mkdocs serve`."""
@@ -138,6 +148,28 @@ class SiteModel:
     @property
     def upcoming(self) -> list[VersionEntry]:
         return [e for e in self.entries if e.status == "upcoming"]
+
+    def sections_elsewhere(self) -> list[OtherSection]:
+        """The sections of other versions than the one in force, in the order of `section_ids`: those of an
+        upcoming version named as there (the soonest that has them), the removed ones as when last published."""
+        shown = set(self.current.policy.section_ids())
+        coming = sorted((e for e in self.upcoming if e is not self.current), key=lambda e: e.policy.effective)
+        labels: dict[int, dict[str, str]] = {}
+
+        def named(entry: VersionEntry) -> dict[str, str]:
+            if id(entry) not in labels:
+                labels[id(entry)] = path_labels(entry.policy)
+            return labels[id(entry)]
+
+        out: list[OtherSection] = []
+        for section_id in self.section_ids:
+            if section_id in shown:
+                continue
+            entry = next((e for e in coming if section_id in named(e)), None)
+            upcoming = entry is not None
+            entry = entry or next(e for e in reversed(self.entries) if section_id in named(e))
+            out.append(OtherSection(section_id, named(entry)[section_id], entry, upcoming))
+        return out
 
     @property
     def latest(self) -> VersionEntry:
