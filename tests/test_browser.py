@@ -31,6 +31,7 @@ from browser_support import (  # noqa: F401
 )
 from conftest import ROOT, run_policy
 from diff_support import documents, load_cases, realistic
+from policy_site.site.dates import readable
 
 try:
     from playwright.sync_api import expect
@@ -355,7 +356,7 @@ def test_print_hides_navigation_and_shows_header(chromium, site: Site, path: str
     finally:
         context.close()
     assert f"Version {version}" in text, text
-    assert f"effective {entry['effective']}" in text, text
+    assert f"effective {readable(entry['effective'], 'en')}" in text, text  # site/dates.py: "25 November 2026"
     assert address in text, text
 
 

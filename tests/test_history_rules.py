@@ -176,4 +176,5 @@ def test_backwards_effective_date_in_history_is_published_and_warned(git_project
     for v in versions:
         assert v["in_force_to"] is None or v["in_force_to"] >= v["effective"], v
     archive = (p.path / "site/versions/index.html").read_text()
-    assert "2026-11-25 – 2020-01-01" not in archive and "2026-11-25 – 2026-11-25" in archive
+    shown = '<time datetime="2026-11-25">25 November 2026</time>'  # site/dates.py
+    assert f'{shown} – <time datetime="2020-01-01">' not in archive and f"{shown} – {shown}" in archive

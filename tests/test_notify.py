@@ -168,8 +168,8 @@ def test_every_subscriber_gets_one_correct_multipart_message(git_project: Projec
         assert {k.lower() for k in msg.keys()} <= EXPECTED_HEADERS
         to = msg["To"].addresses
         assert len(to) == 1 and to[0].addr_spec == rcpts[0] and to[0].display_name == NAMES[rcpts[0]]
-        assert msg["Subject"] == "Privacy policy 1.0 — takes effect 2026-11-25" or \
-            msg["Subject"] == "Privacy policy 1.0 — took effect 2026-11-25"
+        assert msg["Subject"] == "Privacy policy 1.0 — takes effect 25 November 2026" or \
+            msg["Subject"] == "Privacy policy 1.0 — took effect 25 November 2026"
         assert MESSAGE_ID.match(msg["Message-ID"]) and rcpts[0].split("@")[0] not in msg["Message-ID"]
         ids.add(msg["Message-ID"])
         assert msg["List-Id"] == "SynergyCabinet privacy policy <privacy-policy.synergycabinet.example>"
@@ -230,10 +230,10 @@ def test_first_run_skips_superseded_versions_and_includes_upcoming(project: Proj
     assert "version 1.1 announced to 1 subscriber" in result.stdout
     assert "version 1.2 announced to 1 subscriber" in result.stdout
     subjects = [m["Subject"] for m in smtp.parsed()]
-    assert subjects == ["Privacy policy 1.1 — took effect 2020-06-01",
-                        "Privacy policy 1.2 — takes effect 2099-01-01"]
+    assert subjects == ["Privacy policy 1.1 — took effect 1 June 2020",
+                        "Privacy policy 1.2 — takes effect 1 January 2099"]
     upcoming = smtp.parsed()[1].get_body(("plain",)).get_content()
-    assert "It takes effect on 2099-01-01. Until then, version 1.1 stays in force." in upcoming
+    assert "It takes effect on 1 January 2099. Until then, version 1.1 stays in force." in upcoming
 
 
 @both

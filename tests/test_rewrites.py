@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 import sys
 
@@ -82,6 +83,8 @@ def test_an_accepted_rewrite_builds_and_says_so(rewritten) -> None:
         assert '<p class="admonition-title">Rewritten</p>' in article, page
         assert f"<code>{old[:10]}</code>" in article and f"<code>{new[:10]}</code>" in article
         assert "changed after it was published" in article
+        # the commit's date as readers read it (site/dates.py), its ISO time kept in <time datetime>
+        assert re.search(r'of <time datetime="20\d\d-\d\d-\d\dT[0-9:]+Z">\d{1,2} [A-Z][a-z]+ 20\d\d</time>, after', article)
     assert "Rewritten" not in (project.path / "site/versions/1.0/index.html").read_text()
     record = json.loads((project.path / "site/versions.json").read_text())["versions"][0]
     assert record["version"] == "1.1" and record["rewritten"][0]["old_commit"] == old

@@ -475,18 +475,26 @@
       (parts.length ? " (" + parts.join(", ") + ")" : "") + "; " + r.unchanged + " unchanged.";
   }
 
+  // Dates as the page's language writes them ("4 May 2026"), rendered by the site (site/dates.py, the page's
+  // data-dates: ISO date -> text); versions.json and policy.json keep ISO dates, which <time datetime> keeps too.
+  var shownDates = {};
+  function dateText(iso) { return Object.prototype.hasOwnProperty.call(shownDates, iso) ? shownDates[iso] : iso; }
+  function timeEl(iso) { return el("time", {datetime: iso}, [dateText(iso)]); }
+
   function badge(s) { return el("span", {"class": "policy-kind policy-kind--" + s.kinds[0]}, [s.kinds.join(", ")]); }
 
   function render(target, result, from, to, base) {
     target.textContent = "";
     target.appendChild(el("h2", {id: "compare-heading"}, ["Version " + result.from + " \u2192 version " + result.to]));
-    target.appendChild(el("p", {"class": "policy-meta"}, ["Effective " + from.effective + " \u2192 " + to.effective + ". " + summaryText(result)]));
+    target.appendChild(el("p", {"class": "policy-meta"}, ["Effective ", timeEl(from.effective), " \u2192 ", timeEl(to.effective),
+                                                          ". " + summaryText(result)]));
     if (!result.visible) target.appendChild(el("p", {}, ["The two texts read exactly the same (an editorial version)."]));
     if (result.meta.length) {
       var metaList = el("ul", {"class": "policy-meta-changes"});
       result.meta.forEach(function (m) {
-        metaList.appendChild(el("li", {}, [m.field + ": ", mark("delete", document.createTextNode(m.old)), " \u2192 ",
-                                           mark("insert", document.createTextNode(m.new))]));
+        var dated = m.field === "effective date";
+        metaList.appendChild(el("li", {}, [m.field + ": ", mark("delete", dated ? timeEl(m.old) : document.createTextNode(m.old)),
+                                           " \u2192 ", mark("insert", dated ? timeEl(m.new) : document.createTextNode(m.new))]));
       });
       target.appendChild(metaList);
     }
@@ -519,6 +527,7 @@
     var root = document.getElementById("policy-compare");
     if (!root) return;
     var siteBase = root.getAttribute("data-base"), target = document.getElementById("compare-result");
+    try { shownDates = JSON.parse(root.getAttribute("data-dates") || "{}") || {}; } catch (e) { shownDates = {}; }
     var fromSel = document.getElementById("compare-from"), toSel = document.getElementById("compare-to");
     var status = document.getElementById("compare-status");
     load(siteBase + "versions.json").then(function (index) {
@@ -526,7 +535,7 @@
       [fromSel, toSel].forEach(function (sel) {
         sel.textContent = "";
         index.versions.forEach(function (v) {
-          sel.appendChild(el("option", {value: v.version}, [v.version + " (effective " + v.effective + ", " + v.status + ")"]));
+          sel.appendChild(el("option", {value: v.version}, [v.version + " (effective " + dateText(v.effective) + ", " + v.status + ")"]));
         });
       });
       var params = new URLSearchParams(window.location.search);

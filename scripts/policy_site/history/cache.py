@@ -42,7 +42,7 @@ def software() -> str:
     """The code that renders generated files and pages: this package's, and the versions of the libraries."""
     from importlib import metadata
     found = {"python": sys.version, "code": code_fingerprint()}
-    for name in ("jinja2", "markupsafe", "feedgen", "lxml"):
+    for name in ("jinja2", "markupsafe", "feedgen", "lxml", "babel"):  # babel: its CLDR data writes the dates
         try:
             found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

@@ -41,7 +41,7 @@ from urllib.parse import urlsplit
 
 from ..errors import UserError
 from ..settings import Settings
-from ..site import render
+from ..site import dates, render
 from ..site.model import VersionEntry
 from ..source.naming import named_title
 from . import headers
@@ -224,15 +224,15 @@ class _QPBody:
 MAX_LISTED = 40
 
 
-def _changes(entry: VersionEntry) -> list[dict[str, str]]:
+def _changes(entry: VersionEntry, language: str) -> list[dict[str, str]]:
     items = []
     if entry.diff.introduction:
         items.append({"label": "Introduction", "kind": "text changed", "note": ""})
     for change in entry.diff.changed:
         when = entry.already_amended.get(change.id)
         items.append({"label": change.path_label, "kind": ", ".join(_KIND_LABEL.get(k, k) for k in change.kinds),
-                      "note": f"already published as an amendment on {when:%Y-%m-%d}" if when else
-                      change.move or ""})
+                      "note": f"already published as an amendment on {dates.readable(when, language)}" if when else
+                      change.move or "", "amended": dates.iso(when) if when else ""})
     return items
 
 
@@ -251,15 +251,16 @@ class Notice:
         today = today or settings.build_time.date()
         verb = "takes effect" if policy.effective >= today else "took effect"
         named = named_title(policy.organisation.name, policy.title)
+        language = settings["controlling_language"]  # the language of the notice's words, and of its dates
         self.subject = (f"{'Reminder: ' if reminder else ''}{named} {entry.version} — {verb} "
-                        f"{policy.effective.isoformat()}")
+                        f"{dates.readable(policy.effective, language)}")
         previous = entry.previous.version if entry.previous else None
         until_then = entry.until_then.version if entry.until_then and policy.effective > today else None
         in_force_now = current.version if current and current.policy.effective <= today else None
-        changes = _changes(entry)
+        changes = _changes(entry, language)
         context = {
             "org": policy.organisation.name, "title": policy.title, "version": entry.version,
-            "effective": policy.effective.isoformat(), "takes_effect": verb, "upcoming": entry.status == "upcoming",
+            "effective": policy.effective, "takes_effect": verb, "upcoming": entry.status == "upcoming",
             "summary": policy.summary, "previous": previous, "changes": changes[:MAX_LISTED],
             "more_changes": max(0, len(changes) - MAX_LISTED), "counts": entry.diff.summary,
             "until_then": until_then, "in_force_now": in_force_now, "kind": entry.kind,
@@ -272,7 +273,7 @@ class Notice:
             "translation_language": translation[0] if translation else None,
             "translation_url": translation[1] if translation else None,
         }
-        env = render.environment(settings.template_dirs, settings.site_url)
+        env = render.environment(settings.template_dirs, settings.site_url, language=language)
         try:
             text = env.overlay(autoescape=False).get_template("email/notice.txt.j2").render(context)
             markup = env.get_template("email/notice.html.j2").render(context)

@@ -40,7 +40,8 @@ class Pages:
     def __init__(self, config: ServiceConfig) -> None:
         self.config = config
         settings = config.settings
-        self.env = render.environment(settings.template_dirs, settings.site_url)
+        self.env = render.environment(settings.template_dirs, settings.site_url,
+                                      language=settings["controlling_language"])
         self.headers = security_headers(config)
         try:
             self.stylesheet = self.env.loader.get_source(self.env, STYLESHEET)[0]  # type: ignore[union-attr]

@@ -13,8 +13,8 @@ import orjson
 
 from ..source import inline
 from ..source.model import Policy, policy_texts, policy_to_data
+from .dates import iso
 from .model import SiteModel, VersionEntry
-from .render import iso
 
 
 def dumps(data: object, compact: bool = False) -> str:

@@ -27,10 +27,11 @@ from ..source import inline
 from ..source.inline import Word, words_from_runs
 from ..source.model import Policy
 from .data import dumps
+from .dates import iso
 from .gencache import GeneratedFiles, digest
 from .model import SiteModel, VersionEntry
 from .output import OutputTree
-from .render import environment, iso, resolver
+from .render import environment, resolver
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 ATOM_TYPE, RSS_TYPE = "application/atom+xml", "application/rss+xml"
@@ -145,7 +146,7 @@ class FeedBuilder:
         self.parents: dict[int, tuple[Policy, dict[str, str | None]]] = {}
         self.settings = model.settings
         env = environment(model.settings.template_dirs, model.settings.site_url,
-                          model.settings.cache_dir)
+                          model.settings.cache_dir, model.settings["controlling_language"])
         self.html = env.get_template("feeds/entry.html.j2")
         self.text = env.overlay(autoescape=False).get_template("feeds/text.j2").module
         limit = model.settings["feed_limit"]

@@ -3,7 +3,7 @@ it changed.
 
 Published versions never change, so most of the generated folder (pages_dir) is the same from one build to the
 next. Each file that can be reused gets a key: sha256 over the *scope* — the format, this package's code
-fingerprint, the versions of Python, Jinja2, MarkupSafe, feedgen and lxml, the settings (mkdocs.yml's site name,
+fingerprint, the versions of Python, Jinja2, MarkupSafe, feedgen, lxml and Babel, the settings (mkdocs.yml's site name,
 URL and every plugin option, serve or build) and the bytes of every page and feed template (the project's own
 and the built-in ones) — then the file's path and the state of the version it shows (`entry_state`: its content
 hash and blob ids, the version before it, its commit, amendments, status, time in force, rewrites...). When a

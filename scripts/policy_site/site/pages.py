@@ -83,7 +83,8 @@ def write_pages(model: SiteModel, out: OutputTree, only: Collection[str] | None 
     the last build (site/gencache.py): the pages of one version (its text, its changes, and the latest changes at
     changes/) are rendered only when that version's state or the templates changed.
     """
-    env = environment(model.settings.template_dirs, model.settings.site_url, model.settings.cache_dir)
+    env = environment(model.settings.template_dirs, model.settings.site_url, model.settings.cache_dir,
+                      model.settings["controlling_language"])
     env.globals["subscription"] = offered or Choices()
     env.globals["section_md"] = SectionCache(env)
     env.globals["path_labels"] = path_labels
@@ -133,7 +134,7 @@ def write_pages(model: SiteModel, out: OutputTree, only: Collection[str] | None 
 def library_pages(layout: Layout, models: list[SiteModel], out: OutputTree, offered: Choices | None = None) -> None:
     """The library's own pages: `/` (every document with its version in force) and `/follow/`."""
     settings = models[0].settings
-    env = environment(settings.template_dirs, settings.site_url, settings.cache_dir)
+    env = environment(settings.template_dirs, settings.site_url, settings.cache_dir, settings["controlling_language"])
     env.globals["subscription"] = offered or Choices()
     terms = NoticeTerms.of(settings, [m.document for m in models])
     for template, path in (("library.md.j2", ""), ("library_follow.md.j2", "follow/")):
@@ -148,12 +149,13 @@ def translated_pages(docs: list[TranslatedDocument], out: OutputTree) -> None:
     if not docs:
         return
     settings = docs[0].model.settings
-    env = environment(settings.template_dirs, settings.site_url, settings.cache_dir)
+    env = environment(settings.template_dirs, settings.site_url, settings.cache_dir, settings["controlling_language"])
     env.globals.update(section_md=SectionCache(env), path_labels=path_labels, merged=merged,
                        with_language=with_language, language_name=language_name)
     for doc in docs:
         text = env.get_template("pages/translated.md.j2").render(
-            doc=doc, site=doc.model, link=linker("", doc.prefix), page_path="", original_path="/" + doc.model.prefix)
+            doc=doc, site=doc.model, link=linker("", doc.prefix), page_path="", original_path="/" + doc.model.prefix,
+            date_language=doc.language)
         out.write(doc.prefix + "index.md", text)
         out.write(doc.prefix + "translation.json", translation_json(doc))
     for language in sorted({doc.language for doc in docs}):  # Material's language switcher reads <lang>/sitemap.xml
@@ -167,5 +169,6 @@ def translated_pages(docs: list[TranslatedDocument], out: OutputTree) -> None:
         for language in sorted({doc.language for doc in docs}):
             mine = [doc for doc in docs if doc.language == language]
             text = env.get_template("pages/translated_library.md.j2").render(
-                language=language, documents=mine, link=linker(f"{language}/"), page_path=f"{language}/")
+                language=language, documents=mine, link=linker(f"{language}/"), page_path=f"{language}/",
+                date_language=language)
             out.write(f"{language}/index.md", text)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Callable
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,16 +22,9 @@ from ..diff.redline_render import redline_html, redline_text
 from ..source import inline
 from ..source.model import ItemList, Paragraph, Section, Table
 from .compiled import compiled_templates
+from .dates import iso, readable, time_html
 
 Resolve = Callable[[str], str]
-
-
-def iso(value: date | datetime | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return value.isoformat()
 
 
 def front_matter_text(text: object) -> Markup:
@@ -81,10 +73,25 @@ def _redline(context: Any, blocks: Any, labels: bool = True) -> Markup:
     return redline_html(blocks, labels, _resolve(context), collapse=labels)
 
 
+@jinja2.pass_context
+def _date(context: Any, value: Any) -> Markup:
+    """A date a reader sees, in HTML: <time datetime="2026-05-04">4 May 2026</time> (site/dates.py), with lang="…"
+    where the template's language is not the environment's (a translated page)."""
+    language = context.get("date_language")
+    return time_html(value, language, language != context.environment.globals.get("date_language"))
+
+
+@jinja2.pass_context
+def _date_text(context: Any, value: Any) -> str:
+    """A date a reader sees, as text: 4 May 2026 (site/dates.py)."""
+    return readable(value, context.get("date_language"))
+
+
 def environment(template_dirs: list[Path], site_url: str | None = None,
-                cache_dir: Path | None = None) -> jinja2.Environment:
+                cache_dir: Path | None = None, language: str | None = None) -> jinja2.Environment:
     """Templates from the first of template_dirs that holds each file (a project's own, then the built-in);
-    compiled templates kept in cache_dir/templates when given."""
+    compiled templates kept in cache_dir/templates when given. language: the one dates are shown in (the global
+    `date_language`, which a template's context may override: a translated page's own)."""
     env = jinja2.Environment(
         bytecode_cache=compiled_templates(cache_dir) if cache_dir else None,
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs]),
@@ -95,6 +102,7 @@ def environment(template_dirs: list[Path], site_url: str | None = None,
         keep_trailing_newline=True,
     )
     env.globals["resolve"] = resolver(urlsplit(site_url or "/").path or "/")
+    env.globals["date_language"] = language or "en"
     env.filters.update(
         md=lambda text: Markup(inline.markdown_escape(str(text))),
         inline=_inline,
@@ -102,8 +110,10 @@ def environment(template_dirs: list[Path], site_url: str | None = None,
         redline=_redline,
         redline_text=redline_text,
         iso=iso,
+        date=_date,
+        date_text=_date_text,
         front_matter=front_matter_text,
-        day=lambda value: value.strftime("%Y-%m-%d") if value else "",
+        day=lambda value: value.strftime("%Y-%m-%d") if value else "",  # the ISO day (project templates)
     )
     env.tests.update(
         paragraph=lambda b: isinstance(b, Paragraph),

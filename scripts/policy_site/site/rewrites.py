@@ -16,8 +16,8 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..source.model import same_version, version_key
+from .dates import iso
 from .model import SiteModel, VersionEntry
-from .render import iso
 
 # (where it was announced, {version: (content hash, commit)})
 Announced = Mapping[str, tuple[str, str | None]]
