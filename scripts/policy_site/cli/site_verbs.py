@@ -395,8 +395,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         os.chdir(here)
     print(f"""
 Look at it:
-  site:     {target / 'site'}   (open index.html, or serve it:)
-            cd {target} && {sys.executable} -m policy_site serve --dev-addr 127.0.0.1:8000
+  site:     cd {target} && {sys.executable} -m policy_site serve --dev-addr 127.0.0.1:8000
+            then open http://127.0.0.1:8000/ (the built files are in {target / 'site'}; they need a web server:
+            opened from disk, folder links show listings and /compare/ cannot load its data)
   history:  git -C {target} log --oneline
   diff:     cd {target} && {sys.executable} -m policy_site diff 1.0 3.0
   feeds:    {target / 'site/atom.xml'}

@@ -134,6 +134,29 @@ class Checked:
     warnings: list[str]
 
 
+def numbering_warnings(policy: Policy, where: str) -> list[str]:
+    """Sections of one level that mix numbered and unnumbered ones (a section added by hand after an import that
+    wrote `numbered: false` is numbered by default, and shows as "1." among unnumbered ones)."""
+    out: list[str] = []
+    levels: dict[str, list] = {}
+    for placed in policy.walk():
+        levels.setdefault(placed.parent or "", []).append(placed.section)
+    for parent, sections in levels.items():
+        numbered = [s for s in sections if s.numbered]
+        if not numbered or len(numbered) == len(sections):
+            continue
+        odd_numbered = len(numbered) <= len(sections) - len(numbered)
+        odd = numbered if odd_numbered else [s for s in sections if not s.numbered]
+        level = f"under '{parent}'" if parent else "at the top level"
+        names = ", ".join(s.id for s in odd[:5]) + (" …" if len(odd) > 5 else "")
+        one = len(odd) == 1
+        fix = ("numbered (the default) while the others are not: add `numbered: false` to" if odd_numbered else
+               "not numbered while the others are: remove `numbered: false` from")
+        out.append(f"{where}: sections {level} mix numbered and unnumbered ones: {names} {'is' if one else 'are'} "
+                   f"{fix} {'it' if one else 'them'}, or make the others match")
+    return out
+
+
 def run_check(policy_dir: Path, prefix: str = "policy", allow_shallow: bool = False,
               cache_dir: Path | None = None, notice_days: Callable[[str], int] | None = None,
               today: date | None = None, pull_request: bool = False) -> list[Checked]:
@@ -168,6 +191,7 @@ def run_check(policy_dir: Path, prefix: str = "policy", allow_shallow: bool = Fa
             warnings.append(f"{named}version {policy.version} is declared `change: {policy.change}`, as version "
                             f"{latest.version} was: check that it still describes the new version (material is the "
                             "default when `change` is left out)")
+        warnings += [f"{named}{w}" for w in numbering_warnings(policy, where)]
         checked.append(Checked(document, policy, history, warnings))
     if problems:
         raise PolicyInvalid(problems)

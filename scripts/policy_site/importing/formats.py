@@ -22,7 +22,10 @@ p[style-name='Caption'] => p.caption:fresh
 p[style-name='caption'] => p.caption:fresh
 p[style-name='Quote'] => blockquote > p:fresh
 p[style-name='Intense Quote'] => blockquote > p:fresh
-"""
+""" + "".join(  # Word's list styles by level ("List Bullet 2"): mammoth reads numbering, not these styles' levels
+    f"p[style-name='List {name}{'' if level == 1 else f' {level}'}'] => "
+    f"{'ul|ol > li > ' * (level - 1)}{tag} > li:fresh\n"
+    for name, tag in (("Bullet", "ul"), ("Number", "ol")) for level in range(1, 6))
 
 
 def kind_of(name: str) -> str:
@@ -74,6 +77,11 @@ def _read_word(name: str, data: bytes) -> Doc:
                         "save it again as .docx") from None
     doc = read_html(f"<html><body><main>{result.value}</main></body></html>", paragraphs=True)
     for message in result.messages:
-        if message.type == "error" or "Unrecognised" not in message.message:
-            doc.notes.append(Note(0, f"Word: {message.message}"))
+        text = message.message
+        if text.startswith("Unrecognised run style") or (text.startswith("Unrecognised paragraph style")
+                                                          and "List" not in text):
+            continue  # a style of formatting only (Hyperlink, Strong, a company style): the words are all kept
+        if text.startswith("Unrecognised paragraph style"):
+            text += " — its list level is lost: those items import at the level of the list around them"
+        doc.notes.append(Note(0, f"Word: {text}"))
     return doc

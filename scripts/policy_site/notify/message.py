@@ -241,9 +241,11 @@ class Notice:
 
     def __init__(self, settings: Settings, mail: MailSettings, entry: VersionEntry, key: bytes,
                  today: date | None = None, current: VersionEntry | None = None, announced_as: str = "",
-                 reminder: bool = False, legal: bool = False, translation: tuple[str, str] | None = None) -> None:
+                 reminder: bool = False, legal: bool = False, translation: tuple[str, str] | None = None,
+                 offered: tuple[str, ...] = ("kinds of change",)) -> None:
         """translation: (the language's English name, the URL of the translated page) for the subscribers who
-        chose a language the document is translated into."""
+        chose a language the document is translated into; offered: what a subscriber can choose in this project
+        (documents only in a library, a language only where there are translations)."""
         self.version = announced_as or entry.version  # the ledger's name of it: '1.1', or 'terms/1.1' in a library
         self.mail = mail
         self.key = key
@@ -270,6 +272,7 @@ class Notice:
             "unsubscribe_url": SLOT if mail.unsubscribe_url and not legal else None, "unsubscribe_address": mail.sender,
             "unsubscribe_mailto": mail.mailto,
             "preferences_url": PREFERENCES_SLOT if mail.preferences_url and not legal else None,
+            "offered": " and ".join([", ".join(offered[:-1]), offered[-1]] if len(offered) > 1 else offered),
             "translation_language": translation[0] if translation else None,
             "translation_url": translation[1] if translation else None,
         }

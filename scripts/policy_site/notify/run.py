@@ -108,6 +108,8 @@ def run_notify(settings, models: SiteModel | list[SiteModel], store: SubscriberS
     layout = read_layout(settings.policy_dir)
     translated = {m.document: set(translation_languages(layout.folder(settings.policy_dir, m.document)))
                   for m in models}
+    offered = (*(("documents",) if layout.is_library else ()), "kinds of change",
+               *(("language",) if any(translated.values()) else ()))
 
     def notice(version: str, language: str | None = None) -> notices.Notice | None:
         """The notice of a version, rendered once per language that has a translation of its document."""
@@ -120,7 +122,7 @@ def run_notify(settings, models: SiteModel | list[SiteModel], store: SubscriberS
                 if language else None
             built[(version, language)] = notices.Notice(settings, mail, entry, key, current=model.current,
                                                         announced_as=version, reminder=version in reminders,
-                                                        translation=translation)
+                                                        translation=translation, offered=offered)
         return built[(version, language)]
 
     now = stamp()

@@ -54,7 +54,7 @@ from ..notify.store import Preferences, Subscriber
 from .actions import Actions, Unavailable, redact
 from .config import ServiceConfig
 from .forms import Choice, read_choice, read_subscription
-from .guard import MAX_BODY, BodyTooLarge, LimitBody, post_allowed
+from .guard import MAX_BODY, BodyTooLarge, LimitBody, post_allowed, request_origin
 from .mail import ConfirmationMail
 from .pages import Pages
 from .ratelimit import ClientLimiter
@@ -117,10 +117,19 @@ class Service:
         return post_allowed(self.config, request.headers, request.cookies.get(COOKIE),
                             token if isinstance(token, str) else None)
 
-    def forbidden(self) -> Response:
-        return self.pages.message("This form cannot be accepted", "It has expired, or it was not sent from this "
-                                  "service or from the site. Please open the form again and send it from there.",
-                                  403, link=("Open the form", "subscribe"))
+    def forbidden(self, request: Request | None = None) -> Response:
+        """403. A form sent from a page of another address (a local preview of the site, say) is told where forms
+        are accepted from: the service's own pages and the site at site_url."""
+        source = request_origin(request.headers) if request is not None else None
+        if source not in (None, "invalid") and source not in self.config.origins:
+            site = self.config.settings.url()
+            why = (f"It was sent from a page at {source}, but this service accepts forms only from its own pages and "
+                   f"from the site at {site} (site_url in mkdocs.yml). A preview of the site on another address "
+                   f"cannot subscribe: open the form here, or on {site}.")
+        else:
+            why = ("It has expired, or it was not sent from this service or from the site. Please open the form "
+                   "again and send it from there.")
+        return self.pages.message("This form cannot be accepted", why, 403, link=("Open the form", "subscribe"))
 
     def too_many(self, seconds: int) -> Response:
         minutes = max(1, -(-seconds // 60))
@@ -152,7 +161,7 @@ class Service:
             return self.form_page(request, "subscribe", values={"email": "", "name": ""}, choice=choice, errors=[])
         form = await self.read_form(request)
         if not self.allowed(request, form):
-            return self.forbidden()
+            return self.forbidden(request)
         wait = self.limiter.hit(self.client(request))
         if wait is not None:
             return self.too_many(wait)
@@ -206,7 +215,7 @@ class Service:
     async def confirm(self, request: Request) -> Response:
         form = await self.read_form(request) if request.method == "POST" else None
         if form is not None and not self.allowed(request, form):
-            return self.forbidden()
+            return self.forbidden(request)
         token = self.token(request, form)
         found = await run_in_threadpool(self.actions.find_pending, token) if looks_like_confirmation(token) else None
         problem = self.pending_problem(token, found)
@@ -243,7 +252,7 @@ class Service:
         form = await self.read_form(request) if request.method == "POST" else None
         one_click = form is not None and form.get("List-Unsubscribe") == "One-Click" and "csrf" not in form
         if form is not None and not one_click and not self.allowed(request, form):
-            return self.forbidden()
+            return self.forbidden(request)
         subscriber = await self.subscriber_for(self.token(request, form), "unsubscribe")
         if subscriber is None:
             return self.pages.plain("This unsubscribe link is not valid.", 404) if one_click else self.invalid_link()
@@ -265,7 +274,7 @@ class Service:
     async def preferences(self, request: Request) -> Response:
         form = await self.read_form(request) if request.method == "POST" else None
         if form is not None and not self.allowed(request, form):
-            return self.forbidden()
+            return self.forbidden(request)
         token = self.token(request, form)
         subscriber = await self.subscriber_for(token, "preferences")
         if subscriber is None:

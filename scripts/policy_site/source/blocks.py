@@ -14,7 +14,7 @@ from __future__ import annotations
 import yaml
 
 from .model import Item, ItemList, ListItem, Paragraph, Table, TextBlock
-from .reader import NULL, Reader, kind_of
+from .reader import NULL, Reader, kind_of, shown
 
 LIST_KINDS = ("bullets", "numbered")
 TABLE_FIELDS = {"caption": False, "header": False, "rows": True, "row_headers": False}
@@ -28,6 +28,21 @@ def block_key(node: yaml.Node) -> str | None:
     if isinstance(node, yaml.MappingNode) and len(node.value) == 1 and isinstance(node.value[0][0], yaml.ScalarNode):
         return str(node.value[0][0].value)
     return None
+
+
+def colon_in_text(node: yaml.Node) -> str | None:
+    """Advice when a mapping is text with a colon followed by a space (`- Note: …` reads as a field named Note),
+    else None."""
+    if not (isinstance(node, yaml.MappingNode) and len(node.value) == 1):
+        return None
+    key, value = node.value[0]
+    if not (isinstance(key, yaml.ScalarNode) and not key.style and isinstance(value, yaml.ScalarNode)):
+        return None
+    if key.value in (*LIST_KINDS, "table", "section", "body"):
+        return None
+    name = shown(key)
+    return (f"'{name}: …' reads as a field named '{name}', because a colon followed by a space inside text needs "
+            "quotes: put the whole text in double quotes")
 
 
 def text_block(reader: Reader, node: yaml.Node, where: str = "a body block") -> TextBlock | None:
@@ -44,7 +59,8 @@ def text_block(reader: Reader, node: yaml.Node, where: str = "a body block") -> 
         reader.problem(node, f"a subsection cannot stand inside a list item; {where} holds paragraphs, lists "
                              "and tables")
     else:
-        reader.problem(node, f"{where} must be {SHAPES}; found {kind_of(node) if key is None else repr(key)}")
+        reader.problem(node, colon_in_text(node) or
+                       f"{where} must be {SHAPES}; found {kind_of(node) if key is None else repr(key)}")
     return None
 
 
@@ -60,6 +76,10 @@ def _list(reader: Reader, node: yaml.Node, key: str) -> ItemList | None:
 def _item(reader: Reader, node: yaml.Node, key: str) -> Item | None:
     if isinstance(node, yaml.ScalarNode):
         return reader.text(node, f"{key} item")
+    advice = colon_in_text(node)
+    if advice:
+        reader.problem(node, advice)
+        return None
     fields = reader.mapping(node, f"a {key} item of several blocks", ITEM_FIELDS)
     if fields is None or "body" not in fields:
         return None
