@@ -17,6 +17,10 @@ SEED = SHARED / "seed" / "synergycabinet-privacy-policy.txt"
 FIDELITY = SHARED / "checks" / "seed_fidelity.py"
 OUTPUT = ROOT / "test-output"
 
+# when the tests' readers subscribed: before every commit of a test project (its clock starts 2026-11-20), so
+# that they are sent the versions those commits publish (a reader is sent only news: policy_site.notify.run)
+SUBSCRIBED = "2026-01-01T00:00:00Z"
+
 # names as an attacker types them: encoded words (q and b) that hold CR LF, and every kind of line break
 PHISH = ("=?utf-8?q?Support=0D=0AReply-To=3A_refunds=40evil.example=0D=0AContent-Type=3A_text/html=0D=0A=0D=0A"
          "<a_href=3Dhttps://evil.example>Your_account_is_locked</a>?=")

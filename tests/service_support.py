@@ -40,7 +40,7 @@ import pytest
 import yaml
 from aiosmtpd.controller import Controller
 
-from conftest import ROOT, Project
+from conftest import ROOT, SUBSCRIBED, Project
 from library_support import small_library
 from pg_support import rows
 from policy_site.bench.local import free_port, stop
@@ -350,7 +350,7 @@ def subscriber(service: Service, email: str) -> tuple | None:
 
 def add(service: Service, email: str, *options: str) -> str:
     """`policy subscribers add`; the subscriber's uid."""
-    service.project.run("subscribers", "add", email, *options, env=service.env, check=True)
+    service.project.run("subscribers", "add", "--subscribed", SUBSCRIBED, email, *options, env=service.env, check=True)
     return db(service, "SELECT uid FROM subscribers WHERE email_key = ?", (email.lower(),))[0][0]
 
 

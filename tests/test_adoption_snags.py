@@ -10,7 +10,7 @@ from pathlib import Path
 import docx
 import yaml
 
-from conftest import Project, run_policy
+from conftest import SUBSCRIBED, Project, run_policy
 from import_support import new_project
 from service_support import mailbox, service, set_subscriptions_url  # noqa: F401
 
@@ -72,7 +72,7 @@ def test_a_form_sent_from_a_local_preview_is_told_where_forms_are_accepted(servi
 def test_a_notice_offers_only_the_choices_there_are(git_project: Project, tmp_path: Path) -> None:
     set_subscriptions_url(git_project, "https://subscribe.example.test/")
     env = {"POLICY_SUBSCRIBERS_DB": str(tmp_path / "subs.db"), "POLICY_UNSUBSCRIBE_SECRET": "a-secret-for-the-snags"}
-    git_project.run("subscribers", "add", "reader@example.org", env=env, check=True)
+    git_project.run("subscribers", "add", "--subscribed", SUBSCRIBED, "reader@example.org", env=env, check=True)
     git_project.run("notify", env=env, check=True)
     sent = sorted((git_project.path / ".cache/outbox").rglob("*.eml"))
     assert sent

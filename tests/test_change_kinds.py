@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 
-from conftest import Project
+from conftest import SUBSCRIBED, Project
 
 
 def _epoch(day: str) -> str:
@@ -135,7 +135,7 @@ def test_editorial_is_not_emailed_and_a_reminder_goes_once_before_a_material_cha
     _options(git_project, reminder_days=7)
     git_project.commit("reminders")
     for address in ("ann@example.org", "bob@example.org"):
-        git_project.run("subscribers", "add", address, check=True)
+        git_project.run("subscribers", "add", "--subscribed", SUBSCRIBED, address, check=True)
     on = {day: {"SOURCE_DATE_EPOCH": _epoch(day)} for day in ("2026-12-01", "2027-01-20", "2027-01-26")}
     git_project.run("notify", check=True, env=on["2026-12-01"])  # 1.0 announced first
     _bump(git_project, "1.1", "2026-12-05", "editorial")

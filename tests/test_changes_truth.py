@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Project, copy_project
+from conftest import SUBSCRIBED, Project, copy_project
 
 TERMS = "sections/privacy-settlement-terms.yaml"
 RECT = "sections/rectification-and-cancellation.yaml"
@@ -68,7 +68,7 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Project:
     p.meta(version="1.4", effective="2099-06-01", summary="Layout only.")
     p.commit("1.4")
     p.run("build", check=True)
-    p.run("subscribers", "add", "ann@example.org", check=True)
+    p.run("subscribers", "add", "--subscribed", SUBSCRIBED, "ann@example.org", check=True)
     p.notified = p.run("notify", check=True).stdout  # type: ignore[attr-defined]
     return p
 

@@ -27,7 +27,7 @@ def test_markdown_for_a_pull_request_comment(git_project: Project) -> None:
     edit_paragraph(git_project)
     git_project.meta(version="1.1", summary="Audited *security* | pipes")
     out = git_project.run("diff", "--format", "markdown", check=True).stdout
-    assert out.startswith("### Privacy policy: version 1.0 → the working tree")
+    assert out.startswith("### SynergyCabinet: Privacy and company Policy for Customer: version 1.0 → the working tree")
     assert "| Section | Change |" in out and "(`protecting-information`) | modified |" in out
     assert "Audited \\*security\\* \\| pipes" in out
     assert "<ins>" in out and "<details>" in out

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Project, copy_project
+from conftest import SUBSCRIBED, Project, copy_project
 
 COOKIES = {
     "id": "cookies-we-use", "title": "Cookies we use",
@@ -59,7 +59,7 @@ def rich(tmp_path_factory: pytest.TempPathFactory) -> Project:
     p.commit("1.2")
     assert p.run("check").returncode == 0
     p.run("build", check=True)
-    p.run("subscribers", "add", "ann@example.org", check=True)
+    p.run("subscribers", "add", "--subscribed", SUBSCRIBED, "ann@example.org", check=True)
     p.run("notify", check=True)
     return p
 

@@ -11,7 +11,7 @@ import sys
 import pytest
 import yaml
 
-from conftest import Project
+from conftest import SUBSCRIBED, Project
 from policy_site.history.versions import read_history
 
 NOW = {"SOURCE_DATE_EPOCH": "1798761600"}  # 2027-01-01
@@ -47,7 +47,7 @@ def test_recursive_alias_commit_is_skipped_and_a_later_fix_publishes(git_project
         assert "Traceback" not in result.stderr and "RecursionError" not in result.stderr
         assert f"commit {poisoned}" in result.stderr and "was skipped" in result.stderr, verb
     assert [v["version"] for v in versions_json(p)] == ["1.2", "1.0"]
-    p.run("subscribers", "add", "reader@example.org", check=True)
+    p.run("subscribers", "add", "--subscribed", SUBSCRIBED, "reader@example.org", check=True)
     notify = p.run("notify", "--dry-run", env=NOW)
     assert notify.returncode == 0 and "Traceback" not in notify.stderr, notify.stderr
 

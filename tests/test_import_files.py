@@ -238,5 +238,5 @@ def test_organisation_from_mkdocs_when_there_is_no_policy_yaml(tmp_path: Path) -
     (tmp_path / "p.md").write_text("# Policy\n\nEffective date: 22 July 2020\n\n## Data\n\nWe keep little.\n")
     run_policy(project, "import", str(tmp_path / "p.md"), check=True)
     meta = yaml.safe_load((project / "policy" / "policy.yaml").read_text(encoding="utf-8"))
-    assert meta["organisation"] == {"name": "Privacy policy", "contact": "privacy@northwind.example"}
+    assert meta["organisation"] == {"name": "Northwind Outfitters", "contact": "privacy@northwind.example"}
     run_policy(project, "check", check=True)

@@ -17,7 +17,7 @@ def test_legal_notice_is_a_whole_message_without_list_headers(git_project: Proje
     raw = git_project.run("notice", env=env, check=True).stdout
     msg = email.message_from_string(raw, policy=email.policy.default)
     assert msg["From"] == "SynergyCabinet privacy <privacy@synergycabinet.example>"
-    assert msg["Subject"].startswith("Privacy policy 1.0 — ")
+    assert msg["Subject"].startswith("SynergyCabinet: Privacy and company Policy for Customer 1.0 — ")
     assert msg["Auto-Submitted"] == "auto-generated" and msg["Message-ID"]
     for header in ("To", "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post", "Precedence", "List-Archive"):
         assert msg[header] is None, header

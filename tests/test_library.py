@@ -11,7 +11,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from conftest import Project, copy_project
+from conftest import SUBSCRIBED, Project, copy_project
 from library_support import make_library
 
 
@@ -30,8 +30,9 @@ def test_check_passes_and_warns_about_the_translation(lib: Project) -> None:
     assert "3 documents" in result.stdout
     assert "section 'protecting-information' is stale" in result.stderr
     assert "section 'rectification-and-cancellation' is missing" in result.stderr
+    assert "section 'accessing-personal-information' is untranslated" in result.stderr  # the scaffold's words
     strict = lib.run("check", "--strict-translations")
-    assert strict.returncode == 1 and "2 translation problems" in strict.stderr
+    assert strict.returncode == 1 and "4 translation problems" in strict.stderr
 
 
 def test_the_library_page_lists_every_document(lib: Project) -> None:
@@ -115,7 +116,7 @@ def test_translated_pages_show_stale_and_missing_sections_in_the_original(lib: P
 
 def test_notify_announces_every_document(lib: Project, tmp_path: Path) -> None:
     env = {"POLICY_SUBSCRIBERS_DB": str(tmp_path / "subs.sqlite3")}
-    lib.run("subscribers", "add", "ann@example.org", env=env, check=True)
+    lib.run("subscribers", "add", "--subscribed", SUBSCRIBED, "ann@example.org", env=env, check=True)
     result = lib.run("notify", env=env, check=True).stdout
     assert "version 1.2 announced" in result  # privacy keeps its bare numbers
     assert "version terms/1.1 announced" in result and "version cookies/1.0 announced" in result

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HOSTILE_NAMES, PHISH, ROOT, Project
+from conftest import HOSTILE_NAMES, PHISH, ROOT, SUBSCRIBED, Project
 from pg_support import pg_url, postgres_server  # noqa: F401
 from policy_site.errors import UserError
 from policy_site.notify import headers
@@ -70,10 +70,10 @@ def test_encoded_word_local_parts_are_refused(address: str) -> None:
 def test_cli_add_and_csv_import_refuse_them_and_store_nothing(project: Project, tmp_path: Path) -> None:
     env = {"POLICY_SUBSCRIBERS_DB": str(tmp_path / "subs.db")}
     for name in (PHISH, "Ann\u2028Bcc: x@evil.example", "Ann\u0085Bcc"):
-        result = project.run("subscribers", "add", "ann@example.org", "--name", name, env=env)
+        result = project.run("subscribers", "add", "--subscribed", SUBSCRIBED, "ann@example.org", "--name", name, env=env)
         assert result.returncode != 0 and "Traceback" not in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1 and "name" in result.stderr
-    result = project.run("subscribers", "add", "=?utf-8?q?x=0D=0A?=@example.org", env=env)
+    result = project.run("subscribers", "add", "--subscribed", SUBSCRIBED, "=?utf-8?q?x=0D=0A?=@example.org", env=env)
     assert result.returncode != 0 and "before the @" in result.stderr
     csv_file = tmp_path / "list.csv"
     csv_file.write_text("email,name\nann@example.org,Ann\nbob@example.org," + PHISH + "\n"

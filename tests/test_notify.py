@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from conftest import ROOT, Project
+from conftest import ROOT, SUBSCRIBED, Project
 from pg_support import BACKENDS, location, pg_url, postgres_server, rows, store_location  # noqa: F401
 from policy_site.bench.local import free_port
 from policy_site.errors import UserError
@@ -125,8 +125,8 @@ both = pytest.mark.parametrize("env", BACKENDS, indirect=True)  # the scenario o
 
 def subscribe(project: Project, env: dict[str, str], names: dict[str, str] = NAMES) -> None:
     csv_file = project.path.parent / "subscribers.csv"
-    csv_file.write_text("email,name\n" + "".join(f'{a},"{n.replace(chr(34), chr(34) * 2)}"\n'
-                                                for a, n in names.items()), encoding="utf-8")
+    csv_file.write_text("email,name,subscribed\n" + "".join(f'{a},"{n.replace(chr(34), chr(34) * 2)}",{SUBSCRIBED}\n'
+                                                           for a, n in names.items()), encoding="utf-8")
     project.run("subscribers", "import", str(csv_file), env=env, check=True)
 
 
@@ -168,8 +168,8 @@ def test_every_subscriber_gets_one_correct_multipart_message(git_project: Projec
         assert {k.lower() for k in msg.keys()} <= EXPECTED_HEADERS
         to = msg["To"].addresses
         assert len(to) == 1 and to[0].addr_spec == rcpts[0] and to[0].display_name == NAMES[rcpts[0]]
-        assert msg["Subject"] == "Privacy policy 1.0 — takes effect 25 November 2026" or \
-            msg["Subject"] == "Privacy policy 1.0 — took effect 25 November 2026"
+        assert msg["Subject"] == "SynergyCabinet: Privacy and company Policy for Customer 1.0 — takes effect 25 November 2026" or \
+            msg["Subject"] == "SynergyCabinet: Privacy and company Policy for Customer 1.0 — took effect 25 November 2026"
         assert MESSAGE_ID.match(msg["Message-ID"]) and rcpts[0].split("@")[0] not in msg["Message-ID"]
         ids.add(msg["Message-ID"])
         assert msg["List-Id"] == "SynergyCabinet privacy policy <privacy-policy.synergycabinet.example>"
@@ -196,14 +196,14 @@ def test_new_version_lists_changed_sections_and_reaches_only_current_subscribers
         git_project: Project, smtp: Recorder, env: dict[str, str]) -> None:
     subscribe(git_project, env, {"ann@example.org": "Ann"})
     git_project.run("notify", env=env, check=True)
-    git_project.run("subscribers", "add", "late@example.org", env=env, check=True)
+    git_project.run("subscribers", "add", "--subscribed", SUBSCRIBED, "late@example.org", env=env, check=True)
     assert "nothing to send" in git_project.run("notify", env=env, check=True).stdout  # no old notices
     publish_1_1(git_project, title="Retitled section")
     result = git_project.run("notify", env=env, check=True)
     assert "version 1.1 announced to 2 subscribers" in result.stdout
     assert sorted(smtp.to()) == ["ann@example.org", "ann@example.org", "late@example.org"]
     latest = smtp.parsed()[-1]
-    assert latest["Subject"].startswith("Privacy policy 1.1 — ")
+    assert latest["Subject"].startswith("SynergyCabinet: Privacy and company Policy for Customer 1.1 — ")
     text = latest.get_body(("plain",)).get_content()
     assert "Clearer wording about cookies." in text
     assert re.search(r"\* (\d+\. )?Retitled section \(renamed, text changed\)", text)
@@ -230,8 +230,8 @@ def test_first_run_skips_superseded_versions_and_includes_upcoming(project: Proj
     assert "version 1.1 announced to 1 subscriber" in result.stdout
     assert "version 1.2 announced to 1 subscriber" in result.stdout
     subjects = [m["Subject"] for m in smtp.parsed()]
-    assert subjects == ["Privacy policy 1.1 — took effect 1 June 2020",
-                        "Privacy policy 1.2 — takes effect 1 January 2099"]
+    assert subjects == ["SynergyCabinet: Privacy and company Policy for Customer 1.1 — took effect 1 June 2020",
+                        "SynergyCabinet: Privacy and company Policy for Customer 1.2 — takes effect 1 January 2099"]
     upcoming = smtp.parsed()[1].get_body(("plain",)).get_content()
     assert "It takes effect on 1 January 2099. Until then, version 1.1 stays in force." in upcoming
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, Project, copy_project
+from conftest import ROOT, SUBSCRIBED, Project, copy_project
 
 NAMES = {f"reader{i}@example.org": f"Reader {i}" for i in range(5)}
 
@@ -73,7 +73,8 @@ def set_option(project: Project, name: str, value: Path) -> None:
 
 def subscribe(project: Project, env: dict[str, str]) -> None:
     csv_file = project.path.parent / "subscribers.csv"
-    csv_file.write_text("email,name\n" + "".join(f"{a},{n}\n" for a, n in NAMES.items()), encoding="utf-8")
+    csv_file.write_text("email,name,subscribed\n" + "".join(f"{a},{n},{SUBSCRIBED}\n" for a, n in NAMES.items()),
+                        encoding="utf-8")
     project.run("subscribers", "import", str(csv_file), env=env, check=True)
 
 
@@ -107,7 +108,7 @@ def test_a_damaged_database_is_one_line_for_every_verb(git_project: Project, tmp
     env = {"POLICY_SUBSCRIBERS_DB": str(database)}
     what = "is a folder, not a database file" if how == "directory" else "is damaged or not a subscribers database"
     export = tmp_path / "export.csv"
-    for args in (("subscribers", "add", "ann@example.org"), ("subscribers", "export", "-o", str(export)),
+    for args in (("subscribers", "add", "--subscribed", SUBSCRIBED, "ann@example.org"), ("subscribers", "export", "-o", str(export)),
                  ("subscribers", "list"), ("notify",), ("notify", "--status")):
         one_line(git_project.run(*args, env=env), args[0], f"the subscribers database {what} ({database}); ")
     assert (database.read_bytes() if database.is_file() else None) == before  # untouched
@@ -121,7 +122,7 @@ def test_full_disk_under_the_database(git_project: Project, tmp_path: Path) -> N
         database = disk / "subs.sqlite3"
         env = {"POLICY_SUBSCRIBERS_DB": str(database)}
         filler = fill(disk)
-        one_line(git_project.run("subscribers", "add", "ann@example.org", env=env), "subscribers",
+        one_line(git_project.run("subscribers", "add", "--subscribed", SUBSCRIBED, "ann@example.org", env=env), "subscribers",
                  "the disk is full", str(database), "; free some space and run it again")
         assert sorted(p.name for p in disk.iterdir()) == ["filler"]  # no half-made database left behind
         filler.unlink()
@@ -143,7 +144,7 @@ def test_full_disk_under_the_outbox_and_the_export(git_project: Project, tmp_pat
         export = disk / "subscribers.csv"
         git_project.run("subscribers", "export", "-o", str(export), env=env, check=True)
         old_export = export.read_bytes()
-        git_project.run("subscribers", "add", "late@example.org", env=env, check=True)
+        git_project.run("subscribers", "add", "--subscribed", SUBSCRIBED, "late@example.org", env=env, check=True)
         filler = fill(disk)
         one_line(git_project.run("subscribers", "export", "-o", str(export), env=env), "subscribers",
                  f"cannot write the export: the disk is full ({export}); free some space and run it again")
@@ -166,16 +167,16 @@ def test_read_only_outbox_database_and_export_folders(git_project: Project, tmp_
     with tmpfs(tmp_path / "ro") as folder:
         (folder / "outbox").mkdir()
         kept = {"POLICY_SUBSCRIBERS_DB": str(folder / "kept.sqlite3")}
-        git_project.run("subscribers", "add", "ann@example.org", env=kept, check=True)
+        git_project.run("subscribers", "add", "--subscribed", SUBSCRIBED, "ann@example.org", env=kept, check=True)
         set_option(git_project, "outbox_dir", folder / "outbox")
         read_only(folder)
         one_line(git_project.run("notify", env=env), "notify", "cannot write to the outbox: the file system is "
                  f"read-only ({folder / 'outbox' / '1.0'}); make it writable or choose another place")
         assert deliveries(tmp_path / "subs.sqlite3") == [("pending", 0)] * 5
-        one_line(git_project.run("subscribers", "add", "ann@example.org",
+        one_line(git_project.run("subscribers", "add", "--subscribed", SUBSCRIBED, "ann@example.org",
                                  env={"POLICY_SUBSCRIBERS_DB": str(folder / "new.sqlite3")}), "subscribers",
                  f"cannot create the subscribers database: the file system is read-only ({folder / 'new.sqlite3'})")
-        one_line(git_project.run("subscribers", "add", "bob@example.org", env=kept), "subscribers",
+        one_line(git_project.run("subscribers", "add", "--subscribed", SUBSCRIBED, "bob@example.org", env=kept), "subscribers",
                  "the subscribers database cannot be opened for writing: the file system is read-only "
                  f"({folder / 'kept.sqlite3'})")
         one_line(git_project.run("subscribers", "export", "-o", str(folder / "x.csv"), env=env), "subscribers",
@@ -222,17 +223,17 @@ def test_missing_permissions(shared_dir: Path) -> None:
         os.chown(path, 65534, 65534)
     subprocess.run(["chmod", "-R", "a+rX", str(project.path)], check=True)
     root_db = {"POLICY_SUBSCRIBERS_DB": str(locked / "subs.sqlite3")}
-    project.run("subscribers", "add", "ann@example.org", env=root_db, check=True)
+    project.run("subscribers", "add", "--subscribed", SUBSCRIBED, "ann@example.org", env=root_db, check=True)
     (locked / "subs.sqlite3").chmod(0o644)
 
-    one_line(run_as_nobody(project, "subscribers", "add", "ann@example.org",
+    one_line(run_as_nobody(project, "subscribers", "add", "--subscribed", SUBSCRIBED, "ann@example.org",
                            env={"POLICY_SUBSCRIBERS_DB": str(locked / "new.sqlite3")}), "subscribers",
              f"cannot create the subscribers database: permission denied ({locked / 'new.sqlite3'}); ")
-    one_line(run_as_nobody(project, "subscribers", "add", "bob@example.org", env=root_db), "subscribers",
+    one_line(run_as_nobody(project, "subscribers", "add", "--subscribed", SUBSCRIBED, "bob@example.org", env=root_db), "subscribers",
              f"the subscribers database cannot be opened for reading and writing: permission denied "
              f"({locked / 'subs.sqlite3'}); let this user read and write the file and its folder")
     own_db = {"POLICY_SUBSCRIBERS_DB": str(mine / "subs.sqlite3")}
-    result = run_as_nobody(project, "subscribers", "add", "ann@example.org", env=own_db)
+    result = run_as_nobody(project, "subscribers", "add", "--subscribed", SUBSCRIBED, "ann@example.org", env=own_db)
     assert result.returncode == 0, result.stderr
     one_line(run_as_nobody(project, "subscribers", "export", "-o", str(locked / "x.csv"), env=own_db), "subscribers",
              f"cannot write the export: permission denied ({locked / 'x.csv'}); ")

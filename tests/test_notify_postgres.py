@@ -16,7 +16,7 @@ from pathlib import Path
 
 import psycopg
 
-from conftest import ROOT, Project
+from conftest import ROOT, SUBSCRIBED, Project
 from pg_support import pg_url, postgres_server, query  # noqa: F401  (fixtures)
 from policy_site.bench.local import free_port
 from policy_site.bench.pgserver import ThrowawayServer
@@ -232,7 +232,7 @@ def test_two_processes_creating_the_schema_at_once_are_harmless(project: Project
 
 def test_a_newer_schema_is_refused_with_one_line(git_project: Project, pg_url: str, tmp_path: Path) -> None:
     env = {"POLICY_DATABASE_URL": pg_url, "POLICY_SUBSCRIBERS_DB": str(tmp_path / "x.sqlite3")}
-    git_project.run("subscribers", "add", "ann@example.org", env=env, check=True)
+    git_project.run("subscribers", "add", "--subscribed", SUBSCRIBED, "ann@example.org", env=env, check=True)
     query(pg_url, "INSERT INTO schema_version (version, description) VALUES (99, 'from the future')")
     password = pg_url.split(":")[2].split("@")[0]
     for args in (("subscribers", "list"), ("notify",), ("notify", "--status"), ("build",)):
@@ -275,7 +275,7 @@ def test_connection_failures_are_one_line_and_never_show_the_password(git_projec
         env = {**base, "POLICY_DATABASE_URL": url}
         password = url.split(":")[2].split("@")[0]
         masked = url.replace(f":{password}@", ":***@")
-        for args, status in ((("notify",), notify_status), (("subscribers", "add", "ann@example.org"), 1),
+        for args, status in ((("notify",), notify_status), (("subscribers", "add", "--subscribed", SUBSCRIBED, "ann@example.org"), 1),
                              (("subscribers", "list"), 1), (("build",), 1)):
             line = _one_line(git_project.run(*args, env=env), status, *fragments, f"({masked})")
             assert password not in line, (name, line)

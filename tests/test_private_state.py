@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Project
+from conftest import SUBSCRIBED, Project
 
 
 def configure(project: Project, **options: str) -> None:
@@ -36,7 +36,7 @@ def test_database_in_a_renamed_site_dir_is_refused_everywhere_and_build_deletes_
     database = public / "subs.sqlite3"
     database.write_bytes(b"precious")
     (public / "index.html").write_text("old site")
-    for args in (("subscribers", "add", "ann@example.org"), ("subscribers", "list"), ("subscribers", "count"),
+    for args in (("subscribers", "add", "--subscribed", SUBSCRIBED, "ann@example.org"), ("subscribers", "list"), ("subscribers", "count"),
                  ("subscribers", "export"), ("subscribers", "remove", "ann@example.org"), ("notify",),
                  ("notify", "--status"), ("notify", "--dry-run")):
         refused(git_project.run(*args), args[0], "the subscribers database would be inside site_dir",
@@ -53,13 +53,13 @@ def test_environment_database_through_a_symlink_or_dotdot_is_refused(git_project
     for configured in (git_project.path / "data" / "subs.sqlite3",
                        git_project.path / ".cache" / ".." / "public" / "subs.sqlite3"):
         env = {"POLICY_SUBSCRIBERS_DB": str(configured)}
-        result = git_project.run("subscribers", "add", "ann@example.org", env=env)
+        result = git_project.run("subscribers", "add", "--subscribed", SUBSCRIBED, "ann@example.org", env=env)
         refused(result, "subscribers", "would be inside site_dir", str(git_project.path / "public" / "subs.sqlite3"),
                 "set POLICY_SUBSCRIBERS_DB to a file outside it")
         refused(git_project.run("build", env=env), "build", "would be inside site_dir")
     assert not list((git_project.path / "public").iterdir())
     fine = {"POLICY_SUBSCRIBERS_DB": str(tmp_path / "elsewhere" / "subs.sqlite3")}
-    assert git_project.run("subscribers", "add", "ann@example.org", env=fine).returncode == 0
+    assert git_project.run("subscribers", "add", "--subscribed", SUBSCRIBED, "ann@example.org", env=fine).returncode == 0
 
 
 @pytest.mark.parametrize("database, where", [
@@ -69,14 +69,14 @@ def test_environment_database_through_a_symlink_or_dotdot_is_refused(git_project
 ])
 def test_database_in_pages_or_policy_or_default_site_is_refused(project: Project, database: str, where: str) -> None:
     configure(project, subscribers_db=database)
-    refused(project.run("subscribers", "add", "ann@example.org"), "subscribers", where)
+    refused(project.run("subscribers", "add", "--subscribed", SUBSCRIBED, "ann@example.org"), "subscribers", where)
     assert not (project.path / database).exists()
 
 
 def test_outbox_inside_the_site_is_refused_by_notify_and_build(git_project: Project, tmp_path: Path) -> None:
     configure(git_project, site_dir="public", outbox_dir="public/mail")
     env = {"POLICY_SUBSCRIBERS_DB": str(tmp_path / "subs.sqlite3")}
-    assert git_project.run("subscribers", "add", "ann@example.org", env=env).returncode == 0  # no outbox involved
+    assert git_project.run("subscribers", "add", "--subscribed", SUBSCRIBED, "ann@example.org", env=env).returncode == 0  # no outbox involved
     outbox = git_project.path / "public" / "mail"
     refused(git_project.run("notify", env=env), "notify", "the email outbox would be inside site_dir", f"({outbox})",
             "set outbox_dir in mkdocs.yml to a folder outside it")

@@ -14,7 +14,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from conftest import Project
+from conftest import SUBSCRIBED, Project
 from policy_site.site import dates
 
 EPOCH = {"SOURCE_DATE_EPOCH": "1798761600"}  # 2027-01-01: 1.0 (2026-11-25) and 1.1 (2026-12-01) both in force once
@@ -143,12 +143,12 @@ def _section_ids(site: Path) -> list[str]:
 
 def test_notice_email_reads_the_date_in_its_subject_and_bodies(built: Project, tmp_path: Path) -> None:
     env = {"POLICY_SUBSCRIBERS_DB": str(tmp_path / "subs.db"), **EPOCH}
-    built.run("subscribers", "add", "ann@example.org", env=env, check=True)
+    built.run("subscribers", "add", "--subscribed", SUBSCRIBED, "ann@example.org", env=env, check=True)
     result = built.run("notify", env=env, check=True)
     files = sorted((built.path / ".cache/outbox").rglob("*.eml"))
     assert files, result.stdout
     msg = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
-    assert msg["Subject"] == "Privacy policy 1.1 — took effect 1 December 2026"
+    assert msg["Subject"] == "SynergyCabinet: Privacy and company Policy for Customer 1.1 — took effect 1 December 2026"
     raw_head = files[0].read_bytes().split(b"\r\n\r\n", 1)[0].decode("ascii")
     assert "December" not in raw_head.replace("Subject:", "\0").split("\0")[0]  # the other headers: as before
     text = msg.get_body(("plain",)).get_content()

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from browser_support import Site, chromium, demo_site, goto, new_context, screenshot, serve  # noqa: F401
-from conftest import ROOT, Project, copy_project
+from conftest import ROOT, SUBSCRIBED, Project, copy_project
 from diff_support import load_cases, policy_from_plain
 from policy_site.diff.comment import as_markdown
 from policy_site.diff.redline import redline
@@ -229,7 +229,7 @@ def test_pull_request_comment_keeps_them_apart_too() -> None:
 
 def test_html_notice_has_a_space_between_its_sentences(git_project: Project, tmp_path: Path) -> None:
     env = {"POLICY_SUBSCRIBERS_DB": str(tmp_path / "subs.db")}
-    git_project.run("subscribers", "add", "ann@example.org", "--name", "Ann", env=env, check=True)
+    git_project.run("subscribers", "add", "--subscribed", SUBSCRIBED, "ann@example.org", "--name", "Ann", env=env, check=True)
     git_project.meta(version="1.1", effective="2027-03-01", summary="Clearer wording.")
     git_project.commit("Policy 1.1")
     git_project.run("notify", env={**env, **BUILT_AT}, check=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pytest
 
 from browser_support import Site, Watch, chromium, screenshot, serve, settle  # noqa: F401  (fixtures)
+from conftest import SUBSCRIBED
 from pg_support import rows
 from policy_site.bench.local import free_port
 from policy_site.notify.message import unsubscribe_token
@@ -136,7 +137,7 @@ def test_subscribe_on_the_follow_page_confirm_choose_and_unsubscribe(chromium, s
 
 def test_the_service_s_own_form_and_the_unsubscribe_page(chromium, stack: Stack) -> None:
     email, leaving = "ann-browser@example.org", "leaving-browser@example.org"
-    stack.service.project.run("subscribers", "add", leaving, env=stack.service.env, check=True)
+    stack.service.project.run("subscribers", "add", "--subscribed", SUBSCRIBED, leaving, env=stack.service.env, check=True)
     uid = rows(stack.service.env, "SELECT uid FROM subscribers WHERE email_key = ?", (leaving,))[0][0]
     watch = Watch(stack.service.local.rstrip("/"))
     context = new_context(chromium, stack)

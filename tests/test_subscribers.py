@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Project
+from conftest import SUBSCRIBED, Project
 from library_support import small_library
 from pg_support import BACKENDS, pg_url, postgres_server, rows, store_location  # noqa: F401  (fixtures)
 from policy_site.notify.addresses import (
@@ -176,10 +176,10 @@ def new_store(request: pytest.FixtureRequest, tmp_path: Path):
 
 def test_cli_add_remove_list_count(project: Project, tmp_path: Path, new_store) -> None:
     env = new_store()
-    out = project.run("subscribers", "add", "Zoe@Example.org", "--name", "Zoë Ærøskøbing", env=env, check=True)
+    out = project.run("subscribers", "add", "--subscribed", SUBSCRIBED, "Zoe@Example.org", "--name", "Zoë Ærøskøbing", env=env, check=True)
     assert "added Z***@example.org" in out.stdout and "Zoe@" not in out.stdout
-    project.run("subscribers", "add", "yamada@example.jp", "--name", "山田太郎", env=env, check=True)
-    project.run("subscribers", "add", "ZOE@example.org", env=env, check=True)
+    project.run("subscribers", "add", "--subscribed", SUBSCRIBED, "yamada@example.jp", "--name", "山田太郎", env=env, check=True)
+    project.run("subscribers", "add", "--subscribed", SUBSCRIBED, "ZOE@example.org", env=env, check=True)
     assert project.run("subscribers", "count", env=env, check=True).stdout.strip() == "2"
     listing = project.run("subscribers", "list", env=env, check=True).stdout
     assert "Zoe@example.org" in listing and "Zoë Ærøskøbing" in listing and "山田太郎" in listing
@@ -255,14 +255,14 @@ def test_cli_add_with_preferences_list_and_export(tmp_path: Path) -> None:
         assert lines[0].split() == ["address", "subscribed", "documents", "changes", "language", "confirmed", "name"]
         return next(line.split() for line in lines[1:] if line.startswith(address))
 
-    library.run("subscribers", "add", "ann@example.org", "--name", "Ann", "--documents", "terms,privacy",
+    library.run("subscribers", "add", "--subscribed", SUBSCRIBED, "ann@example.org", "--name", "Ann", "--documents", "terms,privacy",
                 "--changes", "all", "--language", "de", env=env, check=True)
     assert listed("ann@")[2:] == ["privacy,terms", "all", "de", "-", "Ann"]
-    library.run("subscribers", "add", "ann@example.org", "--changes", "material", env=env, check=True)
+    library.run("subscribers", "add", "--subscribed", SUBSCRIBED, "ann@example.org", "--changes", "material", env=env, check=True)
     assert listed("ann@")[2:] == ["privacy,terms", "material", "de", "-", "Ann"]
-    library.run("subscribers", "add", "ann@example.org", "--documents", "all", "--language", "", env=env, check=True)
+    library.run("subscribers", "add", "--subscribed", SUBSCRIBED, "ann@example.org", "--documents", "all", "--language", "", env=env, check=True)
     assert listed("ann@")[2:] == ["*", "material", "-", "-", "Ann"]
-    library.run("subscribers", "add", "bob@example.org", env=env, check=True)
+    library.run("subscribers", "add", "--subscribed", SUBSCRIBED, "bob@example.org", env=env, check=True)
     assert listed("bob@")[2:] == ["*", "material", "-", "-"]
 
     refused = {("--documents", "privacy,cookies"): "--documents takes 'all' or document ids separated by commas "
@@ -270,13 +270,13 @@ def test_cli_add_with_preferences_list_and_export(tmp_path: Path) -> None:
                ("--documents", ","): "--documents takes 'all'",
                ("--language", "fr"): "--language fr: no document is translated into it (translations: de)"}
     for args, message in refused.items():
-        result = library.run("subscribers", "add", "bob@example.org", *args, env=env)
+        result = library.run("subscribers", "add", "--subscribed", SUBSCRIBED, "bob@example.org", *args, env=env)
         assert result.returncode == 1 and message in result.stderr and "Traceback" not in result.stderr, result
-    bad_kind = library.run("subscribers", "add", "bob@example.org", "--changes", "some", env=env)
+    bad_kind = library.run("subscribers", "add", "--subscribed", SUBSCRIBED, "bob@example.org", "--changes", "some", env=env)
     assert bad_kind.returncode == 2 and "invalid choice: 'some'" in bad_kind.stderr
     assert listed("bob@")[2:] == ["*", "material", "-", "-"]
 
-    library.run("subscribers", "add", "ann@example.org", "--documents", "terms", "--changes", "all", "--language",
+    library.run("subscribers", "add", "--subscribed", SUBSCRIBED, "ann@example.org", "--documents", "terms", "--changes", "all", "--language",
                 "de", env=env, check=True)
     exported = library.run("subscribers", "export", env=env, check=True).stdout
     table = list(csv.DictReader(io.StringIO(exported)))
@@ -307,7 +307,7 @@ def test_csv_cells_are_neutralised_and_read_back(value: str, cell: str) -> None:
 def test_export_neutralises_formulas_and_import_reads_them_back(project: Project, tmp_path: Path, new_store) -> None:
     env = new_store()
     for address, name in FORMULAS.items():
-        project.run("subscribers", "add", f"--name={name}", "--", address, env=env, check=True)
+        project.run("subscribers", "add", "--subscribed", SUBSCRIBED, f"--name={name}", "--", address, env=env, check=True)
     exported = project.run("subscribers", "export", env=env, check=True).stdout
     cells = [cell for row in csv.reader(io.StringIO(exported)) for cell in row]
     assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
@@ -325,7 +325,7 @@ def test_export_neutralises_formulas_and_import_reads_them_back(project: Project
 
 def test_export_to_a_file_is_private_and_atomic(project: Project, tmp_path: Path) -> None:
     env = _env(tmp_path)
-    project.run("subscribers", "add", "ann@example.org", "--name", "Ann", env=env, check=True)
+    project.run("subscribers", "add", "--subscribed", SUBSCRIBED, "ann@example.org", "--name", "Ann", env=env, check=True)
     target = tmp_path / "out" / "subscribers.csv"
     target.parent.mkdir()
     target.write_text("old contents\n")
@@ -346,7 +346,7 @@ def test_database_default_is_outside_the_site_and_git_ignored(project: Project) 
     ignore = (Path(__file__).resolve().parent.parent / ".gitignore").read_text()
     assert "/.cache/" in ignore
     (project.path / ".gitignore").write_text(ignore)
-    result = project.run("subscribers", "add", "ann@example.org", check=True)
+    result = project.run("subscribers", "add", "--subscribed", SUBSCRIBED, "ann@example.org", check=True)
     assert "not git-ignored" not in result.stderr
     database = project.path / ".cache" / "subscribers.sqlite3"
     assert database.exists()
@@ -357,14 +357,14 @@ def test_database_default_is_outside_the_site_and_git_ignored(project: Project) 
 
 def test_database_that_git_would_commit_is_flagged(project: Project) -> None:
     project.init_git()
-    result = project.run("subscribers", "add", "ann@example.org",
+    result = project.run("subscribers", "add", "--subscribed", SUBSCRIBED, "ann@example.org",
                          env={"POLICY_SUBSCRIBERS_DB": str(project.path / "data" / "subs.sqlite3")})
     assert result.returncode == 0
     assert "subs.sqlite3 holds subscriber addresses and is not git-ignored" in result.stderr
 
 
 def test_database_inside_site_is_refused(project: Project) -> None:
-    result = project.run("subscribers", "add", "ann@example.org",
+    result = project.run("subscribers", "add", "--subscribed", SUBSCRIBED, "ann@example.org",
                          env={"POLICY_SUBSCRIBERS_DB": str(project.path / "site" / "subs.sqlite3")})
     assert result.returncode == 1 and "published" in result.stderr
 

@@ -35,7 +35,8 @@ def _untouched_starter(policy_dir: Path) -> bool:
 
 
 def _organisation(args: argparse.Namespace, policy_dir: Path, site_name: str, email_from: str | None) -> Organisation:
-    """--organisation/--contact, else the project's policy.yaml, else mkdocs.yml's site_name and email_from."""
+    """--organisation/--contact, else the project's policy.yaml, else mkdocs.yml's email_from (its name, its address)
+    or site_name."""
     name, contact = args.organisation, args.contact
     try:
         meta = yaml.safe_load((policy_dir / "policy.yaml").read_text(encoding="utf-8"))
@@ -45,7 +46,7 @@ def _organisation(args: argparse.Namespace, policy_dir: Path, site_name: str, em
             contact = contact or (org.get("contact") if isinstance(org.get("contact"), str) else None)
     except (OSError, yaml.YAMLError, UnicodeDecodeError):
         pass
-    name = name or site_name
+    name = name or (parseaddr(email_from)[0] if email_from else None) or site_name
     contact = contact or (parseaddr(email_from)[1] if email_from else None)
     if not name or not contact:
         raise UserError("the organisation's name and contact are not known from policy/policy.yaml or mkdocs.yml; "

@@ -20,7 +20,15 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..notify import message as notices
-from ..notify.addresses import InvalidAddress, csv_cell, mask, normalise_address, normalise_name, parse_csv
+from ..notify.addresses import (
+    InvalidAddress,
+    csv_cell,
+    mask,
+    normalise_address,
+    normalise_name,
+    parse_csv,
+    subscribed_time,
+)
 from ..notify.backend import DatabaseUnreachable, Location, is_url, mask_url
 from ..notify.database import notify_lock
 from ..notify.files import write_private
@@ -98,12 +106,13 @@ def _chosen(args: argparse.Namespace, current: Preferences | None) -> Preference
 def cmd_add(args: argparse.Namespace) -> int:
     try:
         email, name = normalise_address(args.email), normalise_name(args.name)
+        subscribed = subscribed_time(args.subscribed) if args.subscribed else None
     except InvalidAddress as exc:
         raise UserError(str(exc)) from None
     with _opened(args) as store:
         existing = store.get(email)
         preferences = _chosen(args, existing.preferences if existing else None)
-        subscriber, outcome = store.add(email, name, preferences)
+        subscriber, outcome = store.add(email, name, preferences, subscribed)
     _say(f"{outcome} {mask(subscriber.email)}" if outcome != "unchanged" else
          f"{mask(subscriber.email)} is already subscribed")
     return 0

@@ -37,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="show MkDocs' progress messages")
     p = verb("serve", "site_verbs:cmd_serve", "Preview the site with live reload; unpublished edits show as a draft.")
     p.add_argument("--dev-addr", default="127.0.0.1:8000", help="address to serve on (default: %(default)s)")
+    p.add_argument("--subscriptions-url", metavar="URL",
+                   help="preview the subscribe form against a local `policy subscriptions serve`, like "
+                        "http://127.0.0.1:8080/ (start it with POLICY_PREVIEW_ORIGINS=http://127.0.0.1:8000)")
     p = verb("versions", "site_verbs:cmd_versions", "List the published versions, newest first.")
     p.add_argument("--document", metavar="ID", help="the document, in a library of several (policy/library.yaml)")
     p.add_argument("--json", action="store_true", help="print JSON (as /versions.json lists them)")
@@ -155,6 +158,9 @@ def _mail_verbs(verb: AddVerb) -> None:
                    help="material changes only (the default for a new subscriber), or all: minor ones too")
     a.add_argument("--language", metavar="CODE", help="a translation's language, like de: notices link to the "
                                                       "translated pages (empty: the original's)")
+    a.add_argument("--subscribed", metavar="TIME", help="when the reader subscribed, like 2026-01-31T12:00:00Z (a "
+                                                        "list moved from elsewhere; default: now). Versions published "
+                                                        "before it are not sent, but the last upcoming one")
     a = action("remove", "mail_verbs:cmd_remove", "Unsubscribe an address; its undelivered notices are cancelled.")
     a.add_argument("email", nargs="?", help="the address")
     a.add_argument("--token", help="the token of an unsubscribe link instead of the address "

@@ -282,6 +282,16 @@ def _render(config: Any, settings: Any, staging: Any, generated: Any, output: An
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from mkdocs.commands.serve import serve
+
+    from ..service.config import local_origin
+    from ..site.plugin import PREVIEW_SUBSCRIPTIONS_URL
+    if args.subscriptions_url:
+        if not local_origin(args.subscriptions_url):
+            raise UserError(f"--subscriptions-url must be a local service like http://127.0.0.1:8080/, not "
+                            f"{args.subscriptions_url!r} (the published site uses subscriptions_url of mkdocs.yml)")
+        os.environ[PREVIEW_SUBSCRIPTIONS_URL] = args.subscriptions_url.rstrip("/") + "/"
+        print(f"policy serve: the follow page's form posts to {args.subscriptions_url}; start that service with "
+              f"POLICY_PREVIEW_ORIGINS=http://{args.dev_addr} so that it accepts forms from this preview")
     _setup_mkdocs_logging(False)
     logging.getLogger("mkdocs").setLevel(logging.INFO)
     serve(config_file=args.config, dev_addr=args.dev_addr, livereload=True)

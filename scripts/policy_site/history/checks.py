@@ -143,17 +143,16 @@ def numbering_warnings(policy: Policy, where: str) -> list[str]:
         levels.setdefault(placed.parent or "", []).append(placed.section)
     for parent, sections in levels.items():
         numbered = [s for s in sections if s.numbered]
-        if not numbered or len(numbered) == len(sections):
+        # fewer numbered than unnumbered: numbered by default, not by choice (an unnumbered few, like a closing
+        # section, took `numbered: false` written on purpose)
+        if not numbered or len(numbered) * 2 > len(sections):
             continue
-        odd_numbered = len(numbered) <= len(sections) - len(numbered)
-        odd = numbered if odd_numbered else [s for s in sections if not s.numbered]
         level = f"under '{parent}'" if parent else "at the top level"
-        names = ", ".join(s.id for s in odd[:5]) + (" …" if len(odd) > 5 else "")
-        one = len(odd) == 1
-        fix = ("numbered (the default) while the others are not: add `numbered: false` to" if odd_numbered else
-               "not numbered while the others are: remove `numbered: false` from")
+        names = ", ".join(s.id for s in numbered[:5]) + (" …" if len(numbered) > 5 else "")
+        one = len(numbered) == 1
         out.append(f"{where}: sections {level} mix numbered and unnumbered ones: {names} {'is' if one else 'are'} "
-                   f"{fix} {'it' if one else 'them'}, or make the others match")
+                   f"numbered (the default) while the others are not: add `numbered: false` to "
+                   f"{'it' if one else 'them'}, or number the others")
     return out
 
 

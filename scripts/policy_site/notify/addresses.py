@@ -260,8 +260,7 @@ def parse_csv(data: bytes | str, filename: str) -> tuple[list[CsvRow], list[str]
                 email = normalise_address(record[email_col] if email_col < len(record) else "")
                 name = normalise_name(record[name_col] if 0 <= name_col < len(record) else "")
                 since = record[since_col].strip() if 0 <= since_col < len(record) else ""
-                if since and not _TIMESTAMP.match(since):
-                    raise InvalidAddress(f"subscribed must be a time like 2026-01-31T12:00:00Z, not '{since}'")
+                since = subscribed_time(since) if since else ""
                 more = _preferences(record, columns)
             except InvalidAddress as exc:
                 problems.append(f"{filename}:{start}: {exc}")
@@ -273,3 +272,11 @@ def parse_csv(data: bytes | str, filename: str) -> tuple[list[CsvRow], list[str]
     except csv.Error as exc:
         problems.append(f"{filename}:{line}: not valid CSV: {exc}")
     return list(rows.values()), problems
+
+
+def subscribed_time(value: str) -> str:
+    """A subscription time as the ledger stores it (2026-01-31T12:00:00Z); InvalidAddress for anything else."""
+    value = value.strip()
+    if not _TIMESTAMP.match(value):
+        raise InvalidAddress(f"subscribed must be a time like 2026-01-31T12:00:00Z, not '{value[:40]}'")
+    return value

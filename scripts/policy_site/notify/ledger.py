@@ -98,10 +98,12 @@ def _short(commit: str | None) -> str:
 @dataclass(frozen=True)
 class Audience:
     """Who a notice is for: the subscribers of its document ('' in a single-document project: everybody) who
-    asked for its kind of change ('material' reaches everybody; 'minor' only those who asked for every change)."""
+    asked for its kind of change ('material' reaches everybody; 'minor' only those who asked for every change) and,
+    with since, who subscribed before the version was published (a new subscriber is not sent old news)."""
 
     document: str = ""
     kind: str = "material"
+    since: str | None = None  # only subscribers who were subscribed by then (the version's publication; ledger time)
 
     def sql(self, position: str = "instr") -> tuple[str, tuple]:
         """The WHERE clauses (each starting with AND) and their values; position: the database's substring
@@ -112,6 +114,9 @@ class Audience:
             values.append(f",{self.document},")
         if self.kind != "material":
             clauses.append("changes = 'all'")
+        if self.since:
+            clauses.append("created_at <= ?")
+            values.append(self.since)
         return "".join(f" AND {c}" for c in clauses), tuple(values)
 
 

@@ -23,6 +23,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date
 from functools import partial
 from typing import TextIO
 
@@ -86,6 +87,16 @@ def _remind(settings, model: SiteModel, entry: VersionEntry, today) -> bool:
         (entry.policy.effective - today).days in range(1, days + 1)
 
 
+def _news_since(model: SiteModel, entry: VersionEntry, today: date) -> str | None:
+    """Who a version is news for: those subscribed when it was published (ledger time) — or, for the last upcoming
+    version, everybody, so that a reader who subscribes during its notice period hears of the text to come before
+    it takes effect (once: not of every upcoming version before it)."""
+    published = entry.published.published
+    if published is None or (entry.policy.effective > today and entry is model.entries[-1]):
+        return None
+    return published.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def announcement_key(model: SiteModel, entry: VersionEntry) -> str:
     """How the ledger names a version: '1.1' — or, for a document of a library, 'terms/1.1' (a document that was
     the project's only one keeps the bare numbers it was announced with)."""
@@ -140,7 +151,7 @@ def run_notify(settings, models: SiteModel | list[SiteModel], store: SubscriberS
             ("is editorial (its text reads as before)" if entry.reads_as_before else "is an editorial change") \
             if entry.editorial else None
         baseline = baseline or entry.editorial
-        audience = Audience(model.document, entry.kind)
+        audience = Audience(model.document, entry.kind, _news_since(model, entry, today))
         if options.dry_run:
             targets = [] if baseline else store.audience(audience)
             assert notice(name) is not None  # rendered (its templates checked) even when nobody would get it

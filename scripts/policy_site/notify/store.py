@@ -153,12 +153,13 @@ class SubscriberStore:
                           "confirmed_at = ? WHERE id = ?", (new_name, *values, confirmed, row["id"]))
         return "updated"
 
-    def add(self, address: str, name: str | None = None,
-            preferences: Preferences | None = None) -> tuple[Subscriber, str]:
-        """Subscribe (or re-subscribe) one address; raises InvalidAddress. preferences None: kept (or defaults)."""
+    def add(self, address: str, name: str | None = None, preferences: Preferences | None = None,
+            subscribed: str | None = None) -> tuple[Subscriber, str]:
+        """Subscribe (or re-subscribe) one address; raises InvalidAddress. preferences None: kept (or defaults);
+        subscribed: when the reader subscribed (ledger time; default now)."""
         email, clean = normalise_address(address), normalise_name(name)
         with transaction(self.conn):
-            outcome = self.upsert(email, clean, reactivate=True, now=now_text(), preferences=preferences)
+            outcome = self.upsert(email, clean, reactivate=True, now=subscribed or now_text(), preferences=preferences)
         subscriber = self.get(email)
         assert subscriber is not None
         return subscriber, outcome

@@ -12,6 +12,8 @@
     POLICY_RATE_ADDRESS        confirmation mails per address, N/SECONDS (default 3/3600): counted in the database
     POLICY_TRUSTED_PROXIES     IP addresses or networks (comma-separated) of the reverse proxies whose X-Forwarded-For
                                and X-Forwarded-Proto are believed (default: none; then the peer's address counts)
+    POLICY_PREVIEW_ORIGINS     origins of local previews (`policy serve --subscriptions-url`) whose forms are accepted
+                               too, like http://127.0.0.1:8000; only http on 127.0.0.1, ::1 or localhost
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from ..state import database_location, outbox_path
 ENV_CONFIRM_HOURS = "POLICY_CONFIRM_HOURS"
 ENV_RATE_CLIENT = "POLICY_RATE_CLIENT"
 ENV_RATE_ADDRESS = "POLICY_RATE_ADDRESS"
+ENV_PREVIEW = "POLICY_PREVIEW_ORIGINS"
+LOCAL_HOSTS = ("127.0.0.1", "::1", "localhost")
 ENV_TRUSTED = "POLICY_TRUSTED_PROXIES"
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*$")
 
@@ -61,6 +65,7 @@ class ServiceConfig:
     client_rate: Rate
     address_rate: Rate
     trusted_proxies: str  # '' : none
+    preview_origins: frozenset[str] = frozenset()  # local previews whose forms are accepted (POLICY_PREVIEW_ORIGINS)
 
     @property
     def own_origin(self) -> str:
@@ -69,7 +74,7 @@ class ServiceConfig:
     @property
     def origins(self) -> frozenset[str]:
         """The origins a form may be posted from without a CSRF token: the service's own and the static site's."""
-        return frozenset({self.own_origin, self.site_origin})
+        return frozenset({self.own_origin, self.site_origin}) | self.preview_origins
 
     @property
     def secure(self) -> bool:
@@ -82,6 +87,26 @@ class ServiceConfig:
 
     def url(self, relative: str) -> str:
         return self.base_url + relative
+
+
+def local_origin(url: str) -> str | None:
+    """The origin of an http URL on this machine (127.0.0.1, ::1 or localhost), else None."""
+    found = origin(url)
+    if not found or not found.startswith("http://"):
+        return None
+    return found if urlsplit(found).hostname in LOCAL_HOSTS else None
+
+
+def _previews(environ: Mapping[str, str]) -> frozenset[str]:
+    found: set[str] = set()
+    for item in (i.strip() for i in environ.get(ENV_PREVIEW, "").split(",")):
+        if not item:
+            continue
+        local = local_origin(item)
+        if local is None:
+            raise UserError(f"{ENV_PREVIEW} may name only local previews like http://127.0.0.1:8000, not {item!r}")
+        found.add(local)
+    return frozenset(found)
 
 
 def origin(url: str) -> str | None:
@@ -151,4 +176,4 @@ def load_config(settings: Settings, environ: Mapping[str, str] = os.environ) -> 
     return ServiceConfig(settings, secret.encode(), base, site, database_location(settings, environ),
                          outbox_path(settings), mail, choices, _hours(environ) * 3600,
                          _rate(environ, ENV_RATE_CLIENT, "10/600"), _rate(environ, ENV_RATE_ADDRESS, "3/3600"),
-                         _trusted(environ))
+                         _trusted(environ), _previews(environ))

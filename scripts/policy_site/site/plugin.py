@@ -57,6 +57,9 @@ PolicyPluginConfig = types.new_class("PolicyPluginConfig", (Config,), exec_body=
                     None if f.default is MISSING else f.default) for f in fields(Options)}))
 
 
+PREVIEW_SUBSCRIPTIONS_URL = "POLICY_PREVIEW_SUBSCRIPTIONS_URL"  # set by `policy serve --subscriptions-url` only
+
+
 def settings_from_config(config: Any, draft: bool = False) -> Settings:
     """Settings from a loaded MkDocs config (site_dir: the published folder, also while `policy build` writes into
     its staging folder)."""
@@ -64,6 +67,9 @@ def settings_from_config(config: Any, draft: bool = False) -> Settings:
     options = dict(plugin.config)
     if os.environ.get("POLICY_ALLOW_SHALLOW") == "1":
         options["allow_shallow"] = True
+    preview_service = os.environ.get(PREVIEW_SUBSCRIPTIONS_URL)
+    if draft and preview_service:  # `policy serve --subscriptions-url`: the preview's form posts to a local service
+        options["subscriptions_url"] = preview_service
     return make_settings(Path(config.config_file_path).parent, config.site_name, config.site_url, options,
                          draft=draft, site_dir=getattr(plugin, "publishing", None) or config.site_dir)
 
