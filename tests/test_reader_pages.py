@@ -125,8 +125,8 @@ def test_one_upcoming_notice_lists_every_upcoming_version(reader: Project) -> No
     text = html_text(notice)
     assert text.splitlines() == [
         "Upcoming changes", "2 new versions are published and take effect later:",
-        "Version 1.1 takes effect on 2027-03-01 (what changes in 1.1)",
-        "Version 1.2 takes effect on 2027-06-01 (what changes in 1.2)",
+        "Version 1.1 takes effect on 1 March 2027 (what changes in 1.1)",
+        "Version 1.2 takes effect on 1 June 2027 (what changes in 1.2)",
         "Compare the text in force today (version 1.0) with version 1.2, the last of them."], text
     for version in ("1.1", "1.2"):
         assert f'href="versions/{version}/"' in notice and f'href="changes/{version}/"' in notice
@@ -191,7 +191,7 @@ def test_follow_page_names_upcoming_sections_by_title(reader: Project) -> None:
     link = re.search(rf'<li><a href="../sections/{CONTACT}/atom.xml">(.*?)</a> \((.*?)\)</li>', follow)
     assert link, "no feed link for the upcoming section"
     assert link.group(1) == "5. How to reach us &amp; &lt;who&gt; answers"  # its title, escaped
-    assert html_text(link.group(2)) == "new in version 1.1, from 2027-03-01"
+    assert html_text(link.group(2)) == "new in version 1.1, from 1 March 2027"
     assert f">{CONTACT}<" not in follow
 
 
@@ -307,8 +307,8 @@ def test_upcoming_notice_in_the_browser(chromium, reader_site: Site, viewport: d
         expect(notice).to_have_count(1)
         expect(notice).to_be_visible()
         expect(notice.locator(".admonition-title")).to_have_text("Upcoming changes")
-        expect(notice.locator("li")).to_have_text([re.compile(r"^Version 1\.1 takes effect on 2027-03-01"),
-                                                  re.compile(r"^Version 1\.2 takes effect on 2027-06-01")])
+        expect(notice.locator("li")).to_have_text([re.compile(r"^Version 1\.1 takes effect on 1 March 2027"),
+                                                  re.compile(r"^Version 1\.2 takes effect on 1 June 2027")])
         compare = notice.locator("a.policy-upcoming__compare")
         expect(compare).to_have_attribute("href", "compare/?from=1.0&to=1.2")
         width = page_.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")

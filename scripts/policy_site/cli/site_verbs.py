@@ -35,7 +35,8 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"warning: {warning}", file=sys.stderr)
     _translation_check(settings, checked, args.strict_translations)
     summaries = [f"{doc.document + ' ' if doc.document else ''}version {doc.policy.version}, effective "
-                 f"{doc.policy.effective}, {len(doc.policy.section_ids())} sections" for doc in checked]
+                 f"{doc.policy.effective}, {_count(len(doc.policy.section_ids()), 'section')}"
+                 for doc in checked]
     count = f"{len(checked)} documents: " if len(checked) > 1 else ""
     print(f"policy check: OK — {count}{'; '.join(summaries)}")
     return 0
@@ -71,6 +72,10 @@ def _translation_check(settings, checked, strict: bool) -> None:
                                            "(--strict-translations)"]))
     for line in lines:
         print(f"warning: {line}", file=sys.stderr)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _editorial_warning(history, policy) -> list[str]:

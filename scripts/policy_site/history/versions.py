@@ -333,8 +333,8 @@ def read_documents(policy_dir: Path, views: list[DocumentView], ref: str = "HEAD
             if policy is None:
                 raise PolicyInvalid(problems)
             out[document] = History([PublishedVersion(policy, None)],
-                                    [f"{reason}: built the working-tree version {policy.version} alone, without "
-                                     f"history"], from_git=False)
+                                    [f"{reason}: the working tree's version {policy.version} stands alone, "
+                                     f"without history (a commit publishes it)"], from_git=False)
         return out
     try:
         found = _states(reading.repo, reading.rel, reading.log, reading.cache, views)
