@@ -112,8 +112,8 @@ def test_atom_has_rfc4287_elements_newest_first(git_project: Project) -> None:
     entries = root.findall(A + "entry")
     assert [e.findtext(A + "id") for e in entries] == [SITE_URL + f"changes/{v}/" for v in ("2.0", "1.1", "1.0")]
     assert [e.findtext(A + "title") for e in entries] == [
-        "Privacy policy 2.0 — takes effect 1 June 2027", "Privacy policy 1.1 — takes effect 15 January 2027",
-        "Privacy policy 1.0 — takes effect 25 November 2026"]
+        "SynergyCabinet: Privacy and company Policy for Customer 2.0 — takes effect 1 June 2027", "SynergyCabinet: Privacy and company Policy for Customer 1.1 — takes effect 15 January 2027",
+        "SynergyCabinet: Privacy and company Policy for Customer 1.0 — takes effect 25 November 2026"]
     for entry, ts in zip(entries, (T_20, T_11, seed_time(git_project))):
         assert entry.findtext(A + "published") == rfc3339(ts) == entry.findtext(A + "updated")
         assert entry.find(A + "content").get("type") == "html"
@@ -139,7 +139,7 @@ def test_rss_has_required_elements(git_project: Project) -> None:
         assert item.findtext("title") and item.findtext("description") and item.findtext("link")
         assert parsedate_to_datetime(item.findtext("pubDate")).timestamp() == ts
     parsed = parse(site, "rss.xml")
-    assert parsed.version == "rss20" and parsed.entries[1].title == "Privacy policy 1.1 — takes effect 15 January 2027"
+    assert parsed.version == "rss20" and parsed.entries[1].title == "SynergyCabinet: Privacy and company Policy for Customer 1.1 — takes effect 15 January 2027"
 
 
 def test_json_feed_1_1_fields(git_project: Project) -> None:

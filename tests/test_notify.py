@@ -12,6 +12,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -44,6 +45,7 @@ class Recorder:
         self.refuse_once: dict[str, str] = {}
         self.refuse_data: dict[str, str] = {}  # recipient → the reply to the end of DATA (message not kept)
         self.delay = 0.0
+        self.hold: threading.Event | None = None  # the first DATA waits until the test sets it
         self.drop_at: int | None = None  # close the connection instead of accepting the nth DATA
         self.drop_mail_at: int | None = None  # close the connection on the nth MAIL command
         self.drop_rcpt: set[str] = set()  # close the connection on RCPT TO these recipients
@@ -90,6 +92,9 @@ class Recorder:
             server.transport.close()
         if self.delay:
             await asyncio.sleep(self.delay)
+        if self.hold is not None:  # a sender that is in the middle of a message until the test lets it finish
+            hold, self.hold = self.hold, None
+            await asyncio.get_running_loop().run_in_executor(None, hold.wait, 120)
         return "250 OK"
 
     def parsed(self) -> list[email.message.EmailMessage]:
@@ -324,15 +329,18 @@ def test_killed_run_resumes_with_at_most_the_in_flight_message_repeated(
 def test_second_notify_while_one_runs_exits_clearly(git_project: Project, smtp: Recorder,
                                                     env: dict[str, str]) -> None:
     subscribe(git_project, env, {f"r{i}@example.org": "" for i in range(6)})
-    smtp.delay = 0.2
+    held = smtp.hold = threading.Event()  # the first run stays in the middle of its first message
     process = subprocess.Popen([sys.executable, "-m", "policy_site", "notify"], cwd=git_project.path,
                                env={**os.environ, "PYTHONPATH": str(ROOT / "scripts"), **env},
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 20
-    while not smtp.messages and time.monotonic() < deadline:
+    deadline = time.monotonic() + 120
+    while not smtp.messages and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.01)
-    second = git_project.run("notify", env=env)
-    out, _err = process.communicate(timeout=30)
+    try:
+        second = git_project.run("notify", env=env)
+    finally:
+        held.set()
+    out, _err = process.communicate(timeout=120)
     assert second.returncode == 1
     assert "policy notify: error: another policy notify is running (lock " in second.stderr
     assert "Traceback" not in second.stderr

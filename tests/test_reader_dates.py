@@ -118,8 +118,8 @@ def test_feeds_read_dates_in_their_text_and_keep_iso_timestamps(built: Project) 
         parsed = feedparser.parse((site / name).read_bytes())
         assert not parsed.bozo
         titles = [e.title for e in parsed.entries]
-        assert titles == ["Privacy policy 1.1 — takes effect 1 December 2026",
-                          "Privacy policy 1.0 — takes effect 25 November 2026"], titles
+        assert titles == ["SynergyCabinet: Privacy and company Policy for Customer 1.1 — takes effect 1 December 2026",
+                          "SynergyCabinet: Privacy and company Policy for Customer 1.0 — takes effect 25 November 2026"], titles
         newest = parsed.entries[0]
         content = newest.content[0].value if name == "atom.xml" else newest.description
         if name == "atom.xml":
@@ -130,7 +130,7 @@ def test_feeds_read_dates_in_their_text_and_keep_iso_timestamps(built: Project) 
     assert re.search(r"<published>2026-11-2\dT[0-9:]+(Z|\+00:00)</published>", atom)
     feed = json.loads((site / "feed.json").read_text(encoding="utf-8"))
     item = feed["items"][0]
-    assert item["title"] == "Privacy policy 1.1 — takes effect 1 December 2026"
+    assert item["title"] == "SynergyCabinet: Privacy and company Policy for Customer 1.1 — takes effect 1 December 2026"
     assert '<time datetime="2026-12-01">1 December 2026</time>' in item["content_html"]
     assert re.fullmatch(r"2026-11-2\dT[0-9:]+Z", item["date_published"])
     section = feedparser.parse((site / "sections" / next(iter(_section_ids(site))) / "atom.xml").read_bytes())

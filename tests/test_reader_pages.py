@@ -238,7 +238,7 @@ def test_html_notice_has_a_space_between_its_sentences(git_project: Project, tmp
     for path in files:
         msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         text = html_text(msg.get_body(("html",)).get_content())
-        assert re.search(r"of its privacy policy(, a \w+ change)?\. It (takes|took) effect on ", text), text
+        assert re.search(r"of “[^”]+”(, a \w+ change)?\. It (takes|took) effect on ", text), text
         assert not re.search(r"[a-z)][.!?][A-Z]", text), text  # no two sentences glued together anywhere
 
 

@@ -69,12 +69,17 @@ def create_demo(target: Path, project_root: Path) -> list[str]:
     """Write the demo repository; returns the versions it publishes, oldest first."""
     if target.exists() and any(target.iterdir()):
         raise UserError(f"{target} exists and is not empty; choose a new folder for the demo")
+    if not (project_root / "policy" / "sections" / "protecting-information.yaml").is_file():
+        raise UserError(f"policy demo scripts a history on the SynergyCabinet seed policy of a policy-site checkout; "
+                        f"{project_root} holds no such policy (run `make demo` in a checkout; for your own policy: "
+                        f"policy init, then policy build)")
     target.mkdir(parents=True, exist_ok=True)
     for name in ("mkdocs.yml", ".gitignore"):
         if (project_root / name).is_file():
             shutil.copy(project_root / name, target / name)
     for folder in ("policy", "templates"):
-        shutil.copytree(project_root / folder, target / folder)
+        if (project_root / folder).is_dir():
+            shutil.copytree(project_root / folder, target / folder)
     today = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
     repo = DemoRepo(target, today - timedelta(days=330))
     repo.git("init", "-q", "-b", "main")

@@ -11,6 +11,8 @@ Subsections (`section: {...}`) are read by the loader, which hands everything el
 
 from __future__ import annotations
 
+import re
+
 import yaml
 
 from .model import Item, ItemList, ListItem, Paragraph, Table, TextBlock
@@ -38,8 +40,8 @@ def colon_in_text(node: yaml.Node) -> str | None:
     key, value = node.value[0]
     if not (isinstance(key, yaml.ScalarNode) and not key.style and isinstance(value, yaml.ScalarNode)):
         return None
-    if key.value in (*LIST_KINDS, "table", "section", "body"):
-        return None
+    if key.value in (*LIST_KINDS, "table", "section", "body") or re.fullmatch(r"[a-z_]+", key.value):
+        return None  # a field name, mistyped or misplaced: the mapping's own message says which fields fit
     name = shown(key)
     return (f"'{name}: …' reads as a field named '{name}', because a colon followed by a space inside text needs "
             "quotes: put the whole text in double quotes")
