@@ -125,6 +125,14 @@ def test_an_organisation_adopts_it_from_the_wheel(dist: Path, tmp_path: Path) ->
     def git(*args: str) -> None:
         subprocess.run(["git", *args], cwd=project, env=env, check=True, capture_output=True)
 
+    # every verb answers from the installation alone: --help everywhere, the demo (which needs a checkout) in one line
+    for verb in ("check", "build", "diff", "notify", "import", "translate", "subscriptions", "subscribers", "demo"):
+        helped = subprocess.run(policy + [verb, "--help"], cwd=project, env=env, capture_output=True, text=True)
+        assert helped.returncode == 0 and "usage: policy" in helped.stdout, (verb, helped.stderr)
+    demo = subprocess.run(policy + ["demo", str(tmp_path / "demo")], cwd=work, env=env, capture_output=True,
+                          text=True)
+    assert demo.returncode == 1 and "make demo" in demo.stderr and "Traceback" not in demo.stderr, demo.stderr
+
     # two more versions: a minor one, then a material one 31 days ahead (notice_days: 30 is enforced)
     meta_path = project / "policy/policy.yaml"
     for version, change, effective, summary, old, new in (
