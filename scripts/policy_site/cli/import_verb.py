@@ -130,6 +130,9 @@ def _report_file(args: argparse.Namespace, name: str, imported, policy_dir: Path
     print("Effective date:")
     print(effective_line(name, imported.effective, policy.effective.isoformat(), imported.where))
     notes = note_lines(name, imported.converted.notes, imported.where)
+    if imported.effective is None:  # the date of today is not the document's: never "faithful"
+        notes.insert(0, f"  {name}: the document names no effective date; today's was used (set `effective` in "
+                        "policy.yaml)")
     _print_notes(notes, "Not represented faithfully — check these")
     if not notes:
         print("Everything in the document was represented faithfully.")
@@ -184,6 +187,8 @@ def _import_history(args: argparse.Namespace) -> int:
     _print_notes([f"  {old} → {new}" for old, new in result.redirects.items()],
                  "Redirects written to mkdocs.yml (legacy URLs from redirect_from)")
     _print_notes([f"  {line}" for line in result.clamped], "Effective dates kept from going backwards")
+    _print_notes([f"  {r.sha[:10]} {why}" for r, why in result.editorial],
+                 "Editorial versions (the text unchanged, only the effective date)")
     _print_notes(anchor_lines(result.renamed_anchors),
                  "Anchors of the old page that changed (old → new; update links that point to them)")
     _print_notes([f"  {place}: {message}" for message, place in result.notes.items()],

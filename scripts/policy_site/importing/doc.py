@@ -35,6 +35,7 @@ class Para:
     runs: Inline
     line: int
     css_class: str = ""  # the HTML class ('caption' marks a table caption from Word)
+    datetime: str | None = None  # a Markdown attribute list's datetime="…" on this paragraph (dates.py reads it)
 
 
 @dataclass
@@ -105,7 +106,11 @@ class Doc:
 
 class Outline:
     """Builds a Doc from headings and blocks in reading order: the first level-1 heading is the title; the
-    other headings nest by level (a deeper heading is a subsection of the nearest shallower one)."""
+    other headings nest by level (a deeper heading is a subsection of the nearest shallower one).
+
+    An anchor of the old page (`anchor`) waits for what comes next: the next block puts it in the section it
+    belongs to, the next heading makes it one of that heading's anchors — so `<a id="partners"></a>` standing
+    alone right before a heading lands on that heading's section, not on the one before."""
 
     def __init__(self) -> None:
         self.title: str | None = None
@@ -113,28 +118,46 @@ class Outline:
         self.intro: list[DBlock] = []
         self.sections: list[DSection] = []
         self._stack: list[DSection] = []
+        self._pending: list[str] = []  # anchors waiting for the next block or heading
         self.notes: list[Note] = []
 
-    def heading(self, level: int, title: str, anchor: str, line: int) -> None:
+    def heading(self, level: int, title: str, anchor: str, line: int, anchors: list[str] | None = None) -> None:
+        """A heading with its anchor and its other anchors (ids of elements it opens or holds)."""
         if level == 1 and self.title is None and not self.sections:
             self.title, self.title_line = title, line
+            self._pending = []  # anchors before the title: the top of the page (no section)
             return
-        section = DSection(title, anchor, level, line)
+        section = DSection(title, anchor, level, line, anchors=[*self._pending, *(anchors or [])])
+        self._pending = []
         while self._stack and self._stack[-1].level >= level:
             self._stack.pop()
         (self._stack[-1].body if self._stack else self.sections).append(section)
         self._stack.append(section)
 
     def block(self, block: DBlock) -> None:
+        self.settle()
         (self._stack[-1].body if self._stack else self.intro).append(block)
 
     def anchor(self, name: str) -> None:
-        """An anchor of the old page (an element id) at this point of the text."""
+        """An anchor of the old page (an element id) at this point of the text: it belongs to the section of the
+        next block, or to the next heading when a heading comes first."""
+        if name:
+            self._pending.append(name)
+
+    @property
+    def in_section(self) -> bool:
+        """Whether the text read now belongs to a section (not to the introduction)."""
+        return bool(self._stack)
+
+    def settle(self) -> None:
+        """Anchors waiting go to the current section (before the first heading: nowhere, as before)."""
         if self._stack:
-            self._stack[-1].anchors.append(name)
+            self._stack[-1].anchors.extend(self._pending)
+        self._pending = []
 
     def note(self, line: int, message: str) -> None:
         self.notes.append(Note(line, message))
 
     def doc(self, front: dict | None = None, where: str = "line") -> Doc:
+        self.settle()
         return Doc(self.title, self.title_line, self.intro, self.sections, front or {}, self.notes, where)

@@ -6,6 +6,11 @@ earliest commit found), every revision converted in memory and checked with the 
 is the new project written, one commit per revision whose visible text changed, with the original author,
 committer, dates and message. Section ids stay stable from revision to revision (convert.assign_ids), so a
 retitled heading is a rename. Nothing is written when any revision fails.
+
+A revision whose visible text and effective date read as before (whitespace, comments, front matter, an
+attribute list's class) is skipped. One whose text reads as before but whose effective date changed (a mistyped
+`{: datetime="…" }` corrected, a date line fixed) is published, as `change: editorial`: a reader sees the new
+date, nobody is notified, and it is not presented as a material change.
 """
 
 from __future__ import annotations
@@ -29,7 +34,8 @@ from .formats import kind_of, read_document
 from .inlinetext import to_markdown
 from .yamlout import policy_files
 
-WHITESPACE_ONLY = "only whitespace, comments or front matter changed"
+WHITESPACE_ONLY = "only whitespace, comments, attribute lists or front matter changed"
+EDITORIAL = "the text reads as before; only its effective date changed: published as an editorial version"
 
 
 @dataclass
@@ -52,6 +58,7 @@ class Plan:
     renamed_anchors: list[tuple[str, str]] = field(default_factory=list)
     notes: dict[str, str] = field(default_factory=dict)  # message → "path@sha:line" where first seen
     clamped: list[str] = field(default_factory=list)
+    editorial: list[tuple[gitcmd.FileRevision, str]] = field(default_factory=list)  # revision, why
 
 
 def collect(repo: Path, ref: str, paths: list[str]) -> tuple[list[gitcmd.FileRevision], list[str]]:
@@ -130,6 +137,7 @@ def plan(repo: Path, ref: str, paths: list[str], versions: str, organisation: Or
         if key == last_key:
             result.skipped.append((revision, WHITESPACE_ONLY))
             continue
+        change = "editorial" if last_key is not None and key[0] == last_key[0] else "material"
         last_key = key
         if last_effective and day < last_effective:
             result.clamped.append(f"{revision.sha[:10]}: effective {day} is before the previous version's "
@@ -141,7 +149,10 @@ def plan(repo: Path, ref: str, paths: list[str], versions: str, organisation: Or
             year = max(per_year)  # a commit dated before the one before it: numbers never go back
         per_year[year] += 1
         version = f"{year}.{per_year[year]}" if versions == "date" else f"{sum(per_year.values())}.0"
-        policy = replace(converted.policy, version=version, effective=day, summary=_summary(revision, not result.kept))
+        policy = replace(converted.policy, version=version, effective=day, summary=_summary(revision, not result.kept),
+                         change=change)
+        if change == "editorial":
+            result.editorial.append((revision, f"{version}: {EDITORIAL} ({result.kept[-1].policy.effective} → {day})"))
         files = policy_files(policy)
         _check(files, revision)
         result.kept.append(Planned(revision, policy, files))

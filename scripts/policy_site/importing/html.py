@@ -15,6 +15,7 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.element import Comment, Doctype, ProcessingInstruction
 
 from . import htmlpage
+from .attrlists import shown
 from .doc import BREAK, DBlock, DList, Doc, DTable, Note, Outline, Para, Run, plain
 from .slugs import Slugger
 
@@ -47,6 +48,7 @@ class _Walker:
         self.where = where
         self.slugger = Slugger()
         self.alias: dict[int, list[str]] = {}  # heading element → ids of the elements it opens
+        self.in_cell = 0  # inside a table cell (an anchor there is reported)
 
     # --- blocks ---------------------------------------------------------------------------------
     def flow(self, element: Tag, sink: list[DBlock] | None) -> None:
@@ -93,9 +95,8 @@ class _Walker:
                 ids = [_own_id(tag.get("id"))] + [_own_id(a.get("id") or a.get("name"))
                                                    for a in tag.find_all("a") if a.get("id") or a.get("name")]
                 anchor = next((i for i in ids + self.alias.get(id(tag), []) if i), None) or self.slugger.slug(title)
-                self.outline.heading(int(name[1]), title, anchor, line)
-                for extra in [i for i in ids + self.alias.get(id(tag), []) if i and i != anchor]:
-                    self.outline.anchor(extra)
+                extras = [i for i in ids + self.alias.get(id(tag), []) if i and i != anchor]
+                self.outline.heading(int(name[1]), title, anchor, line, extras)
             else:
                 self.outline.note(line, "heading inside a list, table cell or quote kept as a bold paragraph")
                 sink.append(Para([Run(r.text, r.em, True, r.href, r.line_break) for r in runs], line))
@@ -164,12 +165,25 @@ class _Walker:
         if isinstance(first, Tag) and first.name in HEADINGS:
             self.alias.setdefault(id(first), []).append(anchor)
         else:
-            self.outline.anchor(anchor)
+            self.anchor(anchor, tag)
+
+    def anchor(self, name: str, tag: Tag) -> None:
+        """An anchor of the old page; one in a table cell is reported (the format has no anchors in cells)."""
+        if not name:
+            return
+        if self.in_cell:
+            self.outline.note(self.where(tag), f"anchor #{shown(name)} in a table cell is not kept: links to it land "
+                                               "on the table's section")
+        self.outline.anchor(name)
 
     # --- tables ----------------------------------------------------------------------------------
     def cell(self, tag: Tag) -> list[Run]:
         blocks: list[DBlock] = []
-        self.flow(tag, blocks)
+        self.in_cell += 1
+        try:
+            self.flow(tag, blocks)
+        finally:
+            self.in_cell -= 1
         runs: list[Run] = []
         for block in blocks:
             if runs:
@@ -249,7 +263,7 @@ class _Walker:
             return []
         if name == "a" and node.get("id") or name == "a" and node.get("name"):
             if not heading:
-                self.outline.anchor(_own_id(node.get("id") or node.get("name")) or "")
+                self.anchor(_own_id(node.get("id") or node.get("name")) or "", node)
         if name == "a" and heading and PERMALINK.search(" ".join(node.get("class") or [])):
             return []  # the ¶ or # link a site generator puts in headings
         if name == "a" and node.get("href") is not None:
@@ -333,4 +347,5 @@ def fragment(html: str, line: int) -> tuple[list[DBlock], list[Note], list[str]]
     holder = outline.sections[0]
     blocks: list[DBlock] = []
     _Walker(outline, lambda tag: line + max(htmlpage.line_of(tag) - 1, 0)).flow(soup.body or soup, blocks)
+    outline.settle()
     return blocks, outline.notes, holder.anchors

@@ -6,6 +6,13 @@ kept; emphasis, strong and links become the format's inline Markdown. Block quot
 as paragraphs, raw HTML blocks go through the HTML reader, images and footnotes are reported. A YAML front
 matter block (`---` … `---`, as Jekyll and Hugo write it) is read for title, dates, permalink and
 redirect_from, and is not text.
+
+kramdown / Python-Markdown attribute lists (`{: #id .class key="v" }`) are the one thing found on the text's
+lines (attrlists.py, outside code and raw HTML): they are taken out before markdown-it-py reads the text, then
+given to the blocks they stood on — a heading's `#id` is its anchor, a paragraph's or list item's `#id` an
+anchor of its section (links to it land there; reported), `datetime` on a paragraph is read by dates.py,
+classes and other attributes are reported, one line per kind; a list marked `{:toc}` (kramdown's generated
+table of contents) is left out.
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from . import attrlists
+from .attrlists import AttrList
 from .doc import BREAK, DBlock, DList, Doc, DTable, Outline, Para, Run, plain
 from .slugs import Slugger
 
@@ -44,11 +53,14 @@ def split_front_matter(text: str) -> tuple[dict, str, int, str | None]:
 
 
 class _Reader:
-    def __init__(self, tokens: list[Token], offset: int, outline: Outline) -> None:
+    def __init__(self, tokens: list[Token], offset: int, outline: Outline, attrs: list[AttrList] | None = None) -> None:
         self.tokens = tokens
         self.offset = offset
         self.outline = outline
         self.slugger = Slugger()
+        self.attrs = list(attrs or [])  # attribute lists not given to a block yet
+        self.dropped: dict[str, list[tuple[int, str]]] = {}  # kind of attribute → (line, as written)
+        self.in_cell = False
 
     def line(self, token: Token) -> int:
         return (token.map[0] if token.map else 0) + 1 + self.offset
@@ -65,13 +77,85 @@ class _Reader:
                 runs = self.inline(self.tokens[i + 1], line, heading=True)
                 title = " ".join(plain(runs).split())
                 anchor = self.slugger.slug(title)
+                found = self.take(token.map)
+                ids = [n for a in found if a.place != "span" for n in a.ids]
+                extra = [n for a in found if a.place == "span" for n in a.ids]
+                if title and int(token.tag[1]) == 1 and self.outline.title is None and not self.outline.sections:
+                    for name in ids + extra:
+                        self.note(line, f"anchor #{attrlists.shown(name)} on the title is not kept (the title is not "
+                                        "a section)")
+                elif ids:
+                    anchor, extra = ids[0], ids[1:] + extra
+                self.report(found, anchors=False)
                 if title:
-                    self.outline.heading(int(token.tag[1]), title, anchor, line)
+                    self.outline.heading(int(token.tag[1]), title, anchor, line, extra)
                 i += 3
                 continue
+            start = i
             blocks, i = self.block(i, nested=False)
+            found = self.take(self.tokens[start].map)
+            if any("toc" in a.references for a in found) and all(isinstance(b, DList) for b in blocks):
+                self.note(self.line(self.tokens[start]), "kramdown's table of contents ({:toc}) left out: the site "
+                                                         "shows its own")
+                for attrs in found:
+                    attrs.references = [r for r in attrs.references if r != "toc"]
+                blocks = []
+            for attrs in found:
+                for name in attrs.ids:
+                    self.anchor_note(attrs.line, name, self.kind_at(start, i, attrs.attached))
+            self.report(found, anchors=False)
             for block in blocks:
                 self.outline.block(block)
+        self.report(self.attrs)  # attribute lists that stood on no block (at the end of the text)
+        for kind, places in self.dropped.items():
+            listed = ", ".join(f"{text} (line {line})" for line, text in places[:6])
+            more = f" and {len(places) - 6} more" if len(places) > 6 else ""
+            self.note(places[0][0], f"{kind} of attribute lists dropped (the format has none): {listed}{more}")
+
+    def take(self, span: list[int] | None) -> list[AttrList]:
+        """The attribute lists of the block on these 0-based lines [start, end), no longer waiting."""
+        if not span:
+            return []
+        found = [a for a in self.attrs if span[0] <= a.attached < span[1]]
+        self.attrs = [a for a in self.attrs if a not in found]
+        return found
+
+    def kind_at(self, start: int, end: int, line: int) -> str:
+        """What kind of block of tokens[start:end] holds a 0-based line, in words."""
+        inside = [t.type for t in self.tokens[start:end] if t.map and t.map[0] <= line < t.map[1]]
+        for kind, words in (("list_item_open", "a list item"), ("table_open", "a table"),
+                            ("blockquote_open", "a block quote"), ("fence", "a code block"),
+                            ("code_block", "a code block"), ("html_block", "an HTML block")):
+            if kind in inside:
+                return words
+        return "a paragraph"
+
+    def anchor_note(self, line: int, name: str, kind: str) -> None:
+        """An attribute list's id on something other than a heading: an anchor of its section, reported."""
+        where = "its section" if self.outline.in_section else \
+            "nothing (it is in the introduction): they keep their text"
+        self.note(self.offset + line + 1, f"anchor #{attrlists.shown(name)} on {kind} is not kept: links to it land on "
+                                          f"{where}")
+        self.outline.anchor(name)
+
+    def report(self, found: list[AttrList], anchors: bool = True) -> None:
+        """Classes, attributes, references and definitions of attribute lists: gathered, one line per kind; with
+        anchors, also the ids of lists that stood on no block (each an anchor of the section where it stood)."""
+        for attrs in found:
+            line = self.offset + attrs.line + 1
+            if attrs.definition:
+                self.dropped.setdefault("definitions", []).append((line, f"{{:{attrs.definition}: …}}"))
+                continue
+            if anchors:
+                for name in attrs.ids:
+                    self.anchor_note(attrs.line, name, "a piece of text")
+            for name in attrs.classes:
+                self.dropped.setdefault("classes", []).append((line, "." + attrlists.shown(name)))
+            for key, value in attrs.pairs:
+                self.dropped.setdefault(f"'{attrlists.shown(key)}' attributes", []).append(
+                    (line, f'{attrlists.shown(key)}="{attrlists.shown(value)}"'))
+            for name in attrs.references:
+                self.dropped.setdefault("references", []).append((line, attrlists.shown(name)))
 
     def block(self, i: int, nested: bool) -> tuple[list[DBlock], int]:
         """The block(s) starting at token i, and the index after them."""
@@ -81,7 +165,7 @@ class _Reader:
             runs = self.inline(self.tokens[i + 1], line)
             if _FOOTNOTE.match(plain(runs)) and plain(runs).split(":", 1)[0].endswith("]"):
                 self.note(line, "footnote kept as a paragraph where it stands (the format has no footnotes)")
-            return ([Para(runs, line)] if plain(runs).strip() else []), i + 3
+            return ([Para(runs, line, datetime=self.datetime(token.map))] if plain(runs).strip() else []), i + 3
         if kind == "heading_open":  # inside a list item or a block quote: no section can start there
             runs = self.inline(self.tokens[i + 1], line, heading=True)
             self.note(line, "heading inside a list or quote kept as a bold paragraph (a section cannot start there)")
@@ -105,6 +189,16 @@ class _Reader:
             _, end = self.until(i + 1, _CLOSERS[kind])
             return [], end + 1
         return [], i + 1  # hr and anything without text
+
+    def datetime(self, span: list[int] | None) -> str | None:
+        """The datetime="…" of an attribute list on this paragraph (taken from the list: dates.py reads it)."""
+        for attrs in self.attrs:
+            if span and span[0] <= attrs.attached < span[1] and attrs.place != "span" and not attrs.definition:
+                for key, value in attrs.pairs:
+                    if key.lower() == "datetime":
+                        attrs.pairs.remove((key, value))
+                        return value
+        return None
 
     def until(self, i: int, closer: str) -> tuple[list[DBlock], int]:
         """Blocks from token i up to the closing token (its index returned)."""
@@ -148,7 +242,9 @@ class _Reader:
                 else:
                     rows.append(row)
             elif token.type == "inline":
+                self.in_cell = True
                 row.append(self.inline(token, self.line(token) if token.map else line))
+                self.in_cell = False
             i += 1
         row_headers = bool(rows) and all(r and r[0] and all(run.strong or run.line_break for run in r[0]) for r in rows)
         if row_headers:  # every first cell wholly strong: the cells head their rows
@@ -211,6 +307,9 @@ class _Reader:
         elif lowered.startswith("<a ") and ("name=" in lowered or "id=" in lowered):
             from .html import anchor_of
             name = anchor_of(tag)
+            if name and self.in_cell:
+                self.note(line, f"anchor #{attrlists.shown(name)} in a table cell is not kept: links to it land on "
+                                "the table's section")
             if name:
                 self.outline.anchor(name)
         return []
@@ -223,7 +322,9 @@ def read_markdown(text: str) -> Doc:
     outline = Outline()
     if problem:
         outline.note(1, f"{problem}; it was ignored")
-    _Reader(_MD.parse(body), offset, outline).run()
+    tokens = _MD.parse(body)
+    body, attrs = attrlists.take_out(body, tokens)
+    _Reader(_MD.parse(body) if attrs else tokens, offset, outline, attrs).run()
     if outline.title is None and isinstance(front.get("title"), str):
         outline.title = " ".join(front["title"].split())
     return outline.doc(front)

@@ -64,6 +64,7 @@ def policy_files(policy: Policy) -> dict[str, bytes]:
     """The files of the policy, keyed by their path in the policy folder."""
     meta: dict = {"title": policy.title, "version": policy.version, "effective": policy.effective,
                   "summary": policy.summary,
+                  **({"change": policy.change} if policy.change != "material" else {}),
                   "organisation": {"name": policy.organisation.name, "contact": policy.organisation.contact}}
     if policy.introduction:
         meta["introduction"] = list(policy.introduction)
