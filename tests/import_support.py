@@ -1,10 +1,12 @@
 """Helpers of the import tests: new projects, the words of a page, Word files built with python-docx from a
-Markdown text, and the figures file."""
+Markdown text, the figures file, and a source repository committed by several people at chosen dates."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -64,6 +66,32 @@ def record(key: str, value: object) -> None:
     data = json.loads(FIGURES.read_text(encoding="utf-8")) if FIGURES.exists() else {}
     data[key] = value
     FIGURES.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+class Source:
+    """A plain git repository holding a document, committed by several people at chosen dates."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.mkdir()
+        self.git("init", "-q", "-b", "main")
+
+    def git(self, *args: str, **env: str) -> str:
+        full = {**os.environ, "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1", **env}
+        return subprocess.run(["git", *args], cwd=self.path, check=True, capture_output=True, text=True,
+                              env=full).stdout.strip()
+
+    def commit(self, files: dict[str, str], message: str, author: str, when: int, committed: int | None = None) -> str:
+        for name, text in files.items():
+            (self.path / name).parent.mkdir(parents=True, exist_ok=True)
+            (self.path / name).write_text(text, encoding="utf-8")
+        name, email = author, f"{author.lower()}@northwind.example"
+        stamp = f"@{when} +0100"
+        self.git("add", "-A")
+        self.git("commit", "-q", "--allow-empty", "-m", message, GIT_AUTHOR_NAME=name, GIT_AUTHOR_EMAIL=email,
+                 GIT_AUTHOR_DATE=stamp, GIT_COMMITTER_NAME="Web Team", GIT_COMMITTER_EMAIL="web@northwind.example",
+                 GIT_COMMITTER_DATE=f"@{committed or when + 3600} +0100")
+        return self.git("rev-parse", "HEAD")
 
 
 # --- a Word document from Markdown, through python-docx -------------------------------------------

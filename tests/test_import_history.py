@@ -5,7 +5,6 @@ versions are checked one by one; the import time of a 65-revision history is mea
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 from pathlib import Path
@@ -13,38 +12,12 @@ from pathlib import Path
 import yaml
 
 from conftest import run_policy
-from import_support import record
+from import_support import Source, record
 
 ORGANISATION = ["--organisation", "Northwind Outfitters", "--contact", "privacy@northwind.example",
                 "--site-url", "https://privacy.northwind.example/", "--package", "policy-site==0.1.0"]
 DAY = 86_400
 START = 1_614_556_800  # 2021-03-01T00:00:00Z
-
-
-class Source:
-    """A plain git repository holding a document, committed by several people at chosen dates."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.mkdir()
-        self.git("init", "-q", "-b", "main")
-
-    def git(self, *args: str, **env: str) -> str:
-        full = {**os.environ, "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1", **env}
-        return subprocess.run(["git", *args], cwd=self.path, check=True, capture_output=True, text=True,
-                              env=full).stdout.strip()
-
-    def commit(self, files: dict[str, str], message: str, author: str, when: int, committed: int | None = None) -> str:
-        for name, text in files.items():
-            (self.path / name).parent.mkdir(parents=True, exist_ok=True)
-            (self.path / name).write_text(text, encoding="utf-8")
-        name, email = author, f"{author.lower()}@northwind.example"
-        stamp = f"@{when} +0100"
-        self.git("add", "-A")
-        self.git("commit", "-q", "--allow-empty", "-m", message, GIT_AUTHOR_NAME=name, GIT_AUTHOR_EMAIL=email,
-                 GIT_AUTHOR_DATE=stamp, GIT_COMMITTER_NAME="Web Team", GIT_COMMITTER_EMAIL="web@northwind.example",
-                 GIT_COMMITTER_DATE=f"@{committed or when + 3600} +0100")
-        return self.git("rev-parse", "HEAD")
 
 
 FRONT = "---\ntitle: Privacy\nredirect_from:\n  - /privacy.html\n---\n"
