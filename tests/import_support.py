@@ -1,5 +1,5 @@
-"""Helpers of the import tests: new projects, a source repository committed by several people, the words of a
-page, Word files built with python-docx from a Markdown text, and the figures file."""
+"""Helpers of the import tests: new projects, the words of a page, Word files built with python-docx from a
+Markdown text, the figures file, and a source repository committed by several people at chosen dates."""
 
 from __future__ import annotations
 

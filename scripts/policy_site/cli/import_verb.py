@@ -68,6 +68,11 @@ def _import_file(args: argparse.Namespace) -> int:
     if args.path or args.into or args.ref or args.versions:
         raise UserError("--path, --into, --ref and --versions go with --git REPO; to import one file: "
                         "policy import FILE")
+    if args.manifest or args.title:
+        raise UserError("--manifest and --title go with --git REPO (the histories of several documents)")
+    if args.document and len(args.document) > 1:
+        raise UserError("policy import FILE takes one --document ID (the document the file becomes)")
+    args.document = args.document[0] if args.document else None
     if args.existing_as and not args.document:
         raise UserError("--existing-as goes with --document ID (the document the file becomes)")
     name, data = read_source(Path(args.file))
@@ -198,7 +203,12 @@ def _import_history(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    if args.git and (args.manifest or args.document):
+        from .import_library import import_library_history
+        return import_library_history(args)
     if args.git:
+        if args.title:
+            raise UserError("--title names a library: it goes with --manifest FILE or --document ID=PATH")
         return _import_history(args)
     if not args.file:
         raise UserError("give the file to import (policy import FILE), or --git REPO --path PATH --into DIR")

@@ -112,13 +112,14 @@ def _import_verb(verb: AddVerb) -> None:
     p.add_argument("file", nargs="?", metavar="FILE", help="the document: .md, .html or .docx")
     p.add_argument("--force", action="store_true", help="replace the policy.yaml and sections/ already in policy/")
     p.add_argument("--organisation", help="name of the organisation (default: from policy.yaml or mkdocs.yml)")
-    p.add_argument("--document", metavar="ID", help="add the file as document ID of a library (policy/ID/, listed "
-                                                    "in policy/library.yaml)")
+    p.add_argument("--document", metavar="ID", action="append",
+                   help="add the file as document ID of a library (policy/ID/, listed in policy/library.yaml); with "
+                        "--git: ID=PATH[,OLDER_PATH…], repeated, one per document of a library to import")
     p.add_argument("--existing-as", metavar="NAME", help="with --document, in a project of one document: make it a "
                                                          "library, its document moved to policy/NAME/ (old URLs "
                                                          "redirect)")
     p.add_argument("--contact", help="an email address or an https:// contact page (default: as for --organisation)")
-    history = p.add_argument_group("a whole history, into a new project")
+    history = p.add_argument_group("a whole history, into a new project (or a library an import made)")
     history.add_argument("--git", metavar="REPO", help="a git repository holding the document")
     history.add_argument("--path", action="append", default=[], metavar="PATH",
                          help="the document's path in REPO; repeat for older paths git does not see as renames")
@@ -126,7 +127,13 @@ def _import_verb(verb: AddVerb) -> None:
     history.add_argument("--versions", choices=("date", "sequence"),
                          help="numbers: date = 2023.1, 2023.2 … per year of the commit (default); "
                               "sequence = 1.0, 2.0 …")
-    history.add_argument("--into", metavar="DIR", help="a new folder for the project")
+    history.add_argument("--manifest", metavar="FILE",
+                         help="the documents of a library to import (YAML: title, documents: [{id, title, paths}])")
+    history.add_argument("--title", help="with --manifest or --document ID=PATH: the library's title (default: the "
+                                         "manifest's, else the first document's)")
+    history.add_argument("--into", metavar="DIR", help="a new folder for the project, or a library an earlier "
+                                                       "import of several documents made (only new revisions are "
+                                                       "added)")
     history.add_argument("--site-url", dest="site_url",
                          help="address of the published site, like https://privacy.example.org/")
     _package_option(history)

@@ -281,3 +281,43 @@ def commit_all(cwd: Path, message: str, author: Person, committer: Person) -> st
     run(cwd, "add", "-A")
     run(cwd, "commit", "-q", "--no-verify", "--no-gpg-sign", "--allow-empty", "-m", message, env=env)
     return run(cwd, "rev-parse", "HEAD").strip()
+
+
+_IMPORTED = "Imported from "
+
+
+def imported_commits(project: Path) -> list[tuple[str, list[str]]]:
+    """The source commits named by "Imported from REPO SHA" lines on project's first-parent history, oldest first,
+    each with the files its commit changed; empty before the first commit."""
+    if subprocess.run(["git", "rev-parse", "--verify", "--quiet", "HEAD"], cwd=project,
+                      capture_output=True).returncode != 0:
+        return []
+    out = _git_in(project, "log", "-z", "--reverse", "--first-parent", "--no-renames", "--name-only",
+                  "--format=%x01%B%x02")
+    found: list[tuple[str, list[str]]] = []
+    for record in out.split(b"\x01")[1:]:
+        message, _, names = record.partition(b"\x02")
+        lines = message.decode("utf-8", "replace").splitlines()
+        shas = [line.rsplit(" ", 1)[1] for line in lines if line.startswith(_IMPORTED) and " " in line[14:]]
+        if shas:
+            paths = [n.decode("utf-8", "replace") for n in names.lstrip(b"\0\n").split(b"\0") if n.strip(b"\n")]
+            found.append((shas[-1], paths))
+    return found
+
+
+def uncommitted(project: Path) -> list[str]:
+    """What `git status --porcelain` lists in project: changed, staged or untracked files (ignored ones left out)."""
+    out = _git_in(project, "status", "--porcelain", "-z", "--untracked-files=all")
+    return [entry[3:].decode("utf-8", "replace") for entry in out.split(b"\0") if len(entry) > 3]
+
+
+def head_commit(project: Path) -> str | None:
+    result = subprocess.run(["git", "rev-parse", "--verify", "--quiet", "HEAD"], cwd=project, capture_output=True,
+                            text=True)
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def restore(project: Path, commit: str) -> None:
+    """Put project back at commit: later commits and any file they or a failed write left, gone."""
+    _git_in(project, "reset", "-q", "--hard", commit)
+    _git_in(project, "clean", "-q", "-fd")

@@ -61,8 +61,11 @@ class Plan:
     editorial: list[tuple[gitcmd.FileRevision, str]] = field(default_factory=list)  # revision, why
 
 
-def collect(repo: Path, ref: str, paths: list[str]) -> tuple[list[gitcmd.FileRevision], list[str]]:
-    """The revisions of the document, oldest first, and the renames followed."""
+def collect(repo: Path, ref: str, paths: list[str],
+            others: frozenset[str] = frozenset()) -> tuple[list[gitcmd.FileRevision], list[str]]:
+    """The revisions of the document, oldest first, and the renames followed. others: the paths of other documents
+    imported with it; git's --follow never continues into one of them (it takes a copy of a document for a
+    rename), the history starts at the commit that made this one from it."""
     chain: list[gitcmd.FileRevision] = []
     renames: list[str] = []
     start = gitcmd.resolve_commit(repo, ref)
@@ -83,8 +86,14 @@ def collect(repo: Path, ref: str, paths: list[str]) -> tuple[list[gitcmd.FileRev
                             f"the repository's top folder (`git -C {repo} log --name-only`)")
         if n:
             renames.append(f"{path} → {chain[-1].path} (given with --path, before {chain[-1].sha[:10]})")
-        renames += [f"{r.old_path} → {r.path} in {r.sha[:10]}" for r in found if r.status in "RC" and r.old_path]
-        chain += found
+        cut = next((i for i, r in enumerate(found) if r.old_path in others), len(found))
+        renames += [f"{r.old_path} → {r.path} in {r.sha[:10]}" for r in found[:cut] if r.status in "RC" and r.old_path]
+        chain += found[: cut + 1]
+        if cut < len(found):
+            stop = found[cut]
+            renames.append(f"{stop.old_path} → {stop.path} in {stop.sha[:10]} not followed: {stop.old_path} is "
+                           "another document's; the history starts there")
+            break
     return list(reversed(chain)), renames
 
 
@@ -108,12 +117,14 @@ def _visible(policy: Policy) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False)
 
 
-def plan(repo: Path, ref: str, paths: list[str], versions: str, organisation: Organisation) -> Plan:
-    """Every revision converted and checked, in memory; UserError (nothing written) if any cannot be."""
+def plan(repo: Path, ref: str, paths: list[str], versions: str, organisation: Organisation,
+         title: str | None = None, others: frozenset[str] = frozenset()) -> Plan:
+    """Every revision converted and checked, in memory; UserError (nothing written) if any cannot be. title: the
+    document's title in every version instead of its first heading's; others: see collect()."""
     for path in paths:
         kind_of(path)
     root = gitcmd.repository_root(repo)
-    revisions, renames = collect(root, ref, paths)
+    revisions, renames = collect(root, ref, paths, others)
     result = Plan(root, read=len(revisions), renames=renames)
     contents = gitcmd.read_files(root, [f"{r.sha}:{r.path}" for r in revisions if r.status != "D"])
     previous: list[SectionText] | None = None
@@ -132,6 +143,8 @@ def plan(repo: Path, ref: str, paths: list[str], versions: str, organisation: Or
         committed = revision.committer.time.date()
         day = effective.value if effective else committed
         converted = convert(doc, Meta("1.0", day, "-", organisation, Path(revision.path).stem), previous)
+        if title:
+            converted = replace(converted, policy=replace(converted.policy, title=title))
         key = (_visible(converted.policy), effective.value if effective else None)
         previous = converted.sections
         if key == last_key:
