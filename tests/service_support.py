@@ -68,18 +68,18 @@ def project_for_service(path: Path, url: str = PUBLIC) -> Project:
     return project
 
 
-def publish_privacy_1_1(project: Project) -> None:
-    """A new paragraph in privacy, published as 1.1 (a material change: the default kind)."""
+def publish_privacy_1_1(project: Project, version: str = "1.1") -> None:
+    """A new paragraph in privacy, published now as `version` (a material change: the default kind)."""
     meta_file = project.policy / "privacy" / "policy.yaml"
     meta = yaml.safe_load(meta_file.read_text(encoding="utf-8"))
-    meta.update(version="1.1", summary="How long we keep your data.")
+    meta.update(version=version, summary="How long we keep your data.")
     meta["effective"] = str(meta["effective"])
     meta_file.write_text(yaml.safe_dump(meta, sort_keys=False, allow_unicode=True), encoding="utf-8")
     section_file = sorted((project.policy / "privacy" / "sections").glob("*.yaml"))[0]
     section = yaml.safe_load(section_file.read_text(encoding="utf-8"))
-    section["body"] = list(section["body"]) + ["A new paragraph about how long we keep your data."]
+    section["body"] = list(section["body"]) + [f"A new paragraph of version {version} about how long we keep data."]
     section_file.write_text(yaml.safe_dump(section, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    project.commit("Publish privacy 1.1")
+    project.commit(f"Publish privacy {version}", when=int(time.time()))  # now: after the tests' readers subscribed
 
 
 # --- the SMTP server --------------------------------------------------------------------------------------------
