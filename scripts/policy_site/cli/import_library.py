@@ -1,6 +1,6 @@
-"""`policy import --git REPO --manifest FILE --into DIR` (or `--document ID=PATH[,OLDER…]`, repeated): the histories
-of several documents into a library — a new project, or one an earlier such import made (then only the revisions
-not imported yet are added)."""
+"""`policy import --git REPO --manifest FILE --into DIR` (or `--document ID=PATH[,OLDER…]` and
+`--translation ID/LANG=PATH[,OLDER…]`, repeated): the histories of several documents and their translations into a
+library — a new project, or one an earlier such import made (then only the revisions not imported yet are added)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from ..importing.library_history import (
     replay_library,
 )
 from ..importing.report import anchor_lines
-from ..source.model import Organisation
+from ..source.model import Organisation, version_key
 from .import_verb import _organisation, _print_notes
 from .init import _ask, _validate, create_project
 from .workflow_package import workflow_package
@@ -31,13 +31,16 @@ from .workflow_package import workflow_package
 def _manifest(args: argparse.Namespace) -> Manifest:
     if args.file:
         raise UserError("give either FILE or --git REPO, not both")
-    if args.manifest and args.document:
+    if args.manifest and (args.document or args.translation):
         raise UserError("give the documents either in --manifest FILE or as --document ID=PATH, not both")
+    if args.translation and not args.document:
+        raise UserError("--translation ID/LANG=PATH goes with --git and --document ID=PATH")
     if args.path:
         raise UserError("with --manifest or --document ID=PATH, each document's paths go there, not in --path")
     if not args.into:
         raise UserError("--git needs --into DIR: a new folder for the library, or a library an earlier import made")
-    manifest = read_manifest(Path(args.manifest)) if args.manifest else from_options(args.document, None)
+    manifest = (read_manifest(Path(args.manifest)) if args.manifest
+                else from_options(args.document, None, args.translation))
     return replace(manifest, title=" ".join(args.title.split())) if args.title else manifest
 
 
@@ -115,7 +118,7 @@ def _report(args: argparse.Namespace, target: Path, result: LibraryPlan, written
             elapsed: float) -> None:
     print(f"policy import: {len(result.plans)} documents from {result.repo} → {target} "
           f"({'continued: only revisions not imported before' if continuing else 'a new library'})")
-    new = {document: 0 for document in result.plans}
+    new = {key: 0 for key in [*result.plans, *result.translations]}
     for document, _ in result.steps:
         new[document] += 1
     for document, planned in result.plans.items():
@@ -124,6 +127,12 @@ def _report(args: argparse.Namespace, target: Path, result: LibraryPlan, written
               f"({result.done[document]} imported before, {new[document]} new), {len(planned.skipped)} skipped; "
               f"versions {planned.kept[0].policy.version} … {last.version}, latest effective "
               f"{last.effective.isoformat()}")
+    for key, planned in result.translations.items():
+        document, _, language = key.split("/")
+        dated = sorted({p.policy.version for p in planned.kept}, key=version_key)
+        print(f"  {document} in {language}: {planned.read} revisions read, {len(planned.kept)} translated revisions "
+              f"({result.done[key]} imported before, {new[key]} new), {len(planned.skipped)} skipped; translating "
+              f"versions {', '.join(dated) or '-'} (the original's version in force at each commit)")
     print(f"  commits written: {written} (interleaved by commit date); numbered by {args.versions or 'date'}; "
           f"time: {elapsed:.2f} s")
     for document, planned in result.plans.items():
@@ -137,4 +146,11 @@ def _report(args: argparse.Namespace, target: Path, result: LibraryPlan, written
                                                             "(old → new; update links that point to them)")
         _print_notes([f"  {place}: {message}" for message, place in planned.notes.items()],
                      f"{document}: not represented faithfully — check these (each where first seen)")
-    print("Translations are not imported yet: only each document's original text.")
+    for key, planned in result.translations.items():
+        document, _, language = key.split("/")
+        if not continuing:
+            _print_notes([f"  {r.sha[:10]} {r.message.splitlines()[0] if r.message else ''}: {why}"
+                          for r, why in planned.skipped], f"{document} in {language}: skipped")
+        _print_notes([f"  {line}" for line in planned.renames], f"{document} in {language}: renames followed")
+        _print_notes([f"  {place}: {message}" for message, place in planned.notes.items()],
+                     f"{document} in {language}: check these (each where first seen)")

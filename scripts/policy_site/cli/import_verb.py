@@ -203,13 +203,15 @@ def _import_history(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    if args.git and (args.manifest or args.document):
+    if args.git and (args.manifest or args.document or args.translation):
         from .import_library import import_library_history
         return import_library_history(args)
     if args.git:
         if args.title:
             raise UserError("--title names a library: it goes with --manifest FILE or --document ID=PATH")
         return _import_history(args)
+    if args.translation:
+        raise UserError("--translation ID/LANG=PATH goes with --git REPO and --document ID=PATH")
     if not args.file:
         raise UserError("give the file to import (policy import FILE), or --git REPO --path PATH --into DIR")
     return _import_file(args)

@@ -92,6 +92,10 @@ def _translate_verb(verb: AddVerb) -> None:
                                                                        "document first)")
     p.add_argument("--status", action="store_true",
                    help="print every section's status (current, stale, untranslated, missing)")
+    p.add_argument("--source-version", metavar="V", help="an existing translation whose files lack source_version "
+                                                         "(brought in by hand): write V into them")
+    p.add_argument("--dated", metavar="YYYY-MM-DD", help="as --source-version, with the version of the original "
+                                                         "published last on or before that day")
 
 
 def _notice_verb(verb: AddVerb) -> None:
@@ -129,6 +133,9 @@ def _import_verb(verb: AddVerb) -> None:
                               "sequence = 1.0, 2.0 …")
     history.add_argument("--manifest", metavar="FILE",
                          help="the documents of a library to import (YAML: title, documents: [{id, title, paths}])")
+    history.add_argument("--translation", metavar="ID/LANG=PATH", action="append", default=[],
+                         help="with --document ID=PATH: the history of the document's translation into LANG, "
+                              "PATH[,OLDER_PATH…] in REPO (repeatable)")
     history.add_argument("--title", help="with --manifest or --document ID=PATH: the library's title (default: the "
                                          "manifest's, else the first document's)")
     history.add_argument("--into", metavar="DIR", help="a new folder for the project, or a library an earlier "

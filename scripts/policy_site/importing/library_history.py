@@ -10,13 +10,17 @@ and message plus "Imported from REPO SHA" — so each document publishes each of
 Importing again into a library an earlier import made continues it: the source commits its history names in
 "Imported from" lines (per document: the commit's files under policy/<id>/) are left out, and only the newer
 revisions are committed. Nothing new: nothing is written.
+
+A document's translations (`translations: {de: [PATHS]}` in the manifest) are planned by translation_history.py
+and interleaved the same way, one commit per translated revision in policy/<id>/translations/<lang>/, each dated
+to the version of the original in force at its commit date; an import again adds only their new revisions too.
 """
 
 from __future__ import annotations
 
 import heapq
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -25,11 +29,13 @@ from ..errors import UserError
 from ..history import git as gitcmd
 from ..source.model import Organisation
 from ..source.project import LIBRARY_FILE, read_layout
+from ..source.translations import LANGUAGE, TRANSLATIONS_DIR
 from .history import Plan, Planned, plan, write_policy
 from .library import check_id, one_level_down, write_library
+from .translation_history import TranslationSource, plan_translation
 
 MANIFEST_KEYS = {"title", "documents"}
-DOCUMENT_KEYS = {"id", "title", "paths"}
+DOCUMENT_KEYS = {"id", "title", "paths", "translations"}
 _SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 
 
@@ -41,6 +47,7 @@ class Source:
     id: str
     paths: tuple[str, ...]
     title: str | None = None
+    translations: tuple[TranslationSource, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,7 +79,8 @@ def read_manifest(path: Path) -> Manifest:
             raise UserError(f"{_where(str(path), n)} is not a mapping of id, title and paths")
         unknown = sorted(set(map(str, entry)) - DOCUMENT_KEYS)
         if unknown:
-            raise UserError(f"{_where(str(path), n)}: unknown key {unknown[0]!r} (known: id, title, paths)")
+            raise UserError(f"{_where(str(path), n)}: unknown key {unknown[0]!r} (known: id, title, paths, "
+                            "translations)")
         paths = entry.get("paths")
         paths = [paths] if isinstance(paths, str) else paths
         if not isinstance(paths, list) or not paths or not all(isinstance(p, str) and p.strip() for p in paths):
@@ -81,16 +89,35 @@ def read_manifest(path: Path) -> Manifest:
         title = entry.get("title")
         if title is not None and (not isinstance(title, str) or not title.strip()):
             raise UserError(f"{_where(str(path), n)}: 'title' must be a line of text")
+        translations = _translations(entry.get("translations"), str(entry.get("id", "")), _where(str(path), n))
         documents.append(Source(str(entry.get("id", "")), tuple(p.strip() for p in paths),
-                                " ".join(title.split()) if title else None))
+                                " ".join(title.split()) if title else None, translations))
     title = data.get("title")
     if title is not None and (not isinstance(title, str) or not title.strip()):
         raise UserError(f"--manifest {path}: 'title' must be a line of text (the library's title)")
     return checked(Manifest(tuple(documents), " ".join(title.split()) if title else None))
 
 
-def from_options(specs: list[str], title: str | None) -> Manifest:
-    """`--document ID=PATH[,OLDER_PATH…]`, repeated."""
+def _translations(value: object, document: str, where: str) -> tuple[TranslationSource, ...]:
+    """`translations: {LANG: [PATH, OLDER_PATH…]}` (one path may be given without a list)."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict) or not value:
+        raise UserError(f"{where}: 'translations' must map each language to its paths, like {{de: [de/privacy.md]}}")
+    out = []
+    for language, paths in value.items():
+        if not isinstance(language, str) or not LANGUAGE.match(language):
+            raise UserError(f"{where}: translations: {language!r} is not a language code like de, fr, pt-BR")
+        paths = [paths] if isinstance(paths, str) else paths
+        if not isinstance(paths, list) or not paths or not all(isinstance(p, str) and p.strip() for p in paths):
+            raise UserError(f"{where}: translations: {language}: give the translation's path in the repository, then "
+                            "any older paths")
+        out.append(TranslationSource(document, language, tuple(p.strip() for p in paths)))
+    return tuple(out)
+
+
+def from_options(specs: list[str], title: str | None, translations: list[str] | None = None) -> Manifest:
+    """`--document ID=PATH[,OLDER_PATH…]`, repeated; `--translation ID/LANG=PATH[,OLDER_PATH…]`, repeated."""
     documents = []
     for spec in specs:
         document, sep, paths = spec.partition("=")
@@ -99,6 +126,18 @@ def from_options(specs: list[str], title: str | None) -> Manifest:
             raise UserError(f"--document {spec!r}: with --git, give ID=PATH (then ,OLDER_PATH… for paths the "
                             "document had before), like privacy=legal/privacy.md")
         documents.append(Source(document.strip(), tuple(listed)))
+    for spec in translations or []:
+        name, sep, paths = spec.partition("=")
+        document, slash, language = name.strip().partition("/")
+        listed = [p.strip() for p in paths.split(",")]
+        if not sep or not slash or not all(listed):
+            raise UserError(f"--translation {spec!r}: give ID/LANG=PATH (then ,OLDER_PATH…), like "
+                            "privacy/de=de/privacy.md")
+        n = next((n for n, d in enumerate(documents) if d.id == document), None)
+        if n is None:
+            raise UserError(f"--translation {spec!r}: no --document {document}=PATH is given")
+        found = _translations({language: listed}, document, f"--translation {spec!r}")
+        documents[n] = replace(documents[n], translations=documents[n].translations + found)
     return checked(Manifest(tuple(documents), title))
 
 
@@ -112,24 +151,40 @@ def checked(manifest: Manifest) -> Manifest:
         seen[source.id] = source.id
     owners: dict[str, str] = {}
     for source in manifest.documents:
-        for path in source.paths:
-            if owners.setdefault(path, source.id) != source.id:
-                raise UserError(f"{path} is given for both {owners[path]!r} and {source.id!r}; a path belongs to one "
-                                "document")
+        languages: set[str] = set()
+        for translation in source.translations:
+            if translation.language in languages:
+                raise UserError(f"document '{source.id}': the translation into {translation.language} is given twice")
+            languages.add(translation.language)
+        for owner, paths in [(source.id, source.paths), *((t.key, t.paths) for t in source.translations)]:
+            for path in paths:
+                if owners.setdefault(path, owner) != owner:
+                    raise UserError(f"{path} is given for both {owners[path]!r} and {owner!r}; a path belongs to one "
+                                    "document or translation")
     return manifest
 
 
+def _owner(paths: list[str]) -> str | None:
+    """The document folder (privacy) or translation folder (privacy/translations/de) a commit's files are all in."""
+    owners = set()
+    for path in paths:
+        parts = path.split("/")
+        if parts[0] != "policy" or len(parts) < 3 or parts[1] == "schema":
+            continue
+        translated = len(parts) >= 5 and parts[2] == TRANSLATIONS_DIR
+        owners.add("/".join(parts[1:4]) if translated else parts[1])
+    return owners.pop() if len(owners) == 1 else None
+
+
 def imported_by_document(project: Path) -> dict[str, list[str]]:
-    """The source commits an earlier import brought into each document (oldest first), from the "Imported from
-    REPO SHA" lines of project's first-parent history and the files each such commit changed."""
+    """The source commits an earlier import brought into each document and each translation (oldest first; keyed
+    'privacy', 'privacy/translations/de'), from the "Imported from REPO SHA" lines of project's first-parent
+    history and the files each such commit changed."""
     out: dict[str, list[str]] = {}
     for sha, paths in gitcmd.imported_commits(project):
-        if not _SHA.fullmatch(sha):
-            continue
-        folders = {p.split("/")[1] for p in paths if p.startswith("policy/") and p.count("/") >= 2}
-        folders.discard("schema")
-        if len(folders) == 1:
-            out.setdefault(folders.pop(), []).append(sha)
+        owner = _owner(paths) if _SHA.fullmatch(sha) else None
+        if owner:
+            out.setdefault(owner, []).append(sha)
     return out
 
 
@@ -157,6 +212,10 @@ def existing_library(target: Path, manifest: Manifest) -> tuple[list[str], dict[
         if source.id not in layout.documents and (policy_dir / source.id).exists():
             raise UserError(f"{policy_dir / source.id} exists and is not a listed document; move it away first "
                             "(nothing was written)")
+        for translation in source.translations:
+            if (policy_dir / translation.key).exists() and translation.key not in imported:
+                raise UserError(f"{policy_dir / translation.key} was not made by an import; move it away first "
+                                "(nothing was written)")
     return list(layout.documents), imported
 
 
@@ -164,18 +223,19 @@ def existing_library(target: Path, manifest: Manifest) -> tuple[list[str], dict[
 class LibraryPlan:
     repo: Path
     plans: dict[str, Plan]
-    steps: list[tuple[str, Planned]] = field(default_factory=list)  # (document, revision) to commit, in order
-    done: dict[str, int] = field(default_factory=dict)  # document → revisions an earlier import committed
+    translations: dict[str, Plan] = field(default_factory=dict)  # 'privacy/translations/de' → its plan
+    steps: list[tuple[str, Planned]] = field(default_factory=list)  # (document or translation, revision), in order
+    done: dict[str, int] = field(default_factory=dict)  # document or translation → revisions imported before
 
 
-def _new_revisions(source: Source, result: Plan, imported: list[str]) -> list[Planned]:
+def _new_revisions(name: str, path: str, result: Plan, imported: list[str]) -> list[Planned]:
     """The planned revisions that come after those imported already; UserError when the two disagree (the source
     history was rewritten, or the document's paths or options changed)."""
     kept = [p.revision.sha for p in result.kept]
     for n, sha in enumerate(imported):
         if n >= len(kept) or kept[n] != sha:
-            raise UserError(f"document '{source.id}': the library holds revision {sha[:10]}, which is not where it "
-                            f"was in the history of {source.paths[0]} (was the source rewritten, or were the paths "
+            raise UserError(f"{name}: the library holds revision {sha[:10]}, which is not where it "
+                            f"was in the history of {path} (was the source rewritten, or were the paths "
                             "or --versions changed?); nothing was written")
     return result.kept[len(imported):]
 
@@ -188,14 +248,26 @@ def plan_library(repo: Path, ref: str, manifest: Manifest, versions: str, organi
                  imported: dict[str, list[str]]) -> LibraryPlan:
     """Every document planned in memory, and the revisions still to commit interleaved by commit date."""
     paths = {path: s.id for s in manifest.documents for path in s.paths}
+    paths.update({path: t.key for s in manifest.documents for t in s.translations for path in t.paths})
     plans = {s.id: plan(repo, ref, list(s.paths), versions, organisation, s.title,
                         frozenset(p for p, owner in paths.items() if owner != s.id)) for s in manifest.documents}
     result = LibraryPlan(next(iter(plans.values())).repo, plans)
+    for source in manifest.documents:
+        for t in source.translations:
+            result.translations[t.key] = plan_translation(result.repo, ref, t, plans[source.id], organisation,
+                                                          frozenset(p for p, owner in paths.items() if owner != t.key))
     queues = []
     for source in manifest.documents:
         done = imported.get(source.id, [])
         result.done[source.id] = len(done)
-        queues.append([(source.id, p) for p in _new_revisions(source, plans[source.id], done)])
+        queues.append([(source.id, p) for p in _new_revisions(f"document '{source.id}'", source.paths[0],
+                                                               plans[source.id], done)])
+    for source in manifest.documents:  # after the documents: at the same time, the original comes first
+        for t in source.translations:
+            done = imported.get(t.key, [])
+            result.done[t.key] = len(done)
+            queues.append([(t.key, p) for p in _new_revisions(f"translation {t.key}", t.paths[0],
+                                                              result.translations[t.key], done)])
     result.steps = list(heapq.merge(*queues, key=_time))
     return result
 
@@ -207,8 +279,11 @@ def replay_library(project: Path, result: LibraryPlan, listed: list[str], title:
     before, present = list(listed), set(listed)
     written = []
     for document, planned in result.steps:
-        write_policy(policy_dir / document, {name: one_level_down(data) for name, data in planned.files.items()})
-        if document not in present:
+        if document in result.translations:
+            write_policy(policy_dir / document, planned.files)
+        else:
+            write_policy(policy_dir / document, {name: one_level_down(data) for name, data in planned.files.items()})
+        if document not in present and document in result.plans:
             present.add(document)
             write_library(policy_dir, before + [d for d in result.plans if d in present and d not in before], title,
                           None)
