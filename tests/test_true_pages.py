@@ -191,3 +191,44 @@ def test_the_package_spec_is_checked() -> None:
     for bad in ("policy-site\n==1", "policy-site @ file:///tmp/a b.whl", "`id`", ""):
         with pytest.raises(UserError):
             check_spec(bad)
+
+
+def test_a_new_subscriber_is_sent_only_news_and_the_last_upcoming_version(git_project: Project, tmp_path: Path) -> None:
+    """1.0 in force and 1.1, 1.2 upcoming, all published before `late` subscribed: `late` gets one notice, of 1.2
+    (the text to come), not three; `early`, subscribed before all of them, gets each. A version published after
+    `late` subscribed reaches them too."""
+    from email import message_from_bytes
+    from email import policy as email_policy
+
+    from conftest import SUBSCRIBED
+    now = int(time.time())
+    for version, days in (("1.1", 60), ("1.2", 90)):
+        _bump(git_project, version, date.today() + timedelta(days=days), summary=f"Version {version}.")
+        section = git_project.read("sections/protecting-information.yaml")
+        section["body"].append(f"A paragraph of version {version}.")
+        git_project.write("sections/protecting-information.yaml", section)
+        git_project.commit(f"Publish {version}", when=now - 3600 * (3 if version == "1.1" else 2))
+    env = {"POLICY_SUBSCRIBERS_DB": str(tmp_path / "subs.db"), "POLICY_UNSUBSCRIBE_SECRET": "a-secret-for-the-news"}
+    git_project.run("subscribers", "add", "early@example.org", "--subscribed", SUBSCRIBED, env=env, check=True)
+    git_project.run("subscribers", "add", "late@example.org", env=env, check=True)
+    git_project.run("notify", env=env, check=True)
+
+    def received(address: str) -> list[str]:
+        found = []
+        for path in sorted((git_project.path / ".cache/outbox").rglob("*.eml")):
+            message = message_from_bytes(path.read_bytes(), policy=email_policy.default)
+            if message["To"].addresses[0].addr_spec == address:
+                found.append(str(message["Subject"]).split(" — ")[0].rsplit(" ", 1)[1])
+        return sorted(found)
+
+    assert received("late@example.org") == ["1.2"]
+    assert received("early@example.org") == ["1.0", "1.1", "1.2"]
+    _bump(git_project, "1.3", date.today() + timedelta(days=120), summary="Version 1.3.")
+    section = git_project.read("sections/protecting-information.yaml")
+    section["body"].append("A paragraph of version 1.3.")
+    git_project.write("sections/protecting-information.yaml", section)
+    git_project.commit("Publish 1.3", when=now + 60)
+    git_project.run("notify", env=env, check=True)
+    assert received("late@example.org") == ["1.2", "1.3"]
+    bad = git_project.run("subscribers", "add", "x@example.org", "--subscribed", "yesterday", env=env)
+    assert bad.returncode == 1 and "subscribed must be a time like" in bad.stderr and "Traceback" not in bad.stderr
