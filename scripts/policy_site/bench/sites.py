@@ -327,6 +327,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-library", dest="library", action="store_false",
                         help="skip the library case (10 documents × 60 versions × 2 languages)")
     parser.add_argument("--notify", type=int, default=10_000, help="subscribers for the notify benchmark (0: skip)")
+    parser.add_argument("--no-import", dest="import_library", action="store_false",
+                        help="skip the import of a legal-documents repository into a library")
     args = parser.parse_args(argv)
     results: dict = {"history": []}
     with tempfile.TemporaryDirectory(prefix="policy-bench-") as tmp:
@@ -355,6 +357,11 @@ def main(argv: list[str] | None = None) -> int:
             results["library"] = {"documents": DOCUMENTS, "versions_each": VERSIONS, "languages": 2, **row}
             print(line(row) + f"   ({DOCUMENTS} documents × {VERSIONS} versions × 2 languages; b not timed)",
                   flush=True)
+        if args.import_library:
+            from .import_library import line as import_line
+            from .import_library import measure_import
+            results["import_library"] = measure_import(work, one_version_build)
+            print(import_line(results["import_library"]), flush=True)
         results["targets"] = verdicts(results["history"] + ([results["library"]] if args.library else []))
         print("\n".join(results["targets"]))
     if args.notify:
