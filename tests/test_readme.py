@@ -1,4 +1,4 @@
-"""Every `.venv/bin/policy …` command the README shows works as written, in a copy of this project."""
+"""Every `.venv/bin/policy …` command the README and docs/ show works as written, in a copy of this project."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from conftest import ROOT, Project
 from policy_site.bench.local import free_port
 from service_support import set_subscriptions_url
 
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+README = "\n".join(path.read_text(encoding="utf-8") for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))])
 # commands in inline code (`.venv/bin/policy …`) and in shell code blocks, comments dropped
 _INLINE = re.findall(r"`(\.venv/bin/policy[^`]*)`", README)
 _BLOCKS = [line.split("  #")[0].strip() for block in re.findall(r"```sh\n(.*?)```", README, re.S)
