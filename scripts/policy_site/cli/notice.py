@@ -15,7 +15,7 @@ def cmd_notice(args: argparse.Namespace) -> int:
     from ..notify.legal import legal_message, legal_notice
     from ..notify.message import mail_settings
     from ..site.model import build_model
-    from .site_verbs import _history
+    from .project_args import document_history as _history
     settings, history, document, _, prefix = _history(args)
     model = build_model(settings, history, document=document, prefix=prefix)
     if not model.entries:

@@ -19,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     verb = verb_adder(parser.add_subparsers(dest="verb", metavar="VERB"))
 
-    p = verb("check", "site_verbs:cmd_check",
+    p = verb("check", "check_verb:cmd_check",
              "Validate policy/ and its history; list every problem as file:line:column.")
     p.add_argument("--allow-shallow", action="store_true", help="accept a shallow git clone")
     p.add_argument("--strict-translations", action="store_true",
@@ -40,10 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--subscriptions-url", metavar="URL",
                    help="preview the subscribe form against a local `policy subscriptions serve`, like "
                         "http://127.0.0.1:8080/ (start it with POLICY_PREVIEW_ORIGINS=http://127.0.0.1:8000)")
-    p = verb("versions", "site_verbs:cmd_versions", "List the published versions, newest first.")
+    p = verb("versions", "history_verbs:cmd_versions", "List the published versions, newest first.")
     p.add_argument("--document", metavar="ID", help="the document, in a library of several (policy/library.yaml)")
     p.add_argument("--json", action="store_true", help="print JSON (as /versions.json lists them)")
-    p = verb("diff", "site_verbs:cmd_diff",
+    p = verb("diff", "history_verbs:cmd_diff",
              "Show the section-level change between two versions (of one document: --document ID in a library) "
              "(default: last published → working tree).")
     p.add_argument("from_version", nargs="?", metavar="FROM", help="a published version (default: the latest)")

@@ -1,4 +1,4 @@
-"""The policy verbs of the command line: check, build, serve, versions, diff and demo."""
+"""The site verbs of the command line: build (through MkDocs, staged and published whole), serve and demo."""
 
 from __future__ import annotations
 
@@ -11,94 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..errors import PolicyInvalid, UserError
-
-
-def _settings(args: argparse.Namespace):
-    from ..site.plugin import load_settings
-    return load_settings(Path(args.config))
-
-
-def cmd_check(args: argparse.Namespace) -> int:
-    from ..history.checks import run_check
-    settings = _settings(args)
-    checked = run_check(settings.policy_dir, _prefix(settings), args.allow_shallow or
-                        bool(settings["allow_shallow"]), settings.cache_dir,
-                        lambda document: settings.days("notice_days", document), settings.build_time.date(),
-                        args.pull_request or os.environ.get("GITHUB_EVENT_NAME", "").startswith("pull_request"))
-    from ..site.redirects import problems as redirect_problems
-    bad_redirects = redirect_problems(settings["redirects"])
-    if bad_redirects:
-        raise UserError("\n".join(f"mkdocs.yml {p}" for p in bad_redirects))
-    for doc in checked:
-        for warning in doc.warnings + _editorial_warning(doc.history, doc.policy):
-            print(f"warning: {warning}", file=sys.stderr)
-    _translation_check(settings, checked, args.strict_translations)
-    summaries = [f"{doc.document + ' ' if doc.document else ''}version {doc.policy.version}, effective "
-                 f"{doc.policy.effective}, {_count(len(doc.policy.section_ids()), 'section')}"
-                 for doc in checked]
-    count = f"{len(checked)} documents: " if len(checked) > 1 else ""
-    print(f"policy check: OK — {count}{'; '.join(summaries)}")
-    return 0
-
-
-def _translation_check(settings, checked, strict: bool) -> None:
-    """Stale and missing translated sections: warnings, or errors with --strict-translations."""
-    from ..site.model import build_model
-    from ..site.translations import load_translations
-    from ..source.project import read_layout
-    from ..source.translations import languages
-    layout = read_layout(settings.policy_dir)
-    folders = {d: layout.folder(settings.policy_dir, d) for d in layout.documents}
-    if not any(languages(folder) for folder in folders.values()):
-        return
-    models = [build_model(settings, doc.history, document=doc.document, prefix=layout.prefix(doc.document))
-              for doc in checked if doc.history.versions]
-    lines = []
-    for t in load_translations(models, folders, _prefix(settings)):
-        where = f"{t.model.document + ' ' if t.model.document else ''}{t.language}"
-        for s in t.statuses:
-            if s.status == "stale":
-                lines.append(f"translation {where}: section '{s.id}' is stale (it translates version "
-                             f"{s.source_version}; the original changed since): update it and its source_version")
-            elif s.status == "untranslated":
-                lines.append(f"translation {where}: section '{s.id}' is untranslated (its words are still the "
-                             f"original's): translate it, or add `translated: true` to keep these words")
-            elif s.status == "missing":
-                lines.append(f"translation {where}: section '{s.id}' is missing: translate it (policy translate "
-                             f"--status lists every section)")
-    if lines and strict:
-        raise UserError("\n".join(lines + [f"{len(lines)} translation problem{'s' if len(lines) != 1 else ''} "
-                                           "(--strict-translations)"]))
-    for line in lines:
-        print(f"warning: {line}", file=sys.stderr)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-def _editorial_warning(history, policy) -> list[str]:
-    """A new version whose text reads exactly like the last published one is editorial: say so."""
-    from ..diff.sections import diff_policies
-    from ..source.model import version_key
-    if not history.from_git or not history.versions:
-        return []
-    latest = history.versions[-1]
-    if version_key(policy.version) <= version_key(latest.version):
-        return []
-    if diff_policies(latest.latest_text, policy).visible:
-        return []
-    return [f"version {policy.version} reads exactly like version {latest.version} (only whitespace, layout, the "
-            f"version or its date changed): it will be published as an editorial version and not emailed. If you "
-            f"meant to change the text, check that your edit was saved."]
-
-
-def _prefix(settings) -> str:
-    try:
-        return settings.policy_dir.relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        return str(settings.policy_dir)
+from ..errors import UserError
+from .project_args import shown_policy_dir
 
 
 def _setup_mkdocs_logging(verbose: bool) -> None:
@@ -170,7 +84,8 @@ def _before_generating(settings: Any, reading: Any = None) -> tuple[tuple, Any]:
     where = mask_url(database) if isinstance(database, str) else database
     # the texts notices went out for must still be what history publishes (site/rewrites.py)
     announced = ((f"the notices sent ({where})", hashes),) if hashes else ()
-    return announced, load_project(settings.policy_dir, _prefix(settings), reading.known() if reading else None)
+    known = reading.known() if reading else None
+    return announced, load_project(settings.policy_dir, shown_policy_dir(settings), known)
 
 
 def _load_generator() -> None:
@@ -300,96 +215,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _setup_mkdocs_logging(False)
     logging.getLogger("mkdocs").setLevel(logging.INFO)
     serve(config_file=args.config, dev_addr=args.dev_addr, livereload=True)
-    return 0
-
-
-def _document(args: argparse.Namespace, layout) -> str:
-    """The document a verb acts on: --document ID, or the project's only one."""
-    asked = getattr(args, "document", None)
-    if not layout.is_library:
-        if asked:
-            raise UserError(f"--document {asked}: this project holds one document (no policy/library.yaml)")
-        return ""
-    if asked is None:
-        if len(layout.documents) == 1:
-            return str(layout.documents[0])
-        raise UserError(f"this library holds {len(layout.documents)} documents; name one with --document "
-                        f"({', '.join(layout.documents)})")
-    if asked not in layout.documents:
-        raise UserError(f"--document {asked}: no such document; the library holds {', '.join(layout.documents)}")
-    return str(asked)
-
-
-def _history(args: argparse.Namespace):
-    """The settings, the chosen document (its id, working-tree folder, site prefix) and its history."""
-    from ..history.versions import read_documents
-    from ..source.project import read_layout
-    settings = _settings(args)
-    layout = read_layout(settings.policy_dir)
-    if layout.problems:
-        raise PolicyInvalid(list(layout.problems))
-    document = _document(args, layout)
-    views = [(d, d, d == layout.formerly_single) for d in layout.documents]
-    history = read_documents(settings.policy_dir, views, allow_shallow=True, cache_dir=settings.cache_dir)[document]
-    return settings, history, document, layout.folder(settings.policy_dir, document), layout.prefix(document)
-
-
-def cmd_versions(args: argparse.Namespace) -> int:
-    from ..site.data import dumps, version_record
-    from ..site.model import build_model
-    settings, history, document, _, prefix = _history(args)
-    model = build_model(settings, history, document=document, prefix=prefix)
-    if args.json:
-        from ..settings import require_site_url
-        require_site_url(settings.site_url)
-        print(dumps([version_record(model, e) for e in model.newest_first]), end="")
-        return 0
-    print(f"{'version':<9} {'status':<11} {'effective':<11} {'published':<11} {'commit':<11} summary")
-    for e in model.newest_first:
-        published = e.published.published.strftime("%Y-%m-%d") if e.published.published else "-"
-        commit = e.published.commit.short if e.published.commit else "-"
-        amended = f" (amended {len(e.amendments)}x)" if e.amendments else ""
-        print(f"{e.version:<9} {e.status:<11} {e.policy.effective.isoformat():<11} {published:<11} {commit:<11} "
-              f"{e.policy.summary}{amended}")
-    for warning in history.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    return 0
-
-
-def cmd_diff(args: argparse.Namespace) -> int:
-    from ..diff.formats import render_diff
-    from ..diff.sections import diff_policies
-    from ..source.loader import load_policy
-    settings, history, document, folder, prefix = _history(args)
-
-    def pick(name: str | None, default_working: bool):
-        if name is None and default_working or name in ("working", "draft"):
-            shown = f"{_prefix(settings)}/{document}" if document else _prefix(settings)
-            return load_policy(folder, shown), "the working tree"
-        version = history.find(name) if name else history.versions[-1]
-        if version is None:
-            known = ", ".join(v.version for v in history.versions)
-            raise UserError(f"no published version '{name}'; published: {known}, or 'working'")
-        return version.policy, f"version {version.version}"
-
-    old, old_label = pick(args.from_version, False)
-    new, new_label = pick(args.to_version, True)
-    full_url = None
-    if settings.site_url:
-        published = history.find(new.version)
-        if published is None or published.policy != new:  # the working tree: its page after publication
-            full_url = settings.url(f"{prefix}changes/{new.version}/")
-        else:
-            full_url = settings.url(f"{prefix}compare/?from={old.version}&to={new.version}")
-    if old == new:  # the same text and version: nothing to review (a version bump alone is an editorial version)
-        said = f"no change: {new_label} is {old_label} (version {new.version}), word for word"
-        if args.format == "markdown" and not args.always:
-            print(f"policy diff: {said}; no comment body (--always writes one)", file=sys.stderr)
-            return 0
-        if args.format in ("text", "markdown"):
-            print(f"No change: {new_label} is {old_label} (version {new.version}), word for word.")
-            return 0
-    print(render_diff(diff_policies(old, new), args.format, old_label, new_label, full_url), end="")
     return 0
 
 

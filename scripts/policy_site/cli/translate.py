@@ -38,7 +38,7 @@ def _dump(data: object) -> str:
 
 def _models(args: argparse.Namespace):
     from ..site.generate import load_models
-    from .site_verbs import _settings
+    from .project_args import project_settings as _settings
     settings = _settings(args)
     layout, models = load_models(settings)
     return settings, layout, models
