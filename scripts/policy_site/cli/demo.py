@@ -14,6 +14,7 @@ import yaml
 
 from ..errors import UserError
 from ..history import git as gitcmd
+from ..notify.ledger import ledger_time
 
 SCHEMA = {"policy.yaml": "schema/policy.schema.json"}
 
@@ -195,7 +196,7 @@ def fill_outbox(target: Path) -> str:
         return result.stdout
 
     # readers who subscribed before the demo's history begins (330 days ago): every version is news to them
-    since = (datetime.now(UTC) - timedelta(days=400)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    since = ledger_time(datetime.now(UTC) - timedelta(days=400))
     for email, name in DEMO_SUBSCRIBERS:
         policy("subscribers", "add", email, "--name", name, "--subscribed", since)
     return policy("notify")

@@ -49,14 +49,18 @@ OPEN = ("pending", "sending")
 _clock: list = [0, ""]
 
 
+def ledger_time(moment: datetime) -> str:
+    """A moment as the ledger stores times: UTC, to the second (2026-01-31T12:00:00Z)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def stamp(offset: float = 0.0) -> str:
     """Now (+ offset seconds) in UTC, as the ledger stores times; computed once per second."""
     second = int(time.time())
     if offset:
-        return (datetime.fromtimestamp(second, UTC) + timedelta(seconds=offset)).strftime(
-            "%Y-%m-%dT%H:%M:%SZ")
+        return ledger_time(datetime.fromtimestamp(second, UTC) + timedelta(seconds=offset))
     if _clock[0] != second:
-        _clock[:] = [second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")]
+        _clock[:] = [second, ledger_time(datetime.fromtimestamp(second, UTC))]
     return _clock[1]
 
 

@@ -23,7 +23,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date
+from datetime import date
 from functools import partial
 from typing import TextIO
 
@@ -35,7 +35,7 @@ from ..source.translations import languages as translation_languages
 from . import message as notices
 from .addresses import mask, mask_text
 from .claims import DEFAULT_LEASE
-from .ledger import Audience, Due, Ledger, Outcome, stamp
+from .ledger import Audience, Due, Ledger, Outcome, ledger_time, stamp
 from .rewrites import published_texts, reconcile
 from .store import SubscriberStore
 from .transport import DeliveryError, OutcomeUnknown, Outgoing, Transport, TransportUnavailable
@@ -94,7 +94,7 @@ def _news_since(model: SiteModel, entry: VersionEntry, today: date) -> str | Non
     published = entry.published.published
     if published is None or (entry.policy.effective > today and entry is model.entries[-1]):
         return None
-    return published.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return ledger_time(published)
 
 
 def announcement_key(model: SiteModel, entry: VersionEntry) -> str:
