@@ -68,7 +68,7 @@ def project_for_service(path: Path, url: str = PUBLIC) -> Project:
     return project
 
 
-def publish_privacy_1_1(project: Project, version: str = "1.1") -> None:
+def publish_privacy(project: Project, version: str = "1.1") -> None:
     """A new paragraph in privacy, published now as `version` (a material change: the default kind)."""
     meta_file = project.policy / "privacy" / "policy.yaml"
     meta = yaml.safe_load(meta_file.read_text(encoding="utf-8"))

@@ -34,7 +34,7 @@ from service_support import (  # noqa: F401  (fixtures)
     mailbox,
     notify,
     pending_count,
-    publish_privacy_1_1,
+    publish_privacy,
     service,
     set_subscriptions_url,
     subscriber,
@@ -102,7 +102,7 @@ def test_subscribe_confirm_notice_and_one_click_unsubscribe(deployment: Service,
     # policy notify: the notice with an https one-click List-Unsubscribe and a preferences link. The new reader is
     # sent only news (privacy 1.1, published after they subscribed), not the 1.0 versions already in force
     before = len(mailbox.messages)
-    publish_privacy_1_1(service.project)
+    publish_privacy(service.project)
     notify(service)
     [notice] = [m for m in mailbox.wait(new, 2) if not m["Subject"].startswith("Confirm")]
     assert " 1.1 — " in notice["Subject"], notice["Subject"]
@@ -125,7 +125,7 @@ def test_subscribe_confirm_notice_and_one_click_unsubscribe(deployment: Service,
     assert subscriber(service, new)[0] == "removed"
 
     # the next notice goes to the others, not to the address that left
-    publish_privacy_1_1(service.project, "1.2")
+    publish_privacy(service.project, "1.2")
     sent = len(mailbox.to(new))
     notify(service)
     mailbox.wait(known, 4)
