@@ -114,7 +114,12 @@ def test_json_feeds_and_email_carry_the_new_shapes(rich: Project) -> None:
     ([{"table": {"rows": [["1"]], "colour": "red"}}], "unknown field 'colour' in table"),
     ([{"bullets": [{"body": [{"section": {"id": "x", "title": "X", "body": ["y"]}}]}]}],
      "a subsection cannot stand inside a list item"),
-    ([{"bullets": [{"text": "x"}]}], "unknown field 'text' in a bullets item of several blocks"),
+    ([{"bullets": [{"colour": "x"}]}], "unknown field 'colour' in a bullets item of several blocks or with an anchor"),
+    ([{"bullets": [{"text": "x", "body": ["y"]}]}], "a bullets item needs either text: … (one paragraph) or body"),
+    ([{"text": "x", "anchor": "has space"}], "anchor 'has space' must be one word"),
+    ([{"text": "x", "anchor": "one"}, {"bullets": ["y"], "anchor": "one"}], "anchor 'one' is already an anchor in"),
+    ([{"text": "x", "anchor": "cookies-we-use"}], "anchor 'cookies-we-use' is already a section id"),
+    ([{"table": {"rows": [[{"body": [{"table": {"rows": [["x"]]}}]}]]}}], "a table cell holds paragraphs and lists"),
     (["A line<br>break."], "to break the line, end it with a backslash"),
 ])
 def test_new_mistakes_have_file_line_and_column(git_project: Project, body: list, message: str) -> None:

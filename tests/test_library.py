@@ -68,7 +68,7 @@ def test_a_link_to_another_document_is_checked_and_resolved(lib: Project, tmp_pa
     liability = broken.policy / "terms/sections/liability.yaml"
     liability.write_text(liability.read_text().replace("doc:privacy#protecting-information", "doc:privacy#nowhere"))
     result = broken.run("check")
-    assert result.returncode == 1 and "document 'privacy' has no section with that id" in result.stderr
+    assert result.returncode == 1 and "document 'privacy' has no section or anchor with that id" in result.stderr
 
 
 def test_every_old_url_of_the_single_document_still_answers(lib: Project) -> None:

@@ -18,7 +18,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from policy_site.source import loader, model
-from policy_site.source.blocks import ITEM_FIELDS, LIST_KINDS, TABLE_FIELDS
+from policy_site.source.blocks import BLOCK_KINDS, ITEM_FIELDS, TABLE_FIELDS
 
 REPO = Path(__file__).resolve().parents[1]
 POLICY_DIR = REPO / "policy"
@@ -95,12 +95,13 @@ def test_block_kinds_match_loader():
     kinds = []
     for alt in mappings:
         assert alt["additionalProperties"] is False
-        assert list(alt["properties"]) == alt["required"], "each block mapping has exactly one key"
+        assert set(alt["properties"]) - {"anchor"} == set(alt["required"]), "one key, and an optional anchor"
+        assert len(alt["required"]) == 1
         kinds += alt["required"]
-    assert sorted(kinds) == sorted((*LIST_KINDS, "table", "section"))
+    assert sorted(kinds) == sorted((*BLOCK_KINDS, "section"))
     inner = [resolve(SECTION_SCHEMA, alt) for alt in SECTION_SCHEMA["$defs"]["text-block"]["oneOf"]]
     assert sorted(k for alt in inner if alt.get("type") == "object" for k in alt["required"]) == \
-        sorted((*LIST_KINDS, "table")), "a list item's blocks: everything but subsections"
+        sorted(BLOCK_KINDS), "a list item's blocks: everything but subsections"
 
 
 def test_table_and_list_item_fields_match_the_loader():
@@ -108,6 +109,8 @@ def test_table_and_list_item_fields_match_the_loader():
     assert fields_of(SECTION_SCHEMA, table) == TABLE_FIELDS
     item = SECTION_SCHEMA["$defs"]["items"]["items"]["oneOf"][1]
     assert fields_of(SECTION_SCHEMA, item) == ITEM_FIELDS
+    cell = SECTION_SCHEMA["$defs"]["cell"]["oneOf"][1]
+    assert fields_of(SECTION_SCHEMA, cell) == ITEM_FIELDS
 
 
 def test_subsections_are_whole_sections():
@@ -118,6 +121,7 @@ def test_subsections_are_whole_sections():
 def test_patterns_match_loader():
     for schema in (POLICY_SCHEMA, SECTION_SCHEMA):
         assert schema["$defs"]["id"]["pattern"] == model.ID_PATTERN.pattern
+    assert SECTION_SCHEMA["$defs"]["anchor"]["pattern"] == model.ANCHOR_PATTERN.pattern
     assert POLICY_SCHEMA["properties"]["version"]["pattern"] == model.VERSION_PATTERN.pattern
     assert POLICY_SCHEMA["properties"]["effective"]["format"] == "date"
 

@@ -319,9 +319,9 @@ MISTAKES = [
     pytest.param(edit(P, replace_line, r"^summary:", "summary: See [this](javascript:alert(1))."),
                  "summary: link scheme 'javascript:' is not allowed", id="javascript link in policy.yaml"),
     pytest.param(edit(SECTION, insert_after, PARAGRAPH, '{prefix}"See [below](#no-such-section)."'),
-                 "link to '#no-such-section': no section has that id", id="link to missing anchor"),
+                 "link to '#no-such-section': no section or anchor has that id", id="link to missing anchor"),
     pytest.param(edit(P, insert_after, r"^introduction:", '  - "See [below](#no-such-section)."'),
-                 "link to '#no-such-section': no section has that id", id="link to missing anchor in introduction"),
+                 "link to '#no-such-section': no section or anchor has that id", id="link to missing anchor in introduction"),
 
     # body blocks
     pytest.param(edit(SECTION, insert_after, PARAGRAPH, "{prefix}figure: [a, b]"),

@@ -33,6 +33,16 @@ Opcode = tuple[str, int, int, int, int]
 # or inside a list item '<path>+th', '<path>+tr') its cells' words. Kinds: see diff/sections.py `units`.
 Unit = tuple[str, tuple]
 ROW_KINDS = ("th", "tr")
+# A table cell of several blocks is one run of words in which each block after the first paragraph starts with a
+# marker word: a list item ('•', formatting 'li:ul' or 'li:ol') or a further paragraph ('¶', 'p'). Their own
+# formatting keeps markers in spans of their own (no text has it), so an item added, removed or edited is a
+# marker and words inserted, deleted or changed, and the renderers rebuild the cell's list from the spans.
+CELL_MARKERS = {"li:ul": "•", "li:ol": "•", "p": "¶"}
+
+
+def marker_kind(marks: Sequence[str]) -> str | None:
+    """'li:ul', 'li:ol' or 'p' when these are the formatting of a cell's block marker, else None."""
+    return marks[0] if len(marks) == 1 and marks[0] in CELL_MARKERS else None
 
 
 def is_row(kind: str) -> bool:

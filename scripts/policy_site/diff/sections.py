@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 from .. import codec
 from ..source import inline
-from ..source.model import Block, ItemList, Paragraph, PlacedSection, Policy, Section, Table
-from .redline import RedlineBlock, Unit, redline
+from ..source.inline import Word
+from ..source.model import Block, CellValue, ItemList, Paragraph, PlacedSection, Policy, Section, Table
+from .redline import CELL_MARKERS, RedlineBlock, Unit, redline
 
 KINDS = ("added", "removed", "renamed", "moved", "modified")
 CONTEXT_SEPARATOR = " › "
@@ -160,8 +161,27 @@ def _block_units(block: Block, path: str, out: list[Unit]) -> None:
     elif isinstance(block, Table):
         out.append((inner + ("table*" if block.row_headers else "table"), inline.words(block.caption or "")))
         if block.header:
-            out.append((inner + "th", tuple(inline.words(cell) for cell in block.header)))
-        out.extend((inner + "tr", tuple(inline.words(cell) for cell in row)) for row in block.rows)
+            out.append((inner + "th", tuple(cell_words(cell) for cell in block.header)))
+        out.extend((inner + "tr", tuple(cell_words(cell) for cell in row)) for row in block.rows)
+
+
+def cell_words(cell: CellValue) -> tuple[Word, ...]:
+    """A cell's words; in a cell of several blocks each list item and each further paragraph starts with its
+    marker word (redline.CELL_MARKERS). Anchors are not words: a change to them alone changes no text."""
+    if isinstance(cell, str):
+        return inline.words(cell)
+    out: list[Word] = []
+    for n, block in enumerate(cell.body):
+        if isinstance(block, Paragraph):
+            if n:
+                out.append((CELL_MARKERS["p"], ("p",), False))
+            out += inline.words(block.text)
+        else:
+            kind = "li:ol" if block.ordered else "li:ul"
+            for item in block.items:
+                out.append((CELL_MARKERS[kind], (kind,), False))
+                out += inline.words(item if isinstance(item, str) else "")
+    return tuple(out)
 
 
 def units(section: Section | None) -> list[Unit]:

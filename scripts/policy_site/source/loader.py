@@ -22,7 +22,7 @@ POLICY_FIELDS = {"title": True, "version": True, "effective": True, "summary": T
 CHANGE_KINDS = ("material", "minor", "editorial")
 REQUIRED_META = [name for name, required in POLICY_FIELDS.items() if required and name != "sections"]
 ORGANISATION_FIELDS = {"name": True, "contact": True}
-SECTION_FIELDS = {"id": True, "title": True, "numbered": False, "summary": False, "body": True}
+SECTION_FIELDS = {"id": True, "title": True, "numbered": False, "summary": False, "anchors": False, "body": True}
 
 
 @dataclass
@@ -33,6 +33,7 @@ class ParsedSection:
     section: Section
     id_lines: dict[str, tuple[int, int]] = field(default_factory=dict)
     anchors: list[tuple[str, int, int]] = field(default_factory=list)
+    named: list[tuple[str, int, int]] = field(default_factory=list)  # anchors it defines, where
 
 
 @dataclass
@@ -157,6 +158,9 @@ def _section(reader: Reader, node: yaml.Node, what: str, id_lines: dict,
     title = reader.text(nodes["title"], "section title", one_line=True) if "title" in nodes else None
     numbered = reader.boolean(nodes["numbered"], "numbered") if "numbered" in nodes else True
     summary = reader.text(nodes["summary"], "section summary") if "summary" in nodes else None
+    anchors: list[str | None] = []
+    if "anchors" in nodes:
+        anchors = [reader.anchor(n, "section anchor") for n in reader.sequence(nodes["anchors"], "anchors") or []]
     body: list[Block | None] = []
     for block in (reader.sequence(nodes["body"], "section body") or []) if "body" in nodes else []:
         if block_key(block) == "section":
@@ -164,9 +168,10 @@ def _section(reader: Reader, node: yaml.Node, what: str, id_lines: dict,
         else:
             body.append(text_block(reader, block))
     if section_id is None or title is None or numbered is None or not body or None in body \
-            or ("summary" in nodes and summary is None):
+            or ("summary" in nodes and summary is None) or None in anchors:
         return None
-    return Section(section_id, title, tuple(b for b in body if b is not None), numbered, summary)
+    return Section(section_id, title, tuple(b for b in body if b is not None), numbered, summary,
+                   tuple(a for a in anchors if a is not None))
 
 
 def parse_section_file(path: str, data: bytes) -> tuple[ParsedSection | None, list[Problem]]:
@@ -178,7 +183,7 @@ def parse_section_file(path: str, data: bytes) -> tuple[ParsedSection | None, li
     section = _section(reader, root, "section file", id_lines)
     if section is None:
         return None, reader.problems
-    return ParsedSection(path, section, id_lines, reader.anchors), reader.problems
+    return ParsedSection(path, section, id_lines, reader.anchors, reader.named), reader.problems
 
 
 # --- the whole policy -----------------------------------------------------------------------------
@@ -210,10 +215,21 @@ def assemble(meta: ParsedMeta, parsed: list[ParsedSection],
             line, column = item.id_lines[section_id]
             problems.append(Problem(item.path, line, column,
                                     f"section '{section_id}' is not listed under 'sections' in policy.yaml"))
+    named: dict[str, str] = {}
+    for item in sorted(parsed, key=lambda p: p.path):
+        for name, line, column in item.named:
+            if name in all_ids or name in named:
+                where = all_ids.get(name) or named[name]
+                what = "a section id" if name in all_ids else "an anchor"
+                problems.append(Problem(item.path, line, column, f"anchor '{name}' is already {what} in {where}: "
+                                                                 "anchors and section ids are unique in a policy"))
+            else:
+                named[name] = item.path
     for path, anchors in [(meta.path, meta.anchors)] + [(item.path, item.anchors) for item in parsed]:
         for anchor, line, column in anchors:
-            if anchor not in all_ids:
-                problems.append(Problem(path, line, column, f"link to '#{anchor}': no section has that id"))
+            if anchor not in all_ids and anchor not in named:
+                problems.append(Problem(path, line, column, f"link to '#{anchor}': no section or anchor has that "
+                                                            "id"))
     fields = {"introduction": (), **meta.fields}
     if problems or listed_ids - set(by_id) or any(f not in fields for f in REQUIRED_META) \
             or None in fields.values():

@@ -16,6 +16,8 @@ from .. import codec
 VERSION_PATTERN = re.compile(r"^(0|[1-9]\d{0,8})(\.(0+|[1-9]\d{0,8})){1,2}$")
 VERSION_SHAPE = re.compile(r"^\d+(\.\d+){1,2}$")
 ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+# an anchor of a block or an extra anchor of a section: kept as the source wrote it (links from elsewhere use it)
+ANCHOR_PATTERN = re.compile(r"^(?!__)[A-Za-z0-9_][A-Za-z0-9_.:-]{0,99}$")
 
 
 @lru_cache(maxsize=4096)  # a history compares the same few version strings many times
@@ -42,13 +44,22 @@ def same_version(a: str, b: str) -> bool:
 @dataclass(frozen=True)
 class Paragraph:
     text: str
+    anchor: str | None = None  # an id of its own on the page (`{text: …, anchor: …}`), for links from elsewhere
 
 
 @dataclass(frozen=True)
 class ListItem:
-    """A list item of several blocks: paragraphs, nested lists, tables. A one-paragraph item is a plain str."""
+    """A list item of several blocks (paragraphs, nested lists, tables), or of one paragraph with an anchor.
+    A one-paragraph item without an anchor is a plain str."""
 
     body: tuple[TextBlock, ...]
+    anchor: str | None = None
+
+    @property
+    def inline(self) -> str | None:
+        """The item's text when it is one paragraph given as `{text: …, anchor: …}` (shown as a plain item)."""
+        first = self.body[0]
+        return first.text if len(self.body) == 1 and isinstance(first, Paragraph) and self.anchor else None
 
 
 Item = str | ListItem
@@ -58,17 +69,37 @@ Item = str | ListItem
 class ItemList:
     ordered: bool
     items: tuple[Item, ...]
+    anchor: str | None = None
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A table cell that is more than one text: paragraphs and lists of one-line items, and/or an anchor of its
+    own. A cell of one text without an anchor is a plain str."""
+
+    body: tuple[Paragraph | ItemList, ...]
+    anchor: str | None = None
+
+    @property
+    def inline(self) -> str | None:
+        """The cell's text when it is one paragraph (with an anchor), else None."""
+        first = self.body[0]
+        return first.text if len(self.body) == 1 and isinstance(first, Paragraph) else None
+
+
+CellValue = str | Cell
 
 
 @dataclass(frozen=True)
 class Table:
-    """A table: an optional caption and header row, rows of cells (inline text, line breaks allowed).
-    With row_headers the first cell of each row heads its row."""
+    """A table: an optional caption and header row, rows of cells (inline text with line breaks, or a Cell of
+    paragraphs and lists). With row_headers the first cell of each row heads its row."""
 
     caption: str | None
-    header: tuple[str, ...] | None
-    rows: tuple[tuple[str, ...], ...]
+    header: tuple[CellValue, ...] | None
+    rows: tuple[tuple[CellValue, ...], ...]
     row_headers: bool = False
+    anchor: str | None = None
 
 
 TextBlock = Paragraph | ItemList | Table
@@ -81,6 +112,7 @@ class Section:
     body: tuple[Block, ...]
     numbered: bool = True
     summary: str | None = None  # the plain-language "In short" box
+    anchors: tuple[str, ...] = ()  # other anchors that land on its heading (a source's old ids), kept as written
 
     @cached_property
     def subsections(self) -> tuple[Section, ...]:
@@ -145,7 +177,48 @@ def _walk(sections: tuple[Section, ...], parent: str | None, depth: int) -> Iter
         yield from _walk(section.subsections, section.id, depth + 1)
 
 
-codec.register(Paragraph, ListItem, ItemList, Table, Section, Organisation, Policy)
+codec.register(Paragraph, ListItem, ItemList, Cell, Table, Section, Organisation, Policy)
+
+
+def cell_texts(cell: CellValue) -> Iterator[str]:
+    """The inline texts of a table cell: its text, or its paragraphs' and list items' texts."""
+    if isinstance(cell, str):
+        if cell:
+            yield cell
+        return
+    for block in cell.body:
+        yield from block_texts(block)
+
+
+def block_anchors(block: Block) -> Iterator[str]:
+    """The anchors a block puts on the page (its own, its items', its cells'), subsections aside."""
+    if isinstance(block, (Paragraph, ItemList, Table)) and block.anchor:
+        yield block.anchor
+    if isinstance(block, ItemList):
+        for item in block.items:
+            if isinstance(item, ListItem):
+                if item.anchor:
+                    yield item.anchor
+                for inner in item.body:
+                    yield from block_anchors(inner)
+    elif isinstance(block, Table):
+        for row in ((block.header,) if block.header else ()) + block.rows:
+            for cell in row:
+                if isinstance(cell, Cell) and cell.anchor:
+                    yield cell.anchor
+
+
+def policy_anchors(policy: Policy) -> dict[str, str]:
+    """Every anchor of a policy's page that is not a section id: anchor → the id of the section it lands in."""
+    out: dict[str, str] = {}
+    for placed in policy.walk():
+        section = placed.section
+        for name in section.anchors:
+            out.setdefault(name, section.id)
+        for block in section.own_blocks:
+            for name in block_anchors(block):
+                out.setdefault(name, section.id)
+    return out
 
 
 def block_texts(block: Block) -> Iterator[str]:
@@ -163,7 +236,8 @@ def block_texts(block: Block) -> Iterator[str]:
         if block.caption:
             yield block.caption
         for row in ((block.header,) if block.header else ()) + block.rows:
-            yield from (cell for cell in row if cell)
+            for cell in row:
+                yield from cell_texts(cell)
 
 
 def policy_texts(policy: Policy) -> Iterator[str]:
@@ -178,8 +252,27 @@ def policy_texts(policy: Policy) -> Iterator[str]:
 
 # --- plain data form, for JSON output ------------------------------------------------------------
 
+def _anchored(data: dict, anchor: str | None) -> dict:
+    if anchor:
+        data["anchor"] = anchor
+    return data
+
+
 def _item_to_data(item: Item) -> object:
-    return item if isinstance(item, str) else {"body": [block_to_data(b) for b in item.body]}
+    if isinstance(item, str):
+        return item
+    if item.inline is not None:
+        return _anchored({"text": item.inline}, item.anchor)
+    return _anchored({"body": [block_to_data(b) for b in item.body]}, item.anchor)
+
+
+def cell_to_data(cell: CellValue) -> object:
+    """A cell as the files hold it: text, {text, anchor} or {body: [...], anchor?}."""
+    if isinstance(cell, str):
+        return cell
+    if cell.inline is not None:
+        return _anchored({"text": cell.inline}, cell.anchor)
+    return _anchored({"body": [block_to_data(b) for b in cell.body]}, cell.anchor)
 
 
 def table_to_data(table: Table) -> dict:
@@ -187,10 +280,10 @@ def table_to_data(table: Table) -> dict:
     if table.caption is not None:
         data["caption"] = table.caption
     if table.header is not None:
-        data["header"] = list(table.header)
+        data["header"] = [cell_to_data(c) for c in table.header]
     if table.row_headers:
         data["row_headers"] = True
-    data["rows"] = [list(row) for row in table.rows]
+    data["rows"] = [[cell_to_data(c) for c in row] for row in table.rows]
     return data
 
 
@@ -198,11 +291,12 @@ def block_to_data(block: Block) -> object:
     """The YAML form of a block (what the files hold; new fields appear only when used, so a policy that uses
     none of them keeps the same data, and the same content hash)."""
     if isinstance(block, Paragraph):
-        return block.text
+        return _anchored({"text": block.text}, block.anchor) if block.anchor else block.text
     if isinstance(block, ItemList):
-        return {"numbered" if block.ordered else "bullets": [_item_to_data(i) for i in block.items]}
+        return _anchored({"numbered" if block.ordered else "bullets": [_item_to_data(i) for i in block.items]},
+                         block.anchor)
     if isinstance(block, Table):
-        return {"table": table_to_data(block)}
+        return _anchored({"table": table_to_data(block)}, block.anchor)
     return {"section": section_to_data(block)}
 
 
@@ -212,6 +306,8 @@ def section_to_data(section: Section) -> dict:
         data["numbered"] = False
     if section.summary is not None:
         data["summary"] = section.summary
+    if section.anchors:
+        data["anchors"] = list(section.anchors)
     data["body"] = [block_to_data(b) for b in section.body]
     return data
 

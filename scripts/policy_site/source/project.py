@@ -21,7 +21,7 @@ from pathlib import Path
 from ..errors import PolicyInvalid, Problem
 from . import inline
 from .loader import Known, load_policy
-from .model import Policy, policy_texts
+from .model import Policy, policy_anchors, policy_texts
 from .reader import Reader
 from .yamlnodes import compose
 
@@ -103,9 +103,10 @@ def check_doc_links(policies: dict[str, Policy], prefix: str = "policy") -> list
                 known = ", ".join(d for d in policies if d) or "none: this project holds one document"
                 problems.append(Problem(where, 1, 1, f"a link to doc:{target} names no document of this project "
                                                      f"(documents: {known})"))
-            elif anchor and anchor not in policies[target].section_ids():
+            elif anchor and anchor not in policies[target].section_ids() \
+                    and anchor not in policy_anchors(policies[target]):
                 problems.append(Problem(where, 1, 1, f"a link to doc:{target}#{anchor}: document '{target}' has no "
-                                                     f"section with that id"))
+                                                     f"section or anchor with that id"))
     return problems
 
 

@@ -9,7 +9,7 @@ import yaml
 from ..errors import Problem
 from . import inline
 from .characters import visible
-from .model import ID_PATTERN
+from .model import ANCHOR_PATTERN, ID_PATTERN
 from .yamlnodes import position
 
 NULL = "tag:yaml.org,2002:null"
@@ -44,7 +44,8 @@ class Reader:
     def __init__(self, path: str) -> None:
         self.path = path
         self.problems: list[Problem] = []
-        self.anchors: list[tuple[str, int, int]] = []
+        self.anchors: list[tuple[str, int, int]] = []  # links to '#…' in texts
+        self.named: list[tuple[str, int, int]] = []  # anchors the files define (`anchor:`, a section's `anchors:`)
 
     def problem(self, node: yaml.Node, message: str) -> None:
         line, column = position(node)
@@ -89,6 +90,18 @@ class Reader:
             self.problem(node, f"{what} '{shown(node)}' must be lowercase letters, digits and single hyphens, "
                                "like 'data-sharing'")
             return None
+        return value
+
+    def anchor(self, node: yaml.Node, what: str = "anchor") -> str | None:
+        """An anchor name (kept as written: letters, digits, '_', '-', '.', ':'), recorded where it stands."""
+        value = self.text(node, what, one_line=True)
+        if value is None:
+            return None
+        if not ANCHOR_PATTERN.match(value):
+            self.problem(node, f"{what} '{shown(node)}' must be one word of letters, digits, '-', '_', '.' or ':' "
+                               "(at most 100, not starting with '__'), like 'personal-info'")
+            return None
+        self.named.append((value, *position(node)))
         return value
 
     def boolean(self, node: yaml.Node, what: str) -> bool | None:
