@@ -103,6 +103,7 @@ def test_kramdown_policy_imports_without_attribute_lists(tmp_path: Path) -> None
     page = BeautifulSoup((project / "site" / "index.html").read_text(encoding="utf-8"), "html5lib")
     ids = {tag["id"] for tag in page.find_all(id=True)}
     assert {"collect", "sync", "cookies", "partners", "rights"} <= ids
+    assert {"personal-info", "forms", "cookie-ga", "bookmark-partners"} <= ids  # every source anchor lands
     article = page.select_one("article")
     assert article is not None
     links = {a["href"] for a in article.find_all("a", href=True) if a["href"].startswith("#")}
@@ -112,17 +113,23 @@ def test_kramdown_policy_imports_without_attribute_lists(tmp_path: Path) -> None
     assert "personal information" in text and "{" not in text
 
     intro = " ".join(meta["introduction"])
-    assert "[your personal information](#collect)" in intro  # the paragraph's id: its section
-    assert "[cookies we set](#cookies)" in intro  # an anchor in a table cell: the table's section
+    assert "[your personal information](#personal-info)" in intro  # the paragraph's id: its own anchor
+    assert "[cookies we set](#cookie-ga)" in intro  # an anchor in a table cell: the cell's
     assert "[partners](#partners)" in intro  # <a id> right before a heading: that heading's section
+    assert collect["body"][0] == {"text": "We collect your name, your postal address and your order history when "
+                                          "you buy from us.", "anchor": "personal-info"}
+    assert collect["body"][1]["bullets"][0] == {"text": "the details you type into our forms", "anchor": "forms"}
+    partners = yaml.safe_load((policy_dir / "sections" / "partners.yaml").read_text(encoding="utf-8"))
+    assert partners["anchors"] == ["bookmark-partners"]
+    (row,) = [r for r in yaml.safe_load((policy_dir / "sections" / "cookies.yaml").read_text(encoding="utf-8"))
+              ["body"][0]["table"]["rows"] if isinstance(r[0], dict)]
+    assert row[0] == {"text": "_ga", "anchor": "cookie-ga"}
     cookies = (policy_dir / "sections" / "cookies.yaml").read_text(encoding="utf-8")
     assert "[synchronisation](#sync)" in cookies
 
     assert "'Effective May 4, 2026' → effective 2026-05-04" in report
     assert "kramdown's table of contents ({:toc}) left out" in report and "Contents" not in intro
-    assert "anchor #personal-info on a paragraph is not kept: links to it land on its section" in report
-    assert "anchor #forms on a list item is not kept" in report
-    assert "anchor #cookie-ga in a table cell is not kept" in report
+    assert "#personal-info" not in report and "#forms" not in report and "#cookie-ga" not in report  # all kept
     assert report.count("classes of attribute lists dropped") == 1
     for name in (".lead", ".wide", ".table", ".table-striped", ".h2"):
         assert name in report
@@ -139,7 +146,9 @@ def test_heading_id_made_valid_is_listed(tmp_path: Path) -> None:
     report = _import(project, source)
     assert "#Who_We_Are → #who-we-are" in report
     contact = (project / "policy" / "sections" / "contact.yaml").read_text(encoding="utf-8")
-    assert "[us](#who-we-are)" in contact
+    assert "[us](#who-we-are)" in contact  # the old id is kept as the section's other anchor: old links land
+    who = yaml.safe_load((project / "policy" / "sections" / "who-we-are.yaml").read_text(encoding="utf-8"))
+    assert who["anchors"] == ["Who_We_Are"]
 
 
 def test_html_anchor_before_a_heading_belongs_to_that_heading(tmp_path: Path) -> None:
@@ -161,8 +170,9 @@ def test_html_anchor_before_a_heading_belongs_to_that_heading(tmp_path: Path) ->
     data = (project / "policy" / "sections" / "data.yaml").read_text(encoding="utf-8")
     partners = (project / "policy" / "sections" / "partners.yaml").read_text(encoding="utf-8")
     assert "[partners](#partners)" in data
-    assert "[session cookie](#data)" in partners
-    assert "anchor #cookie-session in a table cell is not kept" in report
+    assert "[session cookie](#cookie-session)" in partners
+    assert "cookie-session" not in report
+    assert yaml.safe_load(partners)["anchors"] == ["bookmark-partners"]
     run_policy(project, "check", check=True)
 
 

@@ -227,7 +227,7 @@ def test_odd_documents_still_pass_the_loader(tmp_path: Path, name: str) -> None:
         assert "zero\u200dwidth" in text and "\u200b" not in text and "\u202e" not in text
         assert "[relative](/other.html#frag)" in text
     else:
-        assert "[here](#data)" in text and "[intro](#intro)" in text  # element ids and absolute self-links
+        assert "[here](#retention)" in text and "[intro](#intro)" in text  # element ids and absolute self-links
         assert "nested under one" in text and "line one\\\n" in text
 
 

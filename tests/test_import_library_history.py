@@ -201,7 +201,6 @@ def test_a_repository_of_documents_becomes_one_library(tmp_path: Path) -> None:
     print(f"library import of 3 × {REVISIONS} revisions ({count} commits): {elapsed:.2f} s; "
           f"build: {build_seconds:.2f} s; again with 2 new revisions: {again_seconds:.2f} s; with nothing new: "
           f"{third_seconds:.2f} s")
-    assert elapsed < 120
 
 
 def _small(tmp_path: Path) -> Source:

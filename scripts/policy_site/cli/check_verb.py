@@ -78,8 +78,9 @@ def _editorial_warning(history, policy) -> list[str]:
     latest = history.versions[-1]
     if version_key(policy.version) <= version_key(latest.version):
         return []
-    if diff_policies(latest.latest_text, policy).visible:
+    diff = diff_policies(latest.latest_text, policy)
+    if diff.visible:
         return []
-    return [f"version {policy.version} reads exactly like version {latest.version} (only whitespace, layout, the "
-            f"version or its date changed): it will be published as an editorial version and not emailed. If you "
+    return [f"version {policy.version} reads exactly like version {latest.version} (only whitespace, layout, "
+            f"{diff.unseen} changed): it will be published as an editorial version and not emailed. If you "
             f"meant to change the text, check that your edit was saved."]

@@ -140,10 +140,14 @@ def _report(args: argparse.Namespace, target: Path, result: LibraryPlan, written
             _print_notes([f"  {r.sha[:10]} {r.message.splitlines()[0] if r.message else ''}: {why}"
                           for r, why in planned.skipped], f"{document}: skipped")
         _print_notes([f"  {line}" for line in planned.renames], f"{document}: renames followed")
+        if not continuing:
+            _print_notes([f"  {r.sha[:10]} {why}" for r, why in planned.editorial],
+                         f"{document}: editorial versions (published, nobody emailed)")
         _print_notes([f"  {line}" for line in planned.clamped], f"{document}: effective dates kept from going "
                                                                  "backwards")
-        _print_notes(anchor_lines(planned.renamed_anchors), f"{document}: anchors of the old page that changed "
-                                                            "(old → new; update links that point to them)")
+        _print_notes(anchor_lines(planned.renamed_anchors), f"{document}: anchors of the old page that changed (old "
+                                                            "→ new id; the old one stays on the page as another anchor "
+                                                            "of its section, so links to it land)")
         _print_notes([f"  {place}: {message}" for message, place in planned.notes.items()],
                      f"{document}: not represented faithfully — check these (each where first seen)")
     for key, planned in result.translations.items():

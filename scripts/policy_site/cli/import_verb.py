@@ -142,7 +142,8 @@ def _report_file(args: argparse.Namespace, name: str, imported, policy_dir: Path
     if not notes:
         print("Everything in the document was represented faithfully.")
     _print_notes(anchor_lines(imported.converted.renamed_anchors),
-                 "Anchors of the old page that changed (old → new; update links that point to them)")
+                 "Anchors of the old page that changed (old → new id; the old one stays on the page as another anchor of "
+                 "its section, so links to it land)")
     if args.document:
         print(f"Library: {os.path.relpath(policy_dir.parent / 'library.yaml')} lists the documents; "
               f"{args.document}'s pages are under /{args.document}/")
@@ -193,9 +194,10 @@ def _import_history(args: argparse.Namespace) -> int:
                  "Redirects written to mkdocs.yml (legacy URLs from redirect_from)")
     _print_notes([f"  {line}" for line in result.clamped], "Effective dates kept from going backwards")
     _print_notes([f"  {r.sha[:10]} {why}" for r, why in result.editorial],
-                 "Editorial versions (the text unchanged, only the effective date)")
+                 "Editorial versions (the text reads as before; only its effective date or anchors changed)")
     _print_notes(anchor_lines(result.renamed_anchors),
-                 "Anchors of the old page that changed (old → new; update links that point to them)")
+                 "Anchors of the old page that changed (old → new id; the old one stays on the page as another anchor of "
+                 "its section, so links to it land)")
     _print_notes([f"  {place}: {message}" for message, place in result.notes.items()],
                  "Not represented faithfully — check these (each where first seen)")
     print(f"Next: cd {target} && policy check && policy build")

@@ -106,7 +106,7 @@ def as_markdown(d: PolicyDiff, from_label: str, to_label: str, full_url: str | N
     if d.new.summary:
         out += [f"**Summary:** {md_text(d.new.summary)}", ""]
     if not d.visible and d.old is not None:
-        out += ["**Editorial version:** the text reads exactly as before (only the version or its date changed).", ""]
+        out += [f"**Editorial version:** the text reads exactly as before (only {d.unseen} changed).", ""]
     for m in d.meta:
         out.append(f"- **{md_text(m.field)}**: ~~{md_text(m.old)}~~ → {md_text(m.new)}")
     if d.introduction:

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from .. import codec
 from ..source import inline
 from ..source.inline import Word
-from ..source.model import Block, CellValue, ItemList, Paragraph, PlacedSection, Policy, Section, Table
+from ..source.model import (Block, CellValue, ItemList, Paragraph, PlacedSection, Policy, Section, Table,
+                            policy_anchors)
 from .redline import CELL_MARKERS, RedlineBlock, Unit, redline
 
 KINDS = ("added", "removed", "renamed", "moved", "modified")
@@ -132,8 +133,21 @@ class PolicyDiff(codec.Lazy):
                 f"{self.unchanged_count} unchanged.")
 
     @property
+    def anchors_changed(self) -> bool:
+        """Whether the anchors on the page (ids links can point to, other than section ids) changed."""
+        return self.old is not None and policy_anchors(self.old) != policy_anchors(self.new)
+
+    @property
+    def unseen(self) -> str:
+        """What may have changed in a version that reads as before, in words: 'the version number or its date',
+        with ', … or its link anchors' when those changed."""
+        return "the version number, its date or its link anchors" if self.anchors_changed else \
+            "the version number or its date"
+
+    @property
     def visible(self) -> bool:
-        """False when the new text reads exactly like the old one (only the version or its date changed)."""
+        """False when the new text reads exactly like the old one (only the version, its date or anchors
+        changed: anchors are not text)."""
         return bool(self.changed or self.introduction
                     or any(m.field not in ("version", "effective date") for m in self.meta))
 

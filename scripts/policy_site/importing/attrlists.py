@@ -10,7 +10,8 @@ fenced code and raw HTML blocks (found by a first parse) and code spans are left
 definition (`{:name: .cls}`) and a reference to one (`{: name}`) are taken out too.
 
 The attributes are then given to the blocks that hold their lines (markdown.py): a heading's `#id` becomes its
-section's anchor, other ids anchors of the section, `datetime` the effective date's, the rest is reported.
+section's anchor, a paragraph's or table's its own anchor, other ids anchors of the section's heading,
+`datetime` the effective date's, the rest is reported.
 """
 
 from __future__ import annotations

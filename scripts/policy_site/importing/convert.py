@@ -1,21 +1,23 @@
-"""Doc → Policy: section ids (old anchors made valid, kept stable across revisions), links resolved (same-page
-anchors → `#id`, same-site links → site paths), table captions, numbering, the introduction; every text
-written as the format's inline Markdown.
+"""Doc → Policy: section ids (old anchors made valid, kept stable across revisions), the old page's other
+anchors kept as written (a section's extra anchors, a block's, an item's, a cell's), links resolved (same-page
+anchors → `#anchor` or `#id`, same-site links → site paths), table captions, numbering, the introduction;
+every text written as the format's inline Markdown.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from urllib.parse import unquote, urljoin, urlsplit
 
 from ..errors import UserError
 from ..source import characters
 from ..source.inline import link_problem
-from ..source.model import Item, ItemList, ListItem, Organisation, Paragraph, Policy, Section, Table, TextBlock
-from .doc import DBlock, DList, Doc, DSection, DTable, Note, Para, Run, plain
+from ..source.model import (ANCHOR_PATTERN, Cell, CellValue, Item, ItemList, ListItem, Organisation, Paragraph,
+                            Policy, Section, Table, TextBlock)
+from .doc import DBlock, DCell, DCellValue, DList, Doc, DSection, DTable, Note, Para, Run, block_anchors, plain
 from .inlinetext import to_markdown
 from .slugs import to_id, unique
 
@@ -66,8 +68,9 @@ def _texts(block: DBlock) -> list[list[Run]]:
         return [block.runs]
     if isinstance(block, DList):
         return [r for item in block.items for inner in item for r in _texts(inner)]
-    return ([block.caption] if block.caption else []) + [c for row in ([block.header] if block.header else [])
-                                                          + block.rows for c in row]
+    cells = [c for row in ([block.header] if block.header else []) + block.rows for c in row]
+    return ([block.caption] if block.caption else []) + [r for c in cells for r in (
+        [c] if not isinstance(c, DCell) else [t for b in c.blocks for t in _texts(b)])]
 
 
 def assign_ids(doc: Doc, previous: list[SectionText] | None) -> None:
@@ -120,11 +123,41 @@ class _Builder:
         self.notes: list[Note] = []
         self.anchors: dict[str, str] = {}
         for section, target in _targets(doc.sections, None):
-            for name in [section.anchor, *section.anchors]:
+            for name in [section.anchor, *section.anchors, *(a for b in section.blocks for a in block_anchors(b))]:
                 for key in (name, unquote(name), name.lower(), to_id(name)):
                     if target:
                         self.anchors.setdefault(key, target)
+        self.headings = {n for s in doc.walk() for n in [s.anchor, *s.anchors] if s.body}
+        self.kept = self._kept_anchors()
+        self.placed: set[str] = set()
         self.line = 0
+
+    def _kept_anchors(self) -> set[str]:
+        """The old page's anchors kept as anchors of their own: valid as ids, not a section's id, the first of
+        each name; the others are reported (links to them land on their section)."""
+        ids = {s.id for s in self.doc.walk() if s.body}
+        kept: set[str] = set()
+        for section in self.doc.walk():
+            own = [section.anchor] if section.anchor != section.id or not section.body else []
+            for name in [*own, *section.anchors, *(a for b in section.blocks for a in block_anchors(b))]:
+                if name in ids or name in kept:
+                    continue
+                if ANCHOR_PATTERN.match(name):
+                    kept.add(name)
+                else:
+                    self.note(f"anchor #{name[:60]} is not kept (an anchor is letters, digits, '-', '_', '.' or ':'): "
+                              "links to it land on its section", section.line)
+        for name in (a for b in self.doc.intro for a in block_anchors(b)):
+            self.note(f"anchor #{name[:60]} before the first heading is not kept (the introduction holds no "
+                      "anchors)", self.doc.title_line)
+        return kept
+
+    def keep(self, name: str | None) -> str | None:
+        """The anchor name when it is kept and not placed yet (each is placed once), else None."""
+        if name and name in self.kept and name not in self.placed:
+            self.placed.add(name)
+            return name
+        return None
 
     def note(self, message: str, line: int | None = None) -> None:
         self.notes.append(Note(self.line if line is None else line, message))
@@ -142,6 +175,8 @@ class _Builder:
         same_page = target.netloc == base.netloc and target.path == (base.path or "/") and not target.query
         if href.startswith("#") or (same_page and target.fragment):
             anchor = unquote(target.fragment)
+            if anchor in self.kept and anchor not in self.headings:
+                return f"#{anchor}", None  # a block's own anchor (a heading's other anchors: its section id)
             found = next((self.anchors[k] for k in (anchor, anchor.lower(), to_id(anchor)) if k in self.anchors), None)
             if found is None:
                 return None, f"link to '#{anchor}': no heading of the document has that anchor; its text is kept"
@@ -188,24 +223,45 @@ class _Builder:
     def block(self, block: DBlock) -> TextBlock | None:
         if isinstance(block, Para):
             text = self.text(block.runs, block.line)
-            return Paragraph(text) if text else None
+            return Paragraph(text, self.keep(block.anchor)) if text else None
         if isinstance(block, DList):
             items: list[Item] = []
-            for item in block.items:
+            for n, item in enumerate(block.items):
+                anchor = self.keep(block.item_anchors.get(n))
                 body = self.blocks(item)
                 if len(body) == 1 and isinstance(body[0], Paragraph):
-                    items.append(body[0].text)
+                    anchor = anchor or body[0].anchor
+                    items.append(ListItem((Paragraph(body[0].text),), anchor) if anchor else body[0].text)
                 elif body:
-                    items.append(ListItem(tuple(body)))
-            return ItemList(block.ordered, tuple(items)) if items else None
-        cells = [[self.text(c, block.line) for c in row] for row in block.rows]
-        header = tuple(self.text(c, block.line) for c in block.header) if block.header else None
+                    items.append(ListItem(tuple(body), anchor))
+            return ItemList(block.ordered, tuple(items), self.keep(block.anchor)) if items else None
+        cells = [[self.cell(c, block.line) for c in row] for row in block.rows]
+        header = tuple(self.cell(c, block.line) for c in block.header) if block.header else None
         caption = self.text(block.caption, block.line, one_line=True) if block.caption else None
         if not any(any(row) for row in cells) and not (header and any(header)):
             return None
         if header is not None and not any(header):
             header = None
-        return Table(caption or None, header, tuple(tuple(r) for r in cells), block.row_headers)
+        return Table(caption or None, header, tuple(tuple(r) for r in cells), block.row_headers,
+                     self.keep(block.anchor))
+
+    def cell(self, cell: DCellValue, line: int) -> CellValue:
+        """A cell: its text, or a Cell of paragraphs and lists of one-line items with its anchor."""
+        if not isinstance(cell, DCell):
+            return self.text(cell, line)
+        anchor = self.keep(cell.anchor)
+        body: list[Paragraph | ItemList] = []
+        for block in self.blocks(cell.blocks):
+            if isinstance(block, Paragraph):
+                body.append(Paragraph(block.text))
+            elif isinstance(block, ItemList):
+                body.append(ItemList(block.ordered, tuple(i if isinstance(i, str) else i.body[0].text  # type: ignore
+                                                          for i in block.items)))
+        if not body:
+            return ""
+        if len(body) == 1 and isinstance(body[0], Paragraph) and not anchor:
+            return body[0].text
+        return Cell(tuple(body), anchor)
 
     def sections(self, sections: list[DSection]) -> list[Section | Paragraph]:
         """Sections of one level; a heading with nothing under it becomes a bold paragraph (reported)."""
@@ -219,9 +275,12 @@ class _Builder:
                 title = _NUMBERED.match(title).group(2)  # type: ignore[union-attr]
             if not body:
                 self.note(f"heading '{title}' has no text under it; kept as a bold paragraph", section.line)
-                out.append(Paragraph(f"**{self.text([Run(section.title)], section.line)}**"))
+                out.append(Paragraph(f"**{self.text([Run(section.title)], section.line)}**",
+                                     self.keep(section.anchor)))
                 continue
-            out.append(Section(section.id, title, tuple(body), numbered))
+            own = [section.anchor] if section.anchor != section.id else []
+            anchors = tuple(a for a in (self.keep(n) for n in [*own, *section.anchors]) if a)
+            out.append(Section(section.id, title, tuple(body), numbered, anchors=anchors))
         return out
 
 
@@ -277,7 +336,7 @@ def convert(doc: Doc, meta: Meta, previous: list[SectionText] | None = None) -> 
             sections.append(part)
         elif sections:
             last = sections[-1]
-            sections[-1] = Section(last.id, last.title, last.body + (part,), last.numbered)
+            sections[-1] = replace(last, body=last.body + (part,))
         else:
             intro.append(part)
     introduction: tuple[str, ...] = ()

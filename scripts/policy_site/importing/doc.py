@@ -36,6 +36,7 @@ class Para:
     line: int
     css_class: str = ""  # the HTML class ('caption' marks a table caption from Word)
     datetime: str | None = None  # a Markdown attribute list's datetime="…" on this paragraph (dates.py reads it)
+    anchor: str | None = None  # the id the old page gave this paragraph
 
 
 @dataclass
@@ -43,18 +44,44 @@ class DList:
     ordered: bool
     items: list[list[DBlock]]
     line: int
+    anchor: str | None = None
+    item_anchors: dict[int, str] = field(default_factory=dict)  # item index → the id the old page gave it
+
+
+@dataclass
+class DCell:
+    """A table cell that holds more than a line of text: paragraphs and lists, and/or an anchor."""
+
+    blocks: list[DBlock]
+    anchor: str | None = None
+
+
+DCellValue = Inline | DCell
 
 
 @dataclass
 class DTable:
-    rows: list[list[Inline]]
+    rows: list[list[DCellValue]]
     line: int
-    header: list[Inline] | None = None
+    header: list[DCellValue] | None = None
     caption: Inline | None = None
     row_headers: bool = False
+    anchor: str | None = None
 
 
 DBlock = Para | DList | DTable
+
+
+def block_anchors(block: DBlock) -> list[str]:
+    """The anchors the old page gave a block, its items and its cells."""
+    out = [block.anchor] if block.anchor else []
+    if isinstance(block, DList):
+        out += list(block.item_anchors.values())
+        out += [a for item in block.items for inner in item for a in block_anchors(inner)]
+    elif isinstance(block, DTable):
+        out += [c.anchor for row in ([block.header] if block.header else []) + block.rows for c in row
+                if isinstance(c, DCell) and c.anchor]
+    return out
 
 
 @dataclass

@@ -7,10 +7,11 @@ is the new project written, one commit per revision whose visible text changed, 
 committer, dates and message. Section ids stay stable from revision to revision (convert.assign_ids), so a
 retitled heading is a rename. Nothing is written when any revision fails.
 
-A revision whose visible text and effective date read as before (whitespace, comments, front matter, an
-attribute list's class) is skipped. One whose text reads as before but whose effective date changed (a mistyped
-`{: datetime="…" }` corrected, a date line fixed) is published, as `change: editorial`: a reader sees the new
-date, nobody is notified, and it is not presented as a material change.
+A revision whose visible text, anchors and effective date read as before (whitespace, comments, front matter,
+an attribute list's class) is skipped. One whose text reads as before but whose effective date or anchors
+changed (a mistyped `{: datetime="…" }` corrected, a date line fixed, an `{: #id }` added) is published, as
+`change: editorial`: a reader sees the new date, links land on the new anchor, nobody is notified, and it is
+not presented as a material change.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from ..errors import UserError
 from ..history import git as gitcmd
 from ..source.files import POLICY_FILE, SECTIONS_DIR
 from ..source.loader import parse_files
-from ..source.model import Organisation, Policy, policy_to_data
+from ..source.model import Organisation, Policy, policy_to_data, without_anchors
 from .convert import Meta, SectionText, convert
 from .dates import take_effective
 from .doc import Note, Run
@@ -35,7 +36,7 @@ from .inlinetext import to_markdown
 from .yamlout import policy_files
 
 WHITESPACE_ONLY = "only whitespace, comments, attribute lists or front matter changed"
-EDITORIAL = "the text reads as before; only its effective date changed: published as an editorial version"
+EDITORIAL = "the text reads as before; only its {what} changed: published as an editorial version"
 
 
 @dataclass
@@ -110,11 +111,13 @@ def _redirects(front: dict) -> list[str]:
     return ["/" + str(v).strip().lstrip("/") for v in values if isinstance(v, (str, int)) and str(v).strip()]
 
 
-def _visible(policy: Policy) -> str:
+def _visible(policy: Policy) -> tuple[str, str]:
+    """The policy's text as a reader reads it, and with its anchors (version, date and summary aside)."""
     data = policy_to_data(policy)
     for name in ("version", "effective", "summary"):
         data.pop(name)
-    return json.dumps(data, sort_keys=True, ensure_ascii=False)
+    return (json.dumps(without_anchors(data), sort_keys=True, ensure_ascii=False),
+            json.dumps(data, sort_keys=True, ensure_ascii=False))
 
 
 def plan(repo: Path, ref: str, paths: list[str], versions: str, organisation: Organisation,
@@ -150,7 +153,10 @@ def plan(repo: Path, ref: str, paths: list[str], versions: str, organisation: Or
         if key == last_key:
             result.skipped.append((revision, WHITESPACE_ONLY))
             continue
-        change = "editorial" if last_key is not None and key[0] == last_key[0] else "material"
+        change = "editorial" if last_key is not None and key[0][0] == last_key[0][0] else "material"
+        what = " and ".join(w for w, changed in (("effective date", last_key is not None and key[1] != last_key[1]),
+                                                  ("anchors", last_key is not None and key[0][1] != last_key[0][1]))
+                            if changed)
         last_key = key
         if last_effective and day < last_effective:
             result.clamped.append(f"{revision.sha[:10]}: effective {day} is before the previous version's "
@@ -165,7 +171,8 @@ def plan(repo: Path, ref: str, paths: list[str], versions: str, organisation: Or
         policy = replace(converted.policy, version=version, effective=day, summary=_summary(revision, not result.kept),
                          change=change)
         if change == "editorial":
-            result.editorial.append((revision, f"{version}: {EDITORIAL} ({result.kept[-1].policy.effective} → {day})"))
+            dates = f" ({result.kept[-1].policy.effective} → {day})" if "date" in what else ""
+            result.editorial.append((revision, f"{version}: {EDITORIAL.format(what=what)}{dates}"))
         files = policy_files(policy)
         _check(files, revision)
         result.kept.append(Planned(revision, policy, files))

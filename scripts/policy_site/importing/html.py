@@ -2,8 +2,12 @@
 
 Headings become sections (their `id` is the old anchor; without one, a parent section's id or a GitHub-style
 slug), `<p>`, lists at any depth, tables (caption, header row, `<th>` row headers, spans split into empty
-cells), `<br>` line breaks, `<em>/<i>`, `<strong>/<b>` and links are kept. Block quotes, preformatted text and
-definition lists are kept as paragraphs and reported; images are reported.
+cells; a cell's lists kept as lists), `<br>` line breaks, `<em>/<i>`, `<strong>/<b>` and links are kept. Block
+quotes, preformatted text and definition lists are kept as paragraphs and reported; images are reported.
+
+Ids of the old page survive: a heading's is its section's anchor; one on a paragraph (or an `<a id>` inside it),
+a list, a list item, a table, a cell or a row is that block's anchor; an anchor standing alone before a heading,
+or on a wrapper of several blocks, lands on the section's heading (Outline).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from bs4.element import Comment, Doctype, ProcessingInstruction
 
 from . import htmlpage
 from .attrlists import shown
-from .doc import BREAK, DBlock, DList, Doc, DTable, Note, Outline, Para, Run, plain
+from .doc import BREAK, DBlock, DCell, DCellValue, DList, Doc, DTable, Note, Outline, Para, Run, block_anchors, plain
 from .slugs import Slugger
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
@@ -48,7 +52,8 @@ class _Walker:
         self.where = where
         self.slugger = Slugger()
         self.alias: dict[int, list[str]] = {}  # heading element → ids of the elements it opens
-        self.in_cell = 0  # inside a table cell (an anchor there is reported)
+        self.in_cell = 0  # inside a table cell
+        self.slot: str | None = None  # an id waiting for the paragraph being read (<p id>, or an <a id> in it)
 
     # --- blocks ---------------------------------------------------------------------------------
     def flow(self, element: Tag, sink: list[DBlock] | None) -> None:
@@ -60,6 +65,9 @@ class _Walker:
             nonlocal pending
             if plain(pending).strip():
                 self.emit(Para(pending, line), sink)
+            elif self.slot and not self.in_cell:  # an anchor with no text of its own: it waits for what follows
+                self.outline.anchor(self.slot)
+                self.slot = None
             pending = []
 
         for child in element.children:
@@ -77,6 +85,8 @@ class _Walker:
         flush()
 
     def emit(self, block: DBlock, sink: list[DBlock] | None) -> None:
+        if isinstance(block, Para) and self.slot and not block.anchor:
+            block.anchor, self.slot = self.slot, None
         if sink is None:
             self.outline.block(block)
         else:
@@ -84,7 +94,7 @@ class _Walker:
 
     def container(self, tag: Tag, sink: list[DBlock] | None) -> None:
         line = self.where(tag)
-        self.register_anchor(tag)
+        own = self.register_anchor(tag)
         name = tag.name
         if name in HEADINGS:
             runs = self.inline(tag, False, False, None, heading=True)
@@ -102,6 +112,7 @@ class _Walker:
                 sink.append(Para([Run(r.text, r.em, True, r.href, r.line_break) for r in runs], line))
         elif name in LISTS:
             items: list[list[DBlock]] = []
+            item_anchors: dict[int, str] = {}
             for child in tag.children:
                 body: list[DBlock] = []
                 if isinstance(child, Tag) and child.name in LISTS and items:  # <ul> right inside <ul>: nested
@@ -111,9 +122,16 @@ class _Walker:
                 elif str(child).strip():
                     self.flow_one(child, body)
                 if body:
+                    item_id = _own_id(child.get("id")) if isinstance(child, Tag) and child.name == "li" else None
+                    if item_id:
+                        item_anchors[len(items)] = item_id
                     items.append(body)
+                elif isinstance(child, Tag) and child.name == "li" and _own_id(child.get("id")):
+                    self.anchor(_own_id(child.get("id")) or "", child)
             if items:
-                self.emit(DList(name == "ol", items, line), sink)
+                self.emit(DList(name == "ol", items, line, own, item_anchors), sink)
+            elif own:
+                self.anchor(own, tag)
         elif name == "table":
             if tag.find(HEADINGS) or tag.find("table"):  # a layout table: its cells are the page's blocks
                 for cell in tag.find_all(["td", "th"]):
@@ -122,7 +140,10 @@ class _Walker:
             else:
                 table = self.table(tag)
                 if table:
+                    table.anchor = own
                     self.emit(table, sink)
+                elif own:
+                    self.anchor(own, tag)
         elif name == "pre":
             self.outline.note(line, "preformatted text kept as plain text, line by line")
             text = tag.get_text().strip("\n")
@@ -149,6 +170,8 @@ class _Walker:
                 if plain(runs).strip():
                     self.emit(Para(runs, line, "caption"), sink)
                 return
+            if own:
+                self.claim(own)
             self.flow(tag, sink)
 
     def flow_one(self, node: object, sink: list[DBlock]) -> None:
@@ -156,54 +179,92 @@ class _Walker:
         if plain(runs).strip():
             sink.append(Para(runs, 0))
 
-    def register_anchor(self, tag: Tag) -> None:
-        """An id on a non-heading element: an alias of the heading it opens, else an anchor in the section."""
+    def register_anchor(self, tag: Tag) -> str | None:
+        """An id on a non-heading element: an alias of the heading it opens; the element's own anchor when it
+        is one block (a paragraph, list or table: returned); else an anchor where it stands."""
         anchor = _own_id(tag.get("id"))
         if not anchor or tag.name in HEADINGS:
-            return
+            return None
         first = tag.find(True)
         if isinstance(first, Tag) and first.name in HEADINGS:
             self.alias.setdefault(id(first), []).append(anchor)
+        elif tag.name in ("p", "table", *LISTS) and not (tag.name == "table" and tag.find(HEADINGS)):
+            return anchor
         else:
             self.anchor(anchor, tag)
+        return None
+
+    def claim(self, name: str) -> None:
+        """An id for the paragraph being read; one waiting already goes where it stands."""
+        if self.slot and self.slot != name:
+            self.outline.anchor(self.slot)
+        self.slot = name
 
     def anchor(self, name: str, tag: Tag) -> None:
-        """An anchor of the old page; one in a table cell is reported (the format has no anchors in cells)."""
+        """An anchor of the old page where it stands: inline, the paragraph's (the first one); else it waits
+        for the next block or heading (Outline)."""
         if not name:
             return
-        if self.in_cell:
-            self.outline.note(self.where(tag), f"anchor #{shown(name)} in a table cell is not kept: links to it land "
-                                               "on the table's section")
-        self.outline.anchor(name)
+        if self.slot is None and tag.name == "a":
+            self.slot = name
+        else:
+            self.outline.anchor(name)
 
     # --- tables ----------------------------------------------------------------------------------
-    def cell(self, tag: Tag) -> list[Run]:
+    def cell(self, tag: Tag, row_anchor: str | None = None) -> DCellValue:
+        """A cell: its text (paragraphs as lines), or paragraphs and lists of one-line items; the id of the
+        cell, of an <a id> in it or of its row (first cell) is its anchor."""
         blocks: list[DBlock] = []
+        saved, self.slot = self.slot, None
         self.in_cell += 1
         try:
             self.flow(tag, blocks)
         finally:
             self.in_cell -= 1
-        runs: list[Run] = []
+        names = [n for n in [_own_id(tag.get("id")), row_anchor, self.slot] if n]
+        self.slot = saved
+        kept: list[DBlock] = []
         for block in blocks:
+            if isinstance(block, Para) and block.anchor:
+                names.append(block.anchor)
+                block.anchor = None
+            if isinstance(block, DList):
+                names += block_anchor_names(block)
+                items = [[Para(_flatten_all(item), block.line)] for item in block.items]
+                if any(len(item) > 1 or not isinstance(item[0], Para) for item in block.items):
+                    self.outline.note(self.where(tag), "a list item of several blocks inside a table cell is kept "
+                                                       "as one item with lines")
+                kept.append(DList(block.ordered, items, block.line))
+            elif isinstance(block, DTable):
+                self.outline.note(self.where(tag), "a table inside a table cell is kept as lines of text")
+                kept.append(Para(_flatten(block), block.line))
+            else:
+                kept.append(block)
+        names = list(dict.fromkeys(names))
+        for extra in names[1:]:
+            self.outline.note(self.where(tag), f"anchor #{shown(extra)} in a table cell lands on its section's heading "
+                                               "(a cell has one anchor)")
+            self.outline.anchor(extra)
+        anchor = names[0] if names else None
+        if any(isinstance(b, DList) for b in kept):
+            return DCell(kept, anchor)
+        runs: list[Run] = []
+        for block in kept:
             if runs:
                 runs.append(BREAK)
-            if isinstance(block, Para):
-                runs += block.runs
-            else:
-                self.outline.note(self.where(tag), "a list or table inside a table cell is kept as lines of text")
-                runs += _flatten(block)
-        return runs
+            runs += _flatten(block)
+        return DCell([Para(runs, self.where(tag))], anchor) if anchor and runs else runs
 
     def table(self, tag: Tag) -> DTable | None:
         line = self.where(tag)
         rows_el = [tr for tr in tag.find_all("tr") if tr.find_parent("table") is tag]
-        grid: list[list[list[Run]]] = []
+        grid: list[list[DCellValue]] = []
         heads: list[list[bool]] = []
         carry: dict[int, int] = {}  # column → rows still covered by a rowspan above
         spans = False
         for tr in rows_el:
-            row: list[list[Run]] = []
+            row: list[DCellValue] = []
+            row_anchor = _own_id(tr.get("id"))
             is_head: list[bool] = []
             for cell in tr.find_all(["td", "th"], recursive=False):
                 while carry.get(len(row), 0) > 0:
@@ -215,7 +276,7 @@ class _Walker:
                 for n in range(colspan):
                     if rowspan > 1:
                         carry[len(row)] = rowspan - 1
-                    row.append(self.cell(cell) if n == 0 else [])
+                    row.append(self.cell(cell, row_anchor if not row else None) if n == 0 else [])
                     is_head.append(cell.name == "th")
             while carry.get(len(row), 0) > 0:
                 carry[len(row)] -= 1
@@ -299,17 +360,31 @@ def _flatten(block: DBlock) -> list[Run]:
         return list(block.runs)
     if isinstance(block, DList):
         for item in block.items:
-            for inner in item:
-                if runs:
-                    runs.append(BREAK)
-                runs += _flatten(inner)
+            if runs:
+                runs.append(BREAK)
+            runs += _flatten_all(item)
     else:
         for row in ([block.header] if block.header else []) + block.rows:
             if runs:
                 runs.append(BREAK)
             for n, cell in enumerate(row):
-                runs += ([Run(" ")] if n else []) + cell
+                runs += ([Run(" ")] if n else []) + (_flatten_all(cell.blocks) if isinstance(cell, DCell) else cell)
     return runs
+
+
+def _flatten_all(blocks: list[DBlock]) -> list[Run]:
+    """Blocks as one text, a line for each."""
+    runs: list[Run] = []
+    for block in blocks:
+        if runs:
+            runs.append(BREAK)
+        runs += _flatten(block)
+    return runs
+
+
+def block_anchor_names(block: DList) -> list[str]:
+    """The anchors of a list, its items and their paragraphs (a list in a cell keeps none of its own)."""
+    return block_anchors(block)
 
 
 def read_html(html: str, paragraphs: bool = False) -> Doc:
@@ -330,7 +405,10 @@ def read_html(html: str, paragraphs: bool = False) -> Doc:
         where = htmlpage.line_of
     for line, what in page.dropped:
         outline.note(line, what)
-    _Walker(outline, where).flow(page.main, None)
+    walker = _Walker(outline, where)
+    walker.flow(page.main, None)
+    if walker.slot:
+        outline.anchor(walker.slot)
     if outline.title is None and page.title:
         outline.title = page.title
     front: dict = {"base": page.base} if page.base else {}
@@ -346,6 +424,9 @@ def fragment(html: str, line: int) -> tuple[list[DBlock], list[Note], list[str]]
     outline.heading(6, "fragment", "fragment", line)  # a scratch section: headings inside stay paragraphs
     holder = outline.sections[0]
     blocks: list[DBlock] = []
-    _Walker(outline, lambda tag: line + max(htmlpage.line_of(tag) - 1, 0)).flow(soup.body or soup, blocks)
+    walker = _Walker(outline, lambda tag: line + max(htmlpage.line_of(tag) - 1, 0))
+    walker.flow(soup.body or soup, blocks)
+    if walker.slot:
+        outline.anchor(walker.slot)
     outline.settle()
     return blocks, outline.notes, holder.anchors

@@ -9,8 +9,9 @@ redirect_from, and is not text.
 
 kramdown / Python-Markdown attribute lists (`{: #id .class key="v" }`) are the one thing found on the text's
 lines (attrlists.py, outside code and raw HTML): they are taken out before markdown-it-py reads the text, then
-given to the blocks they stood on — a heading's `#id` is its anchor, a paragraph's or list item's `#id` an
-anchor of its section (links to it land there; reported), `datetime` on a paragraph is read by dates.py,
+given to the blocks they stood on — a heading's `#id` is its anchor, a paragraph's, list item's or table's `#id`
+that block's anchor (as is an `<a id>` in a paragraph or a cell), one on nothing else an anchor of its
+section's heading (reported), `datetime` on a paragraph is read by dates.py,
 classes and other attributes are reported, one line per kind; a list marked `{:toc}` (kramdown's generated
 table of contents) is left out.
 """
@@ -25,7 +26,7 @@ from markdown_it.token import Token
 
 from . import attrlists
 from .attrlists import AttrList
-from .doc import BREAK, DBlock, DList, Doc, DTable, Outline, Para, Run, plain
+from .doc import BREAK, DBlock, DCell, DCellValue, DList, Doc, DTable, Outline, Para, Run, plain
 from .slugs import Slugger
 
 _MD = MarkdownIt("commonmark").enable("table")
@@ -61,6 +62,7 @@ class _Reader:
         self.attrs = list(attrs or [])  # attribute lists not given to a block yet
         self.dropped: dict[str, list[tuple[int, str]]] = {}  # kind of attribute → (line, as written)
         self.in_cell = False
+        self.inline_anchors: list[str] = []  # <a id> anchors of the inline text being read
 
     def line(self, token: Token) -> int:
         return (token.map[0] if token.map else 0) + 1 + self.offset
@@ -131,11 +133,13 @@ class _Reader:
         return "a paragraph"
 
     def anchor_note(self, line: int, name: str, kind: str) -> None:
-        """An attribute list's id on something other than a heading: an anchor of its section, reported."""
-        where = "its section" if self.outline.in_section else \
-            "nothing (it is in the introduction): they keep their text"
-        self.note(self.offset + line + 1, f"anchor #{attrlists.shown(name)} on {kind} is not kept: links to it land on "
-                                          f"{where}")
+        """An attribute list's id that no block keeps: an anchor of its section's heading, reported."""
+        if self.outline.in_section:
+            self.note(self.offset + line + 1, f"anchor #{attrlists.shown(name)} on {kind} lands on its section's "
+                                              "heading")
+        else:
+            self.note(self.offset + line + 1, f"anchor #{attrlists.shown(name)} on {kind} is not kept: it is in the "
+                                              "introduction, which holds no anchors; links to it keep their text")
         self.outline.anchor(name)
 
     def report(self, found: list[AttrList], anchors: bool = True) -> None:
@@ -162,10 +166,18 @@ class _Reader:
         token = self.tokens[i]
         kind, line = token.type, self.line(token)
         if kind == "paragraph_open":
+            self.inline_anchors = []
             runs = self.inline(self.tokens[i + 1], line)
             if _FOOTNOTE.match(plain(runs)) and plain(runs).split(":", 1)[0].endswith("]"):
                 self.note(line, "footnote kept as a paragraph where it stands (the format has no footnotes)")
-            return ([Para(runs, line, datetime=self.datetime(token.map))] if plain(runs).strip() else []), i + 3
+            names = self.take_ids(token.map) + self.inline_anchors
+            if not plain(runs).strip():
+                for name in names:  # an anchor with no text of its own waits for what follows (Outline)
+                    self.outline.anchor(name)
+                return [], i + 3
+            for name in names[1:]:
+                self.anchor_note(line - self.offset - 1, name, "a paragraph that has one already")
+            return [Para(runs, line, datetime=self.datetime(token.map), anchor=names[0] if names else None)], i + 3
         if kind == "heading_open":  # inside a list item or a block quote: no section can start there
             runs = self.inline(self.tokens[i + 1], line, heading=True)
             self.note(line, "heading inside a list or quote kept as a bold paragraph (a section cannot start there)")
@@ -189,6 +201,16 @@ class _Reader:
             _, end = self.until(i + 1, _CLOSERS[kind])
             return [], end + 1
         return [], i + 1  # hr and anything without text
+
+    def take_ids(self, span: list[int] | None) -> list[str]:
+        """The ids of the attribute lists on this block's lines [start, end), taken from them (the block keeps
+        them as its anchor)."""
+        names: list[str] = []
+        for attrs in self.attrs:
+            if span and span[0] <= attrs.attached < span[1] and not attrs.definition:
+                names += attrs.ids
+                attrs.ids = []
+        return names
 
     def datetime(self, span: list[int] | None) -> str | None:
         """The datetime="…" of an attribute list on this paragraph (taken from the list: dates.py reads it)."""
@@ -224,9 +246,10 @@ class _Reader:
 
     def table(self, i: int) -> tuple[list[DBlock], int]:
         line = self.line(self.tokens[i])
-        header: list[list[Run]] | None = None
-        rows: list[list[list[Run]]] = []
-        row: list[list[Run]] = []
+        own = self.take_ids(self.tokens[i].map)
+        header: list[DCellValue] | None = None
+        rows: list[list[DCellValue]] = []
+        row: list[DCellValue] = []
         in_head = False
         while self.tokens[i].type != "table_close":
             token = self.tokens[i]
@@ -242,16 +265,22 @@ class _Reader:
                 else:
                     rows.append(row)
             elif token.type == "inline":
-                self.in_cell = True
-                row.append(self.inline(token, self.line(token) if token.map else line))
+                self.in_cell, self.inline_anchors = True, []
+                runs = self.inline(token, self.line(token) if token.map else line)
                 self.in_cell = False
+                for extra in self.inline_anchors[1:]:
+                    self.anchor_note(self.line(token) - self.offset - 1, extra, "a table cell that has one already")
+                row.append(DCell([Para(runs, line)], self.inline_anchors[0]) if self.inline_anchors else runs)
             i += 1
-        row_headers = bool(rows) and all(r and r[0] and all(run.strong or run.line_break for run in r[0]) for r in rows)
+        row_headers = bool(rows) and all(r and r[0] and all(run.strong or run.line_break for run in _runs(r[0]))
+                                         for r in rows)
         if row_headers:  # every first cell wholly strong: the cells head their rows
-            rows = [[[Run(x.text, x.em, False, x.href, x.line_break) for x in r[0]]] + r[1:] for r in rows]
+            rows = [[_unbold(r[0])] + r[1:] for r in rows]
         if not rows and header:
             rows, header = [header], None
-        return ([DTable(rows, line, header, None, row_headers)] if rows else []), i + 1
+        for extra in own[1:]:
+            self.anchor_note(self.tokens[i].map[0] if self.tokens[i].map else 0, extra, "a table that has one already")
+        return ([DTable(rows, line, header, None, row_headers, own[0] if own else None)] if rows else []), i + 1
 
     def html(self, content: str, line: int) -> list[DBlock]:
         from .html import fragment
@@ -307,12 +336,21 @@ class _Reader:
         elif lowered.startswith("<a ") and ("name=" in lowered or "id=" in lowered):
             from .html import anchor_of
             name = anchor_of(tag)
-            if name and self.in_cell:
-                self.note(line, f"anchor #{attrlists.shown(name)} in a table cell is not kept: links to it land on "
-                                "the table's section")
-            if name:
+            if name and not heading:
+                self.inline_anchors.append(name)
+            elif name:
                 self.outline.anchor(name)
         return []
+
+
+def _runs(cell: DCellValue) -> list[Run]:
+    return cell.blocks[0].runs if isinstance(cell, DCell) and isinstance(cell.blocks[0], Para) else \
+        cell if isinstance(cell, list) else []
+
+
+def _unbold(cell: DCellValue) -> DCellValue:
+    runs = [Run(x.text, x.em, False, x.href, x.line_break) for x in _runs(cell)]
+    return DCell([Para(runs, 0)], cell.anchor) if isinstance(cell, DCell) else runs
 
 
 def read_markdown(text: str) -> Doc:

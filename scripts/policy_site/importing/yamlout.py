@@ -45,7 +45,8 @@ def _rows(data: object) -> object:
                     if name not in table:
                         continue
                     rows = table[name] if name == "rows" else [table[name]]
-                    short = [_Row(r) if all("\n" not in c for c in r) and len(", ".join(r)) <= 90 else r for r in rows]
+                    short = [_Row(r) if all(isinstance(c, str) and "\n" not in c for c in r)
+                             and len(", ".join(r)) <= 90 else r for r in rows]
                     table[name] = short if name == "rows" else short[0]
                 out[key] = table
             else:

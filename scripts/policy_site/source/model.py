@@ -334,6 +334,17 @@ def policy_to_data(policy: Policy, memo: dict[int, tuple[Section, dict]] | None 
     }
 
 
+def without_anchors(data: object) -> object:
+    """Plain data (policy_to_data's) with every anchor taken out: what a reader reads. A paragraph, item or cell
+    that was {text, anchor} is its text again."""
+    if isinstance(data, list):
+        return [without_anchors(v) for v in data]
+    if not isinstance(data, dict):
+        return data
+    out = {k: without_anchors(v) for k, v in data.items() if k not in ("anchor", "anchors")}
+    return out["text"] if set(out) == {"text"} else out
+
+
 def content_hash(policy: Policy) -> str:
     """The identity of a policy's text: sha256 (hex) of its plain data as canonical JSON."""
     text = json.dumps(policy_to_data(policy), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
