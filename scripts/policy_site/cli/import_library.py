@@ -21,7 +21,7 @@ from ..importing.library_history import (
     read_manifest,
     replay_library,
 )
-from ..importing.report import anchor_lines
+from ..importing.report import RENAMED_ANCHORS, anchor_lines
 from ..source.model import Organisation, version_key
 from .import_verb import _organisation, _print_notes
 from .init import _ask, _validate, create_project
@@ -145,9 +145,7 @@ def _report(args: argparse.Namespace, target: Path, result: LibraryPlan, written
                          f"{document}: editorial versions (published, nobody emailed)")
         _print_notes([f"  {line}" for line in planned.clamped], f"{document}: effective dates kept from going "
                                                                  "backwards")
-        _print_notes(anchor_lines(planned.renamed_anchors), f"{document}: anchors of the old page that changed (old "
-                                                            "→ new id; the old one stays on the page as another anchor "
-                                                            "of its section, so links to it land)")
+        _print_notes(anchor_lines(planned.renamed_anchors), f"{document}: {RENAMED_ANCHORS}")
         _print_notes([f"  {place}: {message}" for message, place in planned.notes.items()],
                      f"{document}: not represented faithfully — check these (each where first seen)")
     for key, planned in result.translations.items():

@@ -123,7 +123,7 @@ def _install_document(policy_dir: Path, folder: Path, files: dict[str, bytes], d
 
 
 def _report_file(args: argparse.Namespace, name: str, imported, policy_dir: Path) -> None:
-    from ..importing.report import anchor_lines, effective_line, note_lines
+    from ..importing.report import RENAMED_ANCHORS, anchor_lines, effective_line, note_lines
     policy = imported.converted.policy
     count = len(policy.walk())
     where = os.path.relpath(policy_dir)
@@ -142,8 +142,7 @@ def _report_file(args: argparse.Namespace, name: str, imported, policy_dir: Path
     if not notes:
         print("Everything in the document was represented faithfully.")
     _print_notes(anchor_lines(imported.converted.renamed_anchors),
-                 "Anchors of the old page that changed (old → new id; the old one stays on the page as another anchor of "
-                 "its section, so links to it land)")
+                 RENAMED_ANCHORS[0].upper() + RENAMED_ANCHORS[1:])
     if args.document:
         print(f"Library: {os.path.relpath(policy_dir.parent / 'library.yaml')} lists the documents; "
               f"{args.document}'s pages are under /{args.document}/")
@@ -153,7 +152,7 @@ def _report_file(args: argparse.Namespace, name: str, imported, policy_dir: Path
 
 def _import_history(args: argparse.Namespace) -> int:
     from ..importing.history import plan, replay
-    from ..importing.report import anchor_lines
+    from ..importing.report import RENAMED_ANCHORS, anchor_lines
     started = time.monotonic()
     if args.file:
         raise UserError("give either FILE or --git REPO, not both")
@@ -196,8 +195,7 @@ def _import_history(args: argparse.Namespace) -> int:
     _print_notes([f"  {r.sha[:10]} {why}" for r, why in result.editorial],
                  "Editorial versions (the text reads as before; only its effective date or anchors changed)")
     _print_notes(anchor_lines(result.renamed_anchors),
-                 "Anchors of the old page that changed (old → new id; the old one stays on the page as another anchor of "
-                 "its section, so links to it land)")
+                 RENAMED_ANCHORS[0].upper() + RENAMED_ANCHORS[1:])
     _print_notes([f"  {place}: {message}" for message, place in result.notes.items()],
                  "Not represented faithfully — check these (each where first seen)")
     print(f"Next: cd {target} && policy check && policy build")

@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from .. import codec
 from ..source import inline
 from ..source.inline import Word
-from ..source.model import (Block, CellValue, ItemList, Paragraph, PlacedSection, Policy, Section, Table,
-                            policy_anchors)
+from ..source.model import Block, CellValue, ItemList, Paragraph, PlacedSection, Policy, Section, Table, policy_anchors
 from .redline import CELL_MARKERS, RedlineBlock, Unit, redline
 
 KINDS = ("added", "removed", "renamed", "moved", "modified")

@@ -15,8 +15,20 @@ from urllib.parse import unquote, urljoin, urlsplit
 from ..errors import UserError
 from ..source import characters
 from ..source.inline import link_problem
-from ..source.model import (ANCHOR_PATTERN, Cell, CellValue, Item, ItemList, ListItem, Organisation, Paragraph,
-                            Policy, Section, Table, TextBlock)
+from ..source.model import (
+    ANCHOR_PATTERN,
+    Cell,
+    CellValue,
+    Item,
+    ItemList,
+    ListItem,
+    Organisation,
+    Paragraph,
+    Policy,
+    Section,
+    Table,
+    TextBlock,
+)
 from .doc import DBlock, DCell, DCellValue, DList, Doc, DSection, DTable, Note, Para, Run, block_anchors, plain
 from .inlinetext import to_markdown
 from .slugs import to_id, unique

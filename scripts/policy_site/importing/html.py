@@ -230,7 +230,7 @@ class _Walker:
                 block.anchor = None
             if isinstance(block, DList):
                 names += block_anchor_names(block)
-                items = [[Para(_flatten_all(item), block.line)] for item in block.items]
+                items: list[list[DBlock]] = [[Para(_flatten_all(item), block.line)] for item in block.items]
                 if any(len(item) > 1 or not isinstance(item[0], Para) for item in block.items):
                     self.outline.note(self.where(tag), "a list item of several blocks inside a table cell is kept "
                                                        "as one item with lines")

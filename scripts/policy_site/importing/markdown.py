@@ -279,7 +279,7 @@ class _Reader:
         if not rows and header:
             rows, header = [header], None
         for extra in own[1:]:
-            self.anchor_note(self.tokens[i].map[0] if self.tokens[i].map else 0, extra, "a table that has one already")
+            self.anchor_note(line - self.offset - 1, extra, "a table that has one already")
         return ([DTable(rows, line, header, None, row_headers, own[0] if own else None)] if rows else []), i + 1
 
     def html(self, content: str, line: int) -> list[DBlock]:

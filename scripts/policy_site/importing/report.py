@@ -36,5 +36,9 @@ def effective_line(source: str, effective: Effective | None, used: str, where: s
     return text + (f"; {effective.note}" if effective.note else "")
 
 
+RENAMED_ANCHORS = ("anchors of the old page that changed (old → new id; the old one stays on the page as another "
+                   "anchor of its section, so links to it land)")
+
+
 def anchor_lines(renamed: list[tuple[str, str]]) -> list[str]:
     return [f"  #{old} → #{new}" for old, new in renamed]
