@@ -1,7 +1,9 @@
 /* Compare any two published versions in the browser. It loads /versions/<v>/policy.json and runs the same
    section-level diff as scripts/policy_site/diff/ (sections.py and redline.py), step for step: the words of
    every text come ready-made in policy.json ("text": runs of words with their formatting), so nothing here
-   parses Markdown. tests/fixtures/diff/*.json prove the two implementations give the same result.
+   parses Markdown. tests/fixtures/diff/*.json prove the two implementations give the same result. A table
+   cell of paragraphs and lists is one run of words with a marker word starting each item and each further
+   paragraph (sections.cell_words); the renderer rebuilds the cell's lists from them (redline_render.cell_html).
    No dependencies. Text from the JSON is only ever inserted with textContent, never as HTML. */
 (function () {
   "use strict";
@@ -427,7 +429,7 @@
                                                   el("span", {"class": "visually-hidden"}, ["]"])]);
   }
 
-  function fillSpans(node, sp, base) {  // redline_render.block_html, into node
+  function fillSpans(node, sp, base) {  // redline_render.spans_html, into node
     var groups = [];
     sp.forEach(function (s) {
       if (groups.length && groups[groups.length - 1][0] === s[0]) groups[groups.length - 1][1].push(s);
