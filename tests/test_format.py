@@ -108,6 +108,119 @@ def test_json_feeds_and_email_carry_the_new_shapes(rich: Project) -> None:
     assert "Cookies we use (text changed)" in text
 
 
+# --- a table cell of paragraphs and lists, through every consumer -----------------------------------------
+
+DATA = {
+    "id": "data-we-keep", "title": "Data we keep",
+    "body": [{"table": {"caption": "What we keep",
+                        "header": ["Kind", {"body": ["Details", {"bullets": ["what", "how long"]}]}],
+                        "rows": [["Account", {"body": ["We keep:", {"bullets": ["your name", "your email address"]}],
+                                              "anchor": "account-data"}],
+                                 ["Orders", "What you bought"]]}}]}
+
+
+def _data_version(p: Project, version: str, data: dict, change: str = "material") -> None:
+    p.write("sections/data-we-keep.yaml", data)
+    meta = p.read("policy.yaml")
+    if "data-we-keep" not in meta["sections"]:
+        meta["sections"].append("data-we-keep")
+    meta.update(version=version, summary=f"Version {version}.", change=change)
+    p.write("policy.yaml", meta)
+    p.commit(version)
+
+
+@pytest.fixture(scope="module")
+def cells(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """1.1 adds a table with list cells (a header cell too), 1.2 adds an item to one, 1.3 only adds anchors."""
+    p = copy_project(tmp_path_factory.mktemp("format") / "cells").init_git()
+    p.commit("1.0")
+    _data_version(p, "1.1", DATA)
+    added = json.loads(json.dumps(DATA))
+    added["body"][0]["table"]["rows"][0][1]["body"][1]["bullets"].append("your phone number")
+    _data_version(p, "1.2", added)
+    p.run("build", check=True)
+    p.run("subscribers", "add", "--subscribed", SUBSCRIBED, "ann@example.org", check=True)
+    p.run("notify", check=True)  # announces 1.2
+    anchored = json.loads(json.dumps(added))
+    anchored["body"][0]["table"]["rows"][1][1] = {"text": "What you bought", "anchor": "orders"}
+    anchored["body"][0]["anchor"] = "data-table"
+    anchored["anchors"] = ["old-data"]
+    _data_version(p, "1.3", anchored, "editorial")
+    assert p.run("check").returncode == 0, p.run("check").stderr
+    p.run("build", check=True)
+    return p
+
+
+ADDED_ITEM = '<li class="redline-insert"><ins>your phone number</ins></li>'
+
+
+def test_a_list_cell_is_a_list_on_the_version_page_and_in_policy_json(cells: Project) -> None:
+    version = page(cells, "versions/1.1")
+    assert re.search(r'<td id="account-data">\s*<p>We keep:</p>\s*<ul>\s*<li>your name</li>\s*'
+                     r'<li>your email address</li>\s*</ul>\s*</td>', version), version
+    assert re.search(r'<th scope="col">\s*<p>Details</p>\s*<ul>\s*<li>what</li>', version)
+    policy = json.loads((cells.path / "site/versions/1.1/policy.json").read_text(encoding="utf-8"))
+    assert {"your name", "your email address", "how long", "We keep:"} <= set(policy["text"])
+    table = next(s for s in policy["policy"]["sections"] if s["id"] == "data-we-keep")["body"][0]["table"]
+    assert table["rows"][0][1]["anchor"] == "account-data" and table["rows"][1][1] == "What you bought"
+
+
+def test_an_added_item_in_a_cell_on_the_changes_page_and_in_the_feed(cells: Project) -> None:
+    changes = page(cells, "changes/1.2")
+    assert re.search(r'<tr class="redline-modified"><td>Account</td><td><p>We keep:</p><ul><li>your name</li><li>your email address</li>'
+                     r'<li class="redline-insert"><ins><span class="visually-hidden">\[inserted: </span>your phone '
+                     r'number<span class="visually-hidden">\]</span></ins></li></ul></td>', changes), changes
+    assert "•" not in changes[changes.index('id="change-data-we-keep"'):]
+    feed = json.loads((cells.path / "site/feed.json").read_text(encoding="utf-8"))
+    entry = next(i for i in feed["items"] if i["id"].endswith("changes/1.2/"))
+    # an excerpt: the words well before the change are cut ('…'), the list is still a list
+    assert f"<td><p>…</p><ul><li>your email address</li>{ADDED_ITEM}</ul></td>" in entry["content_html"], \
+        entry["content_html"]
+    first = next(i for i in feed["items"] if i["id"].endswith("changes/1.1/"))
+    assert "<ul><li class=\"redline-insert\"><ins>what</ins></li>" in first["content_html"]
+
+
+def test_the_notice_names_the_changed_section(cells: Project) -> None:
+    [eml] = (cells.path / ".cache/outbox/1.2").glob("*.eml")
+    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    text = message.get_body(("plain",)).get_content()
+    markup = message.get_body(("html",)).get_content()
+    assert "Data we keep (text changed)" in text, text
+    assert "Data we keep" in markup and "(text changed)" in markup
+    assert not any("{'body'" in part or "•" in part for part in (text, markup))
+
+
+def test_policy_diff_shows_the_added_item_in_every_format(cells: Project) -> None:
+    import cmarkgfm
+    text = cells.run("diff", "1.1", "1.2", check=True).stdout
+    assert "| Account | We keep: • your name • your email address {+• your phone number+} |" in text, text
+    data = json.loads(cells.run("diff", "1.1", "1.2", "--format", "json", check=True).stdout)
+    [row] = [b for s in data["sections"] for b in s["redline"] if b["status"] == "modified"]
+    assert row["pieces"][-1] == ["insert", "• your phone number"]  # the pieces keep the markers as text
+    assert ["insert", "•", ["li:ul"], False] in row["cells"][1]
+    html = cells.run("diff", "1.1", "1.2", "--format", "html", check=True).stdout
+    assert "<li>your email address</li>" + ADDED_ITEM.replace("<ins>", '<ins><span class="visually-hidden">'
+                                                              "[inserted: </span>") in html.replace(
+        'number<span class="visually-hidden">]</span>', "number"), html
+    comment = cells.run("diff", "1.1", "1.2", "--format", "markdown", check=True).stdout
+    rendered = cmarkgfm.github_flavored_markdown_to_html(comment, options=cmarkgfm.Options.CMARK_OPT_UNSAFE)
+    cell = re.search(r"<td><p>We keep:</p><ul>(.*?)</ul></td>", rendered)
+    assert cell and cell.group(1).endswith(ADDED_ITEM), rendered
+    assert rendered.count("<table") == rendered.count("</table>") == 2  # the summary table and the redline's
+
+
+def test_an_anchor_only_change_reads_as_before(cells: Project) -> None:
+    data = json.loads(cells.run("diff", "1.2", "1.3", "--format", "json", check=True).stdout)
+    assert data["sections"] == [] and data["visible"] is False, data
+    assert "editorial version: the text reads exactly as before" in cells.run("diff", "1.2", "1.3", check=True).stdout
+    versions = json.loads((cells.path / "site/versions.json").read_text(encoding="utf-8"))
+    record = next(v for v in versions["versions"] if v["version"] == "1.3")
+    assert record["change"] == "editorial" and record["changed_sections"] == []
+    version = page(cells, "versions/1.3")
+    assert '<td id="orders">What you bought</td>' in version and 'id="data-table"' in version
+    assert 'id="old-data"' in version
+
+
 @pytest.mark.parametrize("body, message", [
     ([{"table": {"header": ["a", "b"], "rows": [["1", "2"], ["3"]]}}], "row 2 of the table has 1 cell; the header has 2"),
     ([{"table": {"rows": "x"}}], "table rows must be a list"),

@@ -363,7 +363,8 @@ def test_redlined_tables_have_the_borders_of_the_policy_tables(chromium, reader_
 @pytest.mark.browser
 def test_compare_js_renders_redlines_as_python_does(chromium) -> None:
     """tests/fixtures/diff/*.json: each redline rendered by compare.js reads exactly as redline_render's HTML
-    (the same words, marks and labels, and the same spaces: a deletion and its insertion apart)."""
+    (the same words, marks and labels, and the same spaces: a deletion and its insertion apart), and its table
+    cells are the same markup (a cell's paragraphs and lists rebuilt alike, item classes and notes included)."""
     pairs = []
     for name, case in load_cases():
         d = diff_policies(policy_from_plain(case["old"]), policy_from_plain(case["new"]))
@@ -378,19 +379,24 @@ def test_compare_js_renders_redlines_as_python_does(chromium) -> None:
         page_.wait_for_function("typeof window.policyRedline === 'function'")
         results = page_.evaluate("""(pairs) => pairs.map(([name, html, blocks]) => {
             const text = (node) => node.textContent.replace(/\\n/g, '');
+            const cells = (node) => [...node.querySelectorAll('td, th')].map((c) => c.innerHTML);
             const box = document.createElement('div');
             return html.map((markup, i) => {
               box.innerHTML = markup;
-              return [text(box), text(window.policyRedline(blocks[i], {site: '/', anchors: '/v/'}))];
+              const js = window.policyRedline(blocks[i], {site: '/', anchors: '/v/'});
+              return [text(box), text(js), cells(box), cells(js)];
             });
         })""", [list(p) for p in pairs])
     finally:
         context.close()
     checked = 0
     for (name, _, _), rendered in zip(pairs, results, strict=True):
-        for python, js in rendered:
+        for python, js, python_cells, js_cells in rendered:
             assert js == python, name
+            assert js_cells == python_cells, name
             checked += 1
     assert checked > 40
+    added = next(r for (name, _, _), r in zip(pairs, results) if name.endswith("cell: an item added"))
+    assert "<ul><li>your name</li><li class=\"redline-insert\"><ins>" in added[1][3][-1], added
     address = next(r for (name, _, _), r in zip(pairs, results) if "a line starts with new words" in name)
     assert "[deleted: 42] [inserted: Unit 7, 42] High Street" in address[1][1], address

@@ -1,11 +1,14 @@
 /* Compare any two published versions in the browser. It loads /versions/<v>/policy.json and runs the same
    section-level diff as scripts/policy_site/diff/ (sections.py and redline.py), step for step: the words of
    every text come ready-made in policy.json ("text": runs of words with their formatting), so nothing here
-   parses Markdown. tests/fixtures/diff/*.json prove the two implementations give the same result.
+   parses Markdown. tests/fixtures/diff/*.json prove the two implementations give the same result. A table
+   cell of paragraphs and lists is one run of words with a marker word starting each item and each further
+   paragraph (sections.cell_words); the renderer rebuilds the cell's lists from them (redline_render.cell_html).
    No dependencies. Text from the JSON is only ever inserted with textContent, never as HTML. */
 (function () {
   "use strict";
   var LIKENESS = 0.5, MAX_CELLS = 250000, SEP = " \u203a ";
+  var CELL_MARKERS = {"li:ul": "\u2022", "li:ol": "\u2022", "p": "\u00b6"};  // redline.CELL_MARKERS
 
   // ---- words: [text, marks, glue] ----
   function wordsOf(text, key) {  // inline.words_from_runs(runs of one text)
@@ -20,6 +23,9 @@
   function unitKey(u) {
     return u[0] + "\u0002" + (isRow(u[0]) ? u[1].map(function (c) { return c.map(wordKey).join("\u0003"); }).join("\u0004")
                                           : u[1].map(wordKey).join("\u0003"));
+  }
+  function markerKind(marks) {  // redline.marker_kind
+    return marks.length === 1 && Object.prototype.hasOwnProperty.call(CELL_MARKERS, marks[0]) ? marks[0] : null;
   }
   function unitWords(u) { return isRow(u[0]) ? [].concat.apply([], u[1]) : u[1]; }  // redline.unit_words
 
@@ -77,9 +83,27 @@
     return out;
   }
 
+  function slide(ops, oldW, newW) {  // redline._slide: a run holding a cell's block marker starts with one
+    ops = ops.map(function (op) { return op.slice(); });
+    for (var k = 1; k < ops.length; k++) {
+      var op = ops[k], before = ops[k - 1];
+      if ((op[0] !== "insert" && op[0] !== "delete") || before[0] !== "equal") continue;
+      var words = op[0] === "insert" ? newW : oldW, at = op[0] === "insert" ? 3 : 1;
+      while (before[at + 1] > before[at] && markerKind(words[op[at]][1]) === null &&
+             words.slice(op[at], op[at + 1]).some(function (w) { return markerKind(w[1]) !== null; }) &&
+             wordKey(words[op[at] - 1]) === wordKey(words[op[at + 1] - 1])) {
+        before[2]--; before[4]--;
+        op[1]--; op[2]--; op[3]--; op[4]--;
+        if (k + 1 < ops.length && ops[k + 1][0] === "equal") { ops[k + 1][1]--; ops[k + 1][3]--; }
+        else ops.splice(k + 1, 0, ["equal", op[2], op[2] + 1, op[4], op[4] + 1]);
+      }
+    }
+    return ops.filter(function (op) { return op[1] < op[2] || op[3] < op[4]; });
+  }
+
   function wordDiff(oldW, newW) {
     var out = [];
-    opcodes(oldW.map(wordKey), newW.map(wordKey)).forEach(function (op) {
+    slide(opcodes(oldW.map(wordKey), newW.map(wordKey)), oldW, newW).forEach(function (op) {
       if (op[0] === "equal") { out = out.concat(spans(newW.slice(op[3], op[4]), "equal")); return; }
       out = out.concat(spans(oldW.slice(op[1], op[2]), "delete"), spans(newW.slice(op[3], op[4]), "insert"));
     });
@@ -175,22 +199,46 @@
     return out;
   }
 
+  // A paragraph is text, or {text, anchor}; an item or a cell is text, {text, anchor} or {body, anchor?}:
+  // anchors are never words (model.block_to_data, cell_to_data).
+  function paragraphText(b) { return typeof b === "string" ? b : (typeof b.text === "string" ? b.text : null); }
+
+  function cellWords(c, text) {  // sections.cell_words: each item and each further paragraph starts with a marker
+    if (typeof c === "string" || !c.body) { var own = paragraphText(c || ""); return own ? wordsOf(text, own) : []; }
+    var out = [];
+    c.body.forEach(function (b, n) {
+      var para = paragraphText(b);
+      if (para !== null) {
+        if (n) out.push([CELL_MARKERS.p, ["p"], false]);
+        out = out.concat(wordsOf(text, para));
+        return;
+      }
+      var kind = b.numbered ? "li:ol" : "li:ul";
+      (b.numbered || b.bullets).forEach(function (item) {
+        out.push([CELL_MARKERS[kind], [kind], false]);
+        out = out.concat(typeof item === "string" ? wordsOf(text, item) : []);
+      });
+    });
+    return out;
+  }
+
   function blockUnits(b, path, text, out) {  // sections._block_units
-    var inner = path ? path + "+" : "";
-    if (typeof b === "string") { out.push([inner + "p", wordsOf(text, b)]); return; }
+    var inner = path ? path + "+" : "", para = paragraphText(b);
+    if (para !== null) { out.push([inner + "p", wordsOf(text, para)]); return; }
     if (b.bullets || b.numbered) {
       var itemPath = (path ? path + "/" : "") + (b.numbered ? "ol" : "ul");
       (b.numbered || b.bullets).forEach(function (item) {
-        if (typeof item === "string") { out.push([itemPath, wordsOf(text, item)]); return; }
-        var rest = item.body.slice(1);
-        if (typeof item.body[0] === "string") out.push([itemPath, wordsOf(text, item.body[0])]);
+        var own = paragraphText(item);
+        if (own !== null) { out.push([itemPath, wordsOf(text, own)]); return; }
+        var rest = item.body.slice(1), first = paragraphText(item.body[0]);
+        if (first !== null) out.push([itemPath, wordsOf(text, first)]);
         else { out.push([itemPath, []]); rest = item.body; }
         rest.forEach(function (inside) { blockUnits(inside, itemPath, text, out); });
       });
       return;
     }
     if (b.table) {
-      var t = b.table, cells = function (row) { return row.map(function (c) { return c ? wordsOf(text, c) : []; }); };
+      var t = b.table, cells = function (row) { return row.map(function (c) { return cellWords(c, text); }); };
       out.push([inner + (t.row_headers ? "table*" : "table"), t.caption ? wordsOf(text, t.caption) : []]);
       if (t.header) out.push([inner + "th", cells(t.header)]);
       t.rows.forEach(function (row) { out.push([inner + "tr", cells(row)]); });
@@ -381,7 +429,7 @@
                                                   el("span", {"class": "visually-hidden"}, ["]"])]);
   }
 
-  function fillSpans(node, sp, base) {  // redline_render.block_html, into node
+  function fillSpans(node, sp, base) {  // redline_render.spans_html, into node
     var groups = [];
     sp.forEach(function (s) {
       if (groups.length && groups[groups.length - 1][0] === s[0]) groups[groups.length - 1][1].push(s);
@@ -395,6 +443,38 @@
         var note = markNote(groups[n - 1][1], g[1]);
         if (note) { node.appendChild(document.createTextNode(" ")); node.appendChild(el("span", {"class": "redline-note"}, ["(" + note + ")"])); }
       }
+    });
+    return node;
+  }
+
+  var STRUCTURE_NOTES = {"li insert": "now a list item", "li delete": "no longer a list item",
+                         "p insert": "now a paragraph of its own", "p delete": "no longer a paragraph of its own"};
+
+  function cellBlocks(sp) {  // redline_render.cell_blocks: [marker kind or null, its op, spans]
+    var out = [[null, "equal", []]];
+    sp.forEach(function (s) {
+      var kind = markerKind(s[2]);
+      if (kind === null) { out[out.length - 1][2].push(s); return; }
+      s[1].split(" ").forEach(function () { out.push([kind, s[0], []]); });
+    });
+    return out.length > 1 && !out[0][2].length ? out.slice(1) : out;
+  }
+
+  function fillCell(node, sp, base) {  // redline_render.cell_html, into node
+    var blocks = cellBlocks(sp), list = null, listTag = null;
+    if (blocks.length === 1 && blocks[0][0] === null) return fillSpans(node, sp, base);
+    blocks.forEach(function (blk) {
+      var kind = blk[0], op = blk[1], inner = blk[2];
+      var tag = kind === "li:ul" ? "ul" : (kind === "li:ol" ? "ol" : null);
+      if (tag !== listTag) { list = tag ? node.appendChild(el(tag)) : null; listTag = tag; }
+      if (kind === null && inner.length && inner.every(function (s) { return s[0] === inner[0][0]; })) op = inner[0][0];
+      var status = op !== "equal" ? op : (inner.some(function (s) { return s[0] !== "equal"; }) ? "modified" : null);
+      var item = fillSpans(el(tag ? "li" : "p", status ? {"class": "redline-" + status} : {}), inner, base);
+      if (kind !== null && op !== "equal" && !inner.every(function (s) { return s[0] === op; })) {
+        item.appendChild(document.createTextNode(" "));
+        item.appendChild(el("span", {"class": "redline-note"}, ["(" + STRUCTURE_NOTES[kind.split(":")[0] + " " + op] + ")"]));
+      }
+      (list || node).appendChild(item);
     });
     return node;
   }
@@ -446,7 +526,7 @@
         var tr = el("tr", cls);
         (b.cells || [[["equal", "\u2026", [], false]]]).forEach(function (cell, k) {
           var attrs = leaf === "th" ? {scope: "col"} : (k === 0 && tableKind === "table*" ? {scope: "row"} : null);
-          tr.appendChild(fillSpans(el(attrs ? "th" : "td", attrs || {}), cell, base));
+          tr.appendChild(fillCell(el(attrs ? "th" : "td", attrs || {}), cell, base));
         });
         table.appendChild(tr);
         return;

@@ -11,7 +11,10 @@ tests/fixtures/diff/ prove the two give the same result:
    of their words (as multisets, case-sensitive) is at least LIKENESS. Pairs are taken best first (ties:
    lower old index, then lower new index) and never cross; unpaired blocks are deletions and insertions.
 3. A pair is diffed word by word with `opcodes` on whole words (text, formatting, glue): a changed link
-   target or emphasis is a deleted and an inserted word, so it can never be invisible.
+   target or emphasis is a deleted and an inserted word, so it can never be invisible. A run of inserted (or
+   deleted) words that holds a cell's block marker (CELL_MARKERS) is slid back over the equal words before it
+   while it can, until it starts with a marker (`_slide`): an added list item reads as a marker and its words
+   inserted ("• A {+• C+} • B"), not as words added to one item and a new item of words kept ("• A • {+C •+} B").
 """
 
 from __future__ import annotations
@@ -168,10 +171,35 @@ def spans(words: Sequence[Word], op: str) -> list[Span]:
     return out
 
 
+def _slide(ops: list[Opcode], old: Sequence[Word], new: Sequence[Word]) -> list[Opcode]:
+    """Runs of inserted or deleted words holding a block marker, slid back to start with one (module docstring,
+    step 3): while the run does not start with a marker and the equal word before it is the run's last word,
+    the run moves back one word (that word is then equal after it)."""
+    tags = [op[0] for op in ops]
+    spots = [list(op[1:]) for op in ops]  # i1, i2, j1, j2
+    k = 0
+    while k < len(tags):
+        if tags[k] in ("insert", "delete") and k and tags[k - 1] == "equal":
+            words, at = (new, 2) if tags[k] == "insert" else (old, 0)
+            run, before = spots[k], spots[k - 1]
+            while before[at + 1] > before[at] and marker_kind(words[run[at]][1]) is None \
+                    and any(marker_kind(w[1]) for w in words[run[at]:run[at + 1]]) \
+                    and words[run[at] - 1] == words[run[at + 1] - 1]:
+                before[1], before[3] = before[1] - 1, before[3] - 1
+                run[:] = [n - 1 for n in run]
+                if k + 1 < len(tags) and tags[k + 1] == "equal":
+                    spots[k + 1][0], spots[k + 1][2] = spots[k + 1][0] - 1, spots[k + 1][2] - 1
+                else:
+                    tags.insert(k + 1, "equal")
+                    spots.insert(k + 1, [run[1], run[1] + 1, run[3], run[3] + 1])
+        k += 1
+    return [(tag, i1, i2, j1, j2) for tag, (i1, i2, j1, j2) in zip(tags, spots) if i1 < i2 or j1 < j2]
+
+
 def word_diff(old: Sequence[Word], new: Sequence[Word]) -> tuple[Span, ...]:
     """The spans that turn the old words into the new ones."""
     out: list[Span] = []
-    for tag, i1, i2, j1, j2 in opcodes(old, new):
+    for tag, i1, i2, j1, j2 in _slide(opcodes(old, new), old, new):
         if tag == "equal":
             out += spans(new[j1:j2], "equal")
             continue

@@ -8,8 +8,16 @@ formatting (a new link target, emphasis added) gets a note naming the change: "(
 deletion and the insertion that replaces it are always apart (`_apart`): "<del>42</del> <ins>Unit 7, 42</ins>",
 even where the inserted words were glued to the word before them (after a line break, or a link).
 
+A table row's cell of paragraphs and lists (a Cell) comes as one run of words with a marker word starting each
+list item and each further paragraph (redline.CELL_MARKERS); `cell_html` rebuilds its <p>, <ul> and <ol> from
+them, and never shows a marker. An item whose marker was inserted or deleted is wholly new or gone (class
+redline-insert / -delete); where a marker came or went around kept words (a text made a list) a note says so:
+"(now a list item)". A cell without markers is written exactly as a plain cell always was.
+
 Text (`redline_text`): git's word-diff style, [-deleted-] {+inserted+}, emphasis as *…* and **…**, and a
-changed link target named in the same note.
+changed link target named in the same note. A row stays on one line; in a cell of several blocks each item
+starts with its marker "•" and each further paragraph with "¶", so an added item reads "{+• New item+}" (the
+`pieces` of `policy diff --format json` keep the markers as text too).
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ from collections.abc import Callable, Iterable, Sequence
 from markupsafe import Markup, escape
 
 from ..source.inline import BREAK
-from .redline import RedlineBlock, Span, join_spans
+from .redline import RedlineBlock, Span, join_spans, marker_kind
 
 _LABEL = {"insert": "inserted", "delete": "deleted"}
 _TAG = {"insert": "ins", "delete": "del"}
@@ -86,10 +94,15 @@ def _formatted(spans: Sequence[Span], resolve: Resolve | None) -> str:
 
 def block_html(block: RedlineBlock, labels: bool = True, resolve: Resolve | None = None) -> str:
     """The inside of one redline block (<p> or <li>) as HTML."""
+    return spans_html(block.spans, labels, resolve)
+
+
+def spans_html(spans: Sequence[Span], labels: bool = True, resolve: Resolve | None = None) -> str:
+    """A run of spans as inline HTML: <del>/<ins> (labelled for screen readers when labels), notes."""
     out: list[str] = []
-    groups = _groups(block.spans)
-    for n, (op, spans) in enumerate(groups):
-        inner = _formatted(spans, resolve)
+    groups = _groups(spans)
+    for n, (op, run) in enumerate(groups):
+        inner = _formatted(run, resolve)
         if op != "equal":
             tag = _TAG[op]
             if labels:
@@ -98,9 +111,69 @@ def block_html(block: RedlineBlock, labels: bool = True, resolve: Resolve | None
             inner = f"<{tag}>{inner}</{tag}>"
         out.append(_apart(groups, n) + inner)
         if op == "insert" and n and groups[n - 1][0] == "delete":
-            note = mark_note(groups[n - 1][1], spans)
+            note = mark_note(groups[n - 1][1], run)
             if note:
                 out.append(f' <span class="redline-note">({escape(note)})</span>')
+    return "".join(out)
+
+
+CellBlock = tuple[str | None, str, list[Span]]
+
+
+def cell_blocks(spans: Sequence[Span]) -> list[CellBlock]:
+    """A row cell's spans as its blocks, rebuilt from the marker words (redline.CELL_MARKERS): (marker kind —
+    'li:ul', 'li:ol', 'p', or None for the text before any marker —, the marker's operation, the spans of the
+    block's words). A cell without markers is one block (None, 'equal', its spans)."""
+    out: list[CellBlock] = [(None, "equal", [])]
+    for span in spans:
+        kind = marker_kind(span.marks)
+        if kind is None:
+            out[-1][2].append(span)
+            continue
+        out += [(kind, span.op, []) for _ in span.text.split(" ")]  # an empty item leaves markers side by side
+    return out[1:] if len(out) > 1 and not out[0][2] else out
+
+
+_STRUCTURE_NOTES = {("li", "insert"): "now a list item", ("li", "delete"): "no longer a list item",
+                    ("p", "insert"): "now a paragraph of its own", ("p", "delete"): "no longer a paragraph of its own"}
+
+
+def _structure_note(kind: str, op: str, spans: Sequence[Span]) -> str | None:
+    """What a marker inserted or deleted around kept words says ('now a list item'): the words alone would not
+    show that a text became a list, or a list item a paragraph."""
+    if op == "equal" or all(s.op == op for s in spans):
+        return None
+    return _STRUCTURE_NOTES[(kind.partition(":")[0], op)]
+
+
+def cell_html(spans: Sequence[Span], labels: bool = True, resolve: Resolve | None = None) -> str:
+    """The inside of a row cell: its text, or its paragraphs and lists rebuilt from the marker words. An item or
+    paragraph whose marker was inserted or deleted is wholly new or gone (class redline-insert / -delete; its
+    words are in <ins> or <del>); one whose words changed is redline-modified. Markers are never shown."""
+    blocks = cell_blocks(spans)
+    if len(blocks) == 1 and blocks[0][0] is None:
+        return spans_html(spans, labels, resolve)
+    out: list[str] = []
+    open_list: str | None = None
+    for kind, op, inner in blocks:
+        tag = {"li:ul": "ul", "li:ol": "ol"}.get(kind or "p")
+        if tag != open_list:
+            if open_list:
+                out.append(f"</{open_list}>")
+            if tag:
+                out.append(f"<{tag}>")
+            open_list = tag
+        if kind is None and len({s.op for s in inner}) == 1:
+            op = inner[0].op  # the text before any marker: wholly inserted or deleted, or not
+        status = op if op != "equal" else "modified" if any(s.op != "equal" for s in inner) else None
+        cls = f' class="redline-{status}"' if status else ""
+        body = spans_html(inner, labels, resolve)
+        note = _structure_note(kind, op, inner) if kind else None
+        if note:
+            body += f' <span class="redline-note">({note})</span>'
+        out.append(f"<li{cls}>{body}</li>" if tag else f"<p{cls}>{body}</p>")
+    if open_list:
+        out.append(f"</{open_list}>")
     return "".join(out)
 
 
@@ -152,7 +225,7 @@ class _Html:
         header = block.kind.endswith("th")
         out = []
         for n, cell in enumerate(block.cells or ((Span("equal", "…"),),)):
-            inner = block_html(RedlineBlock(block.kind, block.status, cell), self.labels, self.resolve)
+            inner = cell_html(cell, self.labels, self.resolve)
             if header:
                 out.append(f'<th scope="col">{inner}</th>')
             elif n == 0 and self.table == "table*":

@@ -34,6 +34,12 @@ _Dumper.add_representer(str, _text)
 _Dumper.add_representer(_Row, lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", v, flow_style=True))
 
 
+def _short(row: list) -> bool:
+    """A row of short one-line text cells (a cell of paragraphs and lists, or with an anchor, is a mapping: the
+    row is then written out in full)."""
+    return all(isinstance(c, str) and "\n" not in c for c in row) and len(", ".join(row)) <= 90
+
+
 def _rows(data: object) -> object:
     """Table rows and headers of short one-line cells as _Row (one line each); everything else as it is."""
     if isinstance(data, dict):
@@ -45,8 +51,7 @@ def _rows(data: object) -> object:
                     if name not in table:
                         continue
                     rows = table[name] if name == "rows" else [table[name]]
-                    short = [_Row(r) if all(isinstance(c, str) and "\n" not in c for c in r)
-                             and len(", ".join(r)) <= 90 else r for r in rows]
+                    short = [_Row(r) if _short(r) else r for r in rows]
                     table[name] = short if name == "rows" else short[0]
                 out[key] = table
             else:
