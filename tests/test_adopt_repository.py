@@ -32,9 +32,10 @@ def _git(project: Path, *args: str) -> str:
 
 
 def test_a_whole_legal_repository_is_adopted_with_the_documented_command(tmp_path: Path) -> None:
-    docs = (ROOT / "docs" / "editors.md").read_text(encoding="utf-8")
-    section = docs.split("## Adopting a whole legal-documents repository", 1)[1].split("\n## ", 1)[0]
-    assert COMMAND in section  # the command this test runs, with the manifest's shape, is the documented one
+    for name in ("README.md", "docs/editors.md"):  # the command this test runs is the one the docs show
+        text = (ROOT / name).read_text(encoding="utf-8")
+        section = text.split("## Adopting a whole legal-documents repository", 1)[1].split("\n## ", 1)[0]
+        assert COMMAND in section and "documents.yaml" in section and "translations" in section, name
     repo = build(tmp_path / "legal")
     (tmp_path / "work").mkdir()
     (tmp_path / "work" / "documents.yaml").write_text(MANIFEST, encoding="utf-8")
