@@ -218,3 +218,51 @@ def test_a_document_left_as_it_was_is_kept_whole_and_a_touched_file_is_written_a
     page.write_bytes(text + b"\nplanted\n")
     touched = generate_site(settings).files
     assert touched is not None and touched.made == ["terms/versions/1.0/index.md"] and page.read_bytes() == text
+
+
+# one file of each template folder the generated files are rendered with, and a visible text in it to change
+TEMPLATE_EDITS = [
+    ("pages/version.md.j2", "This version is archived", "This version is in the archive"),
+    ("pages/_macros.md.j2", "Contents of this version", "What this version holds"),
+    ("feeds/entry.html.j2", "Kind of change:", "The kind of change:"),
+    ("subscriptions/_choices.html.j2", "Which changes", "Which changes to hear of"),  # imported by the follow page
+]
+
+
+@pytest.mark.parametrize("where", ["project", "built-in"])
+@pytest.mark.parametrize(("name", "old", "new"), TEMPLATE_EDITS, ids=[e[0] for e in TEMPLATE_EDITS])
+def test_an_edit_of_any_template_a_page_renders_with_equals_a_cold_build(
+        repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str, name: str, old: str,
+        new: str) -> None:
+    """The key of a generated file covers every template its renderer uses, wherever it lives: an edit of a
+    macro in subscriptions/ (which the follow page imports) is seen as surely as one of a page template, in the
+    project's own templates/ or in the built-in ones."""
+    config = repo / "mkdocs.yml"  # a subscriptions service: the follow page embeds the subscription form
+    config.write_text(config.read_text().replace("      email_from:", "      subscriptions_url: "
+                                                 "https://subscribe.example.org/\n      email_from:", 1))
+    if where == "built-in":  # the project holds no templates; the built-in ones are a copy this test may edit
+        import shutil
+
+        from policy_site import settings as settings_module
+        from policy_site.site import gencache
+        for own in (repo / "templates").iterdir():
+            if own.name != "theme":  # mkdocs.yml's custom_dir
+                shutil.rmtree(own)
+        builtin = tmp_path / "builtin-templates"
+        shutil.copytree(ROOT / "templates", builtin)
+        monkeypatch.setattr(settings_module, "builtin_templates", lambda: builtin)
+        monkeypatch.setattr(gencache, "builtin_templates", lambda: builtin)
+        folder = builtin
+    else:
+        folder = repo / "templates"
+    generate(repo)
+    pages = settings_of(repo).pages_dir
+    template = folder / name
+    text = template.read_text(encoding="utf-8")
+    assert old in text
+    template.write_text(text.replace(old, new), encoding="utf-8")
+    files = generate(repo).files
+    assert files is not None and files.made, "the edit rendered nothing again"
+    assert any(new in p.read_text(encoding="utf-8") for p in pages.rglob("*") if p.suffix in (".md", ".xml", ".json")
+               and p.is_file()), "the edit shows nowhere"
+    assert_same_as_cold(repo, tmp_path)

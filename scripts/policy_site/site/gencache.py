@@ -3,13 +3,15 @@ it changed.
 
 Published versions never change, so most of the generated folder (pages_dir) is the same from one build to the
 next. Each file that can be reused gets a key: sha256 over the *scope* — the format, this package's code
-fingerprint, the versions of Python, Jinja2, MarkupSafe, feedgen, lxml and Babel, the settings (mkdocs.yml's site name,
-URL and every plugin option, serve or build) and the bytes of every page and feed template (the project's own
-and the built-in ones) — then the file's path and the state of the version it shows (`entry_state`: its content
-hash and blob ids, the version before it, its commit, amendments, status, time in force, rewrites...). When a
-project's templates differ from the built-in ones they could show anything of the site, so the scope then also
-holds the state of the whole document (`model_state`: every version's state, the version in force, the build
-time): a custom template's pages are reused only while nothing at all changed.
+fingerprint, the versions of Python, Jinja2, MarkupSafe, feedgen, lxml and Babel, the settings (mkdocs.yml's site
+name, URL and every plugin option, serve or build) and the bytes of every template a page or feed is rendered
+with: the page and feed templates and the closure of what they import, include or extend (jinja2.meta: a macro of
+subscriptions/ too), each as the renderer finds it (the project's own copy, else the built-in one) — then the
+file's path and the state of the version it shows (`entry_state`: its content hash and blob ids, the version
+before it, its commit, amendments, status, time in force, rewrites...). When a project's templates differ from
+the built-in ones they could show anything of the site, so the scope then also holds the state of the whole
+document (`model_state`: every version's state, the version in force, the build time): a custom template's
+pages are reused only while nothing at all changed.
 
 Where the output is kept: the generated file itself. `generated.json` in the cache folder records, for each
 file written, its key, its stat (mtime, size, inode) and the sha256 of its bytes. A later build whose key for
@@ -36,7 +38,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import orjson
+from jinja2 import meta
 
 from ..history.cache import software
 from ..settings import Settings, builtin_templates
@@ -61,25 +65,47 @@ def digest(*parts: object) -> str:
     return hashlib.sha256(orjson.dumps(parts, default=str, option=_CANONICAL)).hexdigest()
 
 
-def _files(folder: Path) -> dict[str, bytes]:
+def _names(folder: Path, sub: str = "") -> list[str]:
+    base = folder / sub if sub else folder
+    return [p.relative_to(folder).as_posix() for p in sorted(base.rglob("*")) if p.is_file()] if base.is_dir() else []
+
+
+def template_closure(folders: list[Path]) -> dict[str, bytes]:
+    """Every template a page or feed template renders with, as the renderer finds it (the first folder holding
+    it): the files of pages/ and feeds/ and, transitively, what they import, include or extend. A reference
+    that is not a constant name (or a template that does not parse) brings in every template there is."""
+    def find(name: str) -> bytes | None:
+        for folder in folders:
+            if (folder / name).is_file():
+                return (folder / name).read_bytes()
+        return None
+
+    parser = jinja2.Environment()
+    todo = sorted({n for f in folders for sub in TEMPLATE_FOLDERS for n in _names(f, sub)})
     found: dict[str, bytes] = {}
-    for sub in TEMPLATE_FOLDERS:
-        base = folder / sub
-        if base.is_dir():
-            found.update({p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(base.rglob("*"))
-                          if p.is_file()})
+    while todo:
+        name = todo.pop()
+        data = None if name in found else find(name)
+        if data is None:
+            continue
+        found[name] = data
+        try:
+            referenced = list(meta.find_referenced_templates(parser.parse(data.decode("utf-8"))))
+        except (jinja2.TemplateSyntaxError, UnicodeDecodeError):
+            referenced = [None]
+        if None in referenced:
+            referenced = sorted({n for f in folders for n in _names(f)})
+        todo += [n for n in referenced if n is not None and n not in found]
     return found
 
 
 def template_state(settings: Settings) -> tuple[str, bool]:
-    """sha256 over the page and feed templates of every template folder, and whether the project's own copies
-    (if any) read exactly like the built-in ones, so that the pages show only what the built-in templates show."""
-    folders = settings.template_dirs
-    files = [_files(folder) for folder in folders]
-    builtin = _files(builtin_templates())
-    standard = all(builtin.get(name) == data for found in files for name, data in found.items())
-    return digest([[str(f), {n: hashlib.sha256(d).hexdigest() for n, d in found.items()}]
-                   for f, found in zip(folders, files)]), standard
+    """sha256 over the templates the pages and feeds render with (template_closure), and whether each reads
+    exactly like the built-in one, so that the pages show only what the built-in templates show."""
+    found = template_closure(settings.template_dirs)
+    builtin = builtin_templates()
+    standard = all((builtin / name).is_file() and (builtin / name).read_bytes() == data for name, data in found.items())
+    return digest({name: hashlib.sha256(data).hexdigest() for name, data in sorted(found.items())}), standard
 
 
 def settings_state(settings: Settings) -> dict[str, Any]:
