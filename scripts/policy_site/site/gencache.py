@@ -90,12 +90,12 @@ def template_closure(folders: list[Path]) -> dict[str, bytes]:
             continue
         found[name] = data
         try:
-            referenced = list(meta.find_referenced_templates(parser.parse(data.decode("utf-8"))))
+            referenced: list[str | None] = list(meta.find_referenced_templates(parser.parse(data.decode("utf-8"))))
         except (jinja2.TemplateSyntaxError, UnicodeDecodeError):
             referenced = [None]
         if None in referenced:
-            referenced = sorted({n for f in folders for n in _names(f)})
-        todo += [n for n in referenced if n is not None and n not in found]
+            referenced = [n for f in folders for n in _names(f)]
+        todo += sorted({n for n in referenced if n is not None and n not in found})
     return found
 
 
