@@ -21,6 +21,7 @@ from bs4.element import Comment, Doctype, ProcessingInstruction
 from . import htmlpage
 from .attrlists import shown
 from .doc import BREAK, DBlock, DCell, DCellValue, DList, Doc, DTable, Note, Outline, Para, Run, block_anchors, plain
+from .html_tables import flatten, flatten_all, own_id, read_table
 from .slugs import Slugger
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
@@ -39,11 +40,6 @@ def anchor_of(tag: str) -> str | None:
     """The id or name of an HTML tag written as text (`<a name="x">`)."""
     match = _ANCHOR.search(tag)
     return match.group(1) if match else None
-
-
-def _own_id(value: object) -> str | None:
-    text = str(value or "").strip()
-    return text.removeprefix("user-content-") or None  # GitHub prefixes the ids it renders
 
 
 class _Walker:
@@ -102,7 +98,7 @@ class _Walker:
             if not title:
                 return
             if sink is None:
-                ids = [_own_id(tag.get("id"))] + [_own_id(a.get("id") or a.get("name"))
+                ids = [own_id(tag.get("id"))] + [own_id(a.get("id") or a.get("name"))
                                                    for a in tag.find_all("a") if a.get("id") or a.get("name")]
                 anchor = next((i for i in ids + self.alias.get(id(tag), []) if i), None) or self.slugger.slug(title)
                 extras = [i for i in ids + self.alias.get(id(tag), []) if i and i != anchor]
@@ -122,12 +118,12 @@ class _Walker:
                 elif str(child).strip():
                     self.flow_one(child, body)
                 if body:
-                    item_id = _own_id(child.get("id")) if isinstance(child, Tag) and child.name == "li" else None
+                    item_id = own_id(child.get("id")) if isinstance(child, Tag) and child.name == "li" else None
                     if item_id:
                         item_anchors[len(items)] = item_id
                     items.append(body)
-                elif isinstance(child, Tag) and child.name == "li" and _own_id(child.get("id")):
-                    self.anchor(_own_id(child.get("id")) or "", child)
+                elif isinstance(child, Tag) and child.name == "li" and own_id(child.get("id")):
+                    self.anchor(own_id(child.get("id")) or "", child)
             if items:
                 self.emit(DList(name == "ol", items, line, own, item_anchors), sink)
             elif own:
@@ -182,7 +178,7 @@ class _Walker:
     def register_anchor(self, tag: Tag) -> str | None:
         """An id on a non-heading element: an alias of the heading it opens; the element's own anchor when it
         is one block (a paragraph, list or table: returned); else an anchor where it stands."""
-        anchor = _own_id(tag.get("id"))
+        anchor = own_id(tag.get("id"))
         if not anchor or tag.name in HEADINGS:
             return None
         first = tag.find(True)
@@ -221,7 +217,7 @@ class _Walker:
             self.flow(tag, blocks)
         finally:
             self.in_cell -= 1
-        names = [n for n in [_own_id(tag.get("id")), row_anchor, self.slot] if n]
+        names = [n for n in [own_id(tag.get("id")), row_anchor, self.slot] if n]
         self.slot = saved
         kept: list[DBlock] = []
         for block in blocks:
@@ -229,15 +225,15 @@ class _Walker:
                 names.append(block.anchor)
                 block.anchor = None
             if isinstance(block, DList):
-                names += block_anchor_names(block)
-                items: list[list[DBlock]] = [[Para(_flatten_all(item), block.line)] for item in block.items]
+                names += block_anchors(block)
+                items: list[list[DBlock]] = [[Para(flatten_all(item), block.line)] for item in block.items]
                 if any(len(item) > 1 or not isinstance(item[0], Para) for item in block.items):
                     self.outline.note(self.where(tag), "a list item of several blocks inside a table cell is kept "
                                                        "as one item with lines")
                 kept.append(DList(block.ordered, items, block.line))
             elif isinstance(block, DTable):
                 self.outline.note(self.where(tag), "a table inside a table cell is kept as lines of text")
-                kept.append(Para(_flatten(block), block.line))
+                kept.append(Para(flatten(block), block.line))
             else:
                 kept.append(block)
         names = list(dict.fromkeys(names))
@@ -252,60 +248,12 @@ class _Walker:
         for block in kept:
             if runs:
                 runs.append(BREAK)
-            runs += _flatten(block)
+            runs += flatten(block)
         return DCell([Para(runs, self.where(tag))], anchor) if anchor and runs else runs
 
     def table(self, tag: Tag) -> DTable | None:
-        line = self.where(tag)
-        rows_el = [tr for tr in tag.find_all("tr") if tr.find_parent("table") is tag]
-        grid: list[list[DCellValue]] = []
-        heads: list[list[bool]] = []
-        carry: dict[int, int] = {}  # column → rows still covered by a rowspan above
-        spans = False
-        for tr in rows_el:
-            row: list[DCellValue] = []
-            row_anchor = _own_id(tr.get("id"))
-            is_head: list[bool] = []
-            for cell in tr.find_all(["td", "th"], recursive=False):
-                while carry.get(len(row), 0) > 0:
-                    carry[len(row)] -= 1
-                    row.append([])
-                    is_head.append(False)
-                colspan, rowspan = _span(cell.get("colspan")), _span(cell.get("rowspan"))
-                spans = spans or colspan > 1 or rowspan > 1
-                for n in range(colspan):
-                    if rowspan > 1:
-                        carry[len(row)] = rowspan - 1
-                    row.append(self.cell(cell, row_anchor if not row else None) if n == 0 else [])
-                    is_head.append(cell.name == "th")
-            while carry.get(len(row), 0) > 0:
-                carry[len(row)] -= 1
-                row.append([])
-                is_head.append(False)
-            if row:
-                grid.append(row)
-                heads.append(is_head)
-        if not grid:
-            return None
-        if spans:
-            self.outline.note(line, "table cells spanning several rows or columns were split; the extra cells "
-                                    "are empty")
-        width = max(len(r) for r in grid)
-        if any(len(r) != width for r in grid):
-            self.outline.note(line, "table rows of different lengths were padded with empty cells")
-        grid = [r + [[] for _ in range(width - len(r))] for r in grid]
-        heads = [h + [False] * (width - len(h)) for h in heads]
-        thead = tag.find("thead")
-        header_rows = len([tr for tr in rows_el if thead and tr.find_parent("thead") is thead]) or \
-            (1 if all(heads[0]) and len(grid) > 1 else 0)
-        if header_rows > 1:
-            self.outline.note(line, "a table header of several rows: the first is the header, the others rows")
-        header = grid[0] if header_rows else None
-        rows = grid[1:] if header_rows else grid
-        row_headers = bool(rows) and all(h[0] for h in heads[1 if header_rows else 0:])
-        caption_tag = tag.find("caption")
-        caption = self.inline(caption_tag, False, False, None) if caption_tag else None
-        return DTable(rows, line, header, caption if caption and plain(caption).strip() else None, row_headers)
+        return read_table(tag, self.where(tag), self.cell, lambda t: self.inline(t, False, False, None),
+                          self.outline.note)
 
     # --- inline ----------------------------------------------------------------------------------
     def inline(self, node: object, em: bool, strong: bool, href: str | None, heading: bool = False) -> list[Run]:
@@ -324,7 +272,7 @@ class _Walker:
             return []
         if name == "a" and node.get("id") or name == "a" and node.get("name"):
             if not heading:
-                self.anchor(_own_id(node.get("id") or node.get("name")) or "", node)
+                self.anchor(own_id(node.get("id") or node.get("name")) or "", node)
         if name == "a" and heading and PERMALINK.search(" ".join(node.get("class") or [])):
             return []  # the ¶ or # link a site generator puts in headings
         if name == "a" and node.get("href") is not None:
@@ -345,46 +293,6 @@ class _Walker:
         if name == "q":
             runs.append(Run("”", em, strong, href))
         return runs
-
-
-def _span(value: object) -> int:
-    try:
-        return max(1, min(int(str(value)), 50))
-    except (TypeError, ValueError):
-        return 1
-
-
-def _flatten(block: DBlock) -> list[Run]:
-    runs: list[Run] = []
-    if isinstance(block, Para):
-        return list(block.runs)
-    if isinstance(block, DList):
-        for item in block.items:
-            if runs:
-                runs.append(BREAK)
-            runs += _flatten_all(item)
-    else:
-        for row in ([block.header] if block.header else []) + block.rows:
-            if runs:
-                runs.append(BREAK)
-            for n, cell in enumerate(row):
-                runs += ([Run(" ")] if n else []) + (_flatten_all(cell.blocks) if isinstance(cell, DCell) else cell)
-    return runs
-
-
-def _flatten_all(blocks: list[DBlock]) -> list[Run]:
-    """Blocks as one text, a line for each."""
-    runs: list[Run] = []
-    for block in blocks:
-        if runs:
-            runs.append(BREAK)
-        runs += _flatten(block)
-    return runs
-
-
-def block_anchor_names(block: DList) -> list[str]:
-    """The anchors of a list, its items and their paragraphs (a list in a cell keeps none of its own)."""
-    return block_anchors(block)
 
 
 def read_html(html: str, paragraphs: bool = False) -> Doc:
