@@ -177,7 +177,12 @@ class Watch:
 
         page.on("console", on_console)
         page.on("pageerror", lambda exc: self.page_errors.append(f"{exc} [{page.url}]"))
-        page.on("requestfailed", lambda r: self.failed_requests.append(f"{r.method} {r.url}: {r.failure}"))
+        def on_failed(request) -> None:
+            if is_local(request.url, self.origin) and "ERR_ABORTED" in str(request.failure):
+                return  # cancelled by the page itself (a prefetch cut short by navigating away), not a failure
+            self.failed_requests.append(f"{request.method} {request.url}: {request.failure}")
+
+        page.on("requestfailed", on_failed)
         page.on("request", on_request)
 
     def report(self) -> list[str]:
