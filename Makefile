@@ -13,7 +13,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: site test lint serve bench demo check dist clean distclean chromium postgresql bytecode
+.PHONY: site test lint serve bench demo check dist clean distclean chromium postgresql bytecode docs
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -47,6 +47,10 @@ check: $(VENV)/.installed bytecode
 ## serve: live preview on http://127.0.0.1:8000/ (unpublished edits show as a draft)
 serve: $(VENV)/.installed bytecode
 	$(BIN)/policy serve
+
+## docs: this project's own documentation (README + docs/) as a site in .cache/docs-site, MkDocs + Material, strict
+docs: $(VENV)/.installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build -q -f mkdocs.docs.yml
 
 ## chromium: Debian's headless Chromium for the browser tests
 chromium:
