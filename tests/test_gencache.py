@@ -5,11 +5,13 @@ cache folder that cannot be written costs time, never the build."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import ROOT
 from policy_site.bench.sites import add_version, make_repo
@@ -266,3 +268,72 @@ def test_an_edit_of_any_template_a_page_renders_with_equals_a_cold_build(
     assert any(new in p.read_text(encoding="utf-8") for p in pages.rglob("*") if p.suffix in (".md", ".xml", ".json")
                and p.is_file()), "the edit shows nowhere"
     assert_same_as_cold(repo, tmp_path)
+
+
+def _commit(repo: Path, message: str) -> None:
+    env = {"GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@x", "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@x"}
+    subprocess.run(["git", "commit", "-qam", message], cwd=repo, check=True, env={**os.environ, **env})
+
+
+def _first_section(repo: Path, folder: str = "policy") -> Path:
+    meta = yaml.safe_load((repo / folder / "policy.yaml").read_text())
+    return repo / folder / "sections" / f"{meta['sections'][0]}.yaml"
+
+
+def _amend(repo: Path) -> None:
+    """The version in force edited without a new number: an amendment."""
+    path = _first_section(repo)
+    section = yaml.safe_load(path.read_text())
+    section["body"][0] = section["body"][0] + " Amended."
+    path.write_text(yaml.safe_dump(section, sort_keys=False))
+    _commit(repo, "Amend without a new number")
+
+
+def _anchors_only(repo: Path) -> None:
+    """A new version whose only change is an anchor on a paragraph (editorial: reads as before)."""
+    path, meta_path = _first_section(repo), repo / "policy/policy.yaml"
+    section = yaml.safe_load(path.read_text())
+    section["body"][0] = {"text": section["body"][0], "anchor": "first-paragraph"}
+    path.write_text(yaml.safe_dump(section, sort_keys=False))
+    meta = yaml.safe_load(meta_path.read_text())
+    meta["version"], meta["summary"] = f"{int(meta['version'].split('.')[0])}.1", "An anchor."
+    meta_path.write_text(yaml.safe_dump(meta, sort_keys=False))
+    _commit(repo, "An anchor only")
+
+
+def _settings(repo: Path) -> None:
+    config = repo / "mkdocs.yml"
+    config.write_text(config.read_text().replace("site_name: SynergyCabinet privacy policy",
+                                                 "site_name: SynergyCabinet privacy statement", 1))
+
+
+SCENARIOS = {"a new version": add_version, "an amendment": _amend, "an anchor-only version": _anchors_only,
+             "a settings change": _settings}
+
+
+@pytest.mark.parametrize("change", list(SCENARIOS))
+def test_warm_after_each_kind_of_change_equals_cold(repo: Path, tmp_path: Path, change: str) -> None:
+    """One oracle for the kinds of change a site sees (the template edits, a version coming into force and a
+    library's document have their own tests above): a warm generation after the change is a cold one's bytes."""
+    SCENARIOS[change](repo)
+    files = generate(repo).files
+    assert files is not None and files.made, "the change rendered nothing again"
+    assert_same_as_cold(repo, tmp_path)
+
+
+def test_warm_after_a_translation_edit_equals_cold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A library with a German translation: editing one translated section renders that translation's pages
+    again, and the generated folder equals a cold one."""
+    from policy_site.bench.library import TRANSLATED_AT, make_library_repo
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    library = make_library_repo(tmp_path / "library", documents=2, versions=TRANSLATED_AT + 1)
+    generate(library)
+    translated = sorted((library / "policy").glob("*/translations/de/sections/*.yaml"))[0]
+    section = yaml.safe_load(translated.read_text())
+    section["title"] = "Geänderter Titel"
+    translated.write_text(yaml.safe_dump(section, sort_keys=False, allow_unicode=True))
+    _commit(library, "Translation edited")
+    generate(library)
+    pages = settings_of(library).pages_dir
+    assert any("Geänderter Titel" in p.read_text(encoding="utf-8") for p in pages.rglob("*.md"))
+    assert_same_as_cold(library, tmp_path)
