@@ -133,8 +133,8 @@ def _start_chromium():
 def chromium():
     """One headless Chromium for the whole session (Playwright driving Debian's /usr/bin/chromium).
 
-    Each test module imports this fixture, which makes one fixture per module for pytest; they share the one
-    browser (two sync Playwrights cannot run at once), closed when the last module is done with it.
+    A pytest plugin's fixture (conftest.pytest_plugins): every test module shares the one browser (two sync
+    Playwrights cannot run at once).
     """
     if "browser" not in _SHARED:
         _start_chromium()

@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+# the support modules' fixtures, for every test module without importing them (tests/*_support.py)
+pytest_plugins = ["pg_support", "service_support", "browser_support", "notify_support"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 SEED = SHARED / "seed" / "synergycabinet-privacy-policy.txt"

@@ -5,8 +5,8 @@ with password logins; stopped and removed at the end of the session. Each test g
 (`pg_url`). PostgreSQL missing: the tests are skipped with the reason — except in CI (CI set) or with
 POLICY_REQUIRE_POSTGRES=1, where they fail instead (`make test` installs Debian's package when it is missing).
 
-Test modules import the fixtures by name (`from pg_support import pg_url, postgres_server`); that makes one
-fixture per module for pytest, and they share the one server, stopped when the last module is done with it.
+A pytest plugin (conftest.pytest_plugins): its fixtures serve every test module without an import; the one server
+is stopped at the end of the session.
 """
 
 from __future__ import annotations

@@ -308,7 +308,7 @@ class Visitor:
         return self.submit(page.text, "subscribe", {"email": address, "name": name, **choices})
 
 
-# --- fixtures (import them by name: one of each per test module) and helpers -----------------------------------
+# --- fixtures (a pytest plugin: conftest.pytest_plugins; module scope: one of each per test module) and helpers --
 
 @pytest.fixture(scope="module")
 def mailbox():

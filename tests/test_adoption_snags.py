@@ -12,7 +12,7 @@ import yaml
 
 from conftest import SUBSCRIBED, Project, run_policy
 from import_support import new_project
-from service_support import mailbox, service, set_subscriptions_url  # noqa: F401
+from service_support import set_subscriptions_url
 
 
 def test_a_list_item_with_a_colon_gets_the_quoting_hint(git_project: Project) -> None:

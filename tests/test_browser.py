@@ -14,19 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import (  # noqa: F401
+from browser_support import (
     CONTRAST_JS,
     OVERFLOW_JS,
     Site,
     Watch,
-    chromium,
-    demo_site,
     goto,
     new_context,
     open_page,
     screenshot,
     settle,
-    site,
     slug,
 )
 from conftest import ROOT, run_policy

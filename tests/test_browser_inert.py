@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import Site, _QuietHandler, chromium, new_context, settle  # noqa: F401
+from browser_support import Site, _QuietHandler, new_context, settle
 from conftest import Project, copy_project
 
 pytestmark = pytest.mark.browser

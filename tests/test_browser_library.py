@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from browser_support import (  # noqa: F401
+from browser_support import (
     OVERFLOW_JS,
     Watch,
-    chromium,
     goto,
     new_context,
     screenshot,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from conftest import ROOT, run_policy
 from policy_site.bench.sites import add_version, make_repo
-from test_pagecache import assert_same_site
+from site_support import assert_same_site
 
 EPOCH = 1_700_000_000
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "scripts"), "SOURCE_DATE_EPOCH": str(EPOCH)}

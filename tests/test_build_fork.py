@@ -19,7 +19,7 @@ from policy_site.bench.sites import make_repo
 from policy_site.cli.build_fork import Then, fork_generation
 from policy_site.errors import UserError
 from policy_site.pipes import BesideFailed, Claims, call_beside
-from test_pagecache import assert_same_site
+from site_support import assert_same_site
 
 ONE = {"POLICY_BUILD_PROCESSES": "1"}
 EPOCH = {"SOURCE_DATE_EPOCH": "1700000000"}

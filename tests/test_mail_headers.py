@@ -17,11 +17,10 @@ from pathlib import Path
 import pytest
 
 from conftest import HOSTILE_NAMES, PHISH, ROOT, SUBSCRIBED, Project
-from pg_support import pg_url, postgres_server  # noqa: F401
+from notify_support import EXPECTED_HEADERS, Recorder, subscribe
 from policy_site.errors import UserError
 from policy_site.notify import headers
 from policy_site.notify.addresses import InvalidAddress, display, lookalike_warning, normalise_address, normalise_name
-from test_notify import EXPECTED_HEADERS, Recorder, env, smtp, subscribe  # noqa: F401
 
 NOTICE = EXPECTED_HEADERS - {"list-unsubscribe-post"}  # no https unsubscribe link in the seed project: mailto only
 HOSTILE_LOCAL_PARTS = ["=?utf-8?q?x=0D=0ABcc:_y?=@example.org", "a=?b@example.org", "x?=@example.org"]

@@ -6,28 +6,17 @@ import sqlite3
 from pathlib import Path
 
 from conftest import Project
-from pg_support import location, pg_url, postgres_server  # noqa: F401  (fixtures)
+from notify_support import Recorder, both, force_push_other_1_1, head, ledger, publish_1_1, subscribe
+from pg_support import location
 from pg_support import rows as query_rows
 from policy_site.notify.database import SCHEMA_VERSION
 from policy_site.notify.ledger import announced_hashes
 from policy_site.source.loader import load_policy
 from policy_site.source.model import content_hash
-from test_notify import Recorder, both, env, ledger, publish_1_1, smtp, subscribe  # noqa: F401  (fixtures)
-
-
-def head(project: Project) -> str:
-    return project.git("rev-parse", "HEAD")
 
 
 def text_hash(project: Project) -> str:
     return content_hash(load_policy(project.policy))
-
-
-def force_push_other_1_1(project: Project) -> str:
-    """Replace the published 1.1 by another 1.1 (what a force-push does to the built branch)."""
-    project.git("reset", "-q", "--hard", "HEAD~1")
-    publish_1_1(project, summary="A different text, published under the same number.")
-    return head(project)
 
 
 @both

@@ -17,14 +17,13 @@ from pathlib import Path
 import psycopg
 
 from conftest import ROOT, SUBSCRIBED, Project
-from pg_support import pg_url, postgres_server, query  # noqa: F401  (fixtures)
+from notify_support import Recorder, force_push_other_1_1, publish_1_1, subscribe
+from pg_support import query
 from policy_site.bench.local import free_port
 from policy_site.bench.pgserver import ThrowawayServer
 from policy_site.notify import pg_schema
 from policy_site.notify.migrate import TABLES
 from policy_site.notify.postgres import connect
-from test_notify import Recorder, publish_1_1, smtp, subscribe  # noqa: F401  (fixtures)
-from test_notify_history import force_push_other_1_1
 
 MESSAGE_ID = re.compile(rb"^Message-ID: (\S+)\r?$", re.M | re.I)
 

@@ -12,50 +12,12 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, Project, run_policy
-from policy_site.bench.sites import add_version, make_repo
+from failure_support import fill, set_option, tmpfs
+from policy_site.bench.sites import make_repo
 from policy_site.cli.demo import create_demo
-from test_notify_failures import fill, set_option, tmpfs
+from site_support import assert_same_site, build, warm_then_cold
 
 NAV_PAGES = {"index.md", "versions/index.md", "changes/index.md", "compare/index.md", "follow/index.md"}
-
-
-def build(repo: Path, epoch: int) -> str:
-    """`policy build -v` with a fixed build time; its stderr."""
-    result = run_policy(repo, "build", "-v", env={"SOURCE_DATE_EPOCH": str(epoch)})
-    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr[-3000:]
-    return result.stderr
-
-
-def tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def assert_same_site(built: Path, cold: Path) -> None:
-    a, b = tree(built), tree(cold)
-    assert a.keys() == b.keys(), (sorted(a.keys() - b.keys())[:10], sorted(b.keys() - a.keys())[:10])
-    differ = [name for name in a if a[name] != b[name]]
-    assert not differ, f"{len(differ)} files differ from a cold build: {differ[:10]}"
-
-
-def cached_pages(repo: Path) -> dict[str, str]:
-    """Cache entry → the page it holds."""
-    return {p.stem: json.loads(p.read_bytes())["page"] for p in (repo / ".cache/html").glob("*.json")
-            if not p.name.startswith(("manifest-", "digests-"))}
-
-
-def warm_then_cold(repo: Path, epoch: int, tmp_path: Path) -> tuple[str, set[str]]:
-    """Cold build, one new version, warm build (kept), cold build of that commit: both sites must be equal.
-    Returns the warm build's stderr and the pages it rendered and stored."""
-    build(repo, epoch)
-    before = cached_pages(repo)
-    add_version(repo)
-    warm_log = build(repo, epoch)
-    rendered = {page for key, page in cached_pages(repo).items() if key not in before}
-    shutil.copytree(repo / "site", tmp_path / "warm")
-    shutil.rmtree(repo / ".cache")
-    build(repo, epoch)
-    assert_same_site(tmp_path / "warm", repo / "site")
-    return warm_log, rendered
 
 
 def test_a_new_version_renders_only_its_pages_and_the_build_equals_a_cold_one(tmp_path: Path) -> None:

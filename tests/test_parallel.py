@@ -13,7 +13,7 @@ import pytest
 
 from conftest import run_policy
 from policy_site.bench.sites import make_repo
-from test_pagecache import assert_same_site
+from site_support import assert_same_site
 
 EPOCH = "1700000000"
 pytestmark = pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the helper process needs two cores")

@@ -10,7 +10,6 @@ import sys
 
 import pytest
 
-from browser_support import chromium  # noqa: F401  (fixture)
 from conftest import ROOT
 from policy_site.bench.local import free_port, stop, wait_for
 from service_support import Mailbox, project_for_service, start_service

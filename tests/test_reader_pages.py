@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import Site, chromium, demo_site, goto, new_context, screenshot, serve  # noqa: F401
+from browser_support import Site, goto, new_context, screenshot, serve
 from conftest import ROOT, SUBSCRIBED, Project, copy_project
 from diff_support import load_cases, policy_from_plain
 from policy_site.diff.comment import as_markdown

@@ -15,12 +15,12 @@ import time
 import httpx
 import pytest
 
-from conftest import ROOT, Project, git_project, project  # noqa: F401  (fixtures)
-from pg_support import BACKENDS, postgres_server  # noqa: F401  (fixtures)
+from conftest import ROOT, Project
+from pg_support import BACKENDS
 from policy_site.bench.local import free_port
 from policy_site.notify.message import preferences_token, unsubscribe_token
 from policy_site.service.tokens import CSRF_SECONDS, csrf_token
-from service_support import (  # noqa: F401  (fixtures)
+from service_support import (
     PUBLIC,
     SECRET,
     SITE_ORIGIN,
@@ -31,11 +31,9 @@ from service_support import (  # noqa: F401  (fixtures)
     confirm_link,
     deploy,
     form,
-    mailbox,
     notify,
     pending_count,
     publish_privacy,
-    service,
     set_subscriptions_url,
     subscriber,
     text_of,

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from service_support import (  # noqa: F401  (fixtures)
+from service_support import (
     PUBLIC,
     Mailbox,
     Service,
@@ -20,9 +20,7 @@ from service_support import (  # noqa: F401  (fixtures)
     confirm_link,
     db,
     form,
-    mailbox,
     pending_count,
-    service,
     subscriber,
     without_volatile,
 )

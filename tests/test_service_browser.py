@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from browser_support import Site, Watch, chromium, screenshot, serve, settle  # noqa: F401  (fixtures)
+from browser_support import Site, Watch, screenshot, serve, settle
 from conftest import SUBSCRIBED
 from pg_support import rows
 from policy_site.bench.local import free_port

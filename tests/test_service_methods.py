@@ -10,14 +10,12 @@ from urllib.parse import urlsplit
 import pytest
 
 from conftest import HOSTILE_NAMES
-from service_support import (  # noqa: F401  (fixtures)
+from service_support import (
     PUBLIC,
     Mailbox,
     Service,
     form,
-    mailbox,
     pending_count,
-    service,
 )
 
 PATHS = {"subscribe": "GET, HEAD, POST", "confirm?token=x": "GET, HEAD, POST", "unsubscribe?token=x": "GET, HEAD, POST",

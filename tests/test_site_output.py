@@ -10,7 +10,7 @@ from pathlib import Path
 from conftest import run_policy
 from policy_site.bench.sites import add_version, make_repo
 from policy_site.site.plugin_output import BACK_RECORD, RECORD
-from test_pagecache import assert_same_site, build
+from site_support import assert_same_site, build
 
 EPOCH = 1_700_000_000
 

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import SUBSCRIBED, Project
 from library_support import small_library
-from pg_support import BACKENDS, pg_url, postgres_server, rows, store_location  # noqa: F401  (fixtures)
+from pg_support import BACKENDS, rows
 from policy_site.notify.addresses import (
     InvalidAddress,
     csv_cell,
