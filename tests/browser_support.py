@@ -1,4 +1,4 @@
-"""Helpers for the real-browser tests (tests/test_browser.py): demo site, local server, Chromium, page watching.
+"""Helpers for the real-browser tests (tests/browser/test_browser.py): demo site, local server, Chromium, page watching.
 
 Chromium is Debian's /usr/bin/chromium driven by Playwright (no browser download). When it is missing or
 cannot start, the browser tests are skipped with the reason — except in CI (`CI` set, e.g. CI=true) or with

@@ -1,4 +1,4 @@
-"""A library story on a real repository, shared by tests/test_library.py and tests/test_browser_library.py.
+"""A library story on a real repository, shared by tests/integration/test_library.py and tests/browser/test_browser_library.py.
 
 The seed policy published alone (1.0, 1.1), then turned into a library of three documents (privacy, terms,
 cookies), versions published per document, a cross-document link, and a German translation of privacy with a

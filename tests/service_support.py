@@ -9,7 +9,7 @@ server (aiosmtpd) receiving its confirmation mails and the notices, and an HTTP 
     mailbox, service            module fixtures: the SMTP server, the service on SQLite (deploy: on PostgreSQL too)
     db, subscriber, add, …      the store as the tests see it; assert_no_address_in_logs
 
-Behind a reverse proxy. The service of tests/test_service.py has `subscriptions_url: https://subscribe.example.test/`
+Behind a reverse proxy. The service of tests/service/test_service.py has `subscriptions_url: https://subscribe.example.test/`
 (what production looks like: https links in the mails, Secure cookies, HSTS) and believes 127.0.0.1 as its proxy
 (POLICY_TRUSTED_PROXIES). The Visitor plays browser and TLS-terminating proxy at once: it maps the public
 https URLs to http://127.0.0.1:PORT/, adds X-Forwarded-Proto: https and X-Forwarded-For: its own client address

@@ -1,5 +1,5 @@
 """A legal-documents repository of our own making with every shape a real one has, for the acceptance test of
-"Adopting a whole legal-documents repository" (tests/test_adopt_repository.py) and for `make bench`.
+"Adopting a whole legal-documents repository" (tests/integration/test_adopt_repository.py) and for `make bench`.
 
 Three documents of 30+ revisions over renamed paths (manifest: MANIFEST), two translations of one of them with
 their own histories lagging behind, kramdown attribute lists on headings, paragraphs, list items and date lines

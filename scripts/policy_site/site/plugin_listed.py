@@ -2,7 +2,8 @@
 
 A cached page is not rendered, so MkDocs makes no Page for it; the sitemap still needs each one's URL and date.
 A library has ~1,300 such pages on every build, and MkDocs' Page joins each URL with urllib: ListedPage is a Page
-that joins a plain relative URL itself, with exactly urljoin's result (tests/test_pagecache.py compares them).
+that joins a plain relative URL itself, with exactly urljoin's result (tests/integration/test_pagecache.py
+compares them).
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ record and site_dir's old record (its files now in the back folder, with the sam
 So a build that failed or was killed leaves none, and the next build writes the back folder whole. There is no
 record to use — and MkDocs cleans the folder and writes everything — for a first build, a site folder moved or
 changed by another version of this code, or when the page cache is off (another plugin or a hook could write into
-the folder). The result is the same folder a clean build makes (tests/test_site_output.py).
+the folder). The result is the same folder a clean build makes (tests/integration/test_site_output.py).
 """
 
 from __future__ import annotations

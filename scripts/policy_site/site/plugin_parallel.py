@@ -14,8 +14,8 @@ MIN_PAGES such pages still to render, two cores or more, and no other thread run
   the helper reported from the cache, the way a cached page named by the nav is: its Markdown is not converted and
   its HTML and search entries are the stored ones. Any page the helper did not finish, it renders itself.
 - when MkDocs has read every page (`on_env`), the helper is stopped and waited for; on a build error it is killed.
-The site is byte-identical to one rendered by one process (tests/test_parallel.py). POLICY_BUILD_PROCESSES=1 turns
-the helper off; `policy serve` never uses it.
+The site is byte-identical to one rendered by one process (tests/integration/test_parallel.py).
+POLICY_BUILD_PROCESSES=1 turns the helper off; `policy serve` never uses it.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "scripts" / "policy_site"
+PACKAGE = Path(__file__).resolve().parents[2] / "scripts" / "policy_site"
 # each layer may import itself and the layers listed for it
 BASE = {"errors", "codec", "settings", "state"}
 ALLOWED = {

@@ -2,7 +2,7 @@
 notify` runs: the whole story on SQLite and on PostgreSQL (double opt-in without enumeration, confirmation by POST
 only, the notice with RFC 8058 one-click unsubscribe), CSRF and Origin checks, the unsubscribe and preferences
 pages, token purposes, refusals to start, and the follow pages of the static site (tests/service_support.py).
-Abuse — rate limits, bad links, hostile text, headers — is tests/test_service_abuse.py."""
+Abuse — rate limits, bad links, hostile text, headers — is tests/service/test_service_abuse.py."""
 
 from __future__ import annotations
 

@@ -68,7 +68,7 @@ def test_damaged_or_foreign_entries_are_rendered_again_with_a_note(built: Path, 
     header["key"] = entries[5]  # another entry's header: a foreign file
     (cache / f"{foreign}.json").write_text(json.dumps(header))
     (cache / f"{planted}.html").write_bytes(b"\x80\x04\x95cos\nsystem\n(S'touch /tmp/pwned'\ntR.")  # a pickle
-    # with site/ as the last build left it, a kept page's HTML is not even read (tests/test_site_output.py); without
+    # with site/ as the last build left it, a kept page's HTML is not even read (tests/integration/test_site_output.py); without
     # it, every page comes from the cache, and each entry is checked
     shutil.rmtree(built / "site")
     result = run_policy(built, "build", env={"SOURCE_DATE_EPOCH": "1700000000"})

@@ -20,7 +20,7 @@ from jsonschema import Draft202012Validator
 from policy_site.source import loader, model
 from policy_site.source.blocks import BLOCK_KINDS, ITEM_FIELDS, TABLE_FIELDS
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 POLICY_DIR = REPO / "policy"
 SCHEMA_DIR = POLICY_DIR / "schema"
 POLICY_SCHEMA = json.loads((SCHEMA_DIR / "policy.schema.json").read_text("utf-8"))

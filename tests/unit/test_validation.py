@@ -17,7 +17,7 @@ import yaml
 from policy_site.errors import PolicyInvalid
 from policy_site.source import loader
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BASE_FILES = loader.read_policy_files(REPO / "policy")
 
 P = "policy.yaml"

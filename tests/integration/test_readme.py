@@ -24,7 +24,7 @@ _INLINE = re.findall(r"`(\.venv/bin/policy[^`]*)`", README)
 _BLOCKS = [line.split("  #")[0].strip() for block in re.findall(r"```sh\n(.*?)```", README, re.S)
            for line in block.splitlines() if line.startswith(".venv/bin/policy")]
 COMMANDS = sorted({c.strip() for c in _INLINE + _BLOCKS if c.strip() != ".venv/bin/policy"})
-LONG_RUNNING = ("serve",)  # servers: `policy serve` is started by tests/test_serve.py, `subscriptions serve` below
+LONG_RUNNING = ("serve",)  # servers: `policy serve` is started by tests/integration/test_serve.py, `subscriptions serve` below
 SERVICE = [c for c in COMMANDS if shlex.split(c)[1:3] == ["subscriptions", "serve"]]
 
 
@@ -43,7 +43,7 @@ def test_readme_command_works_as_written(git_project: Project, command: str) -> 
     args = shlex.split(command)[1:]
     if any(verb in args for verb in LONG_RUNNING):
         pytest.skip("a long-running server: started by test_readme_service_command_serves_until_stopped "
-                    "(subscriptions serve) or tests/test_serve.py (serve)")
+                    "(subscriptions serve) or tests/integration/test_serve.py (serve)")
     (git_project.path / "readers.csv").write_text("email,name\nreader2@example.org,Reader Two\n")
     program = _program()
     env = {**os.environ, "PYTHONPATH": str(ROOT / "scripts"),
@@ -56,7 +56,7 @@ def test_readme_command_works_as_written(git_project: Project, command: str) -> 
 @pytest.mark.parametrize("command", SERVICE)
 def test_readme_service_command_serves_until_stopped(git_project: Project, command: str) -> None:
     """The service as the README starts it (on a free port instead of the one shown): it answers, and stops
-    cleanly on SIGTERM. (`policy serve`, the live preview, is started by tests/test_serve.py.)"""
+    cleanly on SIGTERM. (`policy serve`, the live preview, is started by tests/integration/test_serve.py.)"""
     args = shlex.split(command)[1:]
     port = free_port()
     args[args.index("--port") + 1] = str(port)

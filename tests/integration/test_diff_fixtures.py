@@ -1,5 +1,5 @@
 """The diff on shared fixtures and on a long realistic history: nothing invisible, alike paragraphs paired,
-PR comments that fit. The browser test runs compare.js on the same fixtures (tests/test_browser.py)."""
+PR comments that fit. The browser test runs compare.js on the same fixtures (tests/browser/test_browser.py)."""
 
 from __future__ import annotations
 

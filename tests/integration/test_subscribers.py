@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SUBSCRIBED, Project
+from conftest import ROOT, SUBSCRIBED, Project
 from library_support import small_library
 from pg_support import BACKENDS, rows
 from policy_site.notify.addresses import (
@@ -343,7 +343,7 @@ def test_export_to_a_file_is_private_and_atomic(project: Project, tmp_path: Path
 
 def test_database_default_is_outside_the_site_and_git_ignored(project: Project) -> None:
     project.init_git()
-    ignore = (Path(__file__).resolve().parent.parent / ".gitignore").read_text()
+    ignore = (ROOT / ".gitignore").read_text()
     assert "/.cache/" in ignore
     (project.path / ".gitignore").write_text(ignore)
     result = project.run("subscribers", "add", "--subscribed", SUBSCRIBED, "ann@example.org", check=True)
