@@ -1,8 +1,9 @@
 """The project's settings: the `policy` plugin's options (declared once, here) with site_name, site_url and folders.
 
 `Options` is the only declaration of the plugin's options: the MkDocs plugin builds its config schema from it
-(site/plugin.py), and every verb reads mkdocs.yml through MkDocs' own loader (`site.plugin.load_settings`),
-so `!ENV` tags and validation behave the same for `policy check`, `diff`, `notify` and `build`.
+(site/mkdocs/plugin.py), and every verb reads mkdocs.yml through MkDocs' own loader
+(`site.mkdocs.plugin.load_settings`), so `!ENV` tags and validation behave the same for `policy check`, `diff`,
+`notify` and `build`.
 This module does not import MkDocs.
 """
 

@@ -258,7 +258,7 @@ def test_shared_writing_writes_what_one_process_writes_even_when_it_cannot_fork(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from library_support import small_library
     from policy_site.site.generate import generate_site
-    from policy_site.site.plugin import load_settings
+    from policy_site.site.mkdocs.plugin import load_settings
     p = small_library(tmp_path / "lib")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     found = []

@@ -19,7 +19,7 @@ from policy_site.settings import Settings
 from policy_site.site.feeds import FeedBuilder
 from policy_site.site.gencache import RECORD
 from policy_site.site.generate import GeneratedSite, generate_site
-from policy_site.site.plugin import load_settings
+from policy_site.site.mkdocs.plugin import load_settings
 from site_support import warm_then_cold
 
 EPOCH = "1700000000"

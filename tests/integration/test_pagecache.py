@@ -1,4 +1,4 @@
-"""The page cache (site/pagecache.py, site/plugin_cache.py): a build from the cache is byte-identical to a cold
+"""The page cache (site/pagecache.py, site/mkdocs/page_cache.py): a build from the cache is byte-identical to a cold
 build, a new version renders only the pages that change, and a damaged, foreign or unwritable cache costs time,
 never the build."""
 
@@ -135,12 +135,12 @@ def test_headers_read_ahead_are_checked_like_those_read_then(tmp_path: Path) -> 
 @pytest.mark.parametrize("site_url", ["https://example.org/", "https://example.org/policies", "http://x",
                                       "https://example.org/a b/ü/", "https://example.org/?q=1", None])
 def test_a_listed_page_has_the_urls_mkdocs_gives_a_page(site_url: str | None) -> None:
-    """The sitemap's pages of a warm build (site/plugin_cache.ListedPage) join their URLs without urllib when
+    """The sitemap's pages of a warm build (site/page_cache.ListedPage) join their URLs without urllib when
     they can: always what MkDocs' Page gives."""
     from mkdocs.structure.files import File
     from mkdocs.structure.pages import Page
 
-    from policy_site.site.plugin_listed import ListedPage
+    from policy_site.site.mkdocs.listed import ListedPage
     config = {"site_url": site_url, "repo_url": None, "edit_uri": None, "edit_uri_template": None}
     for source in ("index.md", "doc-01/versions/1.0/index.md", "de/doc-01/index.md", "a b/ü/index.md",
                    "x/.hidden/index.md", "odd..name/index.md", "-dash/_under/~tilde/index.md"):

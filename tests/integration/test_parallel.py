@@ -1,4 +1,4 @@
-"""The helper process of a cold build (site/plugin_parallel.py): the site is byte-identical to one rendered by one
+"""The helper process of a cold build (site/mkdocs/parallel.py): the site is byte-identical to one rendered by one
 process, the entries it stored serve the next build, and a page that logs a warning is rendered by the main
 process, so the warning is shown exactly once."""
 

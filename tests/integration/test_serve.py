@@ -33,7 +33,7 @@ def test_serve_shows_a_saved_edit_as_draft(git_project: Project) -> None:
 
 def test_serve_rerenders_only_what_an_edit_touches_on_a_long_history(tmp_path) -> None:
     """300 versions: an edit of one section renders the home page and the draft changes, nothing else
-    (site/preview.py, site/plugin_cache.py). How long a reload takes is `make bench`'s to say, not a test's."""
+    (site/preview.py, site/mkdocs/page_cache.py). How long a reload takes is `make bench`'s to say, not a test's."""
 
     import yaml
 

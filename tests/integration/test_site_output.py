@@ -1,4 +1,4 @@
-"""`policy build` over the previous build's site folder (site/plugin_output.py): unchanged files stay in place,
+"""`policy build` over the previous build's site folder (site/mkdocs/site_output.py): unchanged files stay in place,
 whatever the build does not make is removed, and the folder equals the one a clean build makes."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from conftest import run_policy
 from policy_site.bench.sites import add_version, make_repo
-from policy_site.site.plugin_output import BACK_RECORD, RECORD
+from policy_site.site.mkdocs.site_output import BACK_RECORD, RECORD
 from site_support import assert_same_site, build
 
 EPOCH = 1_700_000_000

@@ -529,7 +529,7 @@ def test_render_refuses_tampered_ledger_values(project: Project) -> None:
 
     from policy_site.notify.message import Notice, mail_settings
     from policy_site.site.generate import load_model
-    from policy_site.site.plugin import load_settings
+    from policy_site.site.mkdocs.plugin import load_settings
     settings = load_settings(project.path / "mkdocs.yml")
     settings = settings.with_options(unsubscribe_url="https://privacy.example/u?list=1")
     mail = mail_settings(settings, {"POLICY_UNSUBSCRIBE_SECRET": "0123456789abcdef0123"})

@@ -1,5 +1,5 @@
 """Compiled templates kept in the user's cache folder (site/compiled.py), and the theme's static files listed
-without walking its hidden folders (site/plugin_theme.py): the same results as without them."""
+without walking its hidden folders (site/mkdocs/theme.py): the same results as without them."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from mkdocs.structure.files import Files
 
 from conftest import ROOT
 from policy_site.site.compiled import DiskBytecode, precompile, prune, user_folder
-from policy_site.site.plugin import load_mkdocs_config
-from policy_site.site.plugin_theme import list_theme_files
+from policy_site.site.mkdocs.plugin import load_mkdocs_config
+from policy_site.site.mkdocs.theme import list_theme_files
 
 TEMPLATE = "<h1>{{ title }}</h1>\n{% for item in items %}<p>{{ item.missing.attribute }}</p>{% endfor %}\n"
 

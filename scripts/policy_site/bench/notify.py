@@ -38,7 +38,7 @@ class _NullSink:
 
 def _setup(config: Path):
     from ..site.generate import load_model
-    from ..site.plugin import load_settings
+    from ..site.mkdocs.plugin import load_settings
     settings = load_settings(config)
     settings = settings.with_options(unsubscribe_url=settings.url("unsubscribe"))  # per-recipient links too
     model = load_model(settings)

@@ -193,7 +193,7 @@ import sys, time, tempfile
 t0 = time.perf_counter()
 from pathlib import Path
 from policy_site.history.versions import read_history
-from policy_site.site.plugin import load_settings
+from policy_site.site.mkdocs.plugin import load_settings
 from policy_site.site.model import build_model
 t1 = time.perf_counter()
 settings = load_settings(Path('mkdocs.yml'))

@@ -62,7 +62,7 @@ def import_library_history(args: argparse.Namespace) -> int:
     continuing = target.exists() and any(target.iterdir())
     versions = args.versions or "date"
     if continuing:
-        from ..site.plugin import load_settings
+        from ..site.mkdocs.plugin import load_settings
         listed, imported = existing_library(target, manifest)
         settings = load_settings(target / "mkdocs.yml")
         organisation = _organisation(args, target / "policy" / listed[0], settings.site_name, settings["email_from"])

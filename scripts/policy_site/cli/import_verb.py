@@ -64,7 +64,7 @@ def _print_notes(lines: list[str], heading: str) -> None:
 
 def _import_file(args: argparse.Namespace) -> int:
     from ..importing.single import convert_file, occupied, read_source
-    from ..site.plugin import load_settings
+    from ..site.mkdocs.plugin import load_settings
     if args.path or args.into or args.ref or args.versions:
         raise UserError("--path, --into, --ref and --versions go with --git REPO; to import one file: "
                         "policy import FILE")

@@ -40,7 +40,7 @@ from ..state import database_location, database_path, outbox_path
 
 
 def _settings(args: argparse.Namespace):
-    from ..site.plugin import load_settings
+    from ..site.mkdocs.plugin import load_settings
     return load_settings(Path(args.config))
 
 

@@ -10,7 +10,7 @@ from ..errors import PolicyInvalid, UserError
 
 
 def project_settings(args: argparse.Namespace):
-    from ..site.plugin import load_settings
+    from ..site.mkdocs.plugin import load_settings
     return load_settings(Path(args.config))
 
 

@@ -15,29 +15,19 @@ from ..errors import UserError
 from .project_args import shown_policy_dir
 
 
-def _setup_mkdocs_logging(verbose: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
-    logger = logging.getLogger("mkdocs")
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
-    logger.propagate = False
-
-
 def _site_output(config: Any, settings: Any, staging: Any) -> Any:
     """What the build before the last left in the back folder, when a build can keep what is unchanged there
-    (site/plugin_output.py)."""
-    from ..site.plugin_output import SiteOutput, keeps_output
+    (site/mkdocs/site_output.py)."""
+    from ..site.mkdocs.site_output import SiteOutput, keeps_output
     return SiteOutput(staging, settings.cache_dir) if keeps_output(config) and not staging.fresh else None
 
 
 def _build_over_previous(config: Any, settings: Any, staging: Any, clean: bool = False, output: Any = None) -> None:
-    """MkDocs' build into the back folder, over what is there where that is exact (site/plugin_output.py), then the
+    """MkDocs' build into the back folder, over what is there where that is exact (site/mkdocs/site_output.py), then the
     back folder switched with site_dir in one step (site/publish.py); output: what is there, when it was read
     already (_meanwhile)."""
-    from mkdocs.commands.build import build
-
-    from ..site.plugin_output import QUIET_DIRTY, forget
+    from ..site.mkdocs.commands import build
+    from ..site.mkdocs.site_output import QUIET_DIRTY, forget
     output = output or _site_output(config, settings, staging)
     if output is None:
         forget(settings.cache_dir)  # the folder is written whole: no record can say what it holds
@@ -57,7 +47,7 @@ def _configured(args: argparse.Namespace) -> tuple[Any, Any]:
     """mkdocs.yml read for `policy build`, with the command line's options, and checked as far as it can be
     before the policy is read."""
     from ..settings import require_site_url
-    from ..site.plugin import load_mkdocs_config, settings_from_config
+    from ..site.mkdocs.plugin import load_mkdocs_config, settings_from_config
     from ..state import check_private_state
     config = load_mkdocs_config(Path(args.config), **({"site_dir": args.site_dir} if args.site_dir else {}))
     config.plugins["policy"].raise_user_errors = True
@@ -117,8 +107,8 @@ def _generate_ahead(settings: Any) -> Any:
 def _meanwhile(config: Any, settings: Any, staging: Any) -> Any:
     """While the child generates: compile the theme's templates (unless they were already), read the page cache's
     headers and what the back folder holds (none of which the generation changes); returns the latter."""
+    from ..site.mkdocs.plugin import precompile_theme
     from ..site.pagecache import prefetch
-    from ..site.plugin import precompile_theme
     precompile_theme(config, settings)
     output = _site_output(config, settings, staging)
     if output is not None:
@@ -135,8 +125,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     output: list[Any] = []
     lock = None
     try:
-        from ..site.plugin import keep_compiled_templates
-        _setup_mkdocs_logging(args.verbose)
+        from ..site.mkdocs.commands import setup_logging
+        from ..site.mkdocs.plugin import keep_compiled_templates
+        setup_logging(args.verbose)
         config, settings = _configured(args)
         lock = BuildLock(settings.cache_dir).acquire()  # before the child writes anything
         staging = Staging(Path(config.site_dir), settings.cache_dir)
@@ -174,7 +165,8 @@ def _render(config: Any, settings: Any, staging: Any, generated: Any, output: An
     """MkDocs' build into the back folder, then switched in, given what the child generated (or generating here
     when it did not) and what the back folder holds (when read already)."""
     from jinja2 import TemplateError, TemplateSyntaxError
-    from mkdocs.exceptions import Abort
+
+    from ..site.mkdocs.commands import build_errors
     plugin = config.plugins["policy"]
     if generated is None:
         plugin.announced, project = _before_generating(settings)
@@ -182,15 +174,14 @@ def _render(config: Any, settings: Any, staging: Any, generated: Any, output: An
     plugin.generated = generated
     config.plugins.on_startup(command="build", dirty=False)
     try:
-        try:
-            _build_over_previous(config, settings, staging, output=output)
-        except OSError as exc:
-            if exc.errno not in (errno.EISDIR, errno.ENOTDIR, errno.EEXIST):
-                raise
-            _build_over_previous(config, settings, staging, clean=True)
-        config.plugins.on_shutdown()
-    except Abort as exc:
-        raise UserError(f"build stopped: {exc}") from None
+        with build_errors():
+            try:
+                _build_over_previous(config, settings, staging, output=output)
+            except OSError as exc:
+                if exc.errno not in (errno.EISDIR, errno.ENOTDIR, errno.EEXIST):
+                    raise
+                _build_over_previous(config, settings, staging, clean=True)
+            config.plugins.on_shutdown()
     except TemplateError as exc:  # a project's own theme template (templates/theme/) that cannot render
         where = f" ({exc.filename}:{exc.lineno})" if isinstance(exc, TemplateSyntaxError) and exc.filename else ""
         raise UserError(f"build stopped: a template failed{where}: {exc.message or exc}; fix it in templates/ "
@@ -201,10 +192,9 @@ def _render(config: Any, settings: Any, staging: Any, generated: Any, output: An
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from mkdocs.commands.serve import serve
-
     from ..service.config import local_origin
-    from ..site.plugin import PREVIEW_SUBSCRIPTIONS_URL
+    from ..site.mkdocs.commands import serve
+    from ..site.mkdocs.plugin import PREVIEW_SUBSCRIPTIONS_URL
     if args.subscriptions_url:
         if not local_origin(args.subscriptions_url):
             raise UserError(f"--subscriptions-url must be a local service like http://127.0.0.1:8080/, not "
@@ -212,9 +202,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         os.environ[PREVIEW_SUBSCRIPTIONS_URL] = args.subscriptions_url.rstrip("/") + "/"
         print(f"policy serve: the follow page's form posts to {args.subscriptions_url}; start that service with "
               f"POLICY_PREVIEW_ORIGINS=http://{args.dev_addr} so that it accepts forms from this preview")
-    _setup_mkdocs_logging(False)
-    logging.getLogger("mkdocs").setLevel(logging.INFO)
-    serve(config_file=args.config, dev_addr=args.dev_addr, livereload=True)
+    serve(args.config, args.dev_addr)
     return 0
 
 

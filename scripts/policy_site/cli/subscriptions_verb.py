@@ -14,7 +14,7 @@ from ..errors import UserError
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from ..service.server import serve
-    from ..site.plugin import load_settings
+    from ..site.mkdocs.plugin import load_settings
     if not 0 < args.port < 65536:
         raise UserError(f"--port must be between 1 and 65535, not {args.port}")
     serve(load_settings(Path(args.config)), args.host, args.port)

@@ -4,7 +4,7 @@ What is cached: for one Markdown page of the generated folder, the exact bytes M
 rendered around the converted Markdown, after every plugin's on_post_page) and the entries the search plugin
 indexed from it. Pages that logged a warning while rendering are never stored, so the warning comes back.
 
-The key (made in site/plugin_cache.py, the MkDocs side): sha256 over the *site key* — the validated MkDocs config
+The key (made in site/mkdocs/page_cache.py, the MkDocs side): sha256 over the *site key* — the validated MkDocs config
 minus volatile fields (config_file_path, docs_dir, site_dir, dev_addr, watch), the nav, the theme folders (their
 files' contents, or the version of the installed package that holds them), our templates, the versions of
 MkDocs, Material, Markdown and the other rendering packages, the fingerprint of this package's code, serve or
@@ -166,7 +166,7 @@ class PageStore:
     def get(self, key: str, page: str, html: bool = True) -> Entry | None:
         """The entry for key if it can be trusted, else None (a damaged or foreign entry counts as unusable).
 
-        html=False: a caller that will not use the HTML (site/ already holds exactly these bytes: plugin_output.py)
+        html=False: a caller that will not use the HTML (site/ already holds exactly these bytes: site_output.py)
         gets the entry with its search entries and empty HTML, without reading or checking the HTML file."""
         hit = self.memory.get(key)
         if hit is not None and hit.page == page:

@@ -41,7 +41,7 @@ def linker(page_path: str, prefix: str = "") -> Callable[[str], str]:
 def nav(model: SiteModel) -> list[dict[str, str]]:
     """The site navigation: current, archive, latest changes, compare, follow.
 
-    It never names a version, so a new version leaves every cached page valid (site/plugin_cache.py): "Latest
+    It never names a version, so a new version leaves every cached page valid (site/mkdocs/page_cache.py): "Latest
     changes" is the stable changes/ page, and under serve the draft tab is there before the first edit too.
     """
     items = [{"Current policy": "index.md"}, {"All versions": "versions/index.md"},

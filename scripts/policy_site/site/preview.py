@@ -5,7 +5,7 @@ Between two rebuilds of one serve session, everything the site publishes is a fu
 date) and of the templates. When none of these changed since the last full generation, only the working tree
 did, and it shows on two pages only: the home page (its draft banner and text) and changes/draft/. Those two are
 rendered again from the history already read; every other generated file is left as the last generation wrote
-it — so their Markdown keeps its bytes and the page cache (site/plugin_cache.py) copies their HTML.
+it — so their Markdown keeps its bytes and the page cache (site/mkdocs/page_cache.py) copies their HTML.
 The previous build's rewrite check still holds for the same history, so it is not repeated.
 Anything else — a commit, another setting, a template edited, the next day, no git at all, and every edit in a
 library of documents or a project with translations — is a full generation (generate.generate_site).

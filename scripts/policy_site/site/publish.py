@@ -8,14 +8,14 @@ of two builds. So `policy build` never writes into site_dir:
 - it writes into the back folder (`Staging.folder`), on the same file system as site_dir: under the cache folder
   when that is on the same device, else beside site_dir as a hidden `.NAME.back-…`. The back folder is the site
   the build before the last one published (double buffering): what this build makes with the same bytes is left
-  there as it is, the rest is written and what it does not make is removed (site/plugin_output.py) — so a warm
+  there as it is, the rest is written and what it does not make is removed (site/mkdocs/site_output.py) — so a warm
   build costs what building in place cost, and nothing published is ever written;
 - it switches the two folders in one step: Linux's `renameat2(RENAME_EXCHANGE)` (macOS: `renamex_np(RENAME_SWAP)`)
   exchanges them atomically, so site_dir is at every moment either the old build or the new one, whole; the old one
   becomes the back folder of the next build. Where neither call exists (or the file system refuses it) site_dir is
   renamed aside and the new folder renamed into its place: for that moment there is no site_dir, never half of one.
 
-A build MkDocs runs itself (`mkdocs build`, site/plugin_publish.py) writes everything anyway: it gets a new empty
+A build MkDocs runs itself (`mkdocs build`, site/mkdocs/staged_build.py) writes everything anyway: it gets a new empty
 folder (`fresh=True`), and the previous build is removed after the switch.
 
 A site_dir that is a mount point (a volume a web server serves) cannot be exchanged: the build is then written

@@ -1,10 +1,10 @@
 """The page cache inside MkDocs: published pages are rendered once, later builds copy them from .cache/.
 
-A helper of plugin.py that imports MkDocs, like plugin_key.py (the site key); the store, the entry format and the
+A helper of plugin.py that imports MkDocs, like page_key.py (the site key); the store, the entry format and the
 rules of trust are in site/pagecache.py, which does not import MkDocs.
 
 Protocol, by MkDocs event (priorities from mkdocs.plugins.event_priority):
-- on_files (last): the site key (plugin_key.site_key) covers everything that shapes every page. Each Markdown
+- on_files (last): the site key (page_key.site_key) covers everything that shapes every page. Each Markdown
   page the nav does not name gets its key from the site key, its path and its bytes; on a trusted hit its File is
   replaced by a `CachedPage`: the same path and URL, not a documentation page, holding the cached HTML, which
   MkDocs writes into site_dir with the static files. So MkDocs neither converts its Markdown nor renders the theme
@@ -39,11 +39,11 @@ from typing import Any
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-from ..settings import Settings
-from .pagecache import Entry, PageStore, check_location, page_key
-from .plugin_key import Unkeyable, site_key
-from .plugin_listed import ListedPage
-from .plugin_parallel import MIN_PAGES, Helper, render_from_the_end, wanted
+from ...settings import Settings
+from ..pagecache import Entry, PageStore, check_location, page_key
+from .listed import ListedPage
+from .page_key import Unkeyable, site_key
+from .parallel import MIN_PAGES, Helper, render_from_the_end, wanted
 
 log = logging.getLogger("mkdocs.plugins.policy")
 
@@ -145,7 +145,7 @@ def search_entries(config: Any) -> tuple[bool, list | None]:
 class _PageWarnings(logging.Handler):
     """Notes which page was being read or rendered when MkDocs logged a warning."""
 
-    policy_page_warnings = True  # the one handler a helper process keeps (plugin_parallel.py)
+    policy_page_warnings = True  # the one handler a helper process keeps (parallel.py)
 
     def __init__(self, config: Any) -> None:
         super().__init__(logging.WARNING)
@@ -177,7 +177,7 @@ class PageCache:
         self.pending: dict[str, str] = {}  # rendered page → its key
         self.stored: set[str] = set()
         self.written: dict[str, str] = {}  # page → key of the entry whose bytes MkDocs writes for it in this build
-        self.helpable: list[File] = []  # pages a helper process may render (plugin_parallel.py)
+        self.helpable: list[File] = []  # pages a helper process may render (parallel.py)
         self.helper: Helper | None = None
         self.helped = 0  # pages the helper rendered and this process took from the cache
         self.search: list | None = None
@@ -211,7 +211,7 @@ class PageCache:
         return None
 
     def on_files(self, files: Files, config: Any, output: Any = None) -> Files:
-        """output: plugin_output.SiteOutput of a `policy build`, which knows the pages site_dir already holds."""
+        """output: site_output.SiteOutput of a `policy build`, which knows the pages site_dir already holds."""
         self._reset()
         if self.store is None or self.settings is None:
             return files

@@ -35,9 +35,9 @@ from typing import Any
 
 from mkdocs.structure.files import File, Files
 
-from ..history.cache import software
-from .plugin_cache import CachedPage, PageCache, search_entries
-from .publish import Staging
+from ...history.cache import software
+from ..publish import Staging
+from .page_cache import CachedPage, PageCache, search_entries
 
 FORMAT = "policy-site site files 1"
 RECORD = "site-files.json"  # what site_dir holds

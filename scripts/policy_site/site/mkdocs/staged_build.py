@@ -17,8 +17,8 @@ from typing import Any
 
 from mkdocs.utils import CountHandler
 
-from ..settings import Settings
-from .publish import BuildLock, Staging
+from ...settings import Settings
+from ..publish import BuildLock, Staging
 
 
 class PlainBuild:

@@ -21,19 +21,19 @@ from mkdocs.exceptions import ConfigurationError, PluginError
 from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from pathspec.gitignore import GitIgnoreSpec
 
-from ..errors import UserError
-from ..settings import Options, Settings, builtin_templates, make_settings
-from ..state import check_private_state
-from .compiled import MemoryBytecode, compiled_templates, precompile
-from .generated import Generated
-from .plugin_cache import PageCache
-from .plugin_output import SiteOutput
-from .plugin_publish import PlainBuild
-from .plugin_theme import list_theme_files
+from ...errors import UserError
+from ...settings import Options, Settings, builtin_templates, make_settings
+from ...state import check_private_state
+from ..compiled import MemoryBytecode, compiled_templates, precompile
+from ..generated import Generated
+from .page_cache import PageCache
+from .site_output import SiteOutput
+from .staged_build import PlainBuild
+from .theme import list_theme_files
 
 if TYPE_CHECKING:  # the generator is imported when it runs: `policy build` may have run it in another process
-    from .preview import Preview
-    from .rewrites import Source
+    from ..preview import Preview
+    from ..rewrites import Source
 
 log = logging.getLogger("mkdocs.plugins.policy")
 
@@ -194,10 +194,10 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
 
     def _generate(self, settings: Settings) -> Generated:
         if self.serving:  # an edit of the working tree regenerates only the pages that show it
-            from .preview import Preview
+            from ..preview import Preview
             self.preview = self.preview or Preview()
             return self.preview.generate(settings, self.announced).summary(settings["controlling_language"])
-        from .generate import generate_site
+        from ..generate import generate_site
         checked = self.project[1] if self.project and self.project[0] == settings.policy_dir else None
         return generate_site(settings, self.announced, checked).summary(settings["controlling_language"])
 
@@ -217,7 +217,7 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
             env.bytecode_cache = compiled_templates(self.cache_dir)
         return env
 
-    # The page cache (site/plugin_cache.py): cached pages skip MkDocs' rendering, the result stays byte-identical.
+    # The page cache (site/page_cache.py): cached pages skip MkDocs' rendering, the result stays byte-identical.
     @event_priority(-100)  # last: the list of files is final
     def on_files(self, files, *, config):
         files = self.page_cache.on_files(files, config, self.output) if self.page_cache else files

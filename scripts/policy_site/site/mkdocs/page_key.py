@@ -9,7 +9,7 @@ MarkupSafe, Pygments, PyYAML, this tool and Python, and of any third-party Markd
 the fingerprint of this package's code, and whether the site is served. When a theme template shows the build
 date, the date (and time) too. A config value whose text could hide a difference (an object printed with its
 address) makes the config Unkeyable: the cache is then off for that build.
-Imports MkDocs: a helper of plugin.py, like plugin_cache.py.
+Imports MkDocs: a helper of plugin.py, like page_cache.py.
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ from mkdocs.theme import Theme
 from mkdocs.utils import get_build_date, get_build_datetime
 from pathspec import PathSpec
 
-from ..history.cache import code_fingerprint
-from ..settings import Settings
-from .pagecache import folder_digest
+from ...settings import Settings
+from ...history.cache import code_fingerprint
+from ..pagecache import folder_digest
 
 VOLATILE = {"config_file_path", "docs_dir", "site_dir", "dev_addr", "watch"}
 PACKAGES = ("mkdocs", "mkdocs-material", "Markdown", "pymdown-extensions", "Jinja2", "MarkupSafe", "Pygments",

@@ -2,7 +2,7 @@
 published pages the cache can keep from the last, and the two meet in the middle.
 
 MkDocs renders one page after another on one core. Most pages of a policy site are published versions and their
-changes pages, each rendered on its own and kept by the page cache (plugin_cache.py) — so a cold build can share
+changes pages, each rendered on its own and kept by the page cache (page_cache.py) — so a cold build can share
 them out. At the end of MkDocs' `on_nav` (the list of files and the nav are final), when there are at least
 MIN_PAGES such pages still to render, two cores or more, and no other thread runs, the build forks once:
 - the helper takes those pages from the last one backwards: it reads and renders each exactly as MkDocs would
