@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from policy_site.site.feeds import FeedBuilder
 from policy_site.site.gencache import RECORD
 from policy_site.site.generate import GeneratedSite, generate_site
 from policy_site.site.mkdocs.plugin import load_settings
-from site_support import warm_then_cold
+from site_support import assert_same_site, build, warm_then_cold
 
 EPOCH = "1700000000"
 
@@ -148,6 +149,30 @@ def test_a_build_from_the_caches_equals_a_cold_build(tmp_path: Path) -> None:
     log, _ = warm_then_cold(built, int(EPOCH), tmp_path)
     found = re.search(r"generated files: (\d+) reused, (\d+) rendered", log)
     assert found and int(found[1]) > int(found[2]) > 0, log[-2000:]
+
+
+@pytest.mark.parametrize(("name", "old", "mark"), [
+    ("theme/main.html", "{% block extrahead %}", '<meta name="x-edited" content="yes">'),
+    ("assets/policy.css", ".policy-meta", "/* edited */"),
+])
+def test_a_build_after_a_theme_or_asset_edit_equals_a_cold_build(tmp_path: Path, name: str, old: str,
+                                                                  mark: str) -> None:
+    """The folders MkDocs renders or copies (the theme override, the assets): `policy build` after an edit of the
+    project's own copy equals a cold build, byte for byte, and shows the edit."""
+    repo = make_repo(tmp_path / "repo", 3)
+    build(repo, int(EPOCH))
+    path = repo / "templates" / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, f"{old}{mark}" if name.startswith("theme") else f"{mark} {old}", 1),
+                    encoding="utf-8")
+    build(repo, int(EPOCH))
+    shutil.copytree(repo / "site", tmp_path / "warm")
+    shutil.rmtree(repo / ".cache")
+    build(repo, int(EPOCH))
+    assert_same_site(tmp_path / "warm", repo / "site")
+    shown = (tmp_path / "warm" / ("index.html" if name.startswith("theme") else "assets/policy.css"))
+    assert mark in shown.read_text(encoding="utf-8")
 
 
 def test_section_feeds_list_the_versions_that_touched_the_section(tmp_path: Path,
