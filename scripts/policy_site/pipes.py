@@ -1,8 +1,15 @@
-"""Pipes between forked processes: whole messages written and read, and one function run in a forked process.
+"""Forked processes: whether to fork (`may_fork`), forking (`fork`, with the one garbage-collector rule), whole
+messages written and read through pipes, and one function run in a forked process (`call_beside`).
 
-`policy build` forks twice at most: its first process forks the one that generates (cli/build_fork.py), and that
-one may fork once more to write part of the site beside it (site/generate.py). Both send pickles through a pipe;
-this module holds the reading and writing they share. Nothing here is used where a thread may be running.
+`policy build` forks at most three times: its first process forks the one that generates (cli/build_fork.py),
+that one may fork once more to write part of the site beside it (site/generate.py), and MkDocs' process may fork
+a helper that renders pages into the page cache (site/mkdocs/parallel.py). All of them ask `may_fork` (fork
+exists, this process runs one thread, at least two CPUs are *usable* by it — its affinity — and
+POLICY_BUILD_PROCESSES is not 1) and fork with `fork`. Nothing here is used where a thread may be running.
+
+The collector rule: the parent's objects at the fork are frozen (gc.freeze) so that the collector never touches,
+and so copies, the memory pages the child shares; the parent unfreezes them after the fork only when it had not
+frozen them itself before (`policy build` freezes what loading MkDocs made for good: a fork must not undo that).
 """
 
 from __future__ import annotations
@@ -15,6 +22,41 @@ import struct
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any
+
+PROCESSES = "POLICY_BUILD_PROCESSES"  # "1": never fork
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity, where the system says; else the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def may_fork() -> bool:
+    """Whether a second process is worth it and safe: fork exists, two usable CPUs, this process runs one thread
+    (a thread holding a lock at the fork would leave it held in the child), and POLICY_BUILD_PROCESSES is not 1."""
+    import threading
+    return (os.environ.get(PROCESSES, "").strip() != "1" and hasattr(os, "fork") and threading.active_count() == 1
+            and usable_cpus() >= 2)
+
+
+def fork() -> int:
+    """os.fork with the standard streams flushed and the collector rule of this module (OSError if it fails)."""
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    frozen_before = gc.get_freeze_count() > 0
+    gc.freeze()
+    try:
+        pid = os.fork()
+    except OSError:
+        if not frozen_before:
+            gc.unfreeze()
+        raise
+    if pid and not frozen_before:
+        gc.unfreeze()
+    return pid
 
 
 def write_all(fd: int, data: bytes) -> None:
@@ -78,13 +120,11 @@ def call_beside(work: Callable[[], Any]) -> Callable[[], Any]:
     if not hasattr(os, "fork"):
         return work
     reader, writer = os.pipe()
-    gc.freeze()  # the collector would otherwise touch, and so copy, every object of the parent in the child
     try:
-        pid = os.fork()
+        pid = fork()
     except OSError:
         os.close(reader)
         os.close(writer)
-        gc.unfreeze()
         return work
     if pid == 0:  # pragma: no cover - runs in the forked process; tests see its result
         os.close(reader)
@@ -101,7 +141,6 @@ def call_beside(work: Callable[[], Any]) -> Callable[[], Any]:
         finally:
             os._exit(0)
     os.close(writer)
-    gc.unfreeze()
 
     def wait() -> Any:
         try:

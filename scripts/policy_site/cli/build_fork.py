@@ -31,12 +31,11 @@ import pickle
 import signal
 import struct
 import sys
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..pipes import read_all, read_exactly, write_all
+from ..pipes import fork, may_fork, read_all, read_exactly, write_all
 
 _LENGTH = struct.Struct("!Q")  # each message: its length, then the pickle
 
@@ -47,16 +46,6 @@ class Then:
 
     value: Any
     then: Callable[[], None]
-
-
-def _wanted() -> bool:
-    """Two CPUs, fork, and no other thread (a thread holding a lock at the fork would leave it held in the child)."""
-    if os.environ.get("POLICY_BUILD_PROCESSES") == "1" or not hasattr(os, "fork") or threading.active_count() > 1:
-        return False
-    try:
-        return len(os.sched_getaffinity(0)) >= 2
-    except (AttributeError, OSError):
-        return (os.cpu_count() or 1) >= 2
 
 
 class Generation:
@@ -170,17 +159,15 @@ def _child(prepare: Callable[[], None], generate: Callable[[Any], Any], reader: 
 def start_generation(prepare: Callable[[], None], generate: Callable[[Any], Any]) -> Generation | None:
     """Fork a child that runs prepare() at once, then generate(settings) with the settings Generation.result
     sends; or None, to generate in this process."""
-    return fork_generation(prepare, generate) if _wanted() else None
+    return fork_generation(prepare, generate) if may_fork() else None
 
 
 def fork_generation(prepare: Callable[[], None], generate: Callable[[Any], Any]) -> Generation | None:
     """start_generation without asking whether two processes are worth it."""
-    sys.stdout.flush()
-    sys.stderr.flush()
     to_child, from_parent = os.pipe()[::-1]  # (write end, read end)
     from_child, to_parent = os.pipe()
     try:
-        pid = os.fork()
+        pid = fork()
     except OSError:
         for fd in (to_child, from_parent, from_child, to_parent):
             os.close(fd)

@@ -39,11 +39,12 @@ from typing import Any
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
+from ...pipes import may_fork
 from ...settings import Settings
 from ..pagecache import Entry, PageStore, check_location, page_key
 from .listed import ListedPage
 from .page_key import Unkeyable, site_key
-from .parallel import MIN_PAGES, Helper, render_from_the_end, wanted
+from .parallel import MIN_PAGES, Helper, render_from_the_end
 
 log = logging.getLogger("mkdocs.plugins.policy")
 
@@ -273,7 +274,7 @@ class PageCache:
 
     def on_nav(self, nav: Any, config: Any, files: Files) -> None:
         """A cold build with enough pages to share: a helper process renders them from the end."""
-        if not self.active or self.serving or self.store is None or len(self.helpable) < MIN_PAGES or not wanted():
+        if not self.active or self.serving or self.store is None or len(self.helpable) < MIN_PAGES or not may_fork():
             return
         try:
             helper = Helper(self.helpable)

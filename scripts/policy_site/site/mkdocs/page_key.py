@@ -34,8 +34,8 @@ from mkdocs.theme import Theme
 from mkdocs.utils import get_build_date, get_build_datetime
 from pathspec import PathSpec
 
-from ...settings import Settings
 from ...history.cache import code_fingerprint
+from ...settings import Settings
 from ..pagecache import folder_digest
 
 VOLATILE = {"config_file_path", "docs_dir", "site_dir", "dev_addr", "watch"}

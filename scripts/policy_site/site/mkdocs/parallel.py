@@ -26,8 +26,6 @@ import mmap
 import os
 import signal
 import struct
-import sys
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -35,17 +33,10 @@ from mkdocs.commands.build import _build_page, _populate_page
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
+from ...pipes import fork
+
 MIN_PAGES = 16
-ENVIRONMENT = "POLICY_BUILD_PROCESSES"
 _DONE = 1 << 62
-
-
-def wanted() -> bool:
-    """Whether this machine and process can use a helper (two cores, fork, one thread, not turned off)."""
-    setting = os.environ.get(ENVIRONMENT, "").strip()
-    if setting == "1":
-        return False
-    return hasattr(os, "fork") and (os.cpu_count() or 1) >= 2 and threading.active_count() == 1
 
 
 class Helper:
@@ -65,18 +56,12 @@ class Helper:
     def start(self, work: Callable[[Helper, int], None]) -> bool:
         """Fork; the helper runs work(self, write_fd) and exits. False when the fork failed."""
         read, write = os.pipe()
-        for stream in (sys.stdout, sys.stderr):
-            stream.flush()
-        gc.freeze()  # the collector leaves the objects of the moment alone: the helper shares their memory pages
         try:
-            pid = os.fork()
+            pid = fork()  # the collector rule of pipes.py: the helper shares the memory pages of the moment
         except OSError:
             os.close(read)
             os.close(write)
             return False
-        finally:
-            if os.getpid() == self._parent:
-                gc.unfreeze()
         if pid == 0:  # the helper: never returns into MkDocs
             code = 1
             try:
