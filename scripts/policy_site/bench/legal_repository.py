@@ -187,10 +187,10 @@ class Repository:
     def translate(self, language: str, when: int) -> None:
         n = len(self.translated[language]) + 1
         self.translated[language].append(when)
-        title, words = {"de": ("Datenschutzhinweis von Northwind", "Abschnitt"),
-                        "fr": ("Avis de confidentialité de Northwind", "Section")}[language]
+        title, words, made = {"de": ("Datenschutzhinweis von Northwind", "Abschnitt", "Übersetzung"),
+                              "fr": ("Avis de confidentialité de Northwind", "Section", "traduction")}[language]
         stated = {"de": "Stand: 4. Mai 2020", "fr": "En vigueur le 4 mai 2020"}[language]
-        sections = "\n".join(f"## {words} {s} {{#{s}}}\n\n{words} {s}, Übersetzung {n}.\n" for s in SECTIONS)
+        sections = "\n".join(f"## {words} {s} {{#{s}}}\n\n{words} {s}, {made} {n}.\n" for s in SECTIONS)
         self.source.commit({f"{language}/privacy.md": f"# {title}\n\n{stated}\n\n{sections}"},
                            f"{language}: revision {n}", "Carl", when)
 
