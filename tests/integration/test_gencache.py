@@ -21,6 +21,7 @@ from policy_site.site.feeds import FeedBuilder
 from policy_site.site.gencache import RECORD
 from policy_site.site.generate import GeneratedSite, generate_site
 from policy_site.site.mkdocs.plugin import load_settings
+from policy_site.site.page_types import PAGE_TYPES, nav_pages
 from site_support import assert_same_site, build, warm_then_cold
 
 EPOCH = "1700000000"
@@ -74,12 +75,11 @@ def test_a_new_version_regenerates_only_the_files_that_show_it(repo: Path, tmp_p
     assert (new.version, before.version) == ("13.0", "12.0")
     builder = FeedBuilder(model)
     sections = builder.touched(new) | builder.touched(before)  # the section feeds that list either
-    expected = {f"{where}/{v}/index.md" for where in ("versions", "changes") for v in ("12.0", "13.0")}
-    expected |= {"changes/index.md", "versions/12.0/policy.json", "versions/13.0/policy.json"}
-    # and the pages and feeds that show the whole document: the current version, the archive, the follow and
-    # compare pages, the main feeds
-    expected |= {"index.md", "versions/index.md", "follow/index.md", "compare/index.md", "atom.xml", "rss.xml",
-                 "feed.json"}
+    expected = {t.at(v) + "index.md" for t in PAGE_TYPES if t.per_version for v in ("12.0", "13.0")}
+    expected |= {"versions/12.0/policy.json", "versions/13.0/policy.json"}
+    # and every page in the navigation (the current version, the archive, the latest changes, the follow and
+    # compare pages), and the main feeds
+    expected |= nav_pages(model) | {"atom.xml", "rss.xml", "feed.json"}
     expected |= {f"sections/{s}/atom.xml" for s in sections}
     assert set(files.made) == expected, sorted(set(files.made) ^ expected)
     # every older version's pages and policy.json, and the other section feeds, were left as they were

@@ -16,6 +16,7 @@ from ..diff.sections import PolicyDiff, SectionChange, diff_policies, path_label
 from ..history.versions import Amendment, History, PublishedVersion
 from ..settings import Settings
 from ..source.model import Policy, content_hash, same_version
+from . import page_types
 from .notice_terms import NoticeTerms
 
 
@@ -76,11 +77,11 @@ class VersionEntry:
 
     @property
     def path(self) -> str:
-        return f"versions/{self.version}/"
+        return page_types.VERSION.at(self.version)
 
     @property
     def changes_path(self) -> str:
-        return f"changes/{self.version}/"
+        return page_types.CHANGES.at(self.version)
 
     @property
     def site_path(self) -> str:

@@ -12,11 +12,13 @@ import jinja2
 from ..diff.sections import diff_policies, path_labels
 from ..source.model import Section
 from ..source.project import Layout
+from . import page_types
 from .choices import Choices
 from .gencache import GeneratedFiles, digest
 from .model import Draft, SiteModel, VersionEntry
 from .notice_terms import NoticeTerms
 from .output import OutputTree
+from .page_types import ARCHIVE, CHANGES, COMPARE, CURRENT, DRAFT, FOLLOW, LATEST_CHANGES, VERSION, PageType
 from .render import environment
 from .translations import TranslatedDocument, language_name, merged, translation_json, with_language
 
@@ -39,19 +41,8 @@ def linker(page_path: str, prefix: str = "") -> Callable[[str], str]:
 
 
 def nav(model: SiteModel) -> list[dict[str, str]]:
-    """The site navigation: current, archive, latest changes, compare, follow.
-
-    It never names a version, so a new version leaves every cached page valid (site/mkdocs/page_cache.py): "Latest
-    changes" is the stable changes/ page, and under serve the draft tab is there before the first edit too.
-    """
-    items = [{"Current policy": "index.md"}, {"All versions": "versions/index.md"},
-             {"Latest changes": "changes/index.md"}]
-    if model.draft or model.settings.draft:
-        items.append({"Draft changes": "changes/draft/index.md"})
-    if len(model.entries) > 1:
-        items.append({"Compare versions": "compare/index.md"})
-    items.append({"Follow changes": "follow/index.md"})
-    return items
+    """The site navigation (site/page_types.py): current, archive, latest changes, draft, compare, follow."""
+    return page_types.nav(model)
 
 
 class SectionCache:
@@ -92,12 +83,14 @@ def write_pages(model: SiteModel, out: OutputTree, only: Collection[str] | None 
 
     prefix = model.prefix
 
-    def page(template: str, path: str, of: VersionEntry | None = None, whole: bool = False,
+    def page(kind: PageType, path: str, of: VersionEntry | None = None, whole: bool = False,
              **context: object) -> None:
         """Render a page; `of`: the version whose state is all the page shows, `whole`: a page that shows the
         whole document (either can then be reused while what it shows is unchanged)."""
         if only is not None and prefix + path not in only:
             return
+
+        template = kind.template
 
         def render() -> str:
             return env.get_template(f"pages/{template}").render(site=model, link=linker(path, prefix),
@@ -111,24 +104,24 @@ def write_pages(model: SiteModel, out: OutputTree, only: Collection[str] | None 
 
     current = model.current
     shown = model.draft.policy if model.draft else current.policy
-    page("current.md.j2", "", whole=not model.draft, policy=shown, entry=None if model.draft else current,
+    page(CURRENT, "", whole=not model.draft, policy=shown, entry=None if model.draft else current,
          draft=model.draft, warnings=model.history.shallow)
-    page("archive.md.j2", "versions/", whole=True)
-    page("follow.md.j2", "follow/", whole=True)
+    page(ARCHIVE, ARCHIVE.at(), whole=True)
+    page(FOLLOW, FOLLOW.at(), whole=True)
     for entry in model.entries:
-        page("version.md.j2", entry.path, entry, entry=entry)
-        page("changes.md.j2", entry.changes_path, entry, entry=entry, diff=entry.diff, version=entry.version,
+        page(VERSION, entry.path, entry, entry=entry)
+        page(CHANGES, entry.changes_path, entry, entry=entry, diff=entry.diff, version=entry.version,
              draft=None, alias=False, resolve=_anchors_on(site_path, linker(entry.changes_path, prefix)(entry.path)))
     latest = model.latest
-    page("changes.md.j2", "changes/", latest, entry=latest, diff=latest.diff, version=latest.version, draft=None,
-         alias=True, resolve=_anchors_on(site_path, linker("changes/", prefix)(latest.path)))
-    if model.draft or model.settings.draft:  # under serve: also before the first edit ("no edits yet")
+    page(LATEST_CHANGES, LATEST_CHANGES.at(), latest, entry=latest, diff=latest.diff, version=latest.version,
+         draft=None, alias=True, resolve=_anchors_on(site_path, linker(LATEST_CHANGES.at(), prefix)(latest.path)))
+    if DRAFT.exists(model):  # under serve: also before the first edit ("no edits yet")
         draft = model.draft or Draft(latest.published.latest_text,
                                      diff_policies(latest.published.latest_text, latest.published.latest_text))
-        page("changes.md.j2", "changes/draft/", entry=None, diff=draft.diff, version="draft",
-             draft=draft, alias=False, resolve=_anchors_on(site_path, linker("changes/draft/", prefix)("")))
-    if len(model.entries) > 1:
-        page("compare.md.j2", "compare/", whole=True)
+        page(DRAFT, DRAFT.at(), entry=None, diff=draft.diff, version="draft",
+             draft=draft, alias=False, resolve=_anchors_on(site_path, linker(DRAFT.at(), prefix)("")))
+    if COMPARE.exists(model):
+        page(COMPARE, COMPARE.at(), whole=True)
 
 
 def library_pages(layout: Layout, models: list[SiteModel], out: OutputTree, offered: Choices | None = None) -> None:

@@ -26,6 +26,7 @@ from ...settings import Options, Settings, builtin_templates, make_settings
 from ...state import check_private_state
 from ..compiled import MemoryBytecode, compiled_templates, precompile
 from ..generated import Generated
+from ..page_types import not_in_nav
 from .page_cache import PageCache
 from .site_output import SiteOutput
 from .staged_build import PlainBuild
@@ -181,7 +182,7 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
         self.cache_dir = settings.cache_dir
         config.docs_dir = str(generated.pages_dir)
         config.nav = generated.nav
-        config.not_in_nav = GitIgnoreSpec.from_lines(["/versions/*/index.md", "/changes/*/index.md"] + (
+        config.not_in_nav = GitIgnoreSpec.from_lines(not_in_nav() + (
             ["/*/**/index.md", "/*/index.md"] if generated.is_library else []))
         if generated.languages:  # Material's language switcher: the original, then each translation
             config.extra["alternate"] = [{"name": name, "link": f"{code}/" if number else "", "lang": code}

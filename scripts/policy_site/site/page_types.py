@@ -1,0 +1,63 @@
+"""The page types of a document's site, in one table: each one's template, where it lives (one per version where
+its path holds `{version}`), its title in the navigation (None: not in it) and when it exists.
+
+The navigation (site/pages.nav), the plugin's list of pages MkDocs need not warn about (site/mkdocs/plugin.py:
+not_in_nav), a version's paths (site/model.VersionEntry) and the tests read this table; site/pages.write_pages
+renders each type with what its template receives. Adding a page type is a template, a row here and its render
+call in write_pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+def _always(model: Any) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class PageType:
+    key: str
+    template: str  # in templates/pages/
+    path: str  # under the document's folder; "versions/{version}/": one page per version
+    title: str | None = None  # in the navigation, in this table's order; None: not in the navigation
+    exists: Callable[[Any], bool] = _always  # given the document's SiteModel
+
+    @property
+    def per_version(self) -> bool:
+        return "{version}" in self.path
+
+    def at(self, version: str = "") -> str:
+        """The page's path ('versions/1.0/'), for a version when there is one per version."""
+        return self.path.format(version=version) if self.per_version else self.path
+
+
+CURRENT = PageType("current", "current.md.j2", "", "Current policy")
+ARCHIVE = PageType("archive", "archive.md.j2", "versions/", "All versions")
+LATEST_CHANGES = PageType("latest-changes", "changes.md.j2", "changes/", "Latest changes")
+DRAFT = PageType("draft", "changes.md.j2", "changes/draft/", "Draft changes",
+                 lambda model: bool(model.draft or model.settings.draft))  # under serve, also before a first edit
+COMPARE = PageType("compare", "compare.md.j2", "compare/", "Compare versions", lambda model: len(model.entries) > 1)
+FOLLOW = PageType("follow", "follow.md.j2", "follow/", "Follow changes")
+VERSION = PageType("version", "version.md.j2", "versions/{version}/")
+CHANGES = PageType("changes", "changes.md.j2", "changes/{version}/")
+PAGE_TYPES = (CURRENT, ARCHIVE, LATEST_CHANGES, DRAFT, COMPARE, FOLLOW, VERSION, CHANGES)
+
+
+def nav(model: Any) -> list[dict[str, str]]:
+    """The navigation: the titled page types that exist, in the table's order. It never names a version, so a
+    new version leaves every cached page valid (site/mkdocs/page_cache.py)."""
+    return [{t.title: t.at() + "index.md"} for t in PAGE_TYPES if t.title and t.exists(model)]
+
+
+def not_in_nav() -> list[str]:
+    """Gitignore-style patterns of the pages the navigation does not name: one per version."""
+    return ["/" + t.path.replace("{version}", "*") + "index.md" for t in PAGE_TYPES if t.per_version]
+
+
+def nav_pages(model: Any) -> set[str]:
+    """The files of the pages the navigation names (for tests and tools)."""
+    return {path for item in nav(model) for path in item.values()}
