@@ -1,4 +1,4 @@
-"""The MkDocs internals the plugin relies on (site/plugin*.py) are where it expects them, in the installed MkDocs.
+"""The MkDocs internals the plugin relies on (site/mkdocs/) are where it expects them, in the installed MkDocs.
 
 pyproject.toml accepts MkDocs 1.6.x only; when a new MkDocs is tried (by widening that pin), this test names every
 private function, attribute or behaviour that moved, instead of a build failing somewhere, or a page going stale.
