@@ -45,10 +45,14 @@ def _setup(config: Path):
     return settings, dataclasses.replace(model, entries=[model.latest])
 
 
+SUBSCRIBED = "2000-01-01T00:00:00Z"
+
+
 def _store(path: Path | str, count: int):
     from ..notify.store import SubscriberStore
     store = SubscriberStore(path)
-    store.import_rows((f"reader{i:06d}@example.org", f"Reader {i}", None) for i in range(count))
+    # subscribed before the version: a reader is sent only what was published after subscribing (notify/run.py)
+    store.import_rows((f"reader{i:06d}@example.org", f"Reader {i}", SUBSCRIBED) for i in range(count))
     return store
 
 
