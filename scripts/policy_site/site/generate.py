@@ -22,7 +22,8 @@ from .generated import Generated
 from .library import library_nav, write_library
 from .model import SiteModel, build_model
 from .output import OutputTree
-from .pages import nav, translated_pages, write_pages
+from .page_types import nav
+from .pages import translated_pages, write_pages
 from .redirects import redirect_pages
 from .rewrites import Source, check_rewrites, previous_build
 from .translations import language_name, load_translations

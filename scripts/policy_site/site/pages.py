@@ -12,7 +12,6 @@ import jinja2
 from ..diff.sections import diff_policies, path_labels
 from ..source.model import Section
 from ..source.project import Layout
-from . import page_types
 from .choices import Choices
 from .gencache import GeneratedFiles, digest
 from .model import Draft, SiteModel, VersionEntry
@@ -38,11 +37,6 @@ def linker(page_path: str, prefix: str = "") -> Callable[[str], str]:
         return relative + ("/" if is_folder and not relative.endswith("/") else "")
 
     return link
-
-
-def nav(model: SiteModel) -> list[dict[str, str]]:
-    """The site navigation (site/page_types.py): current, archive, latest changes, draft, compare, follow."""
-    return page_types.nav(model)
 
 
 class SectionCache:

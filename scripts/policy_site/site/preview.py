@@ -26,8 +26,9 @@ from ..source.project import Layout
 from .generate import GeneratedSite, generate_site
 from .model import build_model
 from .output import OutputTree
+from .page_types import nav
 from .pagecache import folder_digest
-from .pages import nav, write_pages
+from .pages import write_pages
 from .rewrites import Source
 
 DRAFT_PAGES = ("", "changes/draft/")  # the pages that show the working tree
