@@ -9,6 +9,7 @@ from functools import partial
 from pathlib import Path
 
 from ..history.versions import Reading, read_documents
+from ..keys import digest
 from ..pipes import Claims, call_beside
 from ..settings import Settings, require_site_url
 from ..source.model import Policy
@@ -17,7 +18,7 @@ from ..source.translations import languages
 from .choices import Choices, choices
 from .data import policy_json, versions_json
 from .feeds import write_feeds
-from .gencache import GeneratedFiles, digest
+from .gencache import GeneratedFiles
 from .generated import Generated
 from .library import library_nav, write_library
 from .model import SiteModel, build_model

@@ -10,10 +10,11 @@ from typing import Any
 import jinja2
 
 from ..diff.sections import diff_policies, path_labels
+from ..keys import digest
 from ..source.model import Section
 from ..source.project import Layout
 from .choices import Choices
-from .gencache import GeneratedFiles, digest
+from .gencache import GeneratedFiles
 from .model import Draft, SiteModel, VersionEntry
 from .notice_terms import NoticeTerms
 from .output import OutputTree
