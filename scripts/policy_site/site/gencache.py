@@ -248,14 +248,15 @@ class GeneratedFiles:
         it is still as that build left it: the same stat, and, when that stat is racy, the same sha256."""
         found = self.old.get(path) if self.enabled else None
         if found is not None and found[0] == key and self._unchanged(path, found):
-            self.out.keep(path)
+            self.out.keep(path, found[2])
             self.new[path] = (key, found[2])
             self.reused += 1
             return
         content = make()
         data = content.encode("utf-8") if isinstance(content, str) else content
-        self.out.write(path, data)
-        self.new[path] = (key, hashlib.sha256(data).hexdigest())
+        sha = hashlib.sha256(data).hexdigest()
+        self.out.write(path, data, sha)
+        self.new[path] = (key, sha)
         self.rendered += 1
         self.made.append(path)
 
@@ -280,7 +281,7 @@ class GeneratedFiles:
         if not all(self._unchanged(path, f) for path, f in found.items()):
             return False
         for path, f in found.items():
-            self.out.keep(path)
+            self.out.keep(path, f[2])
             self.new[path] = (f[0], f[2])
         self.reused += len(found)
         self.new_documents[prefix] = old

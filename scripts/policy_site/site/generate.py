@@ -38,6 +38,7 @@ class GeneratedSite:
     layout: Layout
     languages: list[str] = field(default_factory=list)  # the translations' languages
     files: GeneratedFiles | None = None  # what was rendered and what reused from the last build
+    written: dict[str, str] = field(default_factory=dict)  # every file written or kept → the sha256 of its bytes
 
     @property
     def model(self) -> SiteModel:
@@ -58,7 +59,8 @@ class GeneratedSite:
         """What MkDocs needs of it."""
         switcher = [(code, language_name(code)) for code in [controlling_language, *self.languages]]
         return Generated(self.pages_dir, self.nav, self.layout.is_library, switcher if self.languages else [],
-                         self.warnings, (self.files.reused, self.files.rendered) if self.files is not None else None)
+                         self.warnings, (self.files.reused, self.files.rendered) if self.files is not None else None,
+                         {path: sha for path, sha in self.written.items() if path.endswith(".md")})
 
 
 Project = tuple[Layout, dict[str, Policy]]  # what source.project.load_project returns
@@ -135,7 +137,7 @@ def _beside(tasks: list[Task], claims: Claims, out: OutputTree, files: Generated
     """In the forked process: tasks in turn, then what it wrote, for the first process."""
     before, mark = set(out.written), files.mark()
     languages = _take(tasks, claims)
-    return languages, sorted(out.written - before), files.since(mark)
+    return languages, {p: s for p, s in out.written.items() if p not in before}, files.since(mark)
 
 
 def _write_shared(tasks: list[Task], out: OutputTree, files: GeneratedFiles) -> list[str]:
@@ -207,7 +209,7 @@ def generate_site(settings: Settings, announced: Sequence[Source] = (), project:
         out.write(name, page)
     out.finish()
     site = GeneratedSite(settings.pages_dir, models, library_nav() if layout.is_library else nav(models[0]), layout,
-                         translated_into, files)
+                         translated_into, files, out.written)
     if save:
         files.save()  # the parse cache was saved by load_models
     return site

@@ -16,9 +16,8 @@ key asked for and the same page, and the HTML has the length and sha256 the head
 Anything else — corrupt, truncated, foreign, a planted file — is a miss: the page is rendered again and its entry
 rewritten (a one-line note counts them). Nothing in the cache is ever executed or unpickled.
 
-The pages' Markdown is hashed for their keys; `digests-build.json` keeps each file's sha256 with its stat
-(mtime, size, inode) so the next build hashes only the files whose stat changed — or that were written less
-than two seconds before the record was made, which a same-tick rewrite could hide (git's "racy" rule).
+The pages' Markdown is hashed for their keys: the generation that wrote or kept each page hands over its sha256
+(site/output.OutputTree.written), so a build reads no page to key it.
 
 Writing: by a thread beside the build, each file through a temporary file renamed into place, the HTML before
 its header. A cache
@@ -44,11 +43,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
-from ..keys import digest, trusted
+from ..keys import digest
 
 FORMAT = "policy-site page cache 1"
 STALE_TEMP_SECONDS = 600  # a temporary file older than this was left by a build that died
-DIGESTS = "digests-build.json"  # sha256 of each generated Markdown file by its stat, from the last build
 Signature = tuple[int, int, int]  # (mtime_ns, size, inode) of a file
 
 
@@ -270,33 +268,13 @@ class PageStore:
         try:
             for path in self.folder.iterdir():
                 name = path.name
-                if name.endswith((".html", ".json")) and not name.startswith(("manifest-", "digests-")) \
+                if name.endswith((".html", ".json")) and not name.startswith("manifest-") \
                         and path.stem not in keep:
                     path.unlink(missing_ok=True)
                 elif name.endswith(".tmp") and now - path.stat().st_mtime > STALE_TEMP_SECONDS:
                     path.unlink(missing_ok=True)
         except OSError:
             pass  # an entry left behind costs disk space, nothing else; the next build tries again
-
-    def load_digests(self, pages_dir: Path) -> dict[str, tuple[Signature, str]]:
-        """The Markdown digests the last build recorded, for files whose stat has not changed since. A file
-        whose stamp is not older than the record is left out (hashed again): keys.trusted."""
-        try:
-            data = json.loads((self.folder / DIGESTS).read_bytes())
-            if data.get("format") != FORMAT or data.get("pages_dir") != str(pages_dir):
-                return {}
-            made = os.stat(self.folder / DIGESTS).st_mtime_ns
-            return {page: ((int(m), int(size), int(inode)), str(sha))
-                    for page, (m, size, inode, sha) in data["files"].items() if trusted(int(m), made)}
-        except (OSError, ValueError, TypeError, KeyError, AttributeError):
-            return {}  # no record, or not one this code wrote: every page is hashed
-
-    def save_digests(self, pages_dir: Path, digests: dict[str, tuple[Signature, str]]) -> None:
-        if self.cannot_write or not self.folder.is_dir():
-            return
-        data = {"format": FORMAT, "pages_dir": str(pages_dir),
-                "files": {page: [*stat, digest] for page, (stat, digest) in sorted(digests.items())}}
-        self._write(self.folder / DIGESTS, json.dumps(data).encode())
 
     @staticmethod
     def _manifest_keys(path: Path) -> set[str]:

@@ -73,5 +73,6 @@ class Preview:
         require_site_url(settings.site_url)
         working = load_policy(settings.policy_dir)  # raises PolicyInvalid before anything is written
         model = build_model(settings, replace(history, warnings=list(history.warnings)), working)
-        write_pages(model, OutputTree(settings.pages_dir), only=DRAFT_PAGES)
-        return GeneratedSite(settings.pages_dir, [model], nav(model), Layout())
+        out = OutputTree(settings.pages_dir)
+        write_pages(model, out, only=DRAFT_PAGES)
+        return GeneratedSite(settings.pages_dir, [model], nav(model), Layout(), written=out.written)
