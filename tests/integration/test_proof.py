@@ -248,3 +248,27 @@ def test_the_commands_for_counsel_work_as_written(world, tmp_path: Path) -> None
             result = subprocess.run(args, cwd=project.path, capture_output=True, text=True)
         assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
         assert "Traceback" not in result.stderr
+
+
+def test_a_library_is_stamped_per_document_verified_and_archived(world, tmp_path: Path) -> None:
+    from library_support import small_library
+    project = small_library(tmp_path / "library")
+    _set_option(project, f"timestamp_url: {world['authority'].url}")
+    project.commit("Timestamp the versions")
+    build(project.path, int(EPOCH))
+    assert (project.path / ".policy-timestamps/terms/1.0.tsr").is_file()
+    assert (project.path / ".policy-timestamps/privacy/1.0.tsr").is_file()
+    records = json.loads((project.path / "site/terms/versions.json").read_text(encoding="utf-8"))["versions"]
+    assert records[0]["timestamp"]["url"].endswith("/terms/versions/1.0/timestamp.tsr")
+    result = _verify(project, "site", "--ca", str(world["authority"].ca))
+    assert result.returncode == 0 and "2 version(s)" in result.stdout and "2 timestamp token(s)" in result.stdout, \
+        result.stdout + result.stderr
+    archive = tmp_path / "terms.zip"
+    made = project.run("evidence", "1.0", "--document", "terms", "-o", str(archive))
+    assert made.returncode == 0, made.stderr
+    with zipfile.ZipFile(archive) as z:
+        assert {"policy/policy.yaml", "policy/sections/liability.yaml", "timestamp.tsr"} <= set(z.namelist())
+        assert json.loads(z.read("evidence.json"))["document"] == "terms"
+    assert _verify(project, str(archive)).returncode == 0
+    missing = project.run("evidence", "9.9", "--document", "terms")
+    assert missing.returncode == 1 and "no version '9.9'" in missing.stderr and "Traceback" not in missing.stderr

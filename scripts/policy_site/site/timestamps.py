@@ -48,7 +48,7 @@ class Timestamp:
         """ValueError when these bytes are no granted RFC 3161 answer."""
         from rfc3161_client import PKIStatus, decode_timestamp_response
         response = decode_timestamp_response(token)
-        if response.status not in (PKIStatus.GRANTED, PKIStatus.GRANTED_WITH_MODS):
+        if response.status != PKIStatus.GRANTED:
             raise ValueError(f"the authority did not grant it (status {response.status})")
         info = response.tst_info
         time = info.gen_time if info.gen_time.tzinfo else info.gen_time.replace(tzinfo=UTC)
