@@ -15,6 +15,8 @@ def cmd_versions(args: argparse.Namespace) -> int:
     settings, history, document, _, prefix = document_history(args)
     model = build_model(settings, history, document=document, prefix=prefix)
     if args.json:
+        from ..site.timestamps import attach_timestamps
+        attach_timestamps(settings, [model], stamp=False)  # the tokens kept in the project, as versions.json lists
         from ..settings import require_site_url
         require_site_url(settings.site_url)
         print(dumps([version_record(model, e) for e in model.newest_first]), end="")

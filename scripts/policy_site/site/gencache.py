@@ -148,6 +148,7 @@ def entry_state(entry: VersionEntry) -> str:
         "status": entry.status, "in_force_to": entry.in_force_to, "kind": entry.kind,
         "already_amended": sorted((k, v.isoformat()) for k, v in entry.already_amended.items()),
         "until_then": entry.until_then.version if entry.until_then else None, "rewrites": entry.rewrites,
+        "timestamp": entry.timestamp.sha256 if entry.timestamp else None,
     })
 
 

@@ -27,6 +27,7 @@ from .page_types import nav
 from .pages import translated_pages, write_pages
 from .redirects import redirect_pages
 from .rewrites import Source, check_rewrites, previous_build
+from .timestamps import TOKEN, attach_timestamps
 from .translations import language_name, load_translations
 
 
@@ -116,6 +117,9 @@ def _document(model: SiteModel, out: OutputTree, offered: Choices, files: Genera
         for entry in model.entries:
             files.file(entry.site_path + "policy.json", digest(files.scope(model, entry), "policy.json"),
                        partial(policy_json, model, entry))
+            if entry.timestamp is not None:
+                files.file(entry.site_path + TOKEN, digest(files.scope(model, entry), TOKEN),
+                           partial(lambda token: token, entry.timestamp.token))
         write_feeds(model, out, files)
         files.remember_document(model.prefix, fingerprint, mark)
     out.write(model.prefix + "versions.json", versions_json(model))
@@ -181,6 +185,8 @@ def generate_site(settings: Settings, announced: Sequence[Source] = (), project:
             model.history.warnings.append(unreadable)
         mine = [(label, _announced_for(model, hashes)) for label, hashes in announced]
         check_rewrites(model, [previous, *mine], settings["accept_rewrite"], shown)
+    if not settings.draft:
+        attach_timestamps(settings, models)  # asks the authority for new versions' tokens (timestamp_url)
     out = OutputTree(settings.pages_dir)
     offered = choices(settings, layout, {m.document: m.current.policy.title for m in models})  # the follow pages
     files = GeneratedFiles(settings, out)  # what the last build generated, reused where its key still matches

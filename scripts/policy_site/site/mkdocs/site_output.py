@@ -175,6 +175,7 @@ class SiteOutput:
         for name in (*config.theme.static_templates, *config.extra_templates):
             named.add(os.path.normpath(name))
         named.add("sitemap.xml.gz")
+        named.add("manifest.json")  # written after this (site/manifest.py)
         if search_entries(config)[0]:
             named.add(os.path.join("search", "search_index.json"))
         emptied: set[str] = set()
