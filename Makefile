@@ -13,7 +13,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: site test lint serve bench demo check dist clean distclean chromium postgresql bytecode docs
+.PHONY: site test lint serve bench demo check dist clean distclean chromium postgresql libreoffice bytecode docs
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -63,8 +63,13 @@ postgresql:
 		$(SUDO) apt-get update -q && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
 
-## test: install test extras and run the whole suite (browser and PostgreSQL tests included)
-test: $(VENV)/.installed-test bytecode chromium postgresql
+## libreoffice: Debian's LibreOffice Writer (no GUI), which the tests have open the Word redline
+libreoffice:
+	@command -v soffice >/dev/null 2>&1 || { $(SUDO) apt-get update -q && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q libreoffice-writer-nogui; }
+
+## test: install test extras and run the whole suite (browser, PostgreSQL and LibreOffice tests included)
+test: $(VENV)/.installed-test bytecode chromium postgresql libreoffice
 	$(BIN)/python -m pytest
 
 ## lint: ruff (style, imports, common bugs) and mypy (types) over the package and the tests

@@ -27,6 +27,7 @@ from .pages import translated_pages, write_pages
 from .redirects import redirect_pages
 from .rewrites import Source, check_rewrites, previous_build
 from .translations import language_name, load_translations
+from .word_files import write_word_files
 
 
 @dataclass
@@ -113,6 +114,7 @@ def _document(model: SiteModel, out: OutputTree, offered: Choices, files: Genera
         for entry in model.entries:
             files.file(entry.site_path + "policy.json", digest(files.scope(model, entry), "policy.json"),
                        partial(policy_json, model, entry))
+        write_word_files(model, files)
         write_feeds(model, out, files)
         files.remember_document(model.prefix, fingerprint, mark)
     out.write(model.prefix + "versions.json", versions_json(model))
