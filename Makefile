@@ -63,10 +63,11 @@ postgresql:
 		$(SUDO) apt-get update -q && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
 
-## libreoffice: Debian's LibreOffice Writer (no GUI), which the tests have open the Word redline
+## libreoffice: Debian's LibreOffice Writer (no GUI) and its Python bridge: the tests open, accept and reject the
+## Word redline with it
 libreoffice:
-	@command -v soffice >/dev/null 2>&1 || { $(SUDO) apt-get update -q && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q libreoffice-writer-nogui; }
+	@{ command -v soffice && /usr/bin/python3 -c 'import uno'; } >/dev/null 2>&1 || { $(SUDO) apt-get update -q && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q libreoffice-writer-nogui python3-uno; }
 
 ## test: install test extras and run the whole suite (browser, PostgreSQL and LibreOffice tests included)
 test: $(VENV)/.installed-test bytecode chromium postgresql libreoffice

@@ -22,11 +22,12 @@ from lxml import etree
 
 from conftest import ROOT, run_policy
 from diff_support import policy_from_plain
+from policy_site.bench.local import free_port
 from policy_site.bench.realistic import write_repo
-from policy_site.diff.redline import marker_kind
-from policy_site.diff.sections import PolicyDiff, diff_policies
+from policy_site.diff.redline import is_row, marker_kind
+from policy_site.diff.sections import PolicyDiff, diff_policies, units
 from policy_site.diff.word import redline_docx, xml_text
-from policy_site.source.model import Paragraph
+from policy_site.source.model import Paragraph, Policy
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 WHEN = datetime(2027, 3, 1, 9, 30, tzinfo=UTC)
@@ -299,3 +300,45 @@ def test_the_site_and_the_command_publish_the_same_file(built: Path) -> None:
     run_policy(built, "build", check=True, env={"SOURCE_DATE_EPOCH": "1900000000"})
     assert generated.stat().st_mtime_ns == before and published.read_bytes() == data
 
+
+
+def policy_words(policy: Policy) -> list[str]:
+    """The words of a version's text in reading order, as a reader reads them: the introduction, then each
+    section's title and text (table captions, header and cells; list markers are no words)."""
+    out = [w for text in policy.introduction for w in text.split()]
+    for placed in policy.walk():
+        out += placed.section.title.split()
+        for kind, content in units(placed.section):
+            found = [w for cell in content for w in cell] if is_row(kind) else list(content)
+            out += "".join(("" if glue else " ") + text for text, marks, glue in found
+                           if marker_kind(marks) is None).split()
+    return out
+
+
+def test_accepting_every_change_gives_the_new_text_and_rejecting_them_the_old(built: Path, tmp_path: Path) -> None:
+    """LibreOffice as a reviewer: "Accept All" leaves version 2.0's words, "Reject All" version 1.0's."""
+    required = os.environ.get("CI", "").strip().lower() not in ("", "0", "false") \
+        or os.environ.get("POLICY_REQUIRE_LIBREOFFICE") == "1"
+    uno = subprocess.run(["/usr/bin/python3", "-c", "import uno"], capture_output=True).returncode == 0 \
+        if Path("/usr/bin/python3").exists() else False
+    if shutil.which("soffice") is None or not uno:
+        message = "LibreOffice with python3-uno is not installed: `make libreoffice` installs them (make test does)"
+        if required:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    docx = built / "site/changes/2.0/redline-1.0-to-2.0.docx"
+    drop = re.compile(r"^(\d+\.|[•◦▪])$")  # list labels and section numbers (renumbering is not tracked)
+    for action, data in (("accept", version_two()), ("reject", version_one())):
+        out = tmp_path / f"{action}.txt"
+        result = subprocess.run(["/usr/bin/python3", str(ROOT / "tests/libreoffice_review.py"), str(docx), action,
+                                 str(out), str(free_port()), str(tmp_path / f"profile-{action}")],
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr[-2000:]
+        before, after = map(int, result.stdout.split())
+        assert before > 10 and after == 0
+        text = re.sub(r" \[(link|emphasis|bold|formatting|now|no longer)[^\]]*\]", "", out.read_text("utf-8-sig"))
+        words = text.split()
+        start = next(n for n in range(60, len(words)) if words[n:n + 4] == ["Acme", "privacy", "policy", "Version"])
+        got = [w for w in words[start + 3 + 7:] if not drop.match(w)]  # after "Version 2.0 · effective 1 April 2027"
+        want = [w for w in policy_words(policy_from_plain(data)) if not drop.match(w)]
+        assert got == want, action

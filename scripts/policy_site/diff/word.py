@@ -348,7 +348,13 @@ class _Writer:
                 p = self.paragraph(mark=mark, num=(open_lists[-1][1], len(path) - 1))
             elif leaf == "summary":
                 p = self.paragraph(style="Intense Quote", mark=mark)
-                p.append(self.run("In short: ", ("strong",)))
+                label = self.run("In short:", ("strong",), deleted=block.status == "delete" and mark == "w:del")
+                if block.status in ("insert", "delete") and mark:  # the label comes and goes with its box
+                    box = self.revision(mark)
+                    box.append(label)
+                    label = box
+                p.append(label)
+                p.append(self.run(" "))
             else:
                 p = self.paragraph(mark=mark, indent=2 * len(path))
             self.spans(p, block.spans, mode)

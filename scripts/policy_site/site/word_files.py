@@ -1,5 +1,7 @@
 """Each version's Word redline on the site: `changes/<v>/redline-<previous>-to-<v>.docx` (diff/word.py), made once
-per version state and reused by warm builds like its pages (site/gencache.py)."""
+and reused by later builds (site/gencache.py) while what it shows is the same: the two texts, the publication
+date, the amendments already published, the settings and this code. A later version does not change it (its pages
+do change: the version is no longer the latest)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ from functools import partial
 from importlib.metadata import version
 
 from ..diff.word import default_resolve, redline_docx, word_name
-from .gencache import GeneratedFiles, digest
+from .dates import iso
+from .gencache import GeneratedFiles, digest, policy_hash
 from .model import SiteModel, VersionEntry
 
 
@@ -32,11 +35,19 @@ def word_bytes(model: SiteModel, entry: VersionEntry) -> bytes:
                         amended=entry.already_amended)
 
 
+def word_key(files: GeneratedFiles, model: SiteModel, entry: VersionEntry) -> str:
+    """What a version's Word redline shows (module docstring), as a key."""
+    previous, published = entry.previous, entry.published
+    assert previous is not None
+    return digest(files.base, "redline.docx", version("python-docx"), model.prefix, entry.version,
+                  published.key or policy_hash(entry.policy), previous.version,
+                  previous.key or policy_hash(previous.policy), iso(published.published),
+                  sorted((k, iso(v)) for k, v in entry.already_amended.items()))
+
+
 def write_word_files(model: SiteModel, files: GeneratedFiles) -> None:
-    """Every version's Word redline, each rendered only when its version's state (or this code) changed."""
-    made_by = version("python-docx")
+    """Every version's Word redline, each rendered only when what it shows (or this code) changed."""
     for entry in model.entries:
         path = word_path(entry)
         if path is not None:
-            files.file(model.prefix + path, digest(files.scope(model, entry), "redline.docx", made_by),
-                       partial(word_bytes, model, entry))
+            files.file(model.prefix + path, word_key(files, model, entry), partial(word_bytes, model, entry))
