@@ -46,15 +46,12 @@ from ..source import inline
 from ..source.inline import BREAK
 from ..source.model import Policy, Section, policy_anchors
 from .redline import RedlineBlock, Span, marker_kind, redline
-from .redline_render import cell_blocks, kind_parts, mark_note
+from .redline_render import _structure_note, cell_blocks, kind_parts, mark_note
 from .sections import PolicyDiff, SectionChange, units
 
 Resolve = Callable[[str], str | None]  # a link target → a URL for the document, or None for no link
 Element = Any  # an lxml element of python-docx's oxml
 _FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_REVISION = {"insert": "w:ins", "delete": "w:del"}
-_STRUCTURE_NOTES = {("li", "insert"): "now a list item", ("li", "delete"): "no longer a list item",
-                    ("p", "insert"): "now a paragraph of its own", ("p", "delete"): "no longer a paragraph of its own"}
 # How a part of the text is written: what each operation of the redline becomes (None: left out)
 Mode = dict[str, str | None]
 PLAIN: Mode = {"equal": "", "insert": "w:ins", "delete": "w:del"}
@@ -88,17 +85,16 @@ def default_resolve(site_url: str | None) -> Resolve:
 class _Writer:
     """Builds the document body: paragraphs, lists and tables, with revisions."""
 
-    def __init__(self, author: str, when: datetime, resolve: Resolve, language: str | None) -> None:
+    def __init__(self, author: str, when: datetime, resolve: Resolve) -> None:
         self.doc = docx.Document()
         self.body = self.doc.element.body
-        self.author, self.resolve, self.language = xml_text(author), resolve, language
+        self.author, self.resolve = xml_text(author), resolve
         self.date = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         self.ids = 0
         self.moves = 0
         self.bookmarks: dict[str, str] = {}  # an anchor of the text → its bookmark name
         self.numbering = self.doc.part.numbering_part.element
         self.abstract: dict[str, int] = {}
-        self.nums: dict[str, int] = {}  # a list path of the current text → its w:num id
         self.links: dict[str, str] = {}  # URL → relationship id
         self.last_p: Element = None
         self._abstract_numbering()
@@ -129,10 +125,6 @@ class _Writer:
             props.append("link")
         if props:
             rpr = OxmlElement("w:rPr")
-            if "link" in props:
-                style = OxmlElement("w:rStyle")
-                style.set(qn("w:val"), "Hyperlink")
-                rpr.append(style)
             for name in ("w:b", "w:i"):
                 if name in props:
                     rpr.append(OxmlElement(name))
@@ -312,7 +304,7 @@ class _Writer:
 
     # --- blocks -------------------------------------------------------------------------------------
 
-    def blocks(self, blocks: Sequence[RedlineBlock], mode: Mode, depth: int = 0) -> None:
+    def blocks(self, blocks: Sequence[RedlineBlock], mode: Mode) -> None:
         """Redline blocks as paragraphs, lists and tables; blocks whose operation mode leaves out are skipped."""
         open_lists: list[tuple[str, int]] = []  # the open list levels: (kind, w:num id)
         rows: list[RedlineBlock] = []
@@ -409,8 +401,7 @@ class _Writer:
             if header:
                 inner = [Span(s.op, s.text, tuple(sorted({*s.marks, "strong"})), s.glue) for s in inner]
             self.spans(p, inner, mode)
-            note = _STRUCTURE_NOTES.get((kind.partition(":")[0], op)) if kind and op != "equal" \
-                and not all(s.op == op for s in inner) else None
+            note = _structure_note(kind, op, inner) if kind else None
             if note:
                 self.note(p, note)
             written = True
@@ -478,7 +469,7 @@ def redline_docx(diff: PolicyDiff, author: str, when: datetime, from_label: str,
         return readable(value, language)
 
     old, new = diff.old, diff.new
-    w = _Writer(author, when, resolve or default_resolve(None), language)
+    w = _Writer(author, when, resolve or default_resolve(None))
     amended = amended or {}
     # bookmarks first, so that links anywhere find them: sections and the anchors of their text
     heading_names: dict[str, str] = {}
@@ -585,7 +576,7 @@ def redline_docx(diff: PolicyDiff, author: str, when: datetime, from_label: str,
                 p = w.paragraph(style=f"Heading {min(placed.depth, 9)}", mark="w:del", keep_next=True)
                 w.bookmark(p, w.bookmarks[section.id])
                 w.spans(p, _title_spans(placed.number, section.title, "delete"), PLAIN)
-                w.blocks(gone.redline if gone else _equal(section), PLAIN, placed.depth)
+                w.blocks(gone.redline if gone else _equal(section), PLAIN)
                 continue
             name = moves[section.id]
             p = w.paragraph(style=f"Heading {min(placed.depth, 9)}", mark="w:moveFrom", keep_next=True)
@@ -595,7 +586,7 @@ def redline_docx(diff: PolicyDiff, author: str, when: datetime, from_label: str,
             title = [Span("delete" if renamed else "equal", section.title)]
             w.spans(p, ([Span("equal", placed.number)] if placed.number else []) + title, MOVE_FROM)
             blocks = gone.redline if gone and gone.redline else _equal(section)
-            w.blocks(blocks, MOVE_FROM, placed.depth)
+            w.blocks(blocks, MOVE_FROM)
             w.last_p.append(_range_end("w:moveFromRangeEnd", start))
 
     old_parts(None)
@@ -622,7 +613,7 @@ def redline_docx(diff: PolicyDiff, author: str, when: datetime, from_label: str,
                 title = [Span("equal", section.title)]
             w.spans(p, [*number, *[Span(s.op, s.text, s.marks, False) for s in title]], mode)
         blocks = change.redline if change and change.redline else _equal(section)
-        w.blocks(blocks, mode, placed.depth)
+        w.blocks(blocks, mode)
         if "added" not in kinds and mode is MOVE_TO:
             w.last_p.append(_range_end("w:moveToRangeEnd", start))
         old_parts(section.id)
