@@ -39,8 +39,9 @@ from typing import Any
 
 import docx
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
-from docx.oxml import OxmlElement
+from docx.oxml import OxmlElement as _OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.parser import oxml_parser
 
 from ..source import inline
 from ..source.inline import BREAK
@@ -57,6 +58,18 @@ Mode = dict[str, str | None]
 PLAIN: Mode = {"equal": "", "insert": "w:ins", "delete": "w:del"}
 MOVE_FROM: Mode = {"equal": "w:moveFrom", "insert": None, "delete": "w:del"}
 MOVE_TO: Mode = {"equal": "w:moveTo", "insert": "w:ins", "delete": None}
+
+
+_TAGS: dict[str, tuple[str, dict[str, str]]] = {}
+
+
+def OxmlElement(tag: str) -> Element:  # noqa: N802 - python-docx's name, which it stands in for
+    """python-docx's OxmlElement, its tag's name worked out once (a redline makes tens of thousands of elements)."""
+    found = _TAGS.get(tag)
+    if found is None:
+        sample = _OxmlElement(tag)
+        found = _TAGS[tag] = (sample.tag, dict(sample.nsmap))
+    return oxml_parser.makeelement(found[0], nsmap=found[1])
 
 
 def xml_text(text: str) -> str:
@@ -95,6 +108,7 @@ class _Writer:
         self.bookmarks: dict[str, str] = {}  # an anchor of the text → its bookmark name
         self.numbering = self.doc.part.numbering_part.element
         self.abstract: dict[str, int] = {}
+        self.num_ids: list[int] = []  # the last w:num id given
         self.links: dict[str, str] = {}  # URL → relationship id
         self.last_p: Element = None
         self._abstract_numbering()
@@ -246,8 +260,17 @@ class _Writer:
             self.abstract[kind] = first + n
 
     def new_num(self, kind: str) -> int:
-        """A list of its own: numbered lists start again at 1."""
-        return int(self.numbering.add_num(self.abstract[kind]).numId)
+        """A list of its own (numbered lists start again at 1): a w:num after the template's own."""
+        if not self.num_ids:
+            self.num_ids = [max((int(n.get(qn("w:numId"))) for n in self.numbering.findall(qn("w:num"))), default=0)]
+        self.num_ids[0] += 1
+        num, abstract = OxmlElement("w:num"), OxmlElement("w:abstractNumId")
+        num.set(qn("w:numId"), str(self.num_ids[0]))
+        abstract.set(qn("w:val"), str(self.abstract[kind]))
+        num.append(abstract)
+        cleanup = self.numbering.find(qn("w:numIdMacAtCleanup"))
+        (cleanup.addprevious if cleanup is not None else self.numbering.append)(num)
+        return self.num_ids[0]
 
     # --- inline content -----------------------------------------------------------------------------
 
