@@ -48,8 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
              "(default: last published → working tree).")
     p.add_argument("from_version", nargs="?", metavar="FROM", help="a published version (default: the latest)")
     p.add_argument("to_version", nargs="?", metavar="TO", help="a published version or 'working' (default)")
-    p.add_argument("--format", choices=("text", "markdown", "html", "json"), default="text",
-                   help="output format; markdown is meant for a pull-request comment (default: %(default)s)")
+    p.add_argument("--format", choices=("text", "markdown", "html", "json", "docx"), default="text",
+                   help="output format; markdown is meant for a pull-request comment, docx is a Word document with "
+                        "tracked changes and needs -o (default: %(default)s)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of the standard output")
     p.add_argument("--always", action="store_true",
                    help="with --format markdown: write a comment body even when nothing changed (by default it is "
                         "empty then, and the workflow posts no comment)")

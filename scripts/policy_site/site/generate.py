@@ -29,6 +29,7 @@ from .redirects import redirect_pages
 from .rewrites import Source, check_rewrites, previous_build
 from .timestamps import TOKEN, attach_timestamps
 from .translations import language_name, load_translations
+from .word_files import write_word_files
 
 
 @dataclass
@@ -120,6 +121,7 @@ def _document(model: SiteModel, out: OutputTree, offered: Choices, files: Genera
             if entry.timestamp is not None:
                 files.file(entry.site_path + TOKEN, digest(files.scope(model, entry), TOKEN),
                            partial(lambda token: token, entry.timestamp.token))
+        write_word_files(model, files)
         write_feeds(model, out, files)
         files.remember_document(model.prefix, fingerprint, mark)
     out.write(model.prefix + "versions.json", versions_json(model))

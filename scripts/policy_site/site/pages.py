@@ -21,6 +21,7 @@ from .output import OutputTree
 from .page_types import ARCHIVE, CHANGES, COMPARE, CURRENT, DRAFT, FOLLOW, LATEST_CHANGES, VERSION, PageType
 from .render import environment
 from .translations import TranslatedDocument, language_name, merged, translation_json, with_language
+from .word_files import word_path
 
 
 def linker(page_path: str, prefix: str = "") -> Callable[[str], str]:
@@ -74,6 +75,7 @@ def write_pages(model: SiteModel, out: OutputTree, only: Collection[str] | None 
     env.globals["subscription"] = offered or Choices()
     env.globals["section_md"] = SectionCache(env)
     env.globals["path_labels"] = path_labels
+    env.globals["word_path"] = word_path
     site_path: Callable[[str], str] = env.globals["resolve"]  # type: ignore[assignment]
 
     prefix = model.prefix
