@@ -10,8 +10,8 @@ from functools import partial
 from importlib.metadata import version
 
 from ..diff.word import default_resolve, redline_docx, word_name
-from .dates import iso
 from ..keys import digest
+from .dates import iso
 from .gencache import GeneratedFiles, policy_hash
 from .model import SiteModel, VersionEntry
 
