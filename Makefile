@@ -11,6 +11,7 @@ PYTHON ?= $(or $(shell for p in python3 python3.13 python3.12 python3.11 /usr/bi
 	$$p -c '$(SAFE_EMAIL)' >/dev/null 2>&1 && { echo $$p; break; }; done),python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
+TEST_WORKERS ?= auto
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: site test lint serve bench demo check dist clean distclean chromium postgresql libreoffice bytecode docs
@@ -71,7 +72,7 @@ libreoffice:
 
 ## test: install test extras and run the whole suite (browser, PostgreSQL and LibreOffice tests included)
 test: $(VENV)/.installed-test bytecode chromium postgresql libreoffice
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 ## lint: ruff (style, imports, common bugs) and mypy (types) over the package and the tests
 lint: $(VENV)/.installed-test
