@@ -6,8 +6,6 @@ Every case writes a real broken file into a copy of the project (policy/ in a te
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from conftest import Project
@@ -49,14 +47,12 @@ def alias_bomb() -> str:
     return "\n".join(lines)
 
 
-def test_alias_bomb_is_refused_quickly_with_one_line(project: Project) -> None:
+def test_alias_bomb_is_refused_at_its_first_anchor_with_one_line(project: Project) -> None:
     bomb = alias_bomb()
     assert 1400 <= len(bomb) <= 1700
     project.write_text(S, f"id: protecting-information\ntitle: Bomb\n{bomb}\nbody: *a26\n")
-    start = time.perf_counter()
     problem = only_problem(project, S)
-    assert time.perf_counter() - start < 5  # refused before expansion: in practice a millisecond
-    assert (problem.line, problem.column) == (3, 5)
+    assert (problem.line, problem.column) == (3, 5)  # at the first anchor: refused before any alias is expanded
     assert problem.message.startswith("'&a0' is a YAML anchor, and policy files use no anchors, aliases")
     result = project.run("check")
     assert result.returncode == 1 and "Traceback" not in result.stderr
