@@ -51,7 +51,7 @@ FORMAT = "policy-site generated files 1"
 RECORD = "generated.json"
 ENTRIES = "feed-entries.json"
 RACY_NS = 2_000_000_000
-TEMPLATE_FOLDERS = ("pages", "feeds")
+TEMPLATE_FOLDERS = ("pages", "feeds", "pdf")
 Stat = tuple[int, int, int]  # (mtime_ns, size, inode)
 Found = tuple[str, Stat, str, bool]  # a file's key, stat and sha256 in the record, and whether its stat is racy
 

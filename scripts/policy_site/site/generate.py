@@ -24,6 +24,7 @@ from .model import SiteModel, build_model
 from .output import OutputTree
 from .page_types import nav
 from .pages import translated_pages, write_pages
+from .pdf import pdf_records, write_pdfs
 from .redirects import redirect_pages
 from .rewrites import Source, check_rewrites, previous_build
 from .translations import language_name, load_translations
@@ -114,8 +115,10 @@ def _document(model: SiteModel, out: OutputTree, offered: Choices, files: Genera
             files.file(entry.site_path + "policy.json", digest(files.scope(model, entry), "policy.json"),
                        partial(policy_json, model, entry))
         write_feeds(model, out, files)
+        if model.settings["pdf"]:
+            write_pdfs(model, files)
         files.remember_document(model.prefix, fingerprint, mark)
-    out.write(model.prefix + "versions.json", versions_json(model))
+    out.write(model.prefix + "versions.json", versions_json(model, pdf_records(model, files)))
 
 
 Task = Callable[[], list[str] | None]  # a part of the writing; the translations' part returns their languages

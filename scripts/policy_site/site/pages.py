@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import posixpath
 from collections.abc import Callable, Collection
+from functools import partial
 from typing import Any
 
 import jinja2
@@ -18,6 +19,7 @@ from .model import Draft, SiteModel, VersionEntry
 from .notice_terms import NoticeTerms
 from .output import OutputTree
 from .page_types import ARCHIVE, CHANGES, COMPARE, CURRENT, DRAFT, FOLLOW, LATEST_CHANGES, VERSION, PageType
+from .pdf import changes_pdf_path, version_pdf_path
 from .render import environment
 from .translations import TranslatedDocument, language_name, merged, translation_json, with_language
 
@@ -73,6 +75,7 @@ def write_pages(model: SiteModel, out: OutputTree, only: Collection[str] | None 
     env.globals["subscription"] = offered or Choices()
     env.globals["section_md"] = SectionCache(env)
     env.globals["path_labels"] = path_labels
+    env.globals.update(pdf_path=partial(version_pdf_path, model), changes_pdf_path=partial(changes_pdf_path, model))
     site_path: Callable[[str], str] = env.globals["resolve"]  # type: ignore[assignment]
 
     prefix = model.prefix
