@@ -7,11 +7,11 @@ into PDF/A-3b by WeasyPrint. A version's PDF carries its policy files as YAML (p
 written from the published text: they parse back to the same content hash) and manifest.json (each attached
 file's sha256, the content hash, the commit).
 
-Same input, same bytes: the PDF's dates are SOURCE_DATE_EPOCH when set, else the publication commit's time (else
-the effective date), its file identifier is derived from its HTML and attachments, and nothing else varies. A PDF
-is made once: site/gencache keeps it in the generated folder while its version's state is unchanged, and the
-durable cache (<cache_dir>/pdf/<sha256 of exactly its inputs>.pdf) keeps it across cold builds, since WeasyPrint
-takes about a second a version. This module does not import MkDocs.
+Same input, same bytes: the PDF's dates are the publication commit's time (a version outside git:
+SOURCE_DATE_EPOCH when set, else its effective date), its file identifier is derived from its HTML and
+attachments, and nothing else varies. A PDF is made once: site/gencache keeps it in the generated folder while
+its version's state is unchanged, and the durable cache (<cache_dir>/pdf/<sha256 of exactly its inputs>.pdf)
+keeps it across cold builds, since WeasyPrint takes about a second a version. This module does not import MkDocs.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -32,6 +33,7 @@ from ..source.model import Policy, section_to_data
 from .gencache import GeneratedFiles, digest
 from .model import SiteModel, VersionEntry
 from .render import environment, resolver
+from .translations import TranslatedDocument, language_name, merged
 
 FORMAT = "policy-site pdf 1"
 DURABLE = "pdf"  # the durable cache's folder in cache_dir
@@ -52,6 +54,16 @@ def changes_pdf_path(model: SiteModel, entry: VersionEntry) -> str:
     return entry.changes_path + pdf_name(model, entry).removesuffix(".pdf") + "-changes.pdf"
 
 
+def translation_pdf_path(doc: TranslatedDocument) -> str:
+    """Where a translation's PDF lives, beside its page ('de/policy-1.1-de.pdf': the version in force)."""
+    return doc.prefix + pdf_name(doc.model, doc.model.current).removesuffix(".pdf") + f"-{doc.language}.pdf"
+
+
+def has_changes_pdf(entry: VersionEntry) -> bool:
+    """Whether a version's changes have a PDF: a redline, against the version before it (the first has none)."""
+    return entry.previous is not None
+
+
 def source_date() -> datetime | None:
     """SOURCE_DATE_EPOCH as a time (UTC), when set (reproducible-builds.org); a value that is not a number is
     ignored."""
@@ -60,8 +72,10 @@ def source_date() -> datetime | None:
 
 
 def pdf_date(entry: VersionEntry) -> datetime:
-    """The date a version's PDFs carry: SOURCE_DATE_EPOCH, else its publication, else its effective date."""
-    found = source_date() or entry.published.published
+    """The date a version's PDFs carry: its publication (so that a PDF, once made, never changes: a later
+    build's SOURCE_DATE_EPOCH is not its date); a version outside git: SOURCE_DATE_EPOCH, else its effective
+    date."""
+    found = entry.published.published or source_date()
     if found is None:
         effective: date = entry.policy.effective
         found = datetime(effective.year, effective.month, effective.day, tzinfo=UTC)
@@ -160,6 +174,24 @@ class PdfMaker:
             style=Markup(self.style), resolve=resolver(self.model.settings.url(), anchors=page))
         return self.render(html, {}, pdf_date(entry))
 
+    def translation(self, doc: TranslatedDocument) -> bytes:
+        """The PDF of a translation's page (the version in force, translated where its translation is current),
+        with the original version's policy files and manifest attached: the original's text controls."""
+        entry = doc.model.current
+        policy, languages = merged(doc)
+        controlling = self.language
+        facts = self._facts(entry, f"The {language_name(doc.language, True)} translation")
+        facts["header"] = f"{policy.title} · " + facts["header"]
+        facts["meta"] += f" · translation into {language_name(doc.language, True)}"
+        html = self.env.get_template("pdf/translation.html.j2").render(
+            doc=doc, policy=policy, languages=languages, original=entry, language=doc.language,
+            original_language=controlling, controlling=language_name(controlling, True),
+            pending=[s for s in doc.statuses if s.status != "current"], language_name=language_name,
+            facts=facts, style=Markup(self.style), resolve=resolver(self.model.settings.url()))
+        files = {"policy/" + name: data for name, data in policy_files(entry.policy).items()}
+        files["manifest.json"] = manifest(self.model, entry, files)
+        return self.render(html, files, pdf_date(entry))
+
     def render(self, html: str, files: dict[str, bytes], when: datetime) -> bytes:
         """The PDF of html with files attached, from the durable cache when it holds one made of exactly these
         inputs."""
@@ -203,7 +235,6 @@ def _no_fetch(url: str, *args: Any, **kwargs: Any) -> dict:
     raise ValueError(f"not fetched: {url[:80]}")
 
 
-
 def write_pdfs(model: SiteModel, files: GeneratedFiles) -> None:
     """Each version's PDF and the PDF of its changes, made only when its version's state, the templates or what
     writes PDFs changed (and then from the durable cache when made of the same inputs before)."""
@@ -214,22 +245,36 @@ def write_pdfs(model: SiteModel, files: GeneratedFiles) -> None:
             made.append(PdfMaker(model))
         return made[0]
 
-    facts = [FORMAT, software(), os.environ.get("SOURCE_DATE_EPOCH", "").strip()]
+    writes = software()
     for entry in model.entries:
         scope = files.scope(model, entry)
+        facts = [FORMAT, writes, pdf_date(entry).isoformat()]
         files.file(model.prefix + version_pdf_path(model, entry), digest(scope, "version pdf", facts),
                    lambda entry=entry: maker().version(entry))  # type: ignore[misc]
-        files.file(model.prefix + changes_pdf_path(model, entry), digest(scope, "changes pdf", facts),
-                   lambda entry=entry: maker().changes(entry))  # type: ignore[misc]
+        if has_changes_pdf(entry):
+            files.file(model.prefix + changes_pdf_path(model, entry), digest(scope, "changes pdf", facts),
+                       lambda entry=entry: maker().changes(entry))  # type: ignore[misc]
 
 
 def pdf_records(model: SiteModel, files: GeneratedFiles) -> dict[str, dict[str, str]]:
-    """What versions.json says of each version's PDFs (by version): their URLs and the sha256 of the version's."""
+    """What versions.json says of each version's PDFs (by version): their URLs and sha256."""
     found: dict[str, dict[str, str]] = {}
     for entry in model.entries:
         path = model.prefix + version_pdf_path(model, entry)
         if path in files.new:
             found[entry.version] = {"pdf_url": model.url(version_pdf_path(model, entry)),
-                                    "pdf_sha256": files.new[path][1],
-                                    "changes_pdf_url": model.url(changes_pdf_path(model, entry))}
+                                    "pdf_sha256": files.new[path][1]}
+            changes = model.prefix + changes_pdf_path(model, entry)
+            if changes in files.new:
+                found[entry.version].update(changes_pdf_url=model.url(changes_pdf_path(model, entry)),
+                                            changes_pdf_sha256=files.new[changes][1])
     return found
+
+
+def write_translation_pdf(doc: TranslatedDocument, write: Callable[[str, bytes], None]) -> dict[str, str]:
+    """A translation's PDF (made again only when its inputs changed: the durable cache), written by write(path,
+    data); what translation.json says of it."""
+    data = PdfMaker(doc.model).translation(doc)
+    path = translation_pdf_path(doc)
+    write(path, data)
+    return {"pdf_url": doc.model.settings.url(path), "pdf_sha256": hashlib.sha256(data).hexdigest()}
