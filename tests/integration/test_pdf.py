@@ -136,6 +136,8 @@ def test_pages_link_their_pdfs(built: dict[str, Path]) -> None:
     site = built["site"]
     page = (site / "versions/1.1/index.html").read_text(encoding="utf-8")
     assert '<a href="policy-1.1.pdf" type="application/pdf">This version as PDF</a>' in page
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert '<a href="versions/2.0/policy-2.0.pdf" type="application/pdf">This version as PDF</a>' in home
     changes = (site / "changes/1.1/index.html").read_text(encoding="utf-8")
     assert "These changes as PDF" in changes and "Version 1.1 as PDF" in changes
     first = (site / "changes/1.0/index.html").read_text(encoding="utf-8")
