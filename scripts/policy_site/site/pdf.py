@@ -16,6 +16,7 @@ keeps it across cold builds, since WeasyPrint takes about a second a version. Th
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -204,6 +205,8 @@ class PdfMaker:
         except OSError:
             pass
         data = write_pdf(html, files, when, inputs)
+        if not gc.isenabled():  # the generation's child runs without the collector (cli/build_fork.py), and a PDF
+            gc.collect(0)  # leaves ~10 MB in cycles: the youngest generation is what it made
         try:
             self.durable.mkdir(parents=True, exist_ok=True)
             temporary = cached.with_suffix(f".{os.getpid()}.tmp")
