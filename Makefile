@@ -11,9 +11,10 @@ PYTHON ?= $(or $(shell for p in python3 python3.13 python3.12 python3.11 /usr/bi
 	$$p -c '$(SAFE_EMAIL)' >/dev/null 2>&1 && { echo $$p; break; }; done),python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
+TEST_WORKERS ?= auto
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: site test lint serve bench demo check dist clean distclean chromium postgresql bytecode docs
+.PHONY: site test lint serve bench demo check dist clean distclean chromium postgresql libreoffice bytecode docs
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -63,9 +64,15 @@ postgresql:
 		$(SUDO) apt-get update -q && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
 
-## test: install test extras and run the whole suite (browser and PostgreSQL tests included)
-test: $(VENV)/.installed-test bytecode chromium postgresql
-	$(BIN)/python -m pytest
+## libreoffice: Debian's LibreOffice Writer (no GUI) and its Python bridge: the tests open, accept and reject the
+## Word redline with it
+libreoffice:
+	@{ command -v soffice && /usr/bin/python3 -c 'import uno'; } >/dev/null 2>&1 || { $(SUDO) apt-get update -q && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q libreoffice-writer-nogui python3-uno; }
+
+## test: install test extras and run the whole suite (browser, PostgreSQL and LibreOffice tests included)
+test: $(VENV)/.installed-test bytecode chromium postgresql libreoffice
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 ## lint: ruff (style, imports, common bugs) and mypy (types) over the package and the tests
 lint: $(VENV)/.installed-test

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -97,10 +100,46 @@ class Project:
         return run_policy(self.path, *args, check=check, env=env)
 
 
+class _Forkserver:
+    """One tests/cli_forkserver.py process for this test session: each command a fresh fork of it."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen | None = None
+        self.lock = threading.Lock()
+
+    def run(self, args: tuple[str, ...], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+        with self.lock, tempfile.TemporaryDirectory(prefix="policy-cli-") as folder:
+            if self.process is None or self.process.poll() is not None:
+                self.process = subprocess.Popen(
+                    [sys.executable, str(Path(__file__).with_name("cli_forkserver.py"))], stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "scripts")})
+            out, err = Path(folder, "out"), Path(folder, "err")
+            assert self.process.stdin is not None and self.process.stdout is not None
+            request = {"argv": [os.fspath(a) for a in args], "cwd": str(cwd), "env": env, "out": str(out), "err": str(err)}
+            self.process.stdin.write(json.dumps(request) + "\n")
+            self.process.stdin.flush()
+            answer = self.process.stdout.readline()
+            if not answer:
+                raise AssertionError("the test CLI server ended (tests/cli_forkserver.py)")
+            return subprocess.CompletedProcess(["policy", *args], int(answer), out.read_text(), err.read_text())
+
+
+_FORKSERVER = _Forkserver()
+# what Python reads when it starts: a command given one of these starts a real process
+_AT_START = ("PYTHON", "LANG", "LC_")
+
+
 def run_policy(cwd: Path, *args: str, check: bool = False, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`python -m policy_site ARGS` in cwd: a fresh process forked from one that imported the CLI already
+    (tests/cli_forkserver.py), or a real start-up when env sets what Python reads as it starts (or
+    POLICY_TEST_SUBPROCESS=1)."""
     full_env = {**os.environ, "PYTHONPATH": str(ROOT / "scripts"), **(env or {})}
-    result = subprocess.run([sys.executable, "-m", "policy_site", *args], cwd=cwd, capture_output=True, text=True,
-                            env=full_env)
+    if os.environ.get("POLICY_TEST_SUBPROCESS") == "1" or any(k.startswith(_AT_START) for k in env or {}) \
+            or not hasattr(os, "fork"):
+        result = subprocess.run([sys.executable, "-m", "policy_site", *args], cwd=cwd, capture_output=True,
+                                text=True, env=full_env)
+    else:
+        result = _FORKSERVER.run(args, cwd, full_env)
     if check and result.returncode != 0:
         raise AssertionError(f"policy {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result

@@ -49,6 +49,9 @@ class Options:
     notice_days: int | dict[str, int] = 0
     # remind subscribers this many days before a material version takes effect (a number or {document: days})
     reminder_days: int | dict[str, int] = 0
+    # an RFC 3161 timestamp authority: each published version's content hash is timestamped once (site/timestamps.py)
+    timestamp_url: str | None = None
+    timestamps_dir: str = ".policy-timestamps"  # the tokens, kept in the project (committed by the workflow)
 
     @classmethod
     def names(cls) -> list[str]:

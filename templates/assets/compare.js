@@ -623,8 +623,25 @@
       var asked = [params.get("from"), params.get("to")].filter(function (v) { return v !== null && versions.indexOf(v) < 0; });
       fromSel.value = params.get("from") !== null && versions.indexOf(params.get("from")) >= 0 ? params.get("from") : (versions[i + 1] || current);
       toSel.value = params.get("to") !== null && versions.indexOf(params.get("to")) >= 0 ? params.get("to") : current;
+      var word = document.getElementById("compare-word");
+      function wordLink(a, b) {  // site/word_files.py: a consecutive pair's .docx is on the later version's changes page
+        if (!word) return;
+        word.textContent = "";
+        if (versions.indexOf(a) === versions.indexOf(b) + 1) {
+          var name = "redline-" + a + "-to-" + b + ".docx";
+          word.appendChild(document.createTextNode("For review in Word: "));
+          word.appendChild(el("a", {href: siteBase + "changes/" + b + "/" + name},
+                              ["these changes from version " + a + " to version " + b + " as tracked changes (.docx)"]));
+          word.appendChild(document.createTextNode("."));
+        } else {
+          word.appendChild(document.createTextNode("A Word document with tracked changes is published for each version's changes from the version before it; for versions " + a + " and " + b + ", run "));
+          word.appendChild(el("code", {}, ["policy diff " + a + " " + b + " --format docx -o redline.docx"]));
+          word.appendChild(document.createTextNode(" in the policy's repository."));
+        }
+      }
       function compare() {
         var a = fromSel.value, b = toSel.value;
+        wordLink(a, b);
         status.textContent = "Comparing " + a + " with " + b + "\u2026";
         target.setAttribute("aria-busy", "true");
         return Promise.all([load(siteBase + "versions/" + a + "/policy.json"), load(siteBase + "versions/" + b + "/policy.json")])

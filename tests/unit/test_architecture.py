@@ -21,7 +21,8 @@ ALLOWED = {
     "notify": BASE | {"source", "history", "diff", "site"},
     "importing": BASE | {"source", "history"},
     "service": BASE | {"source", "history", "diff", "site", "notify"},
-    "cli": BASE | {"source", "history", "diff", "site", "notify", "importing", "service", "cli"},
+    "proof": BASE | {"source", "history", "site", "notify"},
+    "cli": BASE | {"source", "history", "diff", "site", "notify", "importing", "service", "proof", "cli"},
     "bench": BASE | {"source", "history", "diff", "site", "notify", "cli"},
 }
 MODULES = sorted(p for p in PACKAGE.rglob("*.py"))

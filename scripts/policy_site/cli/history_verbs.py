@@ -15,6 +15,8 @@ def cmd_versions(args: argparse.Namespace) -> int:
     settings, history, document, _, prefix = document_history(args)
     model = build_model(settings, history, document=document, prefix=prefix)
     if args.json:
+        from ..site.timestamps import attach_timestamps
+        attach_timestamps(settings, [model], stamp=False)  # the tokens kept in the project, as versions.json lists
         from ..settings import require_site_url
         require_site_url(settings.site_url)
         print(dumps([version_record(model, e) for e in model.newest_first]), end="")
@@ -64,5 +66,50 @@ def cmd_diff(args: argparse.Namespace) -> int:
         if args.format in ("text", "markdown"):
             print(f"No change: {new_label} is {old_label} (version {new.version}), word for word.")
             return 0
-    print(render_diff(diff_policies(old, new), args.format, old_label, new_label, full_url), end="")
+    diff = diff_policies(old, new)
+    if args.format == "docx":
+        return _write_docx(args, settings, history, diff, old_label, new_label)
+    text = render_diff(diff, args.format, old_label, new_label, full_url)
+    if args.output:
+        _write(args.output, text.encode("utf-8"))
+    else:
+        print(text, end="")
     return 0
+
+
+def _write_docx(args: argparse.Namespace, settings, history, diff, old_label: str, new_label: str) -> int:
+    """The Word redline (diff/word.py) into -o FILE: by the organisation, dated the newer version's publication
+    (a text not published as it is, the working tree's: its effective date), so the same input gives the same
+    bytes."""
+    from datetime import UTC, datetime, time
+
+    from ..diff.word import default_resolve, redline_docx
+    if not args.output or args.output == "-":
+        raise UserError("policy diff --format docx writes a Word file: give it with -o FILE (like -o redline.docx)")
+    new = diff.new
+    published = history.find(new.version)
+    when = published.published if published is not None and published.policy == new else None
+    stamp = when or datetime.combine(new.effective, time(0), UTC)
+    data = redline_docx(diff, new.organisation.name, stamp, old_label, new_label,
+                        default_resolve(settings.site_url), settings["controlling_language"], published=when)
+    _write(args.output, data)
+    print(f"policy diff: wrote {args.output} ({len(diff.changed)} changed sections, tracked changes by "
+          f"{new.organisation.name})", file=sys.stderr)
+    return 0
+
+
+def _write(path: str, data: bytes) -> None:
+    """A file written whole or not at all."""
+    import os
+    from pathlib import Path
+    target = Path(path)
+    if target.is_dir():
+        raise UserError(f"{path} is a folder; give -o a file name")
+    if not target.parent.is_dir():
+        raise UserError(f"{target.parent}: no such folder; create it or give -o another path")
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -48,12 +48,15 @@ def build_parser() -> argparse.ArgumentParser:
              "(default: last published → working tree).")
     p.add_argument("from_version", nargs="?", metavar="FROM", help="a published version (default: the latest)")
     p.add_argument("to_version", nargs="?", metavar="TO", help="a published version or 'working' (default)")
-    p.add_argument("--format", choices=("text", "markdown", "html", "json"), default="text",
-                   help="output format; markdown is meant for a pull-request comment (default: %(default)s)")
+    p.add_argument("--format", choices=("text", "markdown", "html", "json", "docx"), default="text",
+                   help="output format; markdown is meant for a pull-request comment, docx is a Word document with "
+                        "tracked changes and needs -o (default: %(default)s)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of the standard output")
     p.add_argument("--always", action="store_true",
                    help="with --format markdown: write a comment body even when nothing changed (by default it is "
                         "empty then, and the workflow posts no comment)")
     p.add_argument("--document", metavar="ID", help="the document, in a library of several (policy/library.yaml)")
+    _proof_verbs(verb)
     _init_verbs(verb)
     _translate_verb(verb)
     _notice_verb(verb)
@@ -64,6 +67,24 @@ def build_parser() -> argparse.ArgumentParser:
     _mail_verbs(verb)
     _subscriptions_verb(verb)
     return parser
+
+
+def _proof_verbs(verb: AddVerb) -> None:
+    p = verb("verify", "proof_verbs:cmd_verify",
+             "Check a published site (a folder, a downloaded copy or its URL) or an evidence archive: every file "
+             "against its sha256, every version's text against its content hash, every timestamp token.")
+    p.add_argument("target", nargs="?", default="site", metavar="DIR|URL|FILE.zip",
+                   help="a built site, a copy of one, its http(s) address, or an evidence .zip (default: %(default)s)")
+    p.add_argument("--ca", metavar="FILE", help="the timestamp authority's root certificate(s), PEM: tokens must "
+                   "chain to it (without it: the system's roots; tokens that do not chain to them are counted as "
+                   "unchecked, their hashes are still checked)")
+    p = verb("evidence", "proof_verbs:cmd_evidence",
+             "Write one zip archive proving what version VERSION said, when it was published and who was told.")
+    p.add_argument("version", metavar="VERSION", help="a published version")
+    p.add_argument("-o", "--output", metavar="FILE.zip", help="the archive (default: evidence-VERSION.zip)")
+    p.add_argument("--document", metavar="ID", help="the document, in a library of several (policy/library.yaml)")
+    p.add_argument("--with-addresses", action="store_true",
+                   help="list the recipients' addresses (by default each is a salted sha256)")
 
 
 def _init_verbs(verb: AddVerb) -> None:

@@ -26,6 +26,7 @@ def _build_over_previous(config: Any, settings: Any, staging: Any, clean: bool =
     """MkDocs' build into the back folder, over what is there where that is exact (site/mkdocs/site_output.py), then the
     back folder switched with site_dir in one step (site/publish.py); output: what is there, when it was read
     already (_meanwhile)."""
+    from ..site.manifest import write_manifest
     from ..site.mkdocs.commands import build
     from ..site.mkdocs.site_output import QUIET_DIRTY, forget
     output = output or _site_output(config, settings, staging)
@@ -38,6 +39,7 @@ def _build_over_previous(config: Any, settings: Any, staging: Any, clean: bool =
     build(config, dirty=bool(output and output.usable and not clean))
     if output is not None:
         output.finish(config)
+    write_manifest(Path(config.site_dir), settings.site_url)  # last: every file of the site with its sha256
     staging.publish()
     if output is not None:
         output.save()

@@ -9,10 +9,9 @@ process did not register (diffs, during `policy check`) are kept for the process
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
-from functools import lru_cache, partial
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,34 +19,11 @@ import orjson
 
 from .. import codec
 from ..errors import DamagedCache
+from ..keys import code_fingerprint
 
 FORMAT = "policy-site parse cache"
 VERSION = 5
 FILE_NAME = "parsed.json"
-_PACKAGE = Path(__file__).resolve().parent.parent
-
-
-@lru_cache(maxsize=1)
-def code_fingerprint() -> str:
-    """A hash of this package's Python code: cached values are only reused by the code that made them (the code
-    of this process: hashed once)."""
-    digest = hashlib.sha256()
-    for path in sorted(_PACKAGE.rglob("*.py")):
-        digest.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-@lru_cache(maxsize=1)
-def software() -> str:
-    """The code that renders generated files and pages: this package's, and the versions of the libraries."""
-    from importlib import metadata
-    found = {"python": sys.version, "code": code_fingerprint()}
-    for name in ("jinja2", "markupsafe", "feedgen", "lxml", "babel"):  # babel: its CLDR data writes the dates
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "none"
-    return hashlib.sha256(orjson.dumps(found, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def _damaged(path: Path, detail: str) -> DamagedCache:

@@ -321,3 +321,24 @@ def restore(project: Path, commit: str) -> None:
     """Put project back at commit: later commits and any file they or a failed write left, gone."""
     _git_in(project, "reset", "-q", "--hard", commit)
     _git_in(project, "clean", "-q", "-fd")
+
+
+def tree_files(repo: Path, commit: str, folder: str) -> list[str]:
+    """The files under folder (relative to the repository's top) at commit, '/'-separated, sorted."""
+    out = _git_in(repo, "ls-tree", "-r", "-z", "--name-only", "--full-tree", commit, "--", f":(top,literal){folder}")
+    return sorted(name.decode("utf-8") for name in out.split(b"\0") if name)
+
+
+_SIGNATURE = "%G?%x1f%GS%x1f%GK%x1f%GF"
+
+
+def signature(repo: Path, commit: str) -> dict[str, str]:
+    """A commit's signature as git sees it: %G? (G good, B bad, U good but of unknown validity, X/Y expired, R
+    revoked, E cannot be checked, N none), the signer, key and fingerprint, and what `git verify-commit` says."""
+    status, signer, key, fingerprint = _git_in(repo, "log", "-1", f"--format={_SIGNATURE}", commit) \
+        .decode("utf-8", "replace").rstrip("\n").split("\x1f")
+    checked = subprocess.run(["git", "verify-commit", "--raw", commit], cwd=repo, capture_output=True,
+                             env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"})
+    said = (checked.stderr or checked.stdout).decode("utf-8", "replace").strip()
+    return {"status": status, "signer": signer, "key": key, "fingerprint": fingerprint,
+            "verify_commit": f"exit {checked.returncode}" + (f": {said}" if said else "")}

@@ -20,7 +20,6 @@ A folder someone else owns or may write to is never read: its entries are code.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 import tempfile
@@ -31,6 +30,8 @@ from types import CodeType
 import jinja2
 import jinja2.meta
 from jinja2.bccache import Bucket, BytecodeCache
+
+from ..keys import digest
 
 KEEP = 2000  # entries kept in the folder; past that, the least recently used go down to half
 
@@ -79,7 +80,7 @@ class DiskBytecode(BytecodeCache):
 
     def get_bucket(self, environment: jinja2.Environment, name: str, filename: str | None, source: str) -> Bucket:
         checksum = self.get_source_checksum(source)
-        key = hashlib.sha256(f"{name}\0{checksum}\0{_options(environment)!r}".encode()).hexdigest()
+        key = digest(name, checksum, repr(_options(environment)))
         bucket = Bucket(environment, key, checksum)
         self._load(bucket, filename or "<template>")
         return bucket

@@ -47,6 +47,9 @@ def version_record(model: SiteModel, entry: VersionEntry, pdf: dict[str, str] | 
         "url": settings.url(entry.site_path),
         "changes_url": settings.url(entry.site_changes_path),
         "json_url": settings.url(entry.site_path + "policy.json"),
+        # its RFC 3161 token (site/timestamps.py): address, sha256, the authority's time, the imprint it stamps
+        "timestamp": entry.timestamp.record(settings.url(entry.site_path + "timestamp.tsr"))
+        if entry.timestamp else None,
         **(pdf or {}),
     }
 

@@ -23,12 +23,13 @@ from markupsafe import Markup
 from ..diff.redline import RedlineBlock, Span, spans
 from ..diff.sections import SectionChange
 from ..errors import UserError
+from ..keys import digest
 from ..source import inline
 from ..source.inline import Word, words_from_runs
 from ..source.model import Policy
 from .data import dumps
 from .dates import iso
-from .gencache import GeneratedFiles, digest
+from .gencache import GeneratedFiles
 from .model import SiteModel, VersionEntry
 from .output import OutputTree
 from .render import environment, resolver

@@ -2,7 +2,7 @@
 it changed.
 
 Published versions never change, so most of the generated folder (pages_dir) is the same from one build to the
-next. Each file that can be reused gets a key: sha256 over the *scope* — the format, this package's code
+next. Each file that can be reused gets a key: sha256 (keys.digest) over the *scope* — the format, this package's code
 fingerprint, the versions of Python, Jinja2, MarkupSafe, feedgen, lxml and Babel, the settings (mkdocs.yml's site
 name, URL and every plugin option, serve or build) and the bytes of every template a page or feed is rendered
 with: the page and feed templates and the closure of what they import, include or extend (`references`: a macro of
@@ -16,10 +16,9 @@ pages are reused only while nothing at all changed.
 Where the output is kept: the generated file itself. `generated.json` in the cache folder records, for each
 file written, its key, its stat (mtime, size, inode) and the sha256 of its bytes. A later build whose key for
 that path is the same, and whose file still has that stat, leaves the file as it is: nothing rendered, read or
-written, so MkDocs' page cache finds the same Markdown by its stat too. A file written less than two seconds
-before the record was made is read and hashed as well (a same-tick rewrite could hide behind an unchanged
-stat, git's "racy" rule). Feed entries are not files: their HTML is kept in `feed-entries.json`, by key,
-beside the record.
+written, so MkDocs' page cache finds the same Markdown by its stat too. A file whose stamp is not older than
+the record is read and hashed as well (keys.trusted: git's "racy" rule). Feed entries are not files: their
+HTML is kept in `feed-entries.json`, by key, beside the record.
 
 Both files are plain JSON, never executed or unpickled; one that is damaged, foreign or written by other code is
 ignored (everything is rendered, as in a cold build), and one that cannot be written costs time, not the build
@@ -29,19 +28,14 @@ ignored (everything is rendered, as in a cold build), and one that cannot be wri
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import re
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import orjson
-
-from ..history.cache import software
+from ..keys import Stamp, digest, read_record, software, stamp, trusted, write_record
 from ..settings import Settings, builtin_templates
 from ..source.model import content_hash
 from .model import SiteModel, VersionEntry
@@ -50,18 +44,8 @@ from .output import OutputTree
 FORMAT = "policy-site generated files 1"
 RECORD = "generated.json"
 ENTRIES = "feed-entries.json"
-RACY_NS = 2_000_000_000
 TEMPLATE_FOLDERS = ("pages", "feeds", "pdf")
-Stat = tuple[int, int, int]  # (mtime_ns, size, inode)
-Found = tuple[str, Stat, str, bool]  # a file's key, stat and sha256 in the record, and whether its stat is racy
-
-
-_CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
-
-
-def digest(*parts: object) -> str:
-    """sha256 of values as canonical JSON (sorted keys, UTF-8; dates in ISO form, paths as their text)."""
-    return hashlib.sha256(orjson.dumps(parts, default=str, option=_CANONICAL)).hexdigest()
+Found = tuple[str, Stamp, str, bool]  # a file's key, stamp and sha256 in the record, and whether its stamp is trusted
 
 
 def _names(folder: Path, sub: str = "") -> list[str]:
@@ -164,6 +148,7 @@ def entry_state(entry: VersionEntry) -> str:
         "status": entry.status, "in_force_to": entry.in_force_to, "kind": entry.kind,
         "already_amended": sorted((k, v.isoformat()) for k, v in entry.already_amended.items()),
         "until_then": entry.until_then.version if entry.until_then else None, "rewrites": entry.rewrites,
+        "timestamp": entry.timestamp.sha256 if entry.timestamp else None,
     })
 
 
@@ -183,20 +168,9 @@ def _note(text: str) -> None:
     print(f"policy: note: {text}", file=sys.stderr)
 
 
-def _load(path: Path) -> dict[str, Any]:
-    """A file this code wrote, or {} (missing, damaged, foreign, or written by other code)."""
-    try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("software") != software():
-        return {}
-    return data
-
-
 def _keys(paths: list[str], keys: list[str]) -> str:
     """A digest of the keys a document's files were made under."""
-    return hashlib.sha256("\0".join(f"{p}\0{k}" for p, k in zip(paths, keys)).encode()).hexdigest()
+    return digest(list(zip(paths, keys)))
 
 
 class GeneratedFiles:
@@ -225,19 +199,19 @@ class GeneratedFiles:
         self.new_documents: dict[str, tuple[str, list[str], str]] = {}
         if enabled:
             self._load_record()
-            entries = _load(self.folder / ENTRIES).get("entries")
+            entries = (read_record(self.folder / ENTRIES, FORMAT) or ({}, 0))[0].get("entries")
             if isinstance(entries, dict):
                 self.old_entries = {k: v for k, v in entries.items() if isinstance(v, str)}
 
     def _load_record(self) -> None:
-        data = _load(self.folder / RECORD)
-        if data.get("pages_dir") != str(self.out.root):
+        found = read_record(self.folder / RECORD, FORMAT)
+        if found is None or found[0].get("pages_dir") != str(self.out.root):
             return
+        data, made = found
         try:
-            made = int(data["made"])
             for path, (key, m, size, inode, sha) in data["files"].items():
                 if isinstance(key, str) and isinstance(sha, str):
-                    self.old[path] = (key, (int(m), int(size), int(inode)), sha, int(m) >= made - RACY_NS)
+                    self.old[path] = (key, (int(m), int(size), int(inode)), sha, trusted(int(m), made))
             for prefix, (fingerprint, paths, keys) in data.get("documents", {}).items():
                 if isinstance(fingerprint, str) and isinstance(keys, str) and all(isinstance(p, str) for p in paths):
                     self.old_documents[prefix] = (fingerprint, list(paths), keys)
@@ -275,14 +249,15 @@ class GeneratedFiles:
         it is still as that build left it: the same stat, and, when that stat is racy, the same sha256."""
         found = self.old.get(path) if self.enabled else None
         if found is not None and found[0] == key and self._unchanged(path, found):
-            self.out.keep(path)
+            self.out.keep(path, found[2])
             self.new[path] = (key, found[2])
             self.reused += 1
             return
         content = make()
         data = content.encode("utf-8") if isinstance(content, str) else content
-        self.out.write(path, data)
-        self.new[path] = (key, hashlib.sha256(data).hexdigest())
+        sha = hashlib.sha256(data).hexdigest()
+        self.out.write(path, data, sha)
+        self.new[path] = (key, sha)
         self.rendered += 1
         self.made.append(path)
 
@@ -307,7 +282,7 @@ class GeneratedFiles:
         if not all(self._unchanged(path, f) for path, f in found.items()):
             return False
         for path, f in found.items():
-            self.out.keep(path)
+            self.out.keep(path, f[2])
             self.new[path] = (f[0], f[2])
         self.reused += len(found)
         self.new_documents[prefix] = old
@@ -341,12 +316,13 @@ class GeneratedFiles:
         self.new_documents.update(documents)
 
     def _unchanged(self, path: str, found: Found) -> bool:
+        """Whether the file is still as the record lists it: the same stamp, and its bytes when that is not
+        trusted."""
+        file = self.out.path(path)
+        if stamp(file) != found[1]:
+            return False
         try:
-            file = self.out.path(path)
-            stat = os.stat(file)
-            if (stat.st_mtime_ns, stat.st_size, stat.st_ino) != found[1]:
-                return False
-            return not found[3] or hashlib.sha256(Path(file).read_bytes()).hexdigest() == found[2]
+            return found[3] or hashlib.sha256(Path(file).read_bytes()).hexdigest() == found[2]
         except OSError:
             return False
 
@@ -367,25 +343,15 @@ class GeneratedFiles:
             return
         files: dict[str, list] = {}
         for path, (key, sha) in sorted(self.new.items()):
-            try:
-                stat = os.stat(self.out.path(path))
-            except OSError:
-                continue
-            files[path] = [key, stat.st_mtime_ns, stat.st_size, stat.st_ino, sha]
+            found = stamp(self.out.path(path))
+            if found is not None:
+                files[path] = [key, *found, sha]
         documents = {prefix: list(document) for prefix, document in sorted(self.new_documents.items())
                      if all(path in files for path in document[1])}
-        record = {"format": FORMAT, "software": software(), "pages_dir": str(self.out.root),
-                  "made": time.time_ns(), "files": files, "documents": documents}
-        entries = {"format": FORMAT, "software": software(), "entries": self.new_entries}
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            for name, data in ((ENTRIES, entries), (RECORD, record)):
-                tmp = self.folder / f"{name}.{os.getpid()}.tmp"
-                try:
-                    tmp.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
-                    tmp.replace(self.folder / name)
-                finally:
-                    tmp.unlink(missing_ok=True)
+            write_record(self.folder / ENTRIES, FORMAT, {"entries": self.new_entries})
+            write_record(self.folder / RECORD, FORMAT, {"pages_dir": str(self.out.root), "files": files,
+                                                        "documents": documents})
         except OSError as exc:
             _note(f"the record of generated files was not saved ({self.folder}: {exc.strerror or exc}); the next "
                   "build renders every page again")

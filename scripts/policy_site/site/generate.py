@@ -9,6 +9,7 @@ from functools import partial
 from pathlib import Path
 
 from ..history.versions import Reading, read_documents
+from ..keys import digest
 from ..pipes import Claims, call_beside
 from ..settings import Settings, require_site_url
 from ..source.model import Policy
@@ -17,7 +18,7 @@ from ..source.translations import languages
 from .choices import Choices, choices
 from .data import policy_json, versions_json
 from .feeds import write_feeds
-from .gencache import GeneratedFiles, digest
+from .gencache import GeneratedFiles
 from .generated import Generated
 from .library import library_nav, write_library
 from .model import SiteModel, build_model
@@ -27,7 +28,9 @@ from .pages import translated_pages, write_pages
 from .pdf import pdf_records, write_pdfs
 from .redirects import redirect_pages
 from .rewrites import Source, check_rewrites, previous_build
+from .timestamps import TOKEN, attach_timestamps
 from .translations import language_name, load_translations
+from .word_files import write_word_files
 
 
 @dataclass
@@ -38,6 +41,7 @@ class GeneratedSite:
     layout: Layout
     languages: list[str] = field(default_factory=list)  # the translations' languages
     files: GeneratedFiles | None = None  # what was rendered and what reused from the last build
+    written: dict[str, str] = field(default_factory=dict)  # every file written or kept → the sha256 of its bytes
 
     @property
     def model(self) -> SiteModel:
@@ -58,7 +62,8 @@ class GeneratedSite:
         """What MkDocs needs of it."""
         switcher = [(code, language_name(code)) for code in [controlling_language, *self.languages]]
         return Generated(self.pages_dir, self.nav, self.layout.is_library, switcher if self.languages else [],
-                         self.warnings, (self.files.reused, self.files.rendered) if self.files is not None else None)
+                         self.warnings, (self.files.reused, self.files.rendered) if self.files is not None else None,
+                         {path: sha for path, sha in self.written.items() if path.endswith(".md")})
 
 
 Project = tuple[Layout, dict[str, Policy]]  # what source.project.load_project returns
@@ -114,6 +119,10 @@ def _document(model: SiteModel, out: OutputTree, offered: Choices, files: Genera
         for entry in model.entries:
             files.file(entry.site_path + "policy.json", digest(files.scope(model, entry), "policy.json"),
                        partial(policy_json, model, entry))
+            if entry.timestamp is not None:
+                files.file(entry.site_path + TOKEN, digest(files.scope(model, entry), TOKEN),
+                           partial(lambda token: token, entry.timestamp.token))
+        write_word_files(model, files)
         write_feeds(model, out, files)
         if model.settings["pdf"]:
             write_pdfs(model, files)
@@ -137,7 +146,7 @@ def _beside(tasks: list[Task], claims: Claims, out: OutputTree, files: Generated
     """In the forked process: tasks in turn, then what it wrote, for the first process."""
     before, mark = set(out.written), files.mark()
     languages = _take(tasks, claims)
-    return languages, sorted(out.written - before), files.since(mark)
+    return languages, {p: s for p, s in out.written.items() if p not in before}, files.since(mark)
 
 
 def _write_shared(tasks: list[Task], out: OutputTree, files: GeneratedFiles) -> list[str]:
@@ -181,6 +190,8 @@ def generate_site(settings: Settings, announced: Sequence[Source] = (), project:
             model.history.warnings.append(unreadable)
         mine = [(label, _announced_for(model, hashes)) for label, hashes in announced]
         check_rewrites(model, [previous, *mine], settings["accept_rewrite"], shown)
+    if not settings.draft:
+        attach_timestamps(settings, models)  # asks the authority for new versions' tokens (timestamp_url)
     out = OutputTree(settings.pages_dir)
     offered = choices(settings, layout, {m.document: m.current.policy.title for m in models})  # the follow pages
     files = GeneratedFiles(settings, out)  # what the last build generated, reused where its key still matches
@@ -209,7 +220,7 @@ def generate_site(settings: Settings, announced: Sequence[Source] = (), project:
         out.write(name, page)
     out.finish()
     site = GeneratedSite(settings.pages_dir, models, library_nav() if layout.is_library else nav(models[0]), layout,
-                         translated_into, files)
+                         translated_into, files, out.written)
     if save:
         files.save()  # the parse cache was saved by load_models
     return site

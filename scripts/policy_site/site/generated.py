@@ -17,3 +17,5 @@ class Generated:
     languages: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     counts: tuple[int, int] | None = None  # generated files (and feed entries) reused, rendered
+    # each Markdown page written or kept by this generation → the sha256 of its bytes (the page cache's keys)
+    pages: dict[str, str] = field(default_factory=dict)

@@ -11,6 +11,7 @@ import bisect
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property, partial
+from typing import Any
 
 from ..diff.sections import PolicyDiff, SectionChange, diff_policies, path_labels
 from ..history.versions import Amendment, History, PublishedVersion
@@ -32,6 +33,7 @@ class VersionEntry:
     until_then: VersionEntry | None = None  # the version in force the day before this one takes effect
     rewrites: list[dict] = field(default_factory=list)  # accepted rewrites of its published text (site/rewrites.py)
     prefix: str = ""  # where its document's pages live: '' or 'terms/'
+    timestamp: Any = None  # its RFC 3161 token (site/timestamps.Timestamp), when it has one
 
     @property
     def reads_as_before(self) -> bool:

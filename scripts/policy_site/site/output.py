@@ -1,7 +1,11 @@
-"""A generated folder written file by file: unchanged files are left alone, files not written again are removed."""
+"""A generated folder written file by file: unchanged files are left alone, files not written again are removed.
+
+It knows the sha256 of every file it wrote or kept in this build (`written`): the manifest of the folder, which the
+page cache reads instead of hashing the pages again (site/mkdocs/page_cache.py)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import posixpath
 from pathlib import Path
@@ -18,7 +22,8 @@ class OutputTree:
         if root.is_dir() and any(root.iterdir()) and not (root / MARKER).exists():
             raise UserError(f"{root} is not empty and was not made by this tool; choose another pages_dir")
         self.base = str(root)
-        self.written: set[str] = set()  # the paths written or kept, relative to root ('terms/versions.json')
+        # the paths written or kept, relative to root ('terms/versions.json'), and the sha256 of their bytes
+        self.written: dict[str, str] = {}
         self.folders: set[Path] = set()
         if not (root / MARKER).exists():  # marked before the first file: a build stopped half-way (or a second
             self.write(MARKER, MARKER_TEXT)  # process that failed) leaves a folder the next build knows as its own
@@ -27,10 +32,11 @@ class OutputTree:
         """A file's path (as a string: a warm build asks for thousands)."""
         return os.path.join(self.base, relative)
 
-    def write(self, relative: str, content: str | bytes) -> None:
+    def write(self, relative: str, content: str | bytes, sha256: str | None = None) -> None:
+        """Write a file unless it holds these bytes already (sha256: theirs, when the caller has it)."""
         data = content.encode("utf-8") if isinstance(content, str) else content
         path = self.root / relative
-        self.written.add(posixpath.normpath(relative))
+        self.written[posixpath.normpath(relative)] = sha256 or hashlib.sha256(data).hexdigest()
         try:
             if path.is_file() and path.read_bytes() == data:
                 return
@@ -41,9 +47,9 @@ class OutputTree:
         except OSError as exc:
             raise write_failure(self.root, exc) from None
 
-    def keep(self, relative: str) -> None:
+    def keep(self, relative: str, sha256: str) -> None:
         """Leave a file as it is, as if written again with the same bytes (site/gencache.py checked it)."""
-        self.written.add(posixpath.normpath(relative))
+        self.written[posixpath.normpath(relative)] = sha256
 
     def copy(self, relative: str, source: str) -> None:
         """Write a file already written (at source) once more at relative (an old address of it)."""

@@ -16,9 +16,8 @@ key asked for and the same page, and the HTML has the length and sha256 the head
 Anything else — corrupt, truncated, foreign, a planted file — is a miss: the page is rendered again and its entry
 rewritten (a one-line note counts them). Nothing in the cache is ever executed or unpickled.
 
-The pages' Markdown is hashed for their keys; `digests-build.json` keeps each file's sha256 with its stat
-(mtime, size, inode) so the next build hashes only the files whose stat changed — or that were written less
-than two seconds before the record was made, which a same-tick rewrite could hide (git's "racy" rule).
+The pages' Markdown is hashed for their keys: the generation that wrote or kept each page hands over its sha256
+(site/output.OutputTree.written), so a build reads no page to key it.
 
 Writing: by a thread beside the build, each file through a temporary file renamed into place, the HTML before
 its header. A cache
@@ -44,11 +43,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
+from ..keys import digest
 
 FORMAT = "policy-site page cache 1"
 STALE_TEMP_SECONDS = 600  # a temporary file older than this was left by a build that died
-DIGESTS = "digests-build.json"  # sha256 of each generated Markdown file by its stat, from the last build
-RACY_NS = 2_000_000_000
 Signature = tuple[int, int, int]  # (mtime_ns, size, inode) of a file
 
 
@@ -75,16 +73,7 @@ def signature(path: Path) -> Signature:
 
 def page_key(site_key: str, page: str, markdown_sha256: str) -> str:
     """The key of one page: the site key, the page's path and the sha256 of its Markdown bytes."""
-    return hashlib.sha256(f"{site_key}\0{page}\0{markdown_sha256}".encode()).hexdigest()
-
-
-def folder_digest(folder: Path) -> str:
-    """sha256 over every file's path and bytes in a folder (templates, a theme's own folder)."""
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
-        if path.is_file():
-            digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
+    return digest(site_key, page, markdown_sha256)
 
 
 def check_location(folder: Path, site_dir: Path, pages_dir: Path) -> None:
@@ -279,33 +268,13 @@ class PageStore:
         try:
             for path in self.folder.iterdir():
                 name = path.name
-                if name.endswith((".html", ".json")) and not name.startswith(("manifest-", "digests-")) \
+                if name.endswith((".html", ".json")) and not name.startswith("manifest-") \
                         and path.stem not in keep:
                     path.unlink(missing_ok=True)
                 elif name.endswith(".tmp") and now - path.stat().st_mtime > STALE_TEMP_SECONDS:
                     path.unlink(missing_ok=True)
         except OSError:
             pass  # an entry left behind costs disk space, nothing else; the next build tries again
-
-    def load_digests(self, pages_dir: Path) -> dict[str, tuple[Signature, str]]:
-        """The Markdown digests the last build recorded, for files whose stat has not changed since. A file
-        written less than RACY_NS before the record was made is left out (hashed again), as git does."""
-        try:
-            data = json.loads((self.folder / DIGESTS).read_bytes())
-            if data.get("format") != FORMAT or data.get("pages_dir") != str(pages_dir):
-                return {}
-            made = int(data["written_ns"])
-            return {page: ((int(m), int(size), int(inode)), str(digest))
-                    for page, (m, size, inode, digest) in data["files"].items() if int(m) < made - RACY_NS}
-        except (OSError, ValueError, TypeError, KeyError, AttributeError):
-            return {}  # no record, or not one this code wrote: every page is hashed
-
-    def save_digests(self, pages_dir: Path, digests: dict[str, tuple[Signature, str]]) -> None:
-        if self.cannot_write or not self.folder.is_dir():
-            return
-        data = {"format": FORMAT, "pages_dir": str(pages_dir), "written_ns": time.time_ns(),
-                "files": {page: [*stat, digest] for page, (stat, digest) in sorted(digests.items())}}
-        self._write(self.folder / DIGESTS, json.dumps(data).encode())
 
     @staticmethod
     def _manifest_keys(path: Path) -> set[str]:

@@ -11,10 +11,11 @@ from typing import Any
 import jinja2
 
 from ..diff.sections import diff_policies, path_labels
+from ..keys import digest
 from ..source.model import Section
 from ..source.project import Layout
 from .choices import Choices
-from .gencache import GeneratedFiles, digest
+from .gencache import GeneratedFiles
 from .model import Draft, SiteModel, VersionEntry
 from .notice_terms import NoticeTerms
 from .output import OutputTree
@@ -22,6 +23,7 @@ from .page_types import ARCHIVE, CHANGES, COMPARE, CURRENT, DRAFT, FOLLOW, LATES
 from .pdf import changes_pdf_path, translation_pdf_path, version_pdf_path, write_translation_pdf
 from .render import environment
 from .translations import TranslatedDocument, language_name, merged, translation_json, with_language
+from .word_files import word_path
 
 
 def linker(page_path: str, prefix: str = "") -> Callable[[str], str]:
@@ -76,6 +78,7 @@ def write_pages(model: SiteModel, out: OutputTree, only: Collection[str] | None 
     env.globals["section_md"] = SectionCache(env)
     env.globals["path_labels"] = path_labels
     env.globals.update(pdf_path=partial(version_pdf_path, model), changes_pdf_path=partial(changes_pdf_path, model))
+    env.globals["word_path"] = word_path
     site_path: Callable[[str], str] = env.globals["resolve"]  # type: ignore[assignment]
 
     prefix = model.prefix

@@ -29,9 +29,10 @@ import yaml
 from markupsafe import Markup
 
 from ..diff.redline_render import redline_html
+from ..keys import digest
 from ..source.files import POLICY_FILE, SECTIONS_DIR
 from ..source.model import Policy, section_to_data
-from .gencache import GeneratedFiles, digest
+from .gencache import GeneratedFiles
 from .model import SiteModel, VersionEntry
 from .render import environment, resolver
 from .translations import TranslatedDocument, language_name, merged

@@ -14,12 +14,12 @@ This module does not import MkDocs.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from ..history.git import head_state
 from ..history.versions import History
+from ..keys import digest, tree_digest
 from ..settings import Settings, require_site_url
 from ..source.loader import load_policy
 from ..source.project import Layout
@@ -27,7 +27,6 @@ from .generate import GeneratedSite, generate_site
 from .model import build_model
 from .output import OutputTree
 from .page_types import nav
-from .pagecache import folder_digest
 from .pages import write_pages
 from .rewrites import Source
 
@@ -49,7 +48,7 @@ def inputs(settings: Settings) -> Inputs | None:
     if head is None:
         return None
     day = settings.build_time.replace(hour=0, minute=0, second=0, microsecond=0)
-    templates = hashlib.sha256("\0".join(folder_digest(d) for d in settings.template_dirs).encode()).hexdigest()
+    templates = digest([tree_digest(d) for d in settings.template_dirs])
     return Inputs(head, replace(settings, build_time=day), templates)
 
 
@@ -74,5 +73,6 @@ class Preview:
         require_site_url(settings.site_url)
         working = load_policy(settings.policy_dir)  # raises PolicyInvalid before anything is written
         model = build_model(settings, replace(history, warnings=list(history.warnings)), working)
-        write_pages(model, OutputTree(settings.pages_dir), only=DRAFT_PAGES)
-        return GeneratedSite(settings.pages_dir, [model], nav(model), Layout())
+        out = OutputTree(settings.pages_dir)
+        write_pages(model, out, only=DRAFT_PAGES)
+        return GeneratedSite(settings.pages_dir, [model], nav(model), Layout(), written=out.written)

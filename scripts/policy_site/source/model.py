@@ -345,7 +345,12 @@ def without_anchors(data: object) -> object:
     return out["text"] if set(out) == {"text"} else out
 
 
+def canonical_bytes(data: object) -> bytes:
+    """Plain data (policy_to_data's, or the `policy` of a published policy.json) as the canonical JSON that
+    content_hash hashes: keys sorted, no spaces, UTF-8."""
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 def content_hash(policy: Policy) -> str:
     """The identity of a policy's text: sha256 (hex) of its plain data as canonical JSON."""
-    text = json.dumps(policy_to_data(policy), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_bytes(policy_to_data(policy))).hexdigest()

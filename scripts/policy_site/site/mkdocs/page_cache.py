@@ -39,6 +39,7 @@ from typing import Any
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
+from ...keys import Stamp, stamp
 from ...pipes import may_fork
 from ...settings import Settings
 from ..pagecache import Entry, PageStore, check_location, page_key
@@ -166,7 +167,8 @@ class PageCache:
         self.store: PageStore | None = None
         self.settings: Settings | None = None
         self.serving = False
-        self.digests: dict[str, tuple[tuple[int, int, int], str]] = {}  # page → (stat, sha256 of its Markdown)
+        self.generated: dict[str, str] = {}  # page → sha256 of its Markdown, as this build's generation wrote it
+        self.digests: dict[str, tuple[Stamp | None, str]] = {}  # serve: page → (stamp, sha256 of its Markdown)
         self._reset()
 
     def _reset(self) -> None:
@@ -227,8 +229,6 @@ class PageCache:
             return files
         self.active, self.config = True, config
         self.order = list(files.documentation_pages())
-        if not self.serving:  # a serve session keeps them in memory
-            self.digests = self.store.load_digests(self.settings.pages_dir)
         self.search_seen = len(self.search) if self.search is not None else 0
         in_nav, untitled = _nav_pages(config.nav)
         for file in self.order:
@@ -259,18 +259,22 @@ class PageCache:
         return files
 
     def _digest(self, file: File) -> str:
-        """sha256 of a page's Markdown, remembered while the file's stat stays the same (pagecache.load_digests)."""
+        """sha256 of a page's Markdown: as the generation that wrote or kept it in this build knows it (nothing
+        else writes the generated folder during a build), else read (serve: remembered while its stamp stays)."""
         path = file.abs_src_path
         assert path is not None
-        stat = os.stat(path)
-        signature = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
-        known = self.digests.get(file.src_uri)
-        if known is not None and known[0] == signature:
-            return known[1]
-        with open(path, "rb") as handle:
-            digest = hashlib.sha256(handle.read()).hexdigest()
-        self.digests[file.src_uri] = (signature, digest)
-        return digest
+        known = self.generated.get(file.src_uri)
+        if known is not None and not self.serving:
+            return known
+        now = stamp(path)
+        if known is None:
+            memo = self.digests.get(file.src_uri)
+            if memo is not None and memo[0] is not None and memo[0] == now:
+                return memo[1]
+            with open(path, "rb") as handle:
+                known = hashlib.sha256(handle.read()).hexdigest()
+        self.digests[file.src_uri] = (now, known)
+        return known
 
     def on_nav(self, nav: Any, config: Any, files: Files) -> None:
         """A cold build with enough pages to share: a helper process renders them from the end."""
@@ -367,9 +371,6 @@ class PageCache:
             self.search[:] = ordered + [e for e in self.search if id(e) not in placed]
         used = {e.key for e in self.hits.values()} | {e.key for e in self.nav_hits.values()} | self.stored
         self.store.finish(used)
-        if not self.serving and self.settings is not None:
-            pages = {file.src_uri for file in self.order}
-            self.store.save_digests(self.settings.pages_dir, {k: v for k, v in self.digests.items() if k in pages})
         cached = len(self.hits) + len(self.nav_hits) - self.helped
         helped = f" ({self.helped} of them by a second process)" if self.helped else ""
         log.info(f"page cache: {cached} pages from {self.store.folder}, {len(self.order) - cached} rendered{helped}")

@@ -14,7 +14,6 @@ Imports MkDocs: a helper of plugin.py, like page_cache.py.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import importlib.util
 import json
@@ -34,9 +33,8 @@ from mkdocs.theme import Theme
 from mkdocs.utils import get_build_date, get_build_datetime
 from pathspec import PathSpec
 
-from ...history.cache import code_fingerprint
+from ...keys import code_fingerprint, digest, tree_digest
 from ...settings import Settings
-from ..pagecache import folder_digest
 
 VOLATILE = {"config_file_path", "docs_dir", "site_dir", "dev_addr", "watch"}
 PACKAGES = ("mkdocs", "mkdocs-material", "Markdown", "pymdown-extensions", "Jinja2", "MarkupSafe", "Pygments",
@@ -97,7 +95,7 @@ def _folder_fingerprint(folder: Path) -> tuple[str, bool]:
     resolved = str(folder.resolve())
     if resolved in _package_dirs():
         return _package_dirs()[resolved], _dated_package(folder)
-    return folder_digest(folder), _dated(folder)
+    return tree_digest(folder), _dated(folder)
 
 
 @lru_cache(maxsize=16)
@@ -138,7 +136,7 @@ def _software(extensions: tuple[str, ...]) -> str:
 def site_key(config: Any, settings: Settings, serving: bool) -> str:
     """Everything that shapes every page, hashed (the page's own path and Markdown are added per page)."""
     fingerprints = [_folder_fingerprint(Path(d)) for d in config.theme.dirs]
-    templates = [folder_digest(d) for d in settings.template_dirs]
+    templates = [tree_digest(d) for d in settings.template_dirs]
     dated = any(d for _, d in fingerprints)
     data = {
         "software": _software(tuple(str(e) for e in config.markdown_extensions)),
@@ -150,4 +148,4 @@ def site_key(config: Any, settings: Settings, serving: bool) -> str:
         # a theme that prints the build date makes every page depend on it
         "date": (get_build_datetime().isoformat(), get_build_date()) if dated else None,
     }
-    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return digest(data)

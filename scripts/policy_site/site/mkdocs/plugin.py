@@ -180,6 +180,8 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
         _use_builtin_theme_and_styles(config, settings)
         list_theme_files(config.theme)  # MkDocs' listing of the theme's static files, without its hidden folders
         self.cache_dir = settings.cache_dir
+        if self.page_cache:
+            self.page_cache.generated = generated.pages
         config.docs_dir = str(generated.pages_dir)
         config.nav = generated.nav
         config.not_in_nav = GitIgnoreSpec.from_lines(not_in_nav() + (

@@ -27,7 +27,6 @@ the folder). The result is the same folder a clean build makes (tests/integratio
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from pathlib import Path
@@ -35,23 +34,14 @@ from typing import Any
 
 from mkdocs.structure.files import File, Files
 
-from ...history.cache import software
+from ...keys import Stamp, read_record, stamp, trusted, write_record
 from ..publish import Staging
 from .page_cache import CachedPage, PageCache, search_entries
 
 FORMAT = "policy-site site files 1"
 RECORD = "site-files.json"  # what site_dir holds
 BACK_RECORD = "site-files-back.json"  # what the back folder holds
-Stat = tuple[int, int, int]  # (mtime_ns, size, inode)
 DIRTY_WARNING = "A 'dirty' build is being performed"
-
-
-def _stat(path: str) -> Stat | None:
-    try:
-        found = os.stat(path)
-    except OSError:
-        return None
-    return found.st_mtime_ns, found.st_size, found.st_ino
 
 
 def keeps_output(config: Any) -> bool:
@@ -78,7 +68,7 @@ class SiteOutput:
         self.site_dir = staging.folder  # where this build writes: the back folder
         self.record_file = cache_dir / BACK_RECORD
         self.front_file = cache_dir / RECORD
-        self.old: dict[str, tuple[str, Stat]] = {}  # destination → (source identity, its stat when recorded)
+        self.old: dict[str, tuple[str, Stamp]] = {}  # destination → (source identity, its stat when recorded)
         self.kept: set[str] = set()
         self.copied: dict[str, str] = {}  # destination → source identity, for the next record
         self.files: Files | None = None
@@ -126,7 +116,7 @@ class SiteOutput:
         if isinstance(file, CachedPage):
             return f"page {file.key}"
         if file.abs_src_path is not None and getattr(file, "_content", None) is None:
-            stat = _stat(file.abs_src_path)
+            stat = stamp(file.abs_src_path)
             return f"file {file.abs_src_path} {stat}" if stat is not None else None
         return None
 
@@ -143,7 +133,7 @@ class SiteOutput:
     def _unchanged(self, relative: str, source: str | None, path: str) -> bool:
         """Whether the file at path is what the last build wrote there from the same source."""
         old = self.old.get(relative)
-        return source is not None and old is not None and old[0] == source and _stat(path) == old[1]
+        return source is not None and old is not None and old[0] == source and stamp(path) == old[1]
 
     def keeps_page(self, file: File, key: str) -> bool:
         """For the page cache, before it reads an entry: whether site_dir holds this page as the cache entry with
@@ -185,6 +175,7 @@ class SiteOutput:
         for name in (*config.theme.static_templates, *config.extra_templates):
             named.add(os.path.normpath(name))
         named.add("sitemap.xml.gz")
+        named.add("manifest.json")  # written after this (site/manifest.py)
         if search_entries(config)[0]:
             named.add(os.path.join("search", "search_index.json"))
         emptied: set[str] = set()
@@ -201,7 +192,7 @@ class SiteOutput:
                 folder = os.path.dirname(folder)
         files = {}
         for relative, source in sorted(self.copied.items()):
-            stat = _stat(os.path.join(self.site_dir, relative))
+            stat = stamp(os.path.join(self.site_dir, relative))
             if stat is not None:
                 files[relative] = [source, *stat]
         self._record = files
@@ -221,22 +212,21 @@ def forget(cache_dir: Path) -> None:
         (cache_dir / name).unlink(missing_ok=True)
 
 
-def _read(record_file: Path, folder: str) -> dict[str, tuple[str, Stat]] | None:
+def _read(record_file: Path, folder: str) -> dict[str, tuple[str, Stamp]] | None:
     """The entries of a record that names folder (then the file is removed: only a build that finishes writes one);
     None when there is none, or it is unusable. Entries written in the record's own clock tick are left out."""
+    found = read_record(record_file, FORMAT)
     try:
-        data = json.loads(record_file.read_bytes())
-        made = os.stat(record_file).st_mtime_ns  # stamped by the same clock as the files it lists
         record_file.unlink()
-    except (OSError, ValueError):
+    except OSError:
         return None
-    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("software") != software() \
-            or data.get("site_dir") != folder:
+    if found is None or found[0].get("site_dir") != folder:
         return None
-    entries: dict[str, tuple[str, Stat]] = {}
+    data, made = found
+    entries: dict[str, tuple[str, Stamp]] = {}
     try:
         for path, (source, m, size, inode) in data["files"].items():
-            if isinstance(source, str) and int(m) < made:  # else racy: written in the record's clock tick
+            if isinstance(source, str) and trusted(int(m), made):
                 entries[path] = (source, (int(m), int(size), int(inode)))
     except (ValueError, TypeError, KeyError, AttributeError):
         return None
@@ -244,14 +234,10 @@ def _read(record_file: Path, folder: str) -> dict[str, tuple[str, Stat]] | None:
 
 
 def _write(record_file: Path, folder: str, files: dict[str, list]) -> None:
-    record = {"format": FORMAT, "software": software(), "site_dir": folder, "files": files}
-    tmp = record_file.with_name(f"{record_file.name}.{os.getpid()}.tmp")
     try:
-        record_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(record, separators=(",", ":")), encoding="utf-8")
-        tmp.replace(record_file)
+        write_record(record_file, FORMAT, {"site_dir": folder, "files": files})
     except OSError:
-        tmp.unlink(missing_ok=True)  # without a record the next build writes the folder whole: it costs time only
+        pass  # without a record the next build writes the folder whole: it costs time only
 
 
 def _always() -> bool:

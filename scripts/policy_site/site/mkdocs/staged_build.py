@@ -18,6 +18,7 @@ from typing import Any
 from mkdocs.utils import CountHandler
 
 from ...settings import Settings
+from ..manifest import write_manifest
 from ..publish import BuildLock, Staging
 
 
@@ -26,6 +27,7 @@ class PlainBuild:
 
     def __init__(self, config: Any, settings: Settings) -> None:
         self.config = config
+        self.site_url = settings.site_url
         self.lock = BuildLock(settings.cache_dir).acquire()
         try:
             self.staging = Staging(Path(config.site_dir), settings.cache_dir, fresh=True)
@@ -45,6 +47,7 @@ class PlainBuild:
             if self.warnings.get_counts():
                 self.staging.discard()
             else:
+                write_manifest(Path(self.config.site_dir), self.site_url)  # last: every file with its sha256
                 self.staging.publish()
         finally:
             self._end()

@@ -1,0 +1,56 @@
+"""One version's notice campaign as the ledger recorded it, read-only: for `policy evidence`.
+
+The announcement (when, to how many, the content_hash and commit of the text announced), the count of messages in
+each status, and one row per recipient: the address, the Message-ID, the status, attempts, when it was sent (or last
+changed), and the server's reply where the ledger keeps it. The ledger records a message as sent when the mail
+server accepted it (a 250 reply to the end of DATA, or the file written to the outbox), without the reply's text;
+for a refused or deferred message it keeps the server's reply (`last_error`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .backend import Location, open_read_only
+
+STATUSES = ("sent", "failed", "pending", "sending", "cancelled")
+
+
+@dataclass
+class Campaign:
+    version: str  # as the ledger names it: '1.1' or 'terms/1.1'
+    announced_at: str
+    recipients: int
+    content_hash: str | None
+    commit: str | None
+    counts: dict[str, int] = field(default_factory=dict)
+    deliveries: list[dict] = field(default_factory=list)  # email, message_id, status, attempts, time, reply
+
+
+def read_campaign(location: Location, version: str) -> Campaign | None:
+    """The campaign of one announced version; None when there is no database or it was never announced."""
+    db = open_read_only(location)
+    if db is None:
+        return None
+    try:
+        found = db.execute("SELECT version, announced_at, recipients, content_hash, commit_sha FROM announcements "
+                           "WHERE version = ?", (version,)).fetchall()
+        if not found:
+            return None
+        row = found[0]
+        campaign = Campaign(str(row[0]), str(row[1]), int(row[2]), row[3], row[4], {s: 0 for s in STATUSES})
+        for email, message_id, status, attempts, sent_at, updated_at, error in db.execute(
+                "SELECT s.email, d.message_id, d.status, d.attempts, d.sent_at, d.updated_at, d.last_error "
+                "FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id WHERE d.version = ? "
+                "ORDER BY d.message_id", (version,)):
+            campaign.counts[status] = campaign.counts.get(status, 0) + 1
+            campaign.deliveries.append({
+                "email": email, "message_id": message_id, "status": status, "attempts": int(attempts),
+                "time": str(sent_at or updated_at),
+                "reply": error if error else ("250 accepted (reply text not recorded)" if status == "sent" else None),
+            })
+        return campaign
+    except db.errors as exc:
+        raise db.failure(exc) from None
+    finally:
+        db.close()
