@@ -145,9 +145,20 @@ def run_policy(cwd: Path, *args: str, check: bool = False, env: dict | None = No
     return result
 
 
-def copy_project(target: Path) -> Project:
+PDF_OFF = "  - policy:\n      pdf: false  # PDFs: tests/integration/test_pdf.py and test_site_build.py\n"
+
+
+def without_pdfs(config: str) -> str:
+    """mkdocs.yml's text with the policy plugin's PDFs turned off (they cost a second or more a version)."""
+    assert "  - policy:\n" in config
+    return config.replace("  - policy:\n", PDF_OFF, 1)
+
+
+def copy_project(target: Path, pdf: bool = False) -> Project:
+    """The repository's project in target; pdf=False (most tests): with the PDFs turned off."""
     target.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "mkdocs.yml", target / "mkdocs.yml")
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    (target / "mkdocs.yml").write_text(config if pdf else without_pdfs(config), encoding="utf-8")
     shutil.copytree(ROOT / "policy", target / "policy")
     shutil.copytree(ROOT / "templates", target / "templates")
     return Project(target)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, output_dir, run_policy
+from conftest import ROOT, output_dir, run_policy, without_pdfs
 from diff_support import load_cases, python_result, realistic
 from policy_site.bench.realistic import write_repo
 from policy_site.diff.comment import LIMIT, as_markdown
@@ -95,7 +95,7 @@ def test_modified_paragraphs_are_alike_and_comments_fit() -> None:
 def long_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The realistic history as a real git repository with this project's mkdocs.yml and templates."""
     history, _ = realistic()
-    extra = {"mkdocs.yml": (ROOT / "mkdocs.yml").read_bytes()}
+    extra = {"mkdocs.yml": without_pdfs((ROOT / "mkdocs.yml").read_text(encoding="utf-8")).encode()}
     extra.update({p.relative_to(ROOT).as_posix(): p.read_bytes() for p in (ROOT / "templates").rglob("*")
                   if p.is_file()})
     return write_repo(tmp_path_factory.mktemp("long") / "repo", history.versions, extra)

@@ -5,15 +5,20 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from conftest import FIDELITY, SEED, Project, run_policy
+from conftest import FIDELITY, SEED, Project, copy_project, run_policy
 
 
 def build(project: Project, *extra: str, env: dict | None = None) -> None:
     project.run("build", *extra, check=True, env=env)
 
 
-def test_seed_fidelity_on_home_page(git_project: Project) -> None:
+def test_seed_fidelity_on_home_page(tmp_path) -> None:
+    git_project = copy_project(tmp_path / "project", pdf=True).init_git()  # the PDFs on, as a project has them
+    git_project.commit("Publish the privacy policy, version 1.0")
     build(git_project)
+    page = (git_project.path / "site/versions/1.0/index.html").read_text(encoding="utf-8")
+    assert '<a href="policy-1.0.pdf" type="application/pdf">This version as PDF</a>' in page
+    assert (git_project.path / "site/versions/1.0/policy-1.0.pdf").read_bytes().startswith(b"%PDF-")
     result = subprocess.run([sys.executable, str(FIDELITY), str(SEED), str(git_project.path / "site/index.html")],
                             capture_output=True, text=True)
     assert result.stdout.strip().splitlines()[-1] == "133/133 sentences found", result.stdout

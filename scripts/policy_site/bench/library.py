@@ -58,7 +58,9 @@ def make_library_repo(path: Path, documents: int = DOCUMENTS, versions: int = VE
             who = b"Bench <bench@example.org> %d +0000\n" % stamp
             stream += b"author " + who + b"committer " + who + _data(f"{name} {number}.0".encode())
             if first:
-                stream += b"M 100644 inline mkdocs.yml\n" + _data((ROOT / "mkdocs.yml").read_bytes())
+                config = (ROOT / "mkdocs.yml").read_bytes()
+                config = config.replace(b"  - policy:\n", b"  - policy:\n      pdf: false\n", 1)
+                stream += b"M 100644 inline mkdocs.yml\n" + _data(config)  # no PDFs: as in sites.make_repo
                 for file in sorted((ROOT / "templates").rglob("*")):
                     if file.is_file():
                         rel = file.relative_to(ROOT).as_posix().encode()

@@ -108,8 +108,9 @@ def _data(payload: bytes) -> bytes:
     return b"data %d\n" % len(payload) + payload + b"\n"
 
 
-def make_repo(path: Path, versions: int) -> Path:
-    """A git repository with `versions` published versions, plus mkdocs.yml and templates/ checked in."""
+def make_repo(path: Path, versions: int, pdf: bool = False) -> Path:
+    """A git repository with `versions` published versions, plus mkdocs.yml and templates/ checked in; pdf=False:
+    the PDFs turned off (the builds compared with plain MkDocs make what it makes; site/pdf.py has their cost)."""
     path.mkdir(parents=True)
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=path, check=True)
     policy = Synthetic()
@@ -122,8 +123,10 @@ def make_repo(path: Path, versions: int) -> Path:
         who = b"Bench <bench@example.org> %d +0000\n" % stamp
         stream += b"author " + who + b"committer " + who + _data(b"Version %d" % number)
         if number == 1:
-            for name in ("mkdocs.yml",):
-                stream += b"M 100644 inline " + name.encode() + b"\n" + _data((ROOT / name).read_bytes())
+            config = (ROOT / "mkdocs.yml").read_bytes()
+            if not pdf:
+                config = config.replace(b"  - policy:\n", b"  - policy:\n      pdf: false\n", 1)
+            stream += b"M 100644 inline mkdocs.yml\n" + _data(config)
             for file in sorted((ROOT / "templates").rglob("*")):
                 if file.is_file():
                     rel = file.relative_to(ROOT).as_posix().encode()

@@ -24,7 +24,9 @@ def dumps(data: object, compact: bool = False) -> str:
     return orjson.dumps(data, option=option).decode("utf-8")
 
 
-def version_record(model: SiteModel, entry: VersionEntry) -> dict:
+def version_record(model: SiteModel, entry: VersionEntry, pdf: dict[str, str] | None = None) -> dict:
+    """A version as versions.json and policy.json list it; pdf: its PDFs' URLs and sha256 (site/pdf.py), when
+    the site has them."""
     settings = model.settings
     published = entry.published
     return {
@@ -48,16 +50,17 @@ def version_record(model: SiteModel, entry: VersionEntry) -> dict:
         # its RFC 3161 token (site/timestamps.py): address, sha256, the authority's time, the imprint it stamps
         "timestamp": entry.timestamp.record(settings.url(entry.site_path + "timestamp.tsr"))
         if entry.timestamp else None,
+        **(pdf or {}),
     }
 
 
-def versions_json(model: SiteModel) -> str:
+def versions_json(model: SiteModel, pdfs: dict[str, dict[str, str]] | None = None) -> str:
     return dumps({
         "title": model.current.policy.title,
         "current": model.current.version,
         "generated": iso(model.settings.build_time),
         "history_complete": not model.history.shallow and model.history.from_git,
-        "versions": [version_record(model, e) for e in model.newest_first],
+        "versions": [version_record(model, e, (pdfs or {}).get(e.version)) for e in model.newest_first],
     })
 
 

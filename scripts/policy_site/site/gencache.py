@@ -44,7 +44,7 @@ from .output import OutputTree
 FORMAT = "policy-site generated files 1"
 RECORD = "generated.json"
 ENTRIES = "feed-entries.json"
-TEMPLATE_FOLDERS = ("pages", "feeds")
+TEMPLATE_FOLDERS = ("pages", "feeds", "pdf")
 Found = tuple[str, Stamp, str, bool]  # a file's key, stamp and sha256 in the record, and whether its stamp is trusted
 
 

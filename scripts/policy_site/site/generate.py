@@ -25,6 +25,7 @@ from .model import SiteModel, build_model
 from .output import OutputTree
 from .page_types import nav
 from .pages import translated_pages, write_pages
+from .pdf import pdf_records, write_pdfs
 from .redirects import redirect_pages
 from .rewrites import Source, check_rewrites, previous_build
 from .timestamps import TOKEN, attach_timestamps
@@ -123,8 +124,10 @@ def _document(model: SiteModel, out: OutputTree, offered: Choices, files: Genera
                            partial(lambda token: token, entry.timestamp.token))
         write_word_files(model, files)
         write_feeds(model, out, files)
+        if model.settings["pdf"]:
+            write_pdfs(model, files)
         files.remember_document(model.prefix, fingerprint, mark)
-    out.write(model.prefix + "versions.json", versions_json(model))
+    out.write(model.prefix + "versions.json", versions_json(model, pdf_records(model, files)))
 
 
 Task = Callable[[], list[str] | None]  # a part of the writing; the translations' part returns their languages

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import posixpath
 from collections.abc import Callable, Collection
+from functools import partial
 from typing import Any
 
 import jinja2
@@ -19,6 +20,7 @@ from .model import Draft, SiteModel, VersionEntry
 from .notice_terms import NoticeTerms
 from .output import OutputTree
 from .page_types import ARCHIVE, CHANGES, COMPARE, CURRENT, DRAFT, FOLLOW, LATEST_CHANGES, VERSION, PageType
+from .pdf import changes_pdf_path, translation_pdf_path, version_pdf_path, write_translation_pdf
 from .render import environment
 from .translations import TranslatedDocument, language_name, merged, translation_json, with_language
 from .word_files import word_path
@@ -75,6 +77,7 @@ def write_pages(model: SiteModel, out: OutputTree, only: Collection[str] | None 
     env.globals["subscription"] = offered or Choices()
     env.globals["section_md"] = SectionCache(env)
     env.globals["path_labels"] = path_labels
+    env.globals.update(pdf_path=partial(version_pdf_path, model), changes_pdf_path=partial(changes_pdf_path, model))
     env.globals["word_path"] = word_path
     site_path: Callable[[str], str] = env.globals["resolve"]  # type: ignore[assignment]
 
@@ -143,11 +146,12 @@ def translated_pages(docs: list[TranslatedDocument], out: OutputTree) -> None:
     env.globals.update(section_md=SectionCache(env), path_labels=path_labels, merged=merged,
                        with_language=with_language, language_name=language_name)
     for doc in docs:
+        pdf = write_translation_pdf(doc, out.write) if settings["pdf"] else {}
         text = env.get_template("pages/translated.md.j2").render(
             doc=doc, site=doc.model, link=linker("", doc.prefix), page_path="", original_path="/" + doc.model.prefix,
-            date_language=doc.language)
+            date_language=doc.language, pdf_file=translation_pdf_path(doc).removeprefix(doc.prefix) if pdf else None)
         out.write(doc.prefix + "index.md", text)
-        out.write(doc.prefix + "translation.json", translation_json(doc))
+        out.write(doc.prefix + "translation.json", translation_json(doc, pdf))
     for language in sorted({doc.language for doc in docs}):  # Material's language switcher reads <lang>/sitemap.xml
         urls = [settings.url(doc.prefix) for doc in docs if doc.language == language]
         if any(doc.model.document for doc in docs):

@@ -131,7 +131,8 @@ def translate(model: SiteModel, translation: Translation) -> TranslatedDocument:
     return TranslatedDocument(model, translation, statuses(model, translation))
 
 
-def translation_json(doc: TranslatedDocument) -> str:
+def translation_json(doc: TranslatedDocument, pdf: dict[str, str] | None = None) -> str:
+    """translation.json; pdf: its PDF's URL and sha256 (site/pdf.py), when the site has PDFs."""
     model = doc.model
     data = {
         "language": doc.language, "document": model.document or None, "title": doc.translation.title,
@@ -140,6 +141,7 @@ def translation_json(doc: TranslatedDocument) -> str:
         "url": model.settings.url(doc.prefix),
         "sections": [{"id": s.id, "title": s.title, "status": s.status, "source_version": s.source_version}
                      for s in doc.statuses],
+        **(pdf or {}),
     }
     return dumps(data)
 
