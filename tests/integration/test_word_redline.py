@@ -1,4 +1,4 @@
-"""The Word redline (diff/word.py): a long change (44 sections: edits, a move, a rename, added and removed sections, a
+"""The Word redline (site/word/): a long change (44 sections: edits, a move, a rename, added and removed sections, a
 table cell edit, a list in a cell, a link change, hostile text) written as a .docx with real tracked changes, read
 back with lxml: its insertions and deletions are exactly the word redline's words; LibreOffice converts it; the same
 input gives the same bytes; `policy diff --format docx` and the site publish the same file, linked from the changes
@@ -26,7 +26,8 @@ from policy_site.bench.local import free_port
 from policy_site.bench.realistic import write_repo
 from policy_site.diff.redline import is_row, marker_kind
 from policy_site.diff.sections import PolicyDiff, diff_policies, units
-from policy_site.diff.word import redline_docx, xml_text
+from policy_site.site.word.package import xml_text
+from policy_site.site.word.redline import redline_docx
 from policy_site.source.model import Paragraph, Policy
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"

@@ -78,12 +78,12 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def _write_docx(args: argparse.Namespace, settings, history, diff, old_label: str, new_label: str) -> int:
-    """The Word redline (diff/word.py) into -o FILE: by the organisation, dated the newer version's publication
+    """The Word redline (site/word/redline.py) into -o FILE: by the organisation, dated the newer version's publication
     (a text not published as it is, the working tree's: its effective date), so the same input gives the same
     bytes."""
     from datetime import UTC, datetime, time
 
-    from ..diff.word import default_resolve, redline_docx
+    from ..site.word.redline import default_resolve, redline_docx
     if not args.output or args.output == "-":
         raise UserError("policy diff --format docx writes a Word file: give it with -o FILE (like -o redline.docx)")
     new = diff.new

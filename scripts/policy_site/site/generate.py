@@ -30,7 +30,7 @@ from .redirects import redirect_pages
 from .rewrites import Source, check_rewrites, previous_build
 from .timestamps import TOKEN, attach_timestamps
 from .translations import language_name, load_translations
-from .word_files import write_word_files
+from .word.files import write_word_files
 
 
 @dataclass

@@ -23,7 +23,7 @@ from .page_types import ARCHIVE, CHANGES, COMPARE, CURRENT, DRAFT, FOLLOW, LATES
 from .pdf import changes_pdf_path, translation_pdf_path, version_pdf_path, write_translation_pdf
 from .render import environment
 from .translations import TranslatedDocument, language_name, merged, translation_json, with_language
-from .word_files import word_path
+from .word.files import word_path
 
 
 def linker(page_path: str, prefix: str = "") -> Callable[[str], str]:

@@ -1,5 +1,5 @@
-"""Each version's Word redline on the site: `changes/<v>/redline-<previous>-to-<v>.docx` (diff/word.py), made once
-and reused by later builds (site/gencache.py) while what it shows is the same: the two texts, the publication
+"""Each version's Word redline on the site: `changes/<v>/redline-<previous>-to-<v>.docx` (redline.py), made once and
+reused by later builds (site/gencache.py) while what it shows is the same: the two texts, the publication
 date, the amendments already published, the settings and this code. A later version does not change it (its pages
 do change: the version is no longer the latest)."""
 
@@ -9,11 +9,11 @@ from datetime import UTC, datetime, time
 from functools import partial
 from importlib.metadata import version
 
-from ..diff.word import default_resolve, redline_docx, word_name
-from ..keys import digest
-from .dates import iso
-from .gencache import GeneratedFiles, policy_hash
-from .model import SiteModel, VersionEntry
+from ...keys import digest
+from ..dates import iso
+from ..gencache import GeneratedFiles, policy_hash
+from ..model import SiteModel, VersionEntry
+from .redline import default_resolve, redline_docx, word_name
 
 
 def word_path(entry: VersionEntry) -> str | None:
