@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import zipfile
 from pathlib import Path
 
 from conftest import run_policy
@@ -20,6 +21,19 @@ def build(repo: Path, epoch: int) -> str:
 
 def tree(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def readable_files(site: Path) -> list[tuple[Path, bytes]]:
+    """Every file of a built site as a reader's tools read it: a Word file's document XML (its zip is compressed),
+    other files as they are; PDFs and timestamp tokens (compressed or DER) are left out."""
+    found: list[tuple[Path, bytes]] = []
+    for path in sorted(site.rglob("*")):
+        if path.suffix == ".docx":
+            with zipfile.ZipFile(path) as package:
+                found.append((path, package.read("word/document.xml")))
+        elif path.is_file() and path.suffix not in (".pdf", ".tsr"):
+            found.append((path, path.read_bytes()))
+    return found
 
 
 def assert_same_site(built: Path, cold: Path) -> None:

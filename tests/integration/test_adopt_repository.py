@@ -21,6 +21,7 @@ from bs4 import BeautifulSoup
 
 from conftest import ROOT, run_policy
 from policy_site.bench.legal_repository import ANCHORS, MANIFEST, SECTIONS, build
+from site_support import readable_files
 
 COMMAND = "policy import --git ~/src/legal --manifest documents.yaml --into ../northwind-legal"
 OPTIONS = ["--organisation", "Northwind Outfitters", "--contact", "legal@northwind.example",
@@ -57,9 +58,8 @@ def test_a_whole_legal_repository_is_adopted_with_the_documented_command(tmp_pat
     assert "effective date" in report and "anchors changed" in report
 
     # no attribute list anywhere in the site
-    for path in site.rglob("*"):
-        if path.is_file():
-            assert b"{:" not in path.read_bytes(), path
+    for path, data in readable_files(site):
+        assert b"{:" not in data, path
 
     # every source anchor is on the page, and every link lands where it points
     page = BeautifulSoup((site / "privacy" / "index.html").read_text(encoding="utf-8"), "html5lib")

@@ -16,6 +16,7 @@ from bs4 import BeautifulSoup
 
 from conftest import run_policy
 from import_support import ORGANISATION, PACKAGE, Source, new_project
+from site_support import readable_files
 
 KRAMDOWN = """\
 ---
@@ -69,10 +70,6 @@ You may ask for a copy of your data at any time: write to [our privacy team](#pa
 """
 
 
-def _site_files(site: Path) -> list[Path]:
-    return [p for p in site.rglob("*") if p.is_file()]
-
-
 def _import(project: Path, source: Path) -> str:
     result = run_policy(project, "import", str(source), "--force", check=True)
     assert "Traceback" not in result.stderr
@@ -97,8 +94,8 @@ def test_kramdown_policy_imports_without_attribute_lists(tmp_path: Path) -> None
     for path in policy_dir.rglob("*.yaml"):
         assert "{:" not in path.read_text(encoding="utf-8"), path
 
-    for path in _site_files(project / "site"):  # nothing of an attribute list anywhere in the site
-        assert b"{:" not in path.read_bytes(), path
+    for path, data in readable_files(project / "site"):  # nothing of an attribute list anywhere in the site
+        assert b"{:" not in data, path
 
     page = BeautifulSoup((project / "site" / "index.html").read_text(encoding="utf-8"), "html5lib")
     ids = {tag["id"] for tag in page.find_all(id=True)}
@@ -249,8 +246,8 @@ def test_attribute_only_revisions_are_not_material(tmp_path: Path) -> None:
         assert "{:" not in json.dumps(data, default=str)
     run_policy(project, "check", check=True)
     run_policy(project, "build", check=True)
-    for path in _site_files(project / "site"):
-        assert b"{:" not in path.read_bytes(), path
+    for path, data in readable_files(project / "site"):
+        assert b"{:" not in data, path
 
 
 def run_git(project: Path, *args: str) -> str:

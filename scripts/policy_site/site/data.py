@@ -9,19 +9,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import orjson
-
 from ..source import inline
 from ..source.model import Policy, policy_texts, policy_to_data
 from .dates import iso
+from .jsontext import dumps
 from .model import SiteModel, VersionEntry
-
-
-def dumps(data: object, compact: bool = False) -> str:
-    """JSON text, UTF-8 as it is, indented by two spaces unless compact: what json.dumps(…, ensure_ascii=False,
-    indent=2) writes, by orjson (json's indentation runs its slow pure-Python encoder)."""
-    option = orjson.OPT_APPEND_NEWLINE | (0 if compact else orjson.OPT_INDENT_2)
-    return orjson.dumps(data, option=option).decode("utf-8")
 
 
 def version_record(model: SiteModel, entry: VersionEntry, pdf: dict[str, str] | None = None) -> dict:

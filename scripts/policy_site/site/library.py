@@ -53,7 +53,8 @@ def _combined(layout: Layout, models: list[SiteModel], out: OutputTree) -> None:
 
 
 def _old_addresses(model: SiteModel, out: OutputTree) -> None:
-    """The pages and files a formerly single document had at the site's root, at their old paths."""
+    """The pages and files a formerly single document had at the site's root, at their old paths: redirects for
+    its pages, copies of every other file of its versions' folders."""
     url = model.settings.url
     moves = {"versions/": "versions/", "changes/": "changes/", "compare/": "compare/"}
     for entry in model.entries:
@@ -61,8 +62,9 @@ def _old_addresses(model: SiteModel, out: OutputTree) -> None:
         moves[entry.changes_path] = entry.changes_path
     for old, new in moves.items():
         out.write(old + "index.html", redirect_page(old + "index.html", model.prefix + new, url()))
-    for entry in model.entries:
-        out.copy(entry.path + "policy.json", model.prefix + entry.path + "policy.json")
+    folders = tuple(model.prefix + p for e in model.entries for p in (e.path, e.changes_path))
+    for path in sorted(p for p in out.written if p.startswith(folders) and not p.endswith(".md")):
+        out.copy(path[len(model.prefix):], path)  # policy.json, the Word redline, PDFs, timestamp tokens
     for section_id in model.section_ids:
         path = f"sections/{section_id}/atom.xml"
         out.copy(path, model.prefix + path)

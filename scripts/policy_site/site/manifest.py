@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from ..settings import require_site_url
-from .data import dumps
+from .jsontext import dumps
 
 MANIFEST = "manifest.json"
 FORMAT = "policy-site manifest 1"
