@@ -29,6 +29,7 @@ class Options:
     cache_dir: str = ".cache/history"
     page_cache: bool = True  # keep each rendered page under page_cache_dir; render only what changed
     page_cache_dir: str = ".cache/html"
+    word: bool = True  # each version's changes as a Word document with tracked changes (site/word/); false: none
     pdf: bool = True  # a PDF/A-3 of every version and of its changes (site/pdf.py); false: none, and no links to them
     feed_limit: int = 50
     feed_title: str | None = None

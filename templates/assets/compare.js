@@ -624,13 +624,14 @@
       fromSel.value = params.get("from") !== null && versions.indexOf(params.get("from")) >= 0 ? params.get("from") : (versions[i + 1] || current);
       toSel.value = params.get("to") !== null && versions.indexOf(params.get("to")) >= 0 ? params.get("to") : current;
       var word = document.getElementById("compare-word");
-      function wordLink(a, b) {  // site/word_files.py: a consecutive pair's .docx is on the later version's changes page
+      function wordLink(a, b) {  // a consecutive pair's .docx: its later version's word_url in versions.json
         if (!word) return;
         word.textContent = "";
-        if (versions.indexOf(a) === versions.indexOf(b) + 1) {
-          var name = "redline-" + a + "-to-" + b + ".docx";
+        var record = index.versions[versions.indexOf(b)];
+        if (versions.indexOf(a) === versions.indexOf(b) + 1 && record && record.word_url) {
           word.appendChild(document.createTextNode("For review in Word: "));
-          word.appendChild(el("a", {href: siteBase + "changes/" + b + "/" + name},
+          // the file's name from versions.json; its folder from this page's (the site may be served elsewhere)
+          word.appendChild(el("a", {href: siteBase + "changes/" + b + "/" + record.word_url.split("/").pop()},
                               ["these changes from version " + a + " to version " + b + " as tracked changes (.docx)"]));
           word.appendChild(document.createTextNode("."));
         } else {

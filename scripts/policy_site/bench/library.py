@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from .sites import ROOT, Synthetic, _data, add_version
+from .sites import ROOT, Synthetic, _data, add_version, without_downloads
 
 DOCUMENTS = 10
 VERSIONS = 60
@@ -58,9 +58,8 @@ def make_library_repo(path: Path, documents: int = DOCUMENTS, versions: int = VE
             who = b"Bench <bench@example.org> %d +0000\n" % stamp
             stream += b"author " + who + b"committer " + who + _data(f"{name} {number}.0".encode())
             if first:
-                config = (ROOT / "mkdocs.yml").read_bytes()
-                config = config.replace(b"  - policy:\n", b"  - policy:\n      pdf: false\n", 1)
-                stream += b"M 100644 inline mkdocs.yml\n" + _data(config)  # no PDFs: as in sites.make_repo
+                config = without_downloads((ROOT / "mkdocs.yml").read_bytes())  # as in sites.make_repo
+                stream += b"M 100644 inline mkdocs.yml\n" + _data(config)
                 for file in sorted((ROOT / "templates").rglob("*")):
                     if file.is_file():
                         rel = file.relative_to(ROOT).as_posix().encode()

@@ -108,9 +108,15 @@ def _data(payload: bytes) -> bytes:
     return b"data %d\n" % len(payload) + payload + b"\n"
 
 
-def make_repo(path: Path, versions: int, pdf: bool = False) -> Path:
-    """A git repository with `versions` published versions, plus mkdocs.yml and templates/ checked in; pdf=False:
-    the PDFs turned off (the builds compared with plain MkDocs make what it makes; site/pdf.py has their cost)."""
+def without_downloads(config: bytes) -> bytes:
+    """mkdocs.yml with the PDFs and Word redlines turned off: the builds compared with plain MkDocs make what it
+    makes (their own cost is measured apart: measure_downloads)."""
+    return config.replace(b"  - policy:\n", b"  - policy:\n      pdf: false\n      word: false\n", 1)
+
+
+def make_repo(path: Path, versions: int, downloads: bool = False) -> Path:
+    """A git repository with `versions` published versions, plus mkdocs.yml and templates/ checked in; without
+    the PDFs and Word redlines unless `downloads`."""
     path.mkdir(parents=True)
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=path, check=True)
     policy = Synthetic()
@@ -124,9 +130,7 @@ def make_repo(path: Path, versions: int, pdf: bool = False) -> Path:
         stream += b"author " + who + b"committer " + who + _data(b"Version %d" % number)
         if number == 1:
             config = (ROOT / "mkdocs.yml").read_bytes()
-            if not pdf:
-                config = config.replace(b"  - policy:\n", b"  - policy:\n      pdf: false\n", 1)
-            stream += b"M 100644 inline mkdocs.yml\n" + _data(config)
+            stream += b"M 100644 inline mkdocs.yml\n" + _data(config if downloads else without_downloads(config))
             for file in sorted((ROOT / "templates").rglob("*")):
                 if file.is_file():
                     rel = file.relative_to(ROOT).as_posix().encode()
@@ -317,6 +321,20 @@ def measure_repo(repo: Path, work: Path, label: str, one_version_build: Callable
     return row
 
 
+def measure_downloads(work: Path, versions: int = 10) -> dict:
+    """What the PDFs and Word redlines cost: a cold build of `versions` versions with and without them (no cache of
+    any kind), and a rebuild with them (every file reused)."""
+    runs = {}
+    for downloads in (False, True):
+        repo = make_repo(work / f"downloads-{versions}-{downloads}", versions, downloads=downloads)
+        runs[downloads] = timed([sys.executable, "-m", "policy_site", "build"], repo)
+    again = timed([sys.executable, "-m", "policy_site", "build"], repo)
+    return {"versions": versions, "cold_without_s": round(runs[False].wall, 2),
+            "cold_with_s": round(runs[True].wall, 2), "cold_with_cpu_s": round(runs[True].cpu, 2),
+            "per_version_cpu_s": round((runs[True].cpu - runs[False].cpu) / versions, 2),
+            "rebuild_with_s": round(again.wall, 2)}
+
+
 def measure(work: Path, versions: int, one_version_build: Callable[[], Run]) -> dict:
     """The synthetic history of `versions` versions."""
     row = measure_repo(make_repo(work / f"repo-{versions}", versions), work, str(versions), one_version_build)
@@ -352,6 +370,10 @@ def main(argv: list[str] | None = None) -> int:
             row = measure(work, size, one_version_build)
             results["history"].append(row)
             print(line(row), flush=True)
+        results["downloads"] = d = measure_downloads(work)
+        print(f"PDFs and Word redlines, {d['versions']} versions: cold {d['cold_without_s']} s without them, "
+              f"{d['cold_with_s']} s with them ({d['per_version_cpu_s']} s CPU a version); rebuilt "
+              f"{d['rebuild_with_s']} s (every file reused). The rows above are without them.", flush=True)
         if args.library:
             from .library import DOCUMENTS, LIBRARY_NAV, VERSIONS, add_library_version, make_library_repo
             repo = make_library_repo(work / "library")

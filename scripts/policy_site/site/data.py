@@ -14,6 +14,7 @@ from ..source.model import Policy, policy_texts, policy_to_data
 from .dates import iso
 from .jsontext import dumps
 from .model import SiteModel, VersionEntry
+from .word.name import word_name
 
 
 def version_record(model: SiteModel, entry: VersionEntry, pdf: dict[str, str] | None = None) -> dict:
@@ -42,6 +43,9 @@ def version_record(model: SiteModel, entry: VersionEntry, pdf: dict[str, str] | 
         # its RFC 3161 token (site/timestamps.py): address, sha256, the authority's time, the imprint it stamps
         "timestamp": entry.timestamp.record(settings.url(entry.site_path + "timestamp.tsr"))
         if entry.timestamp else None,
+        # its changes as a Word document with tracked changes (site/word/), when the site has them
+        "word_url": settings.url(entry.site_changes_path + word_name(entry.previous.version, entry.version))
+        if settings["word"] and entry.previous is not None else None,
         **(pdf or {}),
     }
 

@@ -64,6 +64,11 @@ def _anchors_on(site_path: Callable[[str], str], page: str) -> Callable[[str], s
     return lambda href: page + href if href.startswith("#") else site_path(href)
 
 
+def _no_word(entry: VersionEntry) -> None:
+    """The Word redlines are turned off (`word: false`): none to link."""
+    return None
+
+
 def write_pages(model: SiteModel, out: OutputTree, only: Collection[str] | None = None,
                 offered: Choices | None = None, files: GeneratedFiles | None = None) -> None:
     """Every page, or only the pages at the paths in `only` (site/preview.py: the ones a draft edit touches).
@@ -78,7 +83,7 @@ def write_pages(model: SiteModel, out: OutputTree, only: Collection[str] | None 
     env.globals["section_md"] = SectionCache(env)
     env.globals["path_labels"] = path_labels
     env.globals.update(pdf_path=partial(version_pdf_path, model), changes_pdf_path=partial(changes_pdf_path, model))
-    env.globals["word_path"] = word_path
+    env.globals["word_path"] = word_path if model.settings["word"] else _no_word
     site_path: Callable[[str], str] = env.globals["resolve"]  # type: ignore[assignment]
 
     prefix = model.prefix

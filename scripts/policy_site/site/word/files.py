@@ -13,7 +13,8 @@ from ...keys import digest
 from ..dates import iso
 from ..gencache import GeneratedFiles, policy_hash
 from ..model import SiteModel, VersionEntry
-from .redline import default_resolve, redline_docx, word_name
+from .name import word_name
+from .redline import default_resolve, redline_docx
 
 
 def word_path(entry: VersionEntry) -> str | None:
@@ -48,6 +49,8 @@ def word_key(files: GeneratedFiles, model: SiteModel, entry: VersionEntry) -> st
 
 def write_word_files(model: SiteModel, files: GeneratedFiles) -> None:
     """Every version's Word redline, each rendered only when what it shows (or this code) changed."""
+    if not model.settings["word"]:
+        return
     for entry in model.entries:
         path = word_path(entry)
         if path is not None:

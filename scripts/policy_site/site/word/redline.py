@@ -46,11 +46,6 @@ from .package import OxmlElement, _core, _page_break, _reproducible_zip
 from .writer import MOVE_FROM, MOVE_TO, PLAIN, Resolve, _range, _range_end, _Writer
 
 
-def word_name(old_version: str, new_version: str) -> str:
-    """The file name of a change's Word redline, as the site publishes it."""
-    return f"redline-{old_version}-to-{new_version}.docx"
-
-
 def default_resolve(site_url: str | None) -> Resolve:
     """Links as a document outside the site follows them: web and mail links as they are, site paths and other
     documents of a library under site_url (without it they are no links; the words stay)."""
