@@ -1,6 +1,7 @@
-"""The Word redline's links in a real browser: the changes page links its .docx, the compare page links the .docx
-of a consecutive pair and tells the command for any other, and each link fetches a Word file (the demo site in
-headless Chromium; axe checks these pages in test_browser.py)."""
+"""The downloads' links in a real browser: the changes page links its Word redline (.docx), the compare page links
+the .docx of a consecutive pair and tells the command for any other, the home, version and changes pages link
+their PDFs, and each link fetches its file (the demo site in headless Chromium; axe checks these pages with their
+links in test_browser.py)."""
 
 from __future__ import annotations
 
@@ -43,5 +44,22 @@ def test_changes_and_compare_pages_link_the_word_redline(chromium, site: Site) -
         page.click(".policy-compare__form button")
         page.wait_for_function("document.getElementById('compare-status').textContent.includes('from version 1.1')")
         assert page.locator("#compare-word a").evaluate("a => a.href") == href
+    finally:
+        context.close()
+
+
+def test_home_version_and_changes_pages_link_their_pdfs(chromium, site: Site) -> None:
+    context = new_context(chromium, site, viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
+        for path, text, target in (("", "This version as PDF", f"versions/{site.current}/policy-{site.current}.pdf"),
+                                   ("versions/2.0/", "This version as PDF", "versions/2.0/policy-2.0.pdf"),
+                                   ("changes/2.0/", "These changes as PDF", "changes/2.0/policy-2.0-changes.pdf")):
+            goto(page, site, path)
+            link = page.get_by_role("link", name=text)
+            assert link.count() == 1, (path, text)
+            href = link.evaluate("a => a.href")
+            assert href == site.url(target), (path, href)
+            assert fetched(page, href).startswith(b"%PDF-"), href
     finally:
         context.close()
