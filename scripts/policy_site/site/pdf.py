@@ -118,6 +118,7 @@ def manifest(model: SiteModel, entry: VersionEntry, files: dict[str, bytes]) -> 
     }, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
+@lru_cache(maxsize=1)
 def software() -> str:
     """The versions of what writes the bytes of a PDF (a new one may write other bytes)."""
     from importlib import metadata

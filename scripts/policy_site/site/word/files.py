@@ -6,7 +6,7 @@ do change: the version is no longer the latest)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
-from functools import partial
+from functools import lru_cache, partial
 from importlib.metadata import version
 
 from ...keys import digest
@@ -14,7 +14,6 @@ from ..dates import iso
 from ..gencache import GeneratedFiles, policy_hash
 from ..model import SiteModel, VersionEntry
 from .name import word_name
-from .redline import default_resolve, redline_docx
 
 
 def word_path(entry: VersionEntry) -> str | None:
@@ -28,6 +27,7 @@ def word_path(entry: VersionEntry) -> str | None:
 def word_bytes(model: SiteModel, entry: VersionEntry) -> bytes:
     """The .docx of a version's change as its changes page shows it: from the previous version as published, by
     the organisation, dated the version's publication (outside git: its effective date)."""
+    from .redline import default_resolve, redline_docx  # python-docx: imported by a build that writes one
     assert entry.previous is not None
     published = entry.published.published
     when = published or datetime.combine(entry.policy.effective, time(0), UTC)
@@ -37,11 +37,16 @@ def word_bytes(model: SiteModel, entry: VersionEntry) -> bytes:
                         amended=entry.already_amended)
 
 
+@lru_cache(maxsize=1)
+def _writer_version() -> str:
+    return version("python-docx")
+
+
 def word_key(files: GeneratedFiles, model: SiteModel, entry: VersionEntry) -> str:
     """What a version's Word redline shows (module docstring), as a key."""
     previous, published = entry.previous, entry.published
     assert previous is not None
-    return digest(files.base, "redline.docx", version("python-docx"), model.prefix, entry.version,
+    return digest(files.base, "redline.docx", _writer_version(), model.prefix, entry.version,
                   published.key or policy_hash(entry.policy), previous.version,
                   previous.key or policy_hash(previous.policy), iso(published.published),
                   sorted((k, iso(v)) for k, v in entry.already_amended.items()))
