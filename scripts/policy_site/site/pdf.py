@@ -22,6 +22,7 @@ import json
 import os
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 import jinja2
