@@ -57,6 +57,16 @@ def read(path: Path) -> pypdf.PdfReader:
     return pypdf.PdfReader(io.BytesIO(path.read_bytes()))
 
 
+def _translate_into_german(p: Project) -> None:
+    """A German translation with one section translated (hostile text in it), committed."""
+    p.run("translate", "de", check=True)
+    german = p.read("translations/de/sections/accessing-personal-information.yaml")
+    german.update(title="Schutz personenbezogener Daten",
+                  body=[f"Wir schützen Ihre Daten. {HOSTILE}", "Zweiter Absatz.", "Dritter Absatz."])
+    p.write("translations/de/sections/accessing-personal-information.yaml", german)
+    p.commit("German translation")
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("pdf")
@@ -67,12 +77,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     p.write("sections/protecting-information.yaml", section)
     p.meta(version="1.1", summary=f"Hostile summary {HOSTILE}")
     p.commit("1.1")
-    p.run("translate", "de", check=True)
-    german = p.read("translations/de/sections/accessing-personal-information.yaml")
-    german.update(title="Schutz personenbezogener Daten",
-                  body=[f"Wir schützen Ihre Daten. {HOSTILE}", "Zweiter Absatz.", "Dritter Absatz."])
-    p.write("translations/de/sections/accessing-personal-information.yaml", german)
-    p.commit("German translation")
+    _translate_into_german(p)
     build(p.path, EPOCH)
     shutil.copytree(p.path / "site", root / "first")
     generated = p.path / ".cache/pages/versions/1.0/policy-1.0.pdf"
@@ -228,12 +233,7 @@ def test_option_off_makes_no_pdf_and_says_none(tmp_path: Path) -> None:
     p.commit("1.0")
     p.meta(version="1.1", summary="Second")
     p.commit("1.1")
-    p.run("translate", "de", check=True)
-    german = p.read("translations/de/sections/accessing-personal-information.yaml")
-    german.update(title="Schutz personenbezogener Daten",
-                  body=[f"Wir schützen Ihre Daten. {HOSTILE}", "Zweiter Absatz.", "Dritter Absatz."])
-    p.write("translations/de/sections/accessing-personal-information.yaml", german)
-    p.commit("German translation")
+    _translate_into_german(p)
     build(p.path, EPOCH)
     site = p.path / "site"
     assert not list(site.rglob("*.pdf"))
