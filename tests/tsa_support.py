@@ -1,5 +1,9 @@
 """A local RFC 3161 timestamp authority for the tests: OpenSSL's `openssl ts -reply` behind a small HTTP server on
-127.0.0.1, with its own test CA (a root, and a TSA certificate with extendedKeyUsage critical,timeStamping)."""
+127.0.0.1, with its own test CA (a root, and a TSA certificate with extendedKeyUsage critical,timeStamping).
+
+Two kinds: the token carries the TSA's certificate only; or (chain=True) root → intermediate CA → TSA, and the token
+carries the TSA's certificate, the intermediate and the root, in that (chain) order as OpenSSL and most real
+authorities write them: not the sorted order DER asks of a SET OF."""
 
 from __future__ import annotations
 
@@ -18,6 +22,11 @@ CN = {cn}
 basicConstraints = critical,CA:true
 keyUsage = critical,keyCertSign,cRLSign
 subjectKeyIdentifier = hash
+[ int_ext ]
+basicConstraints = critical,CA:true,pathlen:0
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
 [ tsa_ext ]
 basicConstraints = critical,CA:false
 keyUsage = critical,digitalSignature
@@ -39,37 +48,52 @@ accuracy = secs:1
 ordering = no
 tsa_name = no
 ess_cert_id_chain = no
-# only the signer certificate in the token: with the CA too, OpenSSL writes the SET OF certificates unsorted (not
-# DER), which rfc3161-client refuses
 ess_cert_id_alg = sha256
-"""
+{certs}"""
 
 
 def _openssl(folder: Path, *args: str, data: bytes | None = None) -> bytes:
     return subprocess.run(["openssl", *args], cwd=folder, input=data, capture_output=True, check=True).stdout
 
 
-def make_ca(folder: Path, name: str = "Policy Test") -> Path:
-    """A root CA and a TSA certificate it signed, in folder: ca.pem, tsa.pem, tsa.key, tsa.cnf; returns folder."""
+def _issue(folder: Path, stem: str, issuer: str, extensions: str) -> None:
+    _openssl(folder, "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{stem}.key", "-out", f"{stem}.csr",
+             "-config", f"{stem}.cnf")
+    _openssl(folder, "x509", "-req", "-in", f"{stem}.csr", "-CA", f"{issuer}.pem", "-CAkey", f"{issuer}.key",
+             "-CAcreateserial", "-out", f"{stem}.pem", "-days", "3650", "-extfile", f"{stem}.cnf",
+             "-extensions", extensions)
+
+
+def make_ca(folder: Path, name: str = "Policy Test", chain: bool = False) -> Path:
+    """A root CA and a TSA certificate it signed, in folder: ca.pem, tsa.pem, tsa.key, tsa.cnf; returns folder.
+    chain: an intermediate CA (int.pem) signs the TSA's certificate, and tokens carry TSA, intermediate and root."""
     folder.mkdir(parents=True, exist_ok=True)
-    for cn, stem in ((f"{name} Root CA", "ca"), (f"{name} TSA", "tsa")):
-        (folder / f"{stem}.cnf").write_text(CONFIG.format(cn=cn, dir=folder), encoding="utf-8")
+    certs = "certs = $dir/chain.pem\n" if chain else ""
+    stems = ("ca", "int", "tsa") if chain else ("ca", "tsa")
+    for cn, stem in zip((f"{name} Root CA", f"{name} Intermediate CA", f"{name} TSA")[-len(stems):], stems,
+                        strict=True):
+        (folder / f"{stem}.cnf").write_text(CONFIG.format(cn=cn, dir=folder, certs=certs), encoding="utf-8")
     _openssl(folder, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
              "-days", "3650", "-config", "ca.cnf", "-extensions", "root_ext")
-    _openssl(folder, "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "tsa.key", "-out", "tsa.csr",
-             "-config", "tsa.cnf")
-    _openssl(folder, "x509", "-req", "-in", "tsa.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-             "-out", "tsa.pem", "-days", "3650", "-extfile", "tsa.cnf", "-extensions", "tsa_ext")
+    if chain:
+        _issue(folder, "int", "ca", "int_ext")
+        _issue(folder, "tsa", "int", "tsa_ext")
+        pems = [(folder / f"{stem}.pem").read_text(encoding="utf-8") for stem in ("int", "ca")]
+        (folder / "chain.pem").write_text("".join(pems), encoding="utf-8")
+    else:
+        _issue(folder, "tsa", "ca", "tsa_ext")
     (folder / "serial").write_text("01\n", encoding="utf-8")
     return folder
 
 
 class Authority:
-    """`openssl ts -reply` over HTTP (POST application/timestamp-query); counts its answers; can be turned off."""
+    """`openssl ts -reply` over HTTP (POST application/timestamp-query); counts and keeps its answers; can be turned
+    off."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = make_ca(folder)
+    def __init__(self, folder: Path, chain: bool = False) -> None:
+        self.folder = make_ca(folder, chain=chain)
         self.requests = 0
+        self.replies: list[bytes] = []
         self.down = False
         self.lock = threading.Lock()
         authority = self
@@ -86,6 +110,7 @@ class Authority:
                     (authority.folder / "request.tsq").write_bytes(body)
                     reply = _openssl(authority.folder, "ts", "-reply", "-config", "tsa.cnf", "-queryfile",
                                      "request.tsq")
+                    authority.replies.append(reply)
                 self.send_response(200)
                 self.send_header("Content-Type", "application/timestamp-reply")
                 self.send_header("Content-Length", str(len(reply)))

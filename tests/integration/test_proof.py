@@ -1,5 +1,6 @@
 """Proof of publication, end to end on one project: RFC 3161 tokens from a local authority (OpenSSL behind HTTP on
-127.0.0.1, its own test CA), kept and reused byte for byte; `policy verify` of the site (folder, copy, HTTP) passing
+127.0.0.1, its own test CA: root → intermediate → TSA, the chain in each token in OpenSSL's order, not DER's; a library
+stamped by an authority that sends its own certificate only), kept and reused byte for byte; `policy verify` of the site (folder, copy, HTTP) passing
 and naming each changed file; `policy evidence` of a version announced to 1,000 subscribers through aiosmtpd."""
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from aiosmtpd.controller import Controller
 from conftest import SUBSCRIBED, Project, copy_project
 from notify_support import Recorder, publish_1_1
 from policy_site.bench.local import free_port
+from policy_site.proof.verify import Report, check_token
+from policy_site.site.tokens import decode, der_order
 from site_support import build, tree
 from tsa_support import Authority
 
@@ -41,7 +44,7 @@ def world(tmp_path_factory: pytest.TempPathFactory):
     """A project with 1.0 and 1.1 built with a timestamp authority; rebuilt cold; 1.2 published while the
     authority is down, then stamped by the next build; 1.1 announced to 1,000 readers (one refused)."""
     base = tmp_path_factory.mktemp("proof")
-    authority = Authority(base / "tsa")
+    authority = Authority(base / "tsa", chain=True)
     handler = Recorder()
     handler.refuse[REFUSED] = "550 5.1.1 no such mailbox"
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
@@ -98,7 +101,9 @@ def test_a_build_stamps_each_new_version_and_a_rebuild_reuses_the_tokens(world) 
     for version in ("1.0", "1.1"):
         token = first[f"versions/{version}/timestamp.tsr"]
         kept = (project.path / f".policy-timestamps/{version}.tsr").read_bytes()
-        assert token == kept
+        assert token == kept and kept in world["authority"].replies  # the authority's answer, byte for byte
+        assert der_order(kept) != kept and sorted(der_order(kept)) == sorted(kept)  # its chain is not in DER order
+        assert len(decode(kept).signed_data.certificates) == 3  # TSA, intermediate, root
         record = versions[version]["timestamp"]
         assert record["url"] == f"https://privacy.synergycabinet.example/versions/{version}/timestamp.tsr"
         assert record["sha256"] == hashlib.sha256(token).hexdigest()
@@ -171,6 +176,33 @@ def test_verify_refuses_a_token_of_another_authority_given_a_ca(world, tmp_path:
     other.close()
     result = _verify(world["project"], "site", "--ca", str(other.ca))
     assert result.returncode == 1 and "versions/1.0/timestamp.tsr: its signature does not check" in result.stdout
+
+
+def test_a_changed_byte_in_what_a_chained_token_signs_or_chains_through_fails_its_check(world) -> None:
+    """Beyond the file hashes (which an editor of the site could rewrite too): the token's own check. Every byte is
+    covered but those CMS leaves unsigned and OpenSSL does not use: the root's copy in the token (the trust anchor is
+    the --ca file's) and the SignerInfo's signatureAlgorithm (RSA is the signer certificate's key; RFC 6211)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+    token = (world["project"].path / ".policy-timestamps/1.0.tsr").read_bytes()
+    content_hash = _versions(world["project"].path / "site")["1.0"]["content_hash"]
+    roots = [x509.load_pem_x509_certificate(world["authority"].ca.read_bytes())]
+    root = roots[0].public_bytes(Encoding.DER)
+    at = token.find(root)
+    algorithm = token.rfind(bytes.fromhex("06092a864886f70d0101010500"))  # rsaEncryption, NULL: the SignerInfo's
+    assert 0 < at < algorithm
+    report = Report()
+    check_token(token, content_hash, roots, True, "t", report)
+    assert report.problems == [] and report.tokens == 1
+    missed = []
+    for index in [*range(0, at, 5), *range(at + len(root), algorithm, 3), *range(algorithm + 13, len(token), 3)]:
+        changed = bytearray(token)
+        changed[index] ^= 0x01
+        report = Report()
+        check_token(bytes(changed), content_hash, roots, True, "t", report)
+        if not report.problems:
+            missed.append(index)
+    assert missed == []
 
 
 def test_evidence_of_a_version_announced_to_1000_readers(world, tmp_path: Path) -> None:
@@ -249,15 +281,20 @@ def test_the_commands_for_counsel_work_as_written(world, tmp_path: Path) -> None
 
 def test_a_library_is_stamped_per_document_verified_and_archived(world, tmp_path: Path) -> None:
     from library_support import small_library
+    plain = Authority(tmp_path / "tsa")  # the other kind: its tokens carry its own certificate only
     project = small_library(tmp_path / "library")
-    _set_option(project, f"timestamp_url: {world['authority'].url}")
+    _set_option(project, f"timestamp_url: {plain.url}")
     project.commit("Timestamp the versions")
-    build(project.path, int(EPOCH))
+    try:
+        build(project.path, int(EPOCH))
+    finally:
+        plain.close()
+    assert len(decode(plain.replies[0]).signed_data.certificates) == 1
     assert (project.path / ".policy-timestamps/terms/1.0.tsr").is_file()
     assert (project.path / ".policy-timestamps/privacy/1.0.tsr").is_file()
     records = json.loads((project.path / "site/terms/versions.json").read_text(encoding="utf-8"))["versions"]
     assert records[0]["timestamp"]["url"].endswith("/terms/versions/1.0/timestamp.tsr")
-    result = _verify(project, "site", "--ca", str(world["authority"].ca))
+    result = _verify(project, "site", "--ca", str(plain.ca))
     assert result.returncode == 0 and "2 version(s)" in result.stdout and "2 timestamp token(s)" in result.stdout, \
         result.stdout + result.stderr
     archive = tmp_path / "terms.zip"

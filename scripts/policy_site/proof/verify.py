@@ -7,7 +7,10 @@ A site:
   timestamp token, a PDF, a Word redline) has it; every version folder with a policy.json is in versions.json;
 - every timestamp token: a granted RFC 3161 answer whose imprint is the version's content_hash, signed by a
   certificate that chains to a root given with `--ca` (else to the system's trusted roots; a token whose chain
-  cannot be checked so is counted as unchecked in the summary, not as a mismatch).
+  cannot be checked so is counted as unchecked in the summary, not as a mismatch). The intermediate certificates the
+  token carries, in any order, complete the chain; the roots come only from --ca or the system. (CMS signs neither
+  those certificates nor the SignerInfo's signatureAlgorithm: a byte changed in a certificate the chain does not use,
+  such as the token's own copy of its root, is caught by the token's sha256, not by its signature.)
 An evidence archive (policy evidence): its manifest.json against every file, the same checks of its policy.json,
 page and token against its content hash, and no file that the manifest does not list.
 """
@@ -27,6 +30,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..site.manifest import MANIFEST, site_files
+from ..site.tokens import decode
 from ..source.model import canonical_bytes
 
 
@@ -123,17 +127,18 @@ def load_roots(ca: Path | None) -> tuple[list, str]:
 
 def check_token(token: bytes, content_hash: str, roots: list, given: bool, name: str, report: Report) -> None:
     """One token: a granted answer for this content hash, signed by a certificate chaining to the roots."""
-    from rfc3161_client import PKIStatus, VerificationError, VerifierBuilder, decode_timestamp_response
+    from rfc3161_client import PKIStatus, VerificationError, VerifierBuilder
     report.tokens += 1
     try:
-        response = decode_timestamp_response(token)
+        response = decode(token)
+        granted = response.status == PKIStatus.GRANTED
+        imprint = response.tst_info.message_imprint.message.hex() if granted else ""  # TSTInfo is read here
     except ValueError as exc:
         report.bad(name, f"not an RFC 3161 timestamp answer ({exc})")
         return
-    if response.status != PKIStatus.GRANTED:
+    if not granted:
         report.bad(name, f"the authority did not grant it (status {response.status})")
         return
-    imprint = response.tst_info.message_imprint.message.hex()
     if imprint != content_hash:
         report.bad(name, f"it timestamps {imprint}, not the content hash {content_hash}")
         return

@@ -13,7 +13,9 @@ An authority that cannot be reached or refuses: one warning line, no token for t
 the next build asks again. No `timestamp_url`: no tokens, and the version pages say so.
 
 The site publishes each token at `versions/<v>/timestamp.tsr` and lists its address and sha256 in versions.json.
-`rfc3161-client` builds the request and reads the answer; the HTTP POST is urllib's (the library has no network).
+`rfc3161-client` builds the request (certReq: the token carries the authority's certificate, and its chain if the
+authority adds it) and reads the answer, its chain in any order (site/tokens.py); the HTTP POST is urllib's (the
+library has no network). The kept token is the authority's answer byte for byte.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pathlib import Path
 from ..settings import Settings
 from ..source.model import canonical_bytes, policy_to_data
 from .model import SiteModel, VersionEntry
+from .tokens import decode
 
 TOKEN = "timestamp.tsr"  # beside each version's page and policy.json
 TIMEOUT = 30.0
@@ -46,8 +49,8 @@ class Timestamp:
     @classmethod
     def read(cls, token: bytes) -> Timestamp:
         """ValueError when these bytes are no granted RFC 3161 answer."""
-        from rfc3161_client import PKIStatus, decode_timestamp_response
-        response = decode_timestamp_response(token)
+        from rfc3161_client import PKIStatus
+        response = decode(token)
         if response.status != PKIStatus.GRANTED:
             raise ValueError(f"the authority did not grant it (status {response.status})")
         info = response.tst_info
@@ -71,7 +74,8 @@ def token_path(settings: Settings, prefix: str, version: str) -> Path:
 def request_token(url: str, data: bytes, timeout: float = TIMEOUT) -> bytes:
     """Ask the authority at url to timestamp sha256(data); the answer's bytes (checked: granted, this imprint)."""
     from rfc3161_client import HashAlgorithm, TimestampRequestBuilder
-    request = TimestampRequestBuilder().data(data).hash_algorithm(HashAlgorithm.SHA256).build()
+    request = TimestampRequestBuilder().data(data).hash_algorithm(HashAlgorithm.SHA256) \
+        .cert_request(cert_request=True).build()  # certReq: the token carries the authority's certificates
     post = urllib.request.Request(url, data=request.as_bytes(), method="POST",
                                   headers={"Content-Type": "application/timestamp-query",
                                            "Accept": "application/timestamp-reply"})
