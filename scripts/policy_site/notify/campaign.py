@@ -4,9 +4,10 @@ The announcement (when, to how many, the content_hash and commit of the text ann
 each status, and one row per recipient: the address, the Message-ID, the status, attempts, when it was sent (or last
 changed), and the server's reply. For a sent message that is the mail server's reply to the end of DATA as the
 ledger keeps it (`server_reply`, e.g. "250 2.0.0 Ok: queued as 4F2C1"); None where it was not recorded — written to
-the outbox, or sent before the ledger kept replies (SQLite schema 5, PostgreSQL schema 4; a database read at an
-older schema has none) — and only then the row says "not recorded" (`reply_note`). For a refused, deferred or
-cancelled message it is the error the ledger keeps (`last_error`: the server's refusal, or what went wrong).
+the outbox, or sent before the ledger kept replies (SQLite schema 5, PostgreSQL schema 4; a database at an older
+schema is read as it is, never upgraded) — and only then the row says "not recorded" (`reply_note`). For a
+refused, deferred or cancelled message it is the error the ledger keeps (`last_error`: the server's refusal, or what
+went wrong).
 """
 
 from __future__ import annotations
@@ -36,13 +37,14 @@ def read_campaign(location: Location, version: str) -> Campaign | None:
     if db is None:
         return None
     try:
-        found = db.execute("SELECT version, announced_at, recipients, content_hash, commit_sha FROM announcements "
+        text = "content_hash, commit_sha" if "content_hash" in db.columns("announcements") else "NULL, NULL"
+        found = db.execute(f"SELECT version, announced_at, recipients, {text} FROM announcements "
                            "WHERE version = ?", (version,)).fetchall()
         if not found:
             return None
         row = found[0]
         campaign = Campaign(str(row[0]), str(row[1]), int(row[2]), row[3], row[4], {s: 0 for s in STATUSES})
-        reply = "d.server_reply" if "server_reply" in db.columns("deliveries") else "NULL"  # older: read as is
+        reply = "d.server_reply" if "server_reply" in db.columns("deliveries") else "NULL"
         for email, message_id, status, attempts, sent_at, updated_at, error, accepted in db.execute(
                 "SELECT s.email, d.message_id, d.status, d.attempts, d.sent_at, d.updated_at, d.last_error, "
                 f"{reply} FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id WHERE d.version = ? "
