@@ -9,6 +9,7 @@ import email
 import email.policy
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,8 @@ class Recorder:
         self.stop_at_rcpt: set[str] = set()  # …and stop listening: the server cannot be reached any more
         self.swallow: dict[str, str] = {}  # recipient → 'hang' or 'close': keep the message, then never reply
         self.mails = 0
+        self.accept: Callable[[int], str] | None = None  # the reply to the nth message kept (1, 2 …): '250 OK'
+        self.replies: list[str] = []  # the reply to each message kept, beside self.messages
         self.controller: Controller | None = None
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
@@ -85,7 +88,9 @@ class Recorder:
         if self.hold is not None:  # a sender that is in the middle of a message until the test lets it finish
             hold, self.hold = self.hold, None
             await asyncio.get_running_loop().run_in_executor(None, hold.wait, 120)
-        return "250 OK"
+        reply = self.accept(len(self.messages)) if self.accept else "250 OK"
+        self.replies.append(reply)
+        return reply
 
     def parsed(self) -> list[email.message.EmailMessage]:
         return [email.message_from_bytes(m[2], policy=email.policy.default) for m in self.messages]
@@ -141,6 +146,12 @@ def add_paragraph(project: Project, text: str) -> None:
     data = project.read(section)
     data["body"] = list(data["body"]) + [text]
     project.write(section, data)
+
+
+def replies(env: dict[str, str], version: str = "1.0") -> dict[str, str | None]:
+    """Address → the server's reply the ledger keeps for its message of version (None: none recorded)."""
+    return {r[0]: r[1] for r in rows(env, "SELECT s.email, d.server_reply FROM deliveries d JOIN subscribers s "
+                                          "ON s.id = d.subscriber_id WHERE d.version = ?", (version,))}
 
 
 def ledger(env: dict[str, str]) -> list[tuple]:

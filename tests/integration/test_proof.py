@@ -47,6 +47,7 @@ def world(tmp_path_factory: pytest.TempPathFactory):
     authority = Authority(base / "tsa", chain=True)
     handler = Recorder()
     handler.refuse[REFUSED] = "550 5.1.1 no such mailbox"
+    handler.accept = lambda n: f'250 2.0.0 Ok: queued as Q{n:04d} "proof"'  # each message its own reply
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     project = copy_project(base / "project")
@@ -232,8 +233,11 @@ def test_evidence_of_a_version_announced_to_1000_readers(world, tmp_path: Path) 
     assert notices["recipients"] == READERS and len(notices["deliveries"]) == READERS
     failed = [d for d in notices["deliveries"] if d["status"] == "failed"]
     assert len(failed) == 1 and failed[0]["reply"].startswith("550")
-    sent_ids = {m.split(b"Message-ID: ", 1)[1].split(b"\r\n", 1)[0].decode() for _, _, m in smtp.messages}
-    assert {d["message_id"] for d in notices["deliveries"] if d["status"] == "sent"} == sent_ids
+    answered = {m.split(b"Message-ID: ", 1)[1].split(b"\r\n", 1)[0].decode(): reply
+                for (_, _, m), reply in zip(smtp.messages, smtp.replies, strict=True)}
+    assert len(set(answered.values())) == READERS - 1  # the server's reply to each message, as it answered it
+    assert {d["message_id"]: d["reply"] for d in notices["deliveries"] if d["status"] == "sent"} == answered
+    assert not any("reply_note" in d for d in notices["deliveries"])
     everything = b"".join(files.values())
     assert b"@example.org" not in everything.replace(b"legal@example.org", b"")
     salt = notices["salt"]

@@ -28,6 +28,7 @@ from notify_support import (
     both,
     ledger,
     publish_1_1,
+    replies,
     subscribe,
 )
 from pg_support import rows
@@ -36,7 +37,15 @@ from policy_site.errors import UserError
 from policy_site.notify.ledger import Ledger, Outcome
 from policy_site.notify.run import Progress, RateLimit
 from policy_site.notify.store import SubscriberStore
-from policy_site.notify.transport import DeliveryError, Outgoing, SMTPConfig, SMTPTransport, smtp_config
+from policy_site.notify.transport import (
+    REPLY_LIMIT,
+    DeliveryError,
+    Outgoing,
+    SMTPConfig,
+    SMTPTransport,
+    ledger_reply,
+    smtp_config,
+)
 
 
 def test_every_subscriber_gets_one_correct_multipart_message(git_project: Project, smtp: Recorder,
@@ -124,6 +133,7 @@ def test_first_run_skips_superseded_versions_and_includes_upcoming(project: Proj
 @both
 def test_451_is_retried_next_run_and_550_never(git_project: Project, smtp: Recorder, env: dict[str, str]) -> None:
     subscribe(git_project, env)
+    smtp.accept = lambda n: f"250 2.0.0 Ok: queued as Q{n:03d}"
     smtp.refuse = {"zoe@example.org": "451 4.7.1 Greylisted, try again later",
                    "bob@example.org": "550 5.1.1 <bob@example.org>: mailbox unavailable"}
     result = git_project.run("notify", env=env, check=True)
@@ -138,6 +148,9 @@ def test_451_is_retried_next_run_and_550_never(git_project: Project, smtp: Recor
     assert "1 sent, 0 failed, 0 deferred" in second.stdout
     assert smtp.to().count("zoe@example.org") == 1 and "bob@example.org" not in smtp.to()
     assert smtp.rcpts.count("bob@example.org") == 1  # the 550 was never retried
+    # each sent message keeps the server's reply to it (zoe's: the second run's), the refused one none
+    answered = {m[1][0].lower(): reply for m, reply in zip(smtp.messages, smtp.replies, strict=True)}
+    assert replies(env) == {**answered, "bob@example.org": None} and len(set(answered.values())) == 4
     assert "nothing to send" in git_project.run("notify", env=env, check=True).stdout
     assert smtp.rcpts.count("bob@example.org") == 1
 
@@ -364,6 +377,7 @@ def test_outbox_is_the_default(git_project: Project, tmp_path: Path) -> None:
         assert path.name == msg["Message-ID"].strip("<>") + ".eml"
         assert msg.get_content_type() == "multipart/alternative"
     assert {r[2] for r in ledger(env)} == {"sent"}
+    assert set(replies(env).values()) == {None}  # no server, no reply
     assert "nothing to send" in git_project.run("notify", env=env, check=True).stdout
 
 
@@ -497,17 +511,32 @@ def test_transport_maps_replies(smtp: Recorder) -> None:
     with pytest.raises(DeliveryError) as permanent:
         transport.send(Outgoing("1.0", "s@example.org", "p@example.org", "<a@b>", data))
     assert permanent.value.permanent
+    assert transport.reply is None  # refused: no reply kept
+    smtp.accept = lambda n: f"250 2.0.0 Ok: queued as X{n}\x1b[31m \x07" + "q" * REPLY_LIMIT
     transport.send(Outgoing("1.0", "s@example.org", "ok@example.org", "<a@b>", data))
+    reply = transport.reply
+    assert reply is not None and reply.startswith("250 2.0.0 Ok: queued as X1\ufffd[31m \ufffd") and \
+        len(reply) == REPLY_LIMIT and reply.endswith("q…")
+    smtp.accept = None
     smtp.refuse_once = {"busy@example.org": "421 4.7.0 too many messages on this connection"}
     transport.send(Outgoing("1.0", "s@example.org", "busy@example.org", "<a@b>", data))  # reconnects, resends
     calls: list[str] = []
     assert transport.send(Outgoing("1.0", "s@example.org", "vetoed@example.org", "<a@b>", data),
                           lambda: calls.append("veto") is not None) is False  # vetoed after MAIL: nothing sent
+    assert transport.reply is None  # the last send kept nothing
     assert transport.send(Outgoing("1.0", "s@example.org", "last@example.org", "<a@b>", data),
                           lambda: not calls.append("go")) is True
+    assert transport.reply == "250 OK"
     transport.close()
     assert calls == ["veto", "go"]
     assert smtp.to() == ["ok@example.org", "busy@example.org", "last@example.org"]
+
+
+def test_ledger_reply_is_one_bounded_line_of_printable_text() -> None:
+    assert ledger_reply(250, b"2.0.0 Ok: queued as 4F2C1") == "250 2.0.0 Ok: queued as 4F2C1"
+    assert ledger_reply(250, b"first line\nsecond\tline \xff") == "250 first line second line \ufffd"
+    assert ledger_reply(250, "queued \u202eevil\u200b\x00") == "250 queued \ufffdevil\ufffd\ufffd"
+    assert len(ledger_reply(250, "x" * 10_000)) == REPLY_LIMIT
 
 
 def test_ledger_never_sends_a_row_cancelled_during_the_run(store_location: Path | str) -> None:

@@ -9,6 +9,7 @@ from conftest import Project
 from notify_support import Recorder, both, force_push_other_1_1, head, ledger, publish_1_1, subscribe
 from pg_support import location
 from pg_support import rows as query_rows
+from policy_site.notify.campaign import NOT_RECORDED, read_campaign
 from policy_site.notify.database import SCHEMA_VERSION
 from policy_site.notify.ledger import announced_hashes
 from policy_site.source.loader import load_policy
@@ -129,17 +130,25 @@ def test_a_first_release_database_is_upgraded_in_place(git_project: Project, smt
     with sqlite3.connect(database) as conn:
         conn.executescript(V1_SCHEMA)
     assert announced_hashes(database) == {}  # read-only: an old file is not upgraded by reading it
+    old = read_campaign(database, "1.0")  # evidence of an old file, read as it is
+    assert old is not None and old.content_hash is None and old.counts["sent"] == 1
+    assert [(d["status"], d["reply"], d["reply_note"]) for d in old.deliveries] == [("sent", None, NOT_RECORDED)]
     with sqlite3.connect(database) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
     assert "nothing to send" in git_project.run("notify", env=env, check=True).stdout
     with sqlite3.connect(database) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
-        assert conn.execute("SELECT status, attempts FROM deliveries").fetchall() == [("sent", 1)]
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+        assert conn.execute("SELECT status, attempts, server_reply FROM deliveries").fetchall() == [("sent", 1, None)]
     # the text of 1.0 is recorded on the first run after the upgrade (trust on first use)
     assert announced_hashes(database) == {"1.0": (text_hash(git_project), head(git_project))}
     assert not smtp.messages
     publish_1_1(git_project)
+    smtp.accept = lambda n: "250 2.0.0 Ok: queued as 4F2C1"
     assert "1 sent" in git_project.run("notify", env=env, check=True).stdout
+    new = read_campaign(database, "1.1")
+    assert new is not None and [(d["reply"], "reply_note" in d) for d in new.deliveries] == \
+        [("250 2.0.0 Ok: queued as 4F2C1", False)]  # sent after the upgrade: the server's reply
+    assert read_campaign(database, "1.0").deliveries[0]["reply_note"] == NOT_RECORDED  # type: ignore[union-attr]
 
     with sqlite3.connect(database) as conn:
         conn.execute("PRAGMA user_version = 99")

@@ -22,6 +22,7 @@ from pg_support import query
 from policy_site.bench.local import free_port
 from policy_site.bench.pgserver import ThrowawayServer
 from policy_site.notify import pg_schema
+from policy_site.notify.campaign import NOT_RECORDED, read_campaign
 from policy_site.notify.migrate import TABLES
 from policy_site.notify.postgres import connect
 
@@ -174,6 +175,8 @@ def test_migrate_moves_every_table_and_notify_goes_on_from_postgresql(git_projec
     first_sam = [mid for to, mid in _message_ids(smtp)[:sent_before] if to == "sam@example.org"]
     assert [mid for to, mid in after if to == "sam@example.org"] == first_sam[-1:]  # same Message-ID
     assert "nothing to send" in git_project.run("notify", env=env, check=True).stdout  # nothing twice
+    # the replies came along (compared above with the file's) and PostgreSQL's workers record theirs
+    assert query(pg_url, "SELECT DISTINCT server_reply FROM deliveries WHERE status = 'sent'") == [("250 OK",)]
     assert git_project.run("subscribers", "count", "--all", env=env, check=True).stdout.strip() == \
         "4 active, 1 removed"
 
@@ -202,14 +205,21 @@ def test_an_older_schema_is_upgraded_in_place(project: Project, pg_url: str, tmp
         assert pg_schema.upgrade(conn, target=1) == 0
         conn.execute("INSERT INTO subscribers (uid, email, email_key, created_at) VALUES "
                      "('0123456789abcdef', 'Ann@example.org', 'ann@example.org', '2026-01-01T00:00:00Z')")
-    assert "claimed_by" not in {r[0] for r in query(pg_url, "SELECT column_name FROM information_schema.columns "
-                                                            "WHERE table_name = 'deliveries'")}
+        conn.execute("INSERT INTO announcements (version, announced_at, recipients) VALUES "
+                     "('1.0', '2026-01-02T00:00:00Z', 1)")
+        conn.execute("INSERT INTO deliveries (version, subscriber_id, status, attempts, message_id, updated_at, "
+                     "sent_at) SELECT '1.0', id, 'sent', 1, '<m@x>', '2026-01-02T00:00:01Z', '2026-01-02T00:00:01Z' "
+                     "FROM subscribers")
+    columns = "SELECT column_name FROM information_schema.columns WHERE table_name = 'deliveries'"
+    assert not {"claimed_by", "server_reply"} & {r[0] for r in query(pg_url, columns)}
     env = {"POLICY_DATABASE_URL": pg_url, "POLICY_SUBSCRIBERS_DB": str(tmp_path / "x.sqlite3")}
     listing = project.run("subscribers", "list", env=env, check=True).stdout
     assert listing.splitlines()[1].split() == ["Ann@example.org", "2026-01-01T00:00:00Z", "*", "material", "-", "-"]
-    assert query(pg_url, "SELECT version FROM schema_version ORDER BY version") == [(1,), (2,), (3,)]
-    assert "claimed_by" in {r[0] for r in query(pg_url, "SELECT column_name FROM information_schema.columns "
-                                                        "WHERE table_name = 'deliveries'")}
+    assert query(pg_url, "SELECT version FROM schema_version ORDER BY version") == [(1,), (2,), (3,), (4,)]
+    assert {"claimed_by", "server_reply"} <= {r[0] for r in query(pg_url, columns)}
+    campaign = read_campaign(pg_url, "1.0")  # a message sent before the upgrade: its reply was not recorded
+    assert campaign is not None and [(d["status"], d["reply"], d["reply_note"]) for d in campaign.deliveries] == \
+        [("sent", None, NOT_RECORDED)]
 
 
 def test_two_processes_creating_the_schema_at_once_are_harmless(project: Project, postgres_server: ThrowawayServer,
@@ -224,7 +234,7 @@ def test_two_processes_creating_the_schema_at_once_are_harmless(project: Project
         for process in processes:
             out, err = process.communicate(timeout=60)
             assert process.returncode == 0, err
-        assert query(url, "SELECT version FROM schema_version ORDER BY version") == [(1,), (2,), (3,)]
+        assert query(url, "SELECT version FROM schema_version ORDER BY version") == [(1,), (2,), (3,), (4,)]
         assert query(url, "SELECT COUNT(*) FROM subscribers") == [(3,)]
         assert query(url, "SELECT COUNT(*) FROM meta") == [(1,)]
 
@@ -239,7 +249,7 @@ def test_a_newer_schema_is_refused_with_one_line(git_project: Project, pg_url: s
         line = result.stderr.strip()
         assert result.returncode == 1 and "\n" not in line and "Traceback" not in line, result.stderr
         assert line.startswith(f"policy {args[0]}: error:") and password not in line
-        assert "made by a newer version of this tool (schema 99, this one knows 3) (postgresql://policy:***@" in line
+        assert "made by a newer version of this tool (schema 99, this one knows 4) (postgresql://policy:***@" in line
 
 
 # --- failures -----------------------------------------------------------------------------------------------

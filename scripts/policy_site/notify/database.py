@@ -13,6 +13,8 @@ The schema version is SQLite's `user_version`:
        subscription waiting for its confirmation: the sha256 of the emailed token, when it expires)
     4  pending_subscriptions.used_at (when its link confirmed it: a used link is told apart from a forged one, and
        the row still counts towards the per-address limit of confirmation mails) and an index by address and time
+    5  deliveries.server_reply: the mail server's reply to the end of DATA of a sent message ("250 2.0.0 Ok:
+       queued as 4F2C1"; NULL for the outbox, and for messages sent before)
 
 connect() upgrades an older file in place, step by step, in one IMMEDIATE transaction that re-reads the version
 first (two processes upgrading at once are harmless); a file written by a newer version of this tool is refused.
@@ -39,7 +41,7 @@ from ..errors import UserError
 from .backend import Database
 from .files import os_failure, warn_if_committable
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _REWRITES = """CREATE TABLE IF NOT EXISTS rewrites (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -107,6 +109,7 @@ SCHEMA = ("""CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT N
     next_attempt_at TEXT,
     updated_at TEXT NOT NULL,
     sent_at TEXT,
+    server_reply TEXT,              -- the mail server's reply to the end of DATA (NULL: outbox, or before schema 5)
     PRIMARY KEY (version, subscriber_id)
 ) WITHOUT ROWID""",
           """CREATE INDEX IF NOT EXISTS deliveries_subscriber ON deliveries(subscriber_id)""",
@@ -131,9 +134,13 @@ def _upgrade_3_to_4(conn: sqlite3.Connection) -> None:
     conn.execute(_PENDING_INDEX)
 
 
+def _upgrade_4_to_5(conn: sqlite3.Connection) -> None:
+    conn.execute("ALTER TABLE deliveries ADD COLUMN server_reply TEXT")
+
+
 # UPGRADES[n] turns schema n into schema n + 1
 UPGRADES: dict[int, Callable[[sqlite3.Connection], None]] = {1: _upgrade_1_to_2, 2: _upgrade_2_to_3,
-                                                             3: _upgrade_3_to_4}
+                                                             3: _upgrade_3_to_4, 4: _upgrade_4_to_5}
 
 
 def _version(conn: sqlite3.Connection) -> int:

@@ -9,7 +9,9 @@ noticed (rewrites.py). Each row is one (version, subscriber) message with a fixe
     sending    handed to the transport, outcome not yet recorded: the process died meanwhile; re-sent,
                same Message-ID, by the next run (the one duplicate a crash can cause). On PostgreSQL: claimed
                by a worker (claimed_by, a lease; handed_at once handed over), claims.py
-    sent       accepted by the mail server (or written to the outbox)
+    sent       accepted by the mail server (or written to the outbox); server_reply keeps the server's reply to
+               the end of DATA ("250 2.0.0 Ok: queued as 4F2C1", transport.ledger_reply), NULL for the outbox
+               and for rows sent before SQLite schema 5 / PostgreSQL schema 4
     failed     refused with a 5xx reply, or still not delivered after the maximum number of attempts
     cancelled  the subscriber was removed, or the version left the history, before it was sent
 
@@ -84,6 +86,7 @@ class Outcome:
     result: str
     error: str | None = None
     next_attempt_at: str | None = None
+    reply: str | None = None  # 'sent': the server's reply to the end of DATA (None: the outbox)
 
 
 @dataclass(frozen=True)
@@ -264,7 +267,8 @@ class Ledger:
         settle = self.claims.settle
         if outcome.result == "sent":
             return ("UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?, "
-                    f"updated_at = ?, next_attempt_at = NULL{settle}" + where, (now, now, *key))
+                    f"updated_at = ?, next_attempt_at = NULL, server_reply = ?{settle}" + where,
+                    (now, now, outcome.reply, *key))
         if outcome.result in ("deferred", "failed"):
             status = "pending" if outcome.result == "deferred" else "failed"
             return ("UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?, "

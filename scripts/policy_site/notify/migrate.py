@@ -34,7 +34,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "announcements": ("seq", "version", "announced_at", "recipients", "note", "closed_at", "content_hash",
                       "commit_sha", "vanished_at"),
     "deliveries": ("version", "subscriber_id", "status", "attempts", "message_id", "last_error", "next_attempt_at",
-                   "updated_at", "sent_at"),
+                   "updated_at", "sent_at", "server_reply"),
     "rewrites": ("seq", "version", "accepted_at", "old_hash", "old_commit", "new_hash", "new_commit"),
 }
 IDENTITIES = {"subscribers": "id", "pending_subscriptions": "id", "announcements": "seq", "rewrites": "seq"}

@@ -1,6 +1,6 @@
 """The PostgreSQL schema of the subscribers and the delivery ledger, and its migrations.
 
-The schema holds what schema 3 of the SQLite file holds (database.py), with PostgreSQL's types: identity
+The schema holds what schema 5 of the SQLite file holds (database.py), with PostgreSQL's types: identity
 columns, timestamptz for every time, addresses keyed in the "C" collation (byte order, as SQLite sorts them),
 the same CHECK constraints and keys. Its version is a row of the schema_version table per step applied:
 
@@ -11,6 +11,8 @@ the same CHECK constraints and keys. Its version is a row of the schema_version 
        a partial index of the pending rows (what workers claim from) and one of the claimed rows
     3  pending_subscriptions.used_at (a used confirmation link, told apart from a forged one; the row still counts
        towards the per-address limit of confirmation mails) and an index by address and time
+    4  deliveries.server_reply: the mail server's reply to the end of DATA of a sent message (NULL for the
+       outbox, and for messages sent before)
 
 `upgrade(conn)` runs at every connection: a database at the current version costs two queries; an older or
 empty one is upgraded step by step in one transaction, begun once this connection holds an advisory lock, after
@@ -23,7 +25,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 LOCK_KEY = 0x706F6C6963790001  # the advisory lock of schema changes
 
 _STEP_1 = (
@@ -102,11 +104,16 @@ _STEP_3 = (
     """CREATE INDEX pending_by_address ON pending_subscriptions (email_key, created_at)""",
 )
 
+_STEP_4 = (
+    """ALTER TABLE deliveries ADD COLUMN server_reply text""",
+)
+
 # STEPS[n] turns version n into version n + 1 (0: an empty database)
 STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("subscribers, pending subscriptions, announcements, deliveries, rewrites, meta", _STEP_1),
     ("claims of concurrent notify workers", _STEP_2),
     ("used confirmation links; pending subscriptions by address", _STEP_3),
+    ("the mail server's reply to each sent message", _STEP_4),
 )
 assert len(STEPS) == SCHEMA_VERSION
 

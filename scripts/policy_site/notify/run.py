@@ -222,7 +222,7 @@ def run_notify(settings, models: SiteModel | list[SiteModel], store: SubscriberS
             try:
                 if not transport.send(Outgoing(row.version, sender, row.email, row.message_id, data), prepare):
                     continue
-                finished = Outcome(row, "sent")
+                finished = Outcome(row, "sent", reply=transport.reply)
                 summary.sent += 1
             except DeliveryError as exc:  # OutcomeUnknown included: an attempt is counted, no re-send this run
                 error = mask_text(str(exc))

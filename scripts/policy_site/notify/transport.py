@@ -13,7 +13,9 @@ Without POLICY_SMTP_URL each message is written as an .eml file into the outbox 
 
 send(message, prepare) hands over one message; what can happen, and what the caller is told:
 
-    accepted          a 250 reply to the end of DATA (outbox: the file is in place): returns True
+    accepted          a 250 reply to the end of DATA (outbox: the file is in place): returns True; the reply
+                      ("250 2.0.0 Ok: queued as 4F2C1") is then the transport's `reply` (outbox: None), one line
+                      of at most REPLY_LIMIT characters, control characters replaced (ledger_reply)
     vetoed            prepare() returned False: nothing was handed over; returns False
     refused           a reply: DeliveryError(code), 4xx temporary, 5xx permanent. A 421 (the server is closing
                       the connection and did not take the message) is tried once more on a new connection.
@@ -44,6 +46,7 @@ import socket
 import ssl
 import tempfile
 import time
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +60,7 @@ ENV_URL = "POLICY_SMTP_URL"
 ENV_USER = "POLICY_SMTP_USER"
 ENV_PASSWORD = "POLICY_SMTP_PASSWORD"
 RECONNECT_DELAYS = (0.0, 1.0, 3.0)
+REPLY_LIMIT = 500  # characters of an accepted message's reply that the ledger keeps
 
 
 class DeliveryError(Exception):
@@ -107,6 +111,8 @@ class Outgoing:
 
 
 class Transport(Protocol):
+    reply: str | None  # the server's reply to the last message send() returned True for (None: not known)
+
     def describe(self) -> str: ...
 
     def send(self, message: Outgoing, prepare: Callable[[], bool] | None = None) -> bool: ...
@@ -119,10 +125,22 @@ def _reply_text(reply: bytes | str) -> str:
     return " ".join(text.split())[:300]
 
 
+def ledger_reply(code: int, reply: bytes | str) -> str:
+    """A server's reply as the ledger keeps it: '250 2.0.0 Ok: queued as 4F2C1' — the lines of a multi-line reply
+    joined by spaces, every other control or format character (a bidi override …) replaced by U+FFFD, at most
+    REPLY_LIMIT characters. It is the server's text: whoever shows it escapes it."""
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+    text = " ".join(f"{code} {text}".split())
+    text = "".join("\ufffd" if unicodedata.category(c)[0] == "C" else c for c in text)
+    return text if len(text) <= REPLY_LIMIT else text[:REPLY_LIMIT - 1] + "…"
+
+
 # --- the outbox -------------------------------------------------------------------------------------------
 
 class Outbox:
     """Each message as OUTBOX/VERSION/<message-id>.eml, written atomically (a re-send overwrites)."""
+
+    reply: str | None = None  # no server, no reply
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -228,6 +246,7 @@ class SMTPTransport:
         self.config = config
         self.local_hostname = local_hostname
         self.conn: smtplib.SMTP | None = None
+        self.reply: str | None = None
         self.opened = False  # a connection was opened once: later ones are re-connections
 
     def describe(self) -> str:
@@ -326,6 +345,7 @@ class SMTPTransport:
             code, reply = conn.getreply()
             if code != 250:
                 self._refuse(code, reply, stage)
+            self.reply = ledger_reply(code, reply)
             return True
         except (smtplib.SMTPServerDisconnected, smtplib.SMTPResponseException, OSError) as exc:  # e.g. "line too long"
             self._drop()
@@ -333,6 +353,7 @@ class SMTPTransport:
 
     def send(self, message: Outgoing, prepare: Callable[[], bool] | None = None) -> bool:
         """Send one message (the module docstring lists the outcomes); prepare() runs once and may veto it."""
+        self.reply = None
         prepared = [prepare is None]
 
         def once() -> bool:

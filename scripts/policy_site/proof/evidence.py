@@ -15,7 +15,9 @@ The archive (every name fixed, sorted, dated 1980-01-01, so the same state makes
 
 Addresses: only with `with_addresses`; otherwise each is sha256("<salt>:<address lower-cased>") with the salt
 written beside them (the version's content hash): whoever holds an address can show it was sent the notice, nobody
-reads the list from the archive (pseudonymous, not anonymous: an address that is guessed can be checked).
+reads the list from the archive (pseudonymous, not anonymous: an address that is guessed can be checked); an
+address quoted in a server's reply is then masked (z***@example.org). A reply is the server's own text, as the
+ledger keeps it (one line, bounded, control characters replaced), escaped by the JSON it is written in.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..history import git as gitcmd
+from ..notify.addresses import mask_text
 from ..notify.campaign import Campaign
 from ..site.data import dumps
 from ..site.timestamps import Timestamp
@@ -47,7 +50,8 @@ policy.json     the version's text as data, as published: sha256 of its "policy"
 page.html       the version's page as built: it shows the content hash
 {pdf}timestamp.tsr   {token}
 notices.json    the notice campaign from the delivery ledger: counts and, per recipient, the Message-ID, status,
-                time and server reply; {addresses}
+                time and server reply (to the end of DATA when sent; null where the ledger did not record it);
+                {addresses}
 manifest.json   every file above with its sha256
 
 Check it:  policy verify THIS.zip --ca TSA-ROOT.pem
@@ -84,6 +88,8 @@ def notices(campaign: Campaign | None, salt: str, with_addresses: bool) -> dict:
     rows = []
     for row in campaign.deliveries:
         shown = {k: v for k, v in row.items() if k != "email"}
+        if not with_addresses and shown.get("reply"):
+            shown["reply"] = mask_text(shown["reply"])
         rows.append({"email": row["email"], **shown} if with_addresses
                     else {"email_sha256": _hide(row["email"], salt), **shown})
     return {"announced": True, "ledger_name": campaign.version, "announced_at": campaign.announced_at,
