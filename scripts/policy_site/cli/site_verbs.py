@@ -39,7 +39,10 @@ def _build_over_previous(config: Any, settings: Any, staging: Any, clean: bool =
     build(config, dirty=bool(output and output.usable and not clean))
     if output is not None:
         output.finish(config)
-    write_manifest(Path(config.site_dir), settings.site_url)  # last: every file of the site with its sha256
+    # last: every file of the site with its sha256 (those kept as the build before the last wrote them: from its record)
+    hashes = write_manifest(Path(config.site_dir), settings.site_url, output.kept_hashes() if output else None)
+    if output is not None:
+        output.note_hashes(hashes)
     staging.publish()
     if output is not None:
         output.save()

@@ -37,11 +37,21 @@ def sha256_file(path: Path | str) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def manifest_text(folder: Path, site_url: str | None) -> str:
+def manifest_hashes(folder: Path, known: dict[str, str] | None = None) -> dict[str, str]:
+    """Every file of a built site → the sha256 of its bytes; known: the hashes of files that are as a record says
+    (site/mkdocs/site_output.SiteOutput.kept_hashes), not read again."""
+    known = known or {}
+    return {name: known.get(name) or sha256_file(folder / name) for name in site_files(folder)}
+
+
+def manifest_text(folder: Path, site_url: str | None, hashes: dict[str, str] | None = None) -> str:
     return dumps({"format": FORMAT, "site_url": require_site_url(site_url), "algorithm": "sha256",
-                  "files": {name: sha256_file(folder / name) for name in site_files(folder)}})
+                  "files": manifest_hashes(folder) if hashes is None else hashes})
 
 
-def write_manifest(folder: Path, site_url: str | None) -> None:
-    """Write folder/manifest.json (the site's last file); site_url: where versions.json's addresses point."""
-    (folder / MANIFEST).write_text(manifest_text(folder, site_url), encoding="utf-8")
+def write_manifest(folder: Path, site_url: str | None, known: dict[str, str] | None = None) -> dict[str, str]:
+    """Write folder/manifest.json (the site's last file); site_url: where versions.json's addresses point; known:
+    as manifest_hashes takes it. Returns the hashes it lists."""
+    hashes = manifest_hashes(folder, known)
+    (folder / MANIFEST).write_text(manifest_text(folder, site_url, hashes), encoding="utf-8")
+    return hashes

@@ -38,7 +38,7 @@ from ...keys import Stamp, read_record, stamp, trusted, write_record
 from ..publish import Staging
 from .page_cache import CachedPage, PageCache, search_entries
 
-FORMAT = "policy-site site files 1"
+FORMAT = "policy-site site files 2"
 RECORD = "site-files.json"  # what site_dir holds
 BACK_RECORD = "site-files-back.json"  # what the back folder holds
 DIRTY_WARNING = "A 'dirty' build is being performed"
@@ -68,7 +68,8 @@ class SiteOutput:
         self.site_dir = staging.folder  # where this build writes: the back folder
         self.record_file = cache_dir / BACK_RECORD
         self.front_file = cache_dir / RECORD
-        self.old: dict[str, tuple[str, Stamp]] = {}  # destination → (source identity, its stat when recorded)
+        # destination → (source identity, its stat when recorded, the sha256 of its bytes or "" when not known)
+        self.old: dict[str, tuple[str, Stamp, str]] = {}
         self.kept: set[str] = set()
         self.copied: dict[str, str] = {}  # destination → source identity, for the next record
         self.files: Files | None = None
@@ -194,8 +195,20 @@ class SiteOutput:
         for relative, source in sorted(self.copied.items()):
             stat = stamp(os.path.join(self.site_dir, relative))
             if stat is not None:
-                files[relative] = [source, *stat]
+                files[relative] = [source, *stat, ""]
         self._record = files
+
+    def kept_hashes(self) -> dict[str, str]:
+        """The sha256 of each file this build kept as the build before the last wrote it (its record has it):
+        what the site's manifest.json need not hash again."""
+        return {relative: self.old[relative][2] for relative in self.kept
+                if relative in self.old and self.old[relative][2]}
+
+    def note_hashes(self, hashes: dict[str, str]) -> None:
+        """The sha256 of every file of the finished folder (site/manifest.py), kept in its record for the next
+        build into it."""
+        for relative, entry in (self._record or {}).items():
+            entry[-1] = hashes.get(relative.replace(os.sep, "/"), "")
 
     def save(self) -> None:
         """Once the folders are switched: this build's record is site_dir's, site_dir's old one the back folder's."""
@@ -203,7 +216,7 @@ class SiteOutput:
             _write(self.front_file, str(self.staging.final), self._record)
         if self.front is not None:
             _write(self.record_file, str(self.site_dir),
-                   {path: [source, *stat] for path, (source, stat) in self.front.items()})
+                   {path: [source, *stat, sha] for path, (source, stat, sha) in self.front.items()})
 
 
 def forget(cache_dir: Path) -> None:
@@ -212,7 +225,7 @@ def forget(cache_dir: Path) -> None:
         (cache_dir / name).unlink(missing_ok=True)
 
 
-def _read(record_file: Path, folder: str) -> dict[str, tuple[str, Stamp]] | None:
+def _read(record_file: Path, folder: str) -> dict[str, tuple[str, Stamp, str]] | None:
     """The entries of a record that names folder (then the file is removed: only a build that finishes writes one);
     None when there is none, or it is unusable. Entries written in the record's own clock tick are left out."""
     found = read_record(record_file, FORMAT)
@@ -223,11 +236,11 @@ def _read(record_file: Path, folder: str) -> dict[str, tuple[str, Stamp]] | None
     if found is None or found[0].get("site_dir") != folder:
         return None
     data, made = found
-    entries: dict[str, tuple[str, Stamp]] = {}
+    entries: dict[str, tuple[str, Stamp, str]] = {}
     try:
-        for path, (source, m, size, inode) in data["files"].items():
-            if isinstance(source, str) and trusted(int(m), made):
-                entries[path] = (source, (int(m), int(size), int(inode)))
+        for path, (source, m, size, inode, sha) in data["files"].items():
+            if isinstance(source, str) and isinstance(sha, str) and trusted(int(m), made):
+                entries[path] = (source, (int(m), int(size), int(inode)), sha)
     except (ValueError, TypeError, KeyError, AttributeError):
         return None
     return entries
