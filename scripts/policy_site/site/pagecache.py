@@ -43,11 +43,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
-from ..keys import digest
+from ..keys import Stamp, digest, stamp
 
 FORMAT = "policy-site page cache 1"
 STALE_TEMP_SECONDS = 600  # a temporary file older than this was left by a build that died
-Signature = tuple[int, int, int]  # (mtime_ns, size, inode) of a file
 
 
 @dataclass(frozen=True)
@@ -63,12 +62,7 @@ class Entry:
     html: bytes
     search: list[dict[str, Any]]
     file: Path | None = None
-    signature: Signature | None = None
-
-
-def signature(path: Path) -> Signature:
-    stat = path.stat()
-    return stat.st_mtime_ns, stat.st_size, stat.st_ino
+    signature: Stamp | None = None
 
 
 def page_key(site_key: str, page: str, markdown_sha256: str) -> str:
@@ -86,7 +80,7 @@ def check_location(folder: Path, site_dir: Path, pages_dir: Path) -> None:
                             f"mkdocs.yml to a folder outside it, such as .cache/html")
 
 
-def _read(path: Path) -> tuple[bytes, Signature | None]:
+def _read(path: Path) -> tuple[bytes, Stamp | None]:
     """A file's bytes, and its signature when the file did not change while it was read."""
     with open(path, "rb") as handle:
         before = os.fstat(handle.fileno())
@@ -181,7 +175,7 @@ class PageStore:
         return entry
 
     @staticmethod
-    def _parse(header: Any, html: bytes | None, key: str, page: str, file: Path, stat: Signature | None
+    def _parse(header: Any, html: bytes | None, key: str, page: str, file: Path, stat: Stamp | None
                ) -> Entry | None:
         """The entry from its decoded header and HTML (None: the HTML is not wanted, and not checked)."""
         if not isinstance(header, dict) or header.get("format") != FORMAT or header.get("key") != key:
@@ -228,14 +222,17 @@ class PageStore:
         if written is not None and self._write(header_file, data) is not None and self.keep_in_memory:
             self.memory[entry.key] = Entry(entry.key, entry.page, entry.html, entry.search, html_file, written)
 
-    def _write(self, path: Path, data: bytes) -> Signature | None:
+    def _write(self, path: Path, data: bytes) -> Stamp | None:
         """Write a file through a temporary one; its signature, or None when the folder cannot be written."""
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp.write_bytes(data)
             tmp.replace(path)
-            return signature(path)
+            found = stamp(path)
+            if found is None:
+                raise OSError(f"{path} is gone")
+            return found
         except OSError as exc:
             try:
                 tmp.unlink(missing_ok=True)

@@ -85,12 +85,7 @@ class CachedPage(File):
     def copy_file(self, dirty: bool = False) -> None:
         entry = self.entry
         if entry is not None and entry.file is not None:
-            try:
-                stat = os.stat(entry.file)
-                same = (stat.st_mtime_ns, stat.st_size, stat.st_ino) == entry.signature
-            except OSError:
-                same = False
-            if same and _link(str(entry.file), self.abs_dest_path):
+            if stamp(entry.file) == entry.signature and _link(str(entry.file), self.abs_dest_path):
                 return
         if os.path.lexists(self.abs_dest_path):
             os.unlink(self.abs_dest_path)  # never write through a link left by a dirty build

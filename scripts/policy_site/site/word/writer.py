@@ -11,7 +11,7 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml.ns import qn
 
 from ...diff.redline import RedlineBlock, Span, marker_kind
-from ...diff.redline_render import _structure_note, cell_blocks, kind_parts, mark_note
+from ...diff.redline_render import _groups, _structure_note, cell_blocks, kind_parts, mark_note
 from ...source.inline import BREAK
 from .package import Element, OxmlElement, xml_text
 
@@ -208,12 +208,7 @@ class _Writer:
         space: accepting or rejecting leaves one), formatting as runs, links as hyperlinks, and a note in brackets
         where only formatting changed."""
         shown = [s for s in spans if mode.get(s.op) is not None and marker_kind(s.marks) is None]
-        groups: list[tuple[str, list[Span]]] = []
-        for span in shown:
-            if groups and groups[-1][0] == span.op:
-                groups[-1][1].append(span)
-            else:
-                groups.append((span.op, [span]))
+        groups = _groups(shown)
         written = False
         previous_sep = ""
         for n, (op, run) in enumerate(groups):
