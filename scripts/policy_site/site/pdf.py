@@ -199,9 +199,8 @@ class PdfMaker:
     def render(self, html: str, files: dict[str, bytes], when: datetime) -> bytes:
         """The PDF of html with files attached, from the durable cache when it holds one made of exactly these
         inputs."""
-        inputs = hashlib.sha256(json.dumps([FORMAT, self.software, html, when.isoformat(),
-                                            {n: hashlib.sha256(d).hexdigest() for n, d in sorted(files.items())}],
-                                           ensure_ascii=False).encode("utf-8")).hexdigest()
+        inputs = digest(FORMAT, self.software, html, when.isoformat(),
+                        {n: hashlib.sha256(d).hexdigest() for n, d in sorted(files.items())})
         cached = self.durable / f"{inputs}.pdf"
         try:
             return cached.read_bytes()
