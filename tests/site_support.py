@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 from conftest import run_policy
-from policy_site.bench.sites import add_version
+from policy_site.bench.synthetic import add_version
 
 
 def build(repo: Path, epoch: int) -> str:

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from conftest import ROOT, run_policy
-from policy_site.bench.sites import add_version, make_repo
+from policy_site.bench.synthetic import add_version, make_repo
 from site_support import assert_same_site
 
 EPOCH = 1_700_000_000

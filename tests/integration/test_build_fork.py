@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, Project
-from policy_site.bench.sites import make_repo
+from policy_site.bench.synthetic import make_repo
 from policy_site.cli.build_fork import Then, fork_generation
 from policy_site.errors import UserError
 from policy_site.pipes import BesideFailed, Claims, call_beside

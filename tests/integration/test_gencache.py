@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from policy_site.bench.sites import add_version, make_repo
+from policy_site.bench.synthetic import add_version, make_repo
 from policy_site.settings import Settings
 from policy_site.site.feeds import FeedBuilder
 from policy_site.site.gencache import RECORD

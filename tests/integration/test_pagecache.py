@@ -13,7 +13,7 @@ import pytest
 
 from conftest import ROOT, Project, run_policy
 from failure_support import fill, set_option, tmpfs
-from policy_site.bench.sites import make_repo
+from policy_site.bench.synthetic import make_repo
 from policy_site.cli.demo import create_demo
 from policy_site.site.page_types import DRAFT, PAGE_TYPES
 from site_support import assert_same_site, build, warm_then_cold

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run_policy
-from policy_site.bench.sites import make_repo
+from policy_site.bench.synthetic import make_repo
 from site_support import assert_same_site
 
 EPOCH = "1700000000"

@@ -22,7 +22,7 @@ import pypdf
 import pytest
 
 from conftest import FIDELITY, SEED, Project, copy_project
-from policy_site.bench.sites import add_version
+from policy_site.bench.synthetic import add_version
 from policy_site.source.loader import load_policy
 from policy_site.source.model import content_hash
 from site_support import assert_same_site, build, tree

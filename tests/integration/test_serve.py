@@ -37,7 +37,7 @@ def test_serve_rerenders_only_what_an_edit_touches_on_a_long_history(tmp_path) -
 
     import yaml
 
-    from policy_site.bench.sites import make_repo
+    from policy_site.bench.synthetic import make_repo
 
     repo = make_repo(tmp_path / "repo", 300)
     port = free_port()

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 from conftest import run_policy
-from policy_site.bench.sites import add_version, make_repo
+from policy_site.bench.synthetic import add_version, make_repo
 from policy_site.site.mkdocs.site_output import BACK_RECORD, RECORD
 from site_support import assert_same_site, build
 

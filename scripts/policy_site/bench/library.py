@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from .sites import ROOT, Synthetic, _data, add_version, without_downloads
+from .synthetic import ROOT, Synthetic, _data, add_version, without_downloads
 
 DOCUMENTS = 10
 VERSIONS = 60
