@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,11 @@ import yaml
 
 from conftest import ROOT
 from policy_site.bench.synthetic import add_version, make_repo
+from policy_site.errors import UserError
 from policy_site.settings import Settings
 from policy_site.site.feeds import FeedBuilder
-from policy_site.site.gencache import RECORD
+from policy_site.site.gencache import RECORD, GeneratedFiles
+from policy_site.site.inputs import VersionPage
 from policy_site.site.generate import GeneratedSite, generate_site
 from policy_site.site.mkdocs.plugin import load_settings
 from policy_site.site.page_types import PAGE_TYPES, nav_pages
@@ -129,17 +132,52 @@ def test_a_cache_folder_that_cannot_be_written_costs_time_not_the_build(
     assert_same_as_cold(repo, tmp_path)
 
 
-def test_templates_of_the_project_are_reused_only_while_nothing_changed(repo: Path, tmp_path: Path) -> None:
-    """A project's own template may show anything of the site (here the newest version on every version's page):
-    its pages are rendered again whenever the document changed at all."""
+def test_a_template_reaching_beyond_its_input_fails_with_one_line(repo: Path) -> None:
+    """A page's template receives its input only (site/inputs.py): a project's own template that shows something
+    else (here the newest version, on every version's page) is an error naming the file, the line and the name —
+    never a page left stale by a key that did not hold what it showed."""
     template = repo / "templates/pages/version.md.j2"
     template.write_text(template.read_text() + "\nNewest: {{ site.latest.version }}\n")
-    assert generate(repo).files is not None
-    unchanged = generate(repo).files
-    assert unchanged is not None and unchanged.made == []
+    with pytest.raises(UserError) as raised:
+        generate(repo)
+    message = str(raised.value)
+    assert "\n" not in message and "latest" in message, message
+    assert message.startswith(f"{template}:"), message
+
+
+def test_a_page_is_keyed_by_its_input_and_its_own_templates(repo: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A field of one page's input changed renders that page alone; what no input holds renders nothing; a
+    project's own template is keyed by its own bytes (its pages alone are rendered again), and afterwards a new
+    version renders what it renders with the built-in templates."""
+    from policy_site.site import pages
+    from policy_site.site.page_types import VERSION
+
+    def build_one_as_minor(inputs, path, entry):  # type: ignore[no-untyped-def]
+        page = VersionPage.of(inputs, path, entry)
+        return replace(page, entry=replace(page.entry, kind="minor")) if path == "versions/3.0/" else page
+
+    with monkeypatch.context() as patched:
+        patched.setattr(pages, "PAGE_TYPES", tuple(replace(t, input=build_one_as_minor) if t is VERSION else t
+                                                   for t in PAGE_TYPES))
+        # (a builder changed under the same code fingerprint: the document's files are each looked at)
+        patched.setattr(GeneratedFiles, "fingerprint", lambda *args: None)
+        files = generate(repo).files
+        assert files is not None and files.made == ["versions/3.0/index.md"], files.made
+    files = generate(repo).files
+    assert files is not None and files.made == ["versions/3.0/index.md"], files.made
+    # the build's time (a day later: no status changes) is in no page's input
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(EPOCH) + 86400))
+    files = generate(repo).files
+    assert files is not None and files.made == [], files.made
+    template = repo / "templates/pages/version.md.j2"
+    template.write_text(template.read_text() + "\nOur own words on {{ entry.version }}.\n")
+    files = generate(repo).files
+    assert files is not None and set(files.made) == {f"versions/{n}.0/index.md" for n in range(1, 13)}, files.made
     add_version(repo)
-    generate(repo)
-    assert "Newest: 13.0" in (settings_of(repo).pages_dir / "versions/1.0/index.md").read_text()
+    files = generate(repo).files
+    assert files is not None and "versions/1.0/index.md" not in files.made
+    assert "Our own words on 13.0." in (settings_of(repo).pages_dir / "versions/13.0/index.md").read_text()
     assert_same_as_cold(repo, tmp_path)
 
 
@@ -271,14 +309,12 @@ def test_an_edit_of_any_template_a_page_renders_with_equals_a_cold_build(
         import shutil
 
         from policy_site import settings as settings_module
-        from policy_site.site import gencache
         for own in (repo / "templates").iterdir():
             if own.name != "theme":  # mkdocs.yml's custom_dir
                 shutil.rmtree(own)
         builtin = tmp_path / "builtin-templates"
         shutil.copytree(ROOT / "templates", builtin)
         monkeypatch.setattr(settings_module, "builtin_templates", lambda: builtin)
-        monkeypatch.setattr(gencache, "builtin_templates", lambda: builtin)
         folder = builtin
     else:
         folder = repo / "templates"

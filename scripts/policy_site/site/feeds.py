@@ -18,21 +18,19 @@ from functools import partial
 from typing import Any
 
 from feedgen.feed import FeedGenerator
-from markupsafe import Markup
 
 from ..diff.redline import RedlineBlock, Span, spans
-from ..diff.sections import SectionChange
 from ..errors import UserError
-from ..keys import digest
 from ..source import inline
 from ..source.inline import Word, words_from_runs
 from ..source.model import Policy
 from .data import dumps
 from .dates import iso
 from .gencache import GeneratedFiles
+from .inputs import DocumentInputs, FeedEntry, family
 from .model import SiteModel, VersionEntry
 from .output import OutputTree
-from .render import environment, resolver
+from .render import environment, render_template, resolver
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 ATOM_TYPE, RSS_TYPE = "application/atom+xml", "application/rss+xml"
@@ -126,16 +124,8 @@ def excerpt(blocks: Iterable[RedlineBlock]) -> tuple[list[RedlineBlock], int]:
     return out, more
 
 
-def _family(new: Policy, old: Policy | None, section_id: str | None) -> set[str] | None:
-    """A section's id and its subsections' ids in either version (None: every section)."""
-    if section_id is None:
-        return None
-    family = {section_id}
-    for policy in (old, new):
-        for placed in policy.walk() if policy else ():
-            if placed.parent in family:
-                family.add(placed.section.id)
-    return family
+_family = family  # (the rule's name in the tests)
+FEED_TEMPLATES = ("feeds/entry.html.j2", "feeds/text.j2")
 
 
 class FeedBuilder:
@@ -144,11 +134,12 @@ class FeedBuilder:
     def __init__(self, model: SiteModel, files: GeneratedFiles | None = None) -> None:
         self.model = model
         self.files = files  # where entries rendered by the last build are kept (site/gencache.py)
+        self.inputs = files.inputs(model) if files is not None else DocumentInputs(model)
         self.parents: dict[int, tuple[Policy, dict[str, str | None]]] = {}
         self.settings = model.settings
         env = environment(model.settings.template_dirs, model.settings.site_url,
                           model.settings.cache_dir, model.settings["controlling_language"])
-        self.html = env.get_template("feeds/entry.html.j2")
+        self.env = env
         self.text = env.overlay(autoescape=False).get_template("feeds/text.j2").module
         limit = model.settings["feed_limit"]
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
@@ -164,39 +155,22 @@ class FeedBuilder:
     def item(self, entry: VersionEntry, section_id: str | None = None, section_title: str | None = None) -> Item:
         """The entry of a version: in the main feeds (section_id None) or in one section's feed (the section
         and its subsections)."""
-        url = self.model.url
-        version_url = url(entry.path)
-        resolve = resolver(self.settings.url(), version_url)
-        summary_html = inline.to_html(entry.policy.summary, resolve)
-        changes_url = url(entry.changes_path)
+        version = self.inputs.version(entry)
+        given = FeedEntry(version, section_id, section_title, self.inputs.settings)
 
         def content() -> str:
-            family = _family(entry.policy, entry.previous.policy if entry.previous else None, section_id)
-            changes: list[SectionChange] = [c for c in entry.diff.changed if family is None or c.id in family]
-            amendments = []
-            for amendment, diff in entry.amendments:
-                within = _family(amendment.after, amendment.before, section_id)
-                touched = [c.path_label for c in diff.changed if within is None or c.id in within]
-                if section_id is None or touched:
-                    amendments.append((amendment.commit.time, touched))
-            excerpts = {c.id: excerpt(c.redline) for c in changes} if entry.previous else {}
-            return clean(self.html.render(
-                entry=entry, changes=changes, amendments=amendments, summary_html=Markup(summary_html),
-                introduction=bool(entry.diff.introduction and entry.previous and section_id is None),
-                meta=entry.diff.meta if section_id is None else [], excerpts=excerpts, resolve=resolve,
-                section_id=section_id, section_title=section_title, changes_url=changes_url,
-                version_url=version_url).strip())
+            return clean(render_template(self.env, FEED_TEMPLATES[0], given.context(excerpt)).strip())
 
         if self.files is not None:
-            key = digest(self.files.scope(self.model, entry), "feed entry", section_id, section_title)
-            content_html = self.files.entry_html(key, content)
+            content_html = self.files.entry_html(self.files.key(FEED_TEMPLATES[0], given), content)
         else:
             content_html = content()
         fragment = f"#change-{section_id}" if section_id else ""
-        link = clean(changes_url + fragment)
+        link = clean(self.settings.url(entry.site_changes_path) + fragment)
         published, updated = self.dates[entry.version]
         return Item(id=clean(self.settings.url(entry.feed_id_path) + fragment), url=link,
-                    title=self.txt("entry_title", entry), summary_html=clean(summary_html),
+                    title=self.txt("entry_title", version), summary_html=clean(inline.to_html(
+                        entry.policy.summary, resolver(self.settings.url(), self.settings.url(entry.site_path)))),
                     summary_text=clean(inline.to_text(entry.policy.summary)), content_html=content_html,
                     published=published, updated=updated, kind=entry.kind)
 
@@ -214,8 +188,8 @@ class FeedBuilder:
 
     def main(self) -> Feed:
         items = [self.item(e) for e in self.model.newest_first[: self.limit]]
-        title = self.settings["feed_title"] or self.txt("feed_title", self.model)
-        subtitle = self.settings["feed_subtitle"] or self.txt("feed_subtitle", self.model)
+        title = self.settings["feed_title"] or self.txt("feed_title", self.inputs.document)
+        subtitle = self.settings["feed_subtitle"] or self.txt("feed_subtitle", self.inputs.document)
         return self.feed(title, subtitle, self.model.url(""), items)
 
     def _parent(self, policy: Policy | None) -> dict[str, str | None]:
@@ -267,7 +241,7 @@ class FeedBuilder:
         present = section_id in self.model.current.policy.section_ids()
         home = self.model.url(f"#{section_id}") if present or not entries else \
             self.model.url(entries[0].changes_path) + f"#change-{section_id}"
-        base = self.settings["feed_title"] or self.txt("feed_title", self.model)
+        base = self.settings["feed_title"] or self.txt("feed_title", self.inputs.document)
         return (entries[: self.limit], title, self.txt("section_feed_title", base, title),
                 self.txt("section_feed_subtitle", title), home)
 
@@ -276,10 +250,10 @@ class FeedBuilder:
         """The key of a section's Atom feed (site/gencache.py: everything it shows) and how to make it."""
         entries, title, feed_title, subtitle, home = self._section_parts(section_id, touched)
         org = self.model.current.policy.organisation
-        files = self.files
-        key = digest("section feed", self_url, section_id, title, feed_title, subtitle, home, org.name, org.contact,
-                     self.settings["feed_icon"], None if entries else max(u for _, u in self.dates.values()),
-                     [[files.scope(self.model, e) if files else None, self.dates[e.version]] for e in entries])
+        given = ["section feed", self_url, section_id, title, feed_title, subtitle, home, org.name, org.contact,
+                 self.inputs.settings, None if entries else max(u for _, u in self.dates.values()),
+                 [[self.inputs.version(e), self.dates[e.version]] for e in entries]]
+        key = self.files.key(FEED_TEMPLATES, given) if self.files is not None else ""
         return key, lambda: atom_xml(self.feed(feed_title, subtitle, home,
                                                [self.item(e, section_id, title) for e in entries]), self_url)
 
@@ -360,8 +334,10 @@ def write_feeds(model: SiteModel, out: OutputTree, files: GeneratedFiles | None 
                                                                  "feed.json": json_feed}
     for name, render in renderers.items():
         made_by = partial(_render_feed, render, main, url(name))
-        if files is not None:  # written again only when the document changed (gencache.GeneratedFiles.document)
-            files.file(prefix + name, files.document(model, "feed", name), made_by)
+        if files is not None:  # written again only when the document changed
+            fallback = None if model.history.from_git else model.settings.build_time  # (dates outside git)
+            given = ["feed", name, url(name), files.inputs(model).document, fallback]
+            files.file(prefix + name, files.key(FEED_TEMPLATES, given), made_by)
         else:
             out.write(prefix + name, made_by())
     touched = {id(e): builder.touched(e) for e in model.entries}

@@ -2,16 +2,12 @@
 it changed.
 
 Published versions never change, so most of the generated folder (pages_dir) is the same from one build to the
-next. Each file that can be reused gets a key: sha256 (keys.digest) over the *scope* — the format, this package's code
-fingerprint, the versions of Python, Jinja2, MarkupSafe, feedgen, lxml and Babel, the settings (mkdocs.yml's site
-name, URL and every plugin option, serve or build) and the bytes of every template a page or feed is rendered
-with: the page and feed templates and the closure of what they import, include or extend (`references`: a macro of
-subscriptions/ too), each as the renderer finds it (the project's own copy, else the built-in one) — then the
-file's path and the state of the version it shows (`entry_state`: its content hash and blob ids, the version
-before it, its commit, amendments, status, time in force, rewrites...). When a project's templates differ from
-the built-in ones they could show anything of the site, so the scope then also holds the state of the whole
-document (`model_state`: every version's state, the version in force, the build time): a custom template's
-pages are reused only while nothing at all changed.
+next. Each file that can be reused gets a key (keys.digest), one rule for all: the digest of exactly what its
+renderer receives. A page's or a feed entry's key holds its input (site/inputs.py: the frozen value that is all
+its template sees), the bytes of every template it renders with — its own and the closure of what it imports,
+includes or extends (`references`), each as the renderer finds it (the project's own copy, else the built-in
+one) — and `keys.software()`. The files not rendered from a template input (policy.json, PDFs, Word files,
+timestamp tokens) are keyed by their version's input (`scope`) with the settings (a PDF: with its templates).
 
 Where the output is kept: the generated file itself. `generated.json` in the cache folder records, for each
 file written, its key, its stat (mtime, size, inode) and the sha256 of its bytes. A later build whose key for
@@ -31,17 +27,16 @@ import hashlib
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 from ..keys import Stamp, digest, read_record, software, stamp, trusted, write_record
-from ..settings import Settings, builtin_templates
-from ..source.model import content_hash
+from ..settings import Settings
+from .choices import Choices
+from .inputs import DocumentInputs, SiteSettings, canonical, input_key
 from .model import SiteModel, VersionEntry
 from .output import OutputTree
 
-FORMAT = "policy-site generated files 1"
+FORMAT = "policy-site generated files 2"
 RECORD = "generated.json"
 ENTRIES = "feed-entries.json"
 TEMPLATE_FOLDERS = ("pages", "feeds", "pdf")
@@ -70,9 +65,9 @@ def references(text: str) -> list[str | None]:
     return found
 
 
-def template_closure(folders: list[Path]) -> dict[str, bytes]:
-    """Every template a page or feed template renders with, as the renderer finds it (the first folder holding
-    it): the files of pages/ and feeds/ and, transitively, what they import, include or extend. A reference
+def template_closure(folders: list[Path], names: list[str] | None = None) -> dict[str, bytes]:
+    """The templates a renderer finds (the first folder holding each) starting from these names — by default
+    every file of pages/, feeds/ and pdf/ — and, transitively, what they import, include or extend. A reference
     that is not a constant name (or a template that is not UTF-8) brings in every template there is."""
     def find(name: str) -> bytes | None:
         for folder in folders:
@@ -80,7 +75,8 @@ def template_closure(folders: list[Path]) -> dict[str, bytes]:
                 return (folder / name).read_bytes()
         return None
 
-    todo = sorted({n for f in folders for sub in TEMPLATE_FOLDERS for n in _names(f, sub)})
+    todo = sorted(set(names) if names is not None else
+                  {n for f in folders for sub in TEMPLATE_FOLDERS for n in _names(f, sub)})
     found: dict[str, bytes] = {}
     while todo:
         name = todo.pop()
@@ -98,70 +94,10 @@ def template_closure(folders: list[Path]) -> dict[str, bytes]:
     return found
 
 
-def template_state(settings: Settings) -> tuple[str, bool]:
-    """sha256 over the templates the pages and feeds render with (template_closure), and whether each reads
-    exactly like the built-in one, so that the pages show only what the built-in templates show."""
-    found = template_closure(settings.template_dirs)
-    builtin = builtin_templates()
-    standard = all((builtin / name).is_file() and (builtin / name).read_bytes() == data for name, data in found.items())
-    return digest({name: hashlib.sha256(data).hexdigest() for name, data in sorted(found.items())}), standard
-
-
-def settings_state(settings: Settings) -> dict[str, Any]:
-    return {"site_name": settings.site_name, "site_url": settings.site_url, "draft": settings.draft,
-            "options": asdict(settings.options)}
-
-
-_HASHES: dict[int, tuple[object, str]] = {}
-
-
-def policy_hash(policy: Any) -> str:
-    """content_hash of a policy, once per object in this process (the same text is shared by many entries)."""
-    hit = _HASHES.get(id(policy))
-    if hit is None or hit[0] is not policy:
-        hit = _HASHES[id(policy)] = (policy, content_hash(policy))
-    return hit[1]
-
-
-def _text(policy: Any, key: str) -> str:
-    """The identity of a text: the blob ids of its files (history.versions: what it was parsed from), or
-    outside git its content_hash."""
-    return f"blobs {key}" if key else policy_hash(policy)
-
-
-def _commit(commit: Any) -> list[str] | None:
-    return [commit.sha, commit.time.isoformat(), commit.author, commit.subject] if commit else None
-
-
-def entry_state(entry: VersionEntry) -> str:
-    """Everything of one version that its pages, policy.json and feed entries can show (the built-in templates
-    reach no further): its text, the text before it, its commit, amendments, status and dates."""
-    published, previous = entry.published, entry.previous
-    return digest({
-        "prefix": entry.prefix, "version": entry.version, "hash": entry.content_hash, "key": published.key,
-        "at_root": published.at_root, "commit": _commit(published.commit),
-        "previous": [previous.version, _text(previous.policy, previous.key), _commit(previous.commit),
-                     [[_commit(a.commit), _text(a.before, a.before_key), _text(a.after, a.key)]
-                      for a in previous.amendments]] if previous else None,
-        "amendments": [[_commit(a.commit), _text(a.before, a.before_key), _text(a.after, a.key)]
-                       for a, _ in entry.amendments],
-        "status": entry.status, "in_force_to": entry.in_force_to, "kind": entry.kind,
-        "already_amended": sorted((k, v.isoformat()) for k, v in entry.already_amended.items()),
-        "until_then": entry.until_then.version if entry.until_then else None, "rewrites": entry.rewrites,
-        "timestamp": entry.timestamp.sha256 if entry.timestamp else None,
-    })
-
-
-def model_state(model: SiteModel, timed: bool = True) -> str:
-    """The whole document as a template could see it; with `timed`, the build time too (templates other than
-    the built-in ones could show it, and versions without a commit are dated by it)."""
-    return digest({
-        "entries": [entry_state(e) for e in model.entries], "current": model.current.version,
-        "draft": policy_hash(model.draft.policy) if model.draft else None, "sections": model.section_ids,
-        "document": model.document, "prefix": model.prefix, "formerly_single": model.formerly_single,
-        "shallow": model.history.shallow, "from_git": model.history.from_git, "warnings": model.history.warnings,
-        "build_time": model.settings.build_time.isoformat() if timed else None,
-    })
+def templates_digest(folders: list[Path], names: list[str] | None = None) -> str:
+    """sha256 over the bytes of a template_closure, each by its name."""
+    found = template_closure(folders, names)
+    return digest({name: hashlib.sha256(data).hexdigest() for name, data in sorted(found.items())})
 
 
 def _note(text: str) -> None:
@@ -183,14 +119,16 @@ class GeneratedFiles:
         self.folder = settings.cache_dir
         self.out = out
         self.enabled = enabled
-        templates, self.standard = template_state(settings)
-        self.base = digest(FORMAT, software(), settings_state(settings), templates)
+        self.template_dirs = settings.template_dirs
+        self.software = digest(FORMAT, software())
+        # the files made of a version but not of a template (policy.json, Word files, tokens; PDFs add theirs)
+        self.base = digest(self.software, SiteSettings.of(settings).key)
+        self.closures: dict[tuple[str, ...], str] = {}  # template names → templates_digest
+        self.documents: dict[int, DocumentInputs] = {}  # id(model) → its inputs (models live through the build)
         self.old: dict[str, Found] = {}
         self.old_entries: dict[str, str] = {}
         self.new: dict[str, tuple[str, str]] = {}  # path → (key, sha256 of its bytes)
         self.new_entries: dict[str, str] = {}
-        self.scopes: dict[int, tuple[VersionEntry | None, str]] = {}  # memo: entries are final once generation starts
-        self.states: dict[tuple[int, bool], tuple[SiteModel, str]] = {}  # memo: model_state by (document, timed)
         self.rendered = 0  # files and feed entries rendered in this build
         self.reused = 0  # files left as they were and feed entries taken from the cache
         self.made: list[str] = []  # the files rendered, in order
@@ -218,31 +156,33 @@ class GeneratedFiles:
         except (ValueError, TypeError, KeyError, AttributeError):
             self.old, self.old_documents = {}, {}  # not a record this code wrote: everything is rendered
 
-    def scope(self, model: SiteModel, entry: VersionEntry | None) -> str:
-        """The part of a key that a file of `entry` shares with the other files of its version (an upcoming
-        version's page names the version in force until then)."""
-        hit = self.scopes.get(id(entry))
-        if hit is not None and hit[0] is entry:
-            return hit[1]
-        current = model.current.version if entry is not None and entry.status == "upcoming" else None
-        found = digest(self.base, model.prefix, entry_state(entry) if entry else None, current,
-                       None if self.standard else self._state(model, True))
-        self.scopes[id(entry)] = (entry, found)
+    def inputs(self, model: SiteModel, offered: Choices | None = None) -> DocumentInputs:
+        """The parts of a document's inputs, built once in this build (entries are final once generation starts)."""
+        found = self.documents.get(id(model))
+        if found is None or found.model is not model:
+            found = self.documents[id(model)] = DocumentInputs(model, offered)
+        elif offered is not None:
+            found.offered = offered
         return found
 
-    def document(self, model: SiteModel, *parts: object) -> str:
-        """The key of a file that shows the whole document (its current page, archive, follow and compare pages,
-        main feeds): every version's state and the document's own facts, with the build time only where something
-        could show it (a project's own templates, or versions outside git, which the feeds date by it)."""
-        timed = not self.standard or not model.history.from_git
-        return digest(self.base, "document", model.prefix, self._state(model, timed), *parts)
+    def templates(self, *names: str) -> str:
+        """templates_digest of these templates' closure (no name: of every page, feed and PDF template), once per
+        build."""
+        found = self.closures.get(names)
+        if found is None:
+            found = self.closures[names] = templates_digest(self.template_dirs, list(names) if names else None)
+        return found
 
-    def _state(self, model: SiteModel, timed: bool) -> str:
-        """model_state, once per document and build (a project's own templates need it for every key)."""
-        hit = self.states.get((id(model), timed))
-        if hit is None or hit[0] is not model:
-            hit = self.states[(id(model), timed)] = (model, model_state(model, timed))
-        return hit[1]
+    def key(self, template: str | tuple[str, ...], given: object) -> str:
+        """The key of a file rendered from a template with an input: the input's digest, the bytes of every
+        template it renders with (built-in or the project's own) and the software."""
+        names = (template,) if isinstance(template, str) else template
+        return digest(self.software, self.templates(*names), input_key(given))
+
+    def scope(self, model: SiteModel, entry: VersionEntry) -> str:
+        """The part of a key that a file made of one version (its policy.json, PDFs, Word file, token) shares
+        with the other files of that version: its Version input and the settings."""
+        return digest(self.base, self.inputs(model).version(entry).key)
 
     def file(self, path: str, key: str, make: Callable[[], str | bytes]) -> None:
         """Write the generated file at path (in the folder) unless the last build wrote it with the same key and
@@ -261,13 +201,15 @@ class GeneratedFiles:
         self.rendered += 1
         self.made.append(path)
 
-    def fingerprint(self, model: SiteModel, offered: object) -> str | None:
+    def fingerprint(self, model: SiteModel, offered: Choices) -> str | None:
         """What every file of one document (its pages, policy.json files and feeds: site/generate._document) is
-        made of: each file's key is a function of it. None where the build time is part of it (a project's own
-        templates, or versions outside git): those documents are checked file by file."""
-        if not self.enabled or not self.standard or not model.history.from_git:
+        made of: each file's key is a function of it. None where the build time is part of it (versions outside
+        git, which the feeds date by it): those documents are checked file by file."""
+        if not self.enabled or not model.history.from_git:
             return None
-        return digest(self.base, "whole document", model.prefix, self._state(model, False), offered)
+        inputs = self.inputs(model, offered)
+        return digest(self.base, self.templates(), "whole document", inputs.document.key, canonical(offered), canonical(model.draft),
+                      model.history.shallow)
 
     def reuse_document(self, prefix: str, fingerprint: str | None) -> bool:
         """Keep every file the last build wrote for a document with this fingerprint, when each is still as that

@@ -13,11 +13,10 @@ from datetime import date, datetime, timedelta
 from functools import cached_property, partial
 from typing import Any
 
-from ..diff.sections import PolicyDiff, SectionChange, diff_policies, path_labels
+from ..diff.sections import PolicyDiff, SectionChange, diff_policies
 from ..history.versions import Amendment, History, PublishedVersion
 from ..settings import Settings
 from ..source.model import Policy, content_hash, same_version
-from . import page_types
 from .notice_terms import NoticeTerms
 
 
@@ -79,11 +78,13 @@ class VersionEntry:
 
     @property
     def path(self) -> str:
-        return page_types.VERSION.at(self.version)
+        from .page_types import VERSION  # the page types' table names this module's inputs
+        return VERSION.at(self.version)
 
     @property
     def changes_path(self) -> str:
-        return page_types.CHANGES.at(self.version)
+        from .page_types import CHANGES
+        return CHANGES.at(self.version)
 
     @property
     def site_path(self) -> str:
@@ -99,16 +100,6 @@ class VersionEntry:
         """The path that names this version in feeds, forever: where its changes page was when it was published
         (a library document that was the project's only one keeps its old ids, so readers see nothing twice)."""
         return self.changes_path if self.published.at_root else self.site_changes_path
-
-
-@dataclass(frozen=True)
-class OtherSection:
-    """A section that is not in the version in force, named as in a version that has it."""
-
-    id: str
-    label: str  # its label with its context ('Your rights › 7. Portability'), as in `entry`
-    entry: VersionEntry  # the soonest upcoming version that has it, else the last version that had it
-    upcoming: bool
 
 
 @dataclass
@@ -151,28 +142,6 @@ class SiteModel:
     @property
     def upcoming(self) -> list[VersionEntry]:
         return [e for e in self.entries if e.status == "upcoming"]
-
-    def sections_elsewhere(self) -> list[OtherSection]:
-        """The sections of other versions than the one in force, in the order of `section_ids`: those of an
-        upcoming version named as there (the soonest that has them), the removed ones as when last published."""
-        shown = set(self.current.policy.section_ids())
-        coming = sorted((e for e in self.upcoming if e is not self.current), key=lambda e: e.policy.effective)
-        labels: dict[int, dict[str, str]] = {}
-
-        def named(entry: VersionEntry) -> dict[str, str]:
-            if id(entry) not in labels:
-                labels[id(entry)] = path_labels(entry.policy)
-            return labels[id(entry)]
-
-        out: list[OtherSection] = []
-        for section_id in self.section_ids:
-            if section_id in shown:
-                continue
-            entry = next((e for e in coming if section_id in named(e)), None)
-            upcoming = entry is not None
-            entry = entry or next(e for e in reversed(self.entries) if section_id in named(e))
-            out.append(OtherSection(section_id, named(entry)[section_id], entry, upcoming))
-        return out
 
     @property
     def latest(self) -> VersionEntry:

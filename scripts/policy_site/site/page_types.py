@@ -1,10 +1,11 @@
-"""The page types of a document's site, in one table: each one's template, where it lives (one per version where
-its path holds `{version}`), its title in the navigation (None: not in it) and when it exists.
+"""The page types of a document's site, in one table: each one's template, the input its template receives (the
+builder of a frozen input of site/inputs.py), where it lives (one per version where its path holds `{version}`),
+its title in the navigation (None: not in it) and when it exists.
 
-The navigation (site/pages.nav), the plugin's list of pages MkDocs need not warn about (site/mkdocs/plugin.py:
-not_in_nav), a version's paths (site/model.VersionEntry) and the tests read this table; site/pages.write_pages
-renders each type with what its template receives. Adding a page type is a template, a row here and its render
-call in write_pages.
+The navigation (nav), the plugin's list of pages MkDocs need not warn about (site/mkdocs/plugin.py: not_in_nav),
+a version's paths (site/model.VersionEntry), the rendering and caching of every page (site/pages.write_pages:
+each page's key is its input's digest) and the tests read this table. Adding a page type is a template, an input
+class in site/inputs.py and a row here (docs/maintainers.md, "Adding a page type").
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from .inputs import ChangesPage, CurrentPage, DocumentPage, FollowPage, Page, VersionPage
 
 
 def _always(model: Any) -> bool:
@@ -22,6 +25,7 @@ def _always(model: Any) -> bool:
 class PageType:
     key: str
     template: str  # in templates/pages/
+    input: Callable[..., Page]  # builds the page's input: input(DocumentInputs, path, entry or None)
     path: str  # under the document's folder; "versions/{version}/": one page per version
     title: str | None = None  # in the navigation, in this table's order; None: not in the navigation
     exists: Callable[[Any], bool] = _always  # given the document's SiteModel
@@ -35,15 +39,16 @@ class PageType:
         return self.path.format(version=version) if self.per_version else self.path
 
 
-CURRENT = PageType("current", "current.md.j2", "", "Current policy")
-ARCHIVE = PageType("archive", "archive.md.j2", "versions/", "All versions")
-LATEST_CHANGES = PageType("latest-changes", "changes.md.j2", "changes/", "Latest changes")
-DRAFT = PageType("draft", "changes.md.j2", "changes/draft/", "Draft changes",
+CURRENT = PageType("current", "current.md.j2", CurrentPage.of, "", "Current policy")
+ARCHIVE = PageType("archive", "archive.md.j2", DocumentPage.of, "versions/", "All versions")
+LATEST_CHANGES = PageType("latest-changes", "changes.md.j2", ChangesPage.latest, "changes/", "Latest changes")
+DRAFT = PageType("draft", "changes.md.j2", ChangesPage.draft_changes, "changes/draft/", "Draft changes",
                  lambda model: bool(model.draft or model.settings.draft))  # under serve, also before a first edit
-COMPARE = PageType("compare", "compare.md.j2", "compare/", "Compare versions", lambda model: len(model.entries) > 1)
-FOLLOW = PageType("follow", "follow.md.j2", "follow/", "Follow changes")
-VERSION = PageType("version", "version.md.j2", "versions/{version}/")
-CHANGES = PageType("changes", "changes.md.j2", "changes/{version}/")
+COMPARE = PageType("compare", "compare.md.j2", DocumentPage.of, "compare/", "Compare versions",
+                   lambda model: len(model.entries) > 1)
+FOLLOW = PageType("follow", "follow.md.j2", FollowPage.of, "follow/", "Follow changes")
+VERSION = PageType("version", "version.md.j2", VersionPage.of, "versions/{version}/")
+CHANGES = PageType("changes", "changes.md.j2", ChangesPage.of, "changes/{version}/")
 PAGE_TYPES = (CURRENT, ARCHIVE, LATEST_CHANGES, DRAFT, COMPARE, FOLLOW, VERSION, CHANGES)
 
 

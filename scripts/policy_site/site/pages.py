@@ -3,44 +3,25 @@
 from __future__ import annotations
 
 import html
-import posixpath
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from functools import partial
 from typing import Any
 
 import jinja2
 
-from ..diff.sections import diff_policies, path_labels
-from ..keys import digest
+from ..diff.sections import path_labels
 from ..source.model import Section
 from ..source.project import Layout
 from .choices import Choices
 from .gencache import GeneratedFiles
-from .model import Draft, SiteModel, VersionEntry
+from .inputs import DocumentInputs, Version, linker
+from .model import SiteModel
 from .notice_terms import NoticeTerms
 from .output import OutputTree
-from .page_types import ARCHIVE, CHANGES, COMPARE, CURRENT, DRAFT, FOLLOW, LATEST_CHANGES, VERSION, PageType
-from .pdf import changes_pdf_path, translation_pdf_path, version_pdf_path, write_translation_pdf
-from .render import environment
+from .page_types import PAGE_TYPES
+from .pdf import translation_pdf_path, write_translation_pdf
+from .render import environment, render_template
 from .translations import TranslatedDocument, language_name, merged, translation_json, with_language
-from .word.files import word_path
-
-
-def linker(page_path: str, prefix: str = "") -> Callable[[str], str]:
-    """Relative link from a page ('versions/1.0/') to a path of the same document ('changes/1.0/', 'atom.xml',
-    ''), or, starting with '/', to a path from the site's root ('/assets/compare.js'); prefix is where the
-    document's pages live ('' or 'terms/')."""
-    here = posixpath.join("/", prefix + page_path)
-
-    def link(target: str) -> str:
-        base = here if here.endswith("/") else posixpath.dirname(here)
-        relative = posixpath.relpath(posixpath.join("/", target if target.startswith("/") else prefix + target), base)
-        if relative == ".":
-            return "./"
-        is_folder = target == "" or target.endswith("/")
-        return relative + ("/" if is_folder and not relative.endswith("/") else "")
-
-    return link
 
 
 class SectionCache:
@@ -59,74 +40,53 @@ class SectionCache:
         return hit[1]
 
 
-def _anchors_on(site_path: Callable[[str], str], page: str) -> Callable[[str], str]:
-    """Links of a redline: '#section' anchors point to the version's own page; site paths as everywhere."""
-    return lambda href: page + href if href.startswith("#") else site_path(href)
+def _pdf_path(entry: Version) -> str:
+    return entry.pdf_path
 
 
-def _no_word(entry: VersionEntry) -> None:
-    """The Word redlines are turned off (`word: false`): none to link."""
-    return None
+def _changes_pdf_path(entry: Version) -> str:
+    return entry.changes_pdf_path
+
+
+def _word_path(entry: Version) -> str | None:
+    """The Word redline of a version's changes (None: the first version, or `word: false`)."""
+    return entry.word_path
+
+
+def page_environment(model: SiteModel) -> jinja2.Environment:
+    """The environment a document's pages render in: its globals are functions of what they are given only."""
+    settings = model.settings
+    env = environment(settings.template_dirs, settings.site_url, settings.cache_dir, settings["controlling_language"])
+    env.globals.update(section_md=SectionCache(env), path_labels=path_labels, pdf_path=_pdf_path,
+                       changes_pdf_path=_changes_pdf_path, word_path=_word_path)
+    return env
 
 
 def write_pages(model: SiteModel, out: OutputTree, only: Collection[str] | None = None,
                 offered: Choices | None = None, files: GeneratedFiles | None = None) -> None:
-    """Every page, or only the pages at the paths in `only` (site/preview.py: the ones a draft edit touches).
+    """Every page of the table of page types (site/page_types.py), or only the pages at the paths in `only`
+    (site/preview.py: the ones a draft edit touches). Each renders its input (site/inputs.py) and nothing else.
 
     offered: what the follow page's subscribe form offers (when subscriptions_url is set); files: the record of
-    the last build (site/gencache.py): the pages of one version (its text, its changes, and the latest changes at
-    changes/) are rendered only when that version's state or the templates changed.
+    the last build (site/gencache.py): a page is rendered only when its key — its input, its templates and the
+    software — is not the one its file was made with.
     """
-    env = environment(model.settings.template_dirs, model.settings.site_url, model.settings.cache_dir,
-                      model.settings["controlling_language"])
-    env.globals["subscription"] = offered or Choices()
-    env.globals["section_md"] = SectionCache(env)
-    env.globals["path_labels"] = path_labels
-    env.globals.update(pdf_path=partial(version_pdf_path, model), changes_pdf_path=partial(changes_pdf_path, model))
-    env.globals["word_path"] = word_path if model.settings["word"] else _no_word
-    site_path: Callable[[str], str] = env.globals["resolve"]  # type: ignore[assignment]
-
-    prefix = model.prefix
-
-    def page(kind: PageType, path: str, of: VersionEntry | None = None, whole: bool = False,
-             **context: object) -> None:
-        """Render a page; `of`: the version whose state is all the page shows, `whole`: a page that shows the
-        whole document (either can then be reused while what it shows is unchanged)."""
-        if only is not None and prefix + path not in only:
-            return
-
-        template = kind.template
-
-        def render() -> str:
-            return env.get_template(f"pages/{template}").render(site=model, link=linker(path, prefix),
-                                                                page_path=path, **context)
-        if files is not None and (of is not None or whole):
-            key = digest(files.scope(model, of), template, path) if of is not None else \
-                files.document(model, template, path, env.globals["subscription"])
-            files.file(prefix + path + "index.md", key, render)
-        else:
-            out.write(prefix + path + "index.md", render())
-
-    current = model.current
-    shown = model.draft.policy if model.draft else current.policy
-    page(CURRENT, "", whole=not model.draft, policy=shown, entry=None if model.draft else current,
-         draft=model.draft, warnings=model.history.shallow)
-    page(ARCHIVE, ARCHIVE.at(), whole=True)
-    page(FOLLOW, FOLLOW.at(), whole=True)
-    for entry in model.entries:
-        page(VERSION, entry.path, entry, entry=entry)
-        page(CHANGES, entry.changes_path, entry, entry=entry, diff=entry.diff, version=entry.version,
-             draft=None, alias=False, resolve=_anchors_on(site_path, linker(entry.changes_path, prefix)(entry.path)))
-    latest = model.latest
-    page(LATEST_CHANGES, LATEST_CHANGES.at(), latest, entry=latest, diff=latest.diff, version=latest.version,
-         draft=None, alias=True, resolve=_anchors_on(site_path, linker(LATEST_CHANGES.at(), prefix)(latest.path)))
-    if DRAFT.exists(model):  # under serve: also before the first edit ("no edits yet")
-        draft = model.draft or Draft(latest.published.latest_text,
-                                     diff_policies(latest.published.latest_text, latest.published.latest_text))
-        page(DRAFT, DRAFT.at(), entry=None, diff=draft.diff, version="draft",
-             draft=draft, alias=False, resolve=_anchors_on(site_path, linker(DRAFT.at(), prefix)("")))
-    if COMPARE.exists(model):
-        page(COMPARE, COMPARE.at(), whole=True)
+    env = page_environment(model)
+    inputs = files.inputs(model, offered) if files is not None else DocumentInputs(model, offered)
+    for kind in PAGE_TYPES:
+        if not kind.exists(model):
+            continue
+        for entry in model.entries if kind.per_version else [None]:
+            path = kind.at(entry.version if entry is not None else "")
+            if only is not None and model.prefix + path not in only:
+                continue
+            page = kind.input(inputs, path, entry)
+            name = f"pages/{kind.template}"
+            render = partial(render_template, env, name, page.context())
+            if files is not None:
+                files.file(model.prefix + path + "index.md", files.key(name, page), render)
+            else:
+                out.write(model.prefix + path + "index.md", render())
 
 
 def library_pages(layout: Layout, models: list[SiteModel], out: OutputTree, offered: Choices | None = None) -> None:

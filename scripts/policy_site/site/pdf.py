@@ -254,10 +254,12 @@ def write_pdfs(model: SiteModel, files: GeneratedFiles) -> None:
     for entry in model.entries:
         scope = files.scope(model, entry)
         facts = [FORMAT, writes, pdf_date(entry).isoformat()]
-        files.file(model.prefix + version_pdf_path(model, entry), digest(scope, "version pdf", facts),
+        files.file(model.prefix + version_pdf_path(model, entry),
+                   digest(scope, files.templates("pdf/version.html.j2", "pdf/print.css"), "version pdf", facts),
                    lambda entry=entry: maker().version(entry))  # type: ignore[misc]
         if has_changes_pdf(entry):
-            files.file(model.prefix + changes_pdf_path(model, entry), digest(scope, "changes pdf", facts),
+            files.file(model.prefix + changes_pdf_path(model, entry),
+                       digest(scope, files.templates("pdf/changes.html.j2", "pdf/print.css"), "changes pdf", facts),
                        lambda entry=entry: maker().changes(entry))  # type: ignore[misc]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import jinja2
 from markupsafe import Markup
 
 from ..diff.redline_render import redline_html, redline_text
+from ..errors import UserError
 from ..source import inline
 from ..source.model import ItemList, Paragraph, Section, Table
 from .compiled import compiled_templates
@@ -85,6 +87,28 @@ def _date(context: Any, value: Any) -> Markup:
 def _date_text(context: Any, value: Any) -> str:
     """A date a reader sees, as text: 4 May 2026 (site/dates.py)."""
     return readable(value, context.get("date_language"))
+
+
+def _where(exc: BaseException, name: str) -> str:
+    """The template file and line an error was raised in (the innermost template frame), else the name."""
+    found, tb = name, exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if not filename.endswith(".py") and not filename.startswith("<"):  # a template's own frame
+            found = f"{filename}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return found
+
+
+def render_template(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
+    """A template rendered with exactly this context. A name it does not receive (StrictUndefined) is a
+    UserError naming the template file, the line and the name: a template shows only its input."""
+    try:
+        return env.get_template(name).render(context)
+    except jinja2.UndefinedError as exc:
+        message = re.sub(r"'(?:\w+\.)+(\w+ object)'", r"'\1'", exc.message or "undefined")
+        raise UserError(f"{_where(exc, name)}: {message} (this template receives only: "
+                        f"{', '.join(sorted(context))}; see \"Adding a page type\" in docs/maintainers.md)") from None
 
 
 def environment(template_dirs: list[Path], site_url: str | None = None,

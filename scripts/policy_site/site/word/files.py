@@ -11,7 +11,8 @@ from importlib.metadata import version
 
 from ...keys import digest
 from ..dates import iso
-from ..gencache import GeneratedFiles, policy_hash
+from ..gencache import GeneratedFiles
+from ..inputs import policy_hash
 from ..model import SiteModel, VersionEntry
 from .name import word_name
 
