@@ -21,9 +21,9 @@ from policy_site.errors import UserError
 from policy_site.settings import Settings
 from policy_site.site.feeds import FeedBuilder
 from policy_site.site.gencache import RECORD, GeneratedFiles
-from policy_site.site.inputs import VersionPage
 from policy_site.site.generate import GeneratedSite, generate_site
 from policy_site.site.mkdocs.plugin import load_settings
+from policy_site.site.page_inputs import VersionPage
 from policy_site.site.page_types import PAGE_TYPES, nav_pages
 from site_support import assert_same_site, build, warm_then_cold
 

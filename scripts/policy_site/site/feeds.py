@@ -27,9 +27,10 @@ from ..source.model import Policy
 from .data import dumps
 from .dates import iso
 from .gencache import GeneratedFiles
-from .inputs import DocumentInputs, FeedEntry, family
+from .inputs import DocumentInputs
 from .model import SiteModel, VersionEntry
 from .output import OutputTree
+from .page_inputs import FeedEntry, family
 from .render import environment, render_template, resolver
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"

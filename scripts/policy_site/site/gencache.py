@@ -208,8 +208,8 @@ class GeneratedFiles:
         if not self.enabled or not model.history.from_git:
             return None
         inputs = self.inputs(model, offered)
-        return digest(self.base, self.templates(), "whole document", inputs.document.key, canonical(offered), canonical(model.draft),
-                      model.history.shallow)
+        return digest(self.base, self.templates(), "whole document", inputs.document.key, canonical(offered),
+                      canonical(model.draft), model.history.shallow)
 
     def reuse_document(self, prefix: str, fingerprint: str | None) -> bool:
         """Keep every file the last build wrote for a document with this fingerprint, when each is still as that

@@ -1,42 +1,29 @@
-"""What each generated page and feed entry is made of: one frozen input per type, the only thing its template receives.
+"""The parts of the frozen inputs templates receive (site/page_inputs.py), and the one way an input becomes a key.
 
-A page's template renders `page.context()`: the input's fields, plus what is computed from them alone (`link`
-from its path, a changes page's `resolve`). So the key of the file (site/gencache.py) is `keys.digest` over
-`canonical(page)` — the input written as plain data, once per object — with the bytes of the templates it
-renders with and `keys.software()`: whatever a template shows comes from its input, and a template that reaches
-beyond it meets jinja2.StrictUndefined (site/render.py) and fails the build with a one-line error.
-
-The parts shared by many inputs are built once per document and build (`DocumentInputs`): one `Version` per
-published version (its text, diff, amendments, status, dates, paths...) and one `Document` (every version, the
-version in force, the settings pages read); each one's digest is computed once (`Keyed.key`) and stands for it in
-every input that holds it. A policy's text stands as its content hash, a diff as the texts it compares.
-
-The page types and their input classes are listed in site/page_types.py; adding one is a template, an input class
-here (fields, and `of()`: how to build it) and a row there.
+`canonical(value)` writes an input as plain data for keys.digest: a policy's text as its content hash, a diff as
+the two texts it compares (the diff's code is in keys.software()), a shared part as its own digest; anything that
+cannot be keyed is refused. The parts shared by many inputs are built once per document and build
+(`DocumentInputs`): one `Version` per published version (its text, diff, amendments, status, dates, paths...),
+one `Site` (the settings and notice terms a version's pages read) and one `Document` (every version and the one in
+force); each one's digest is computed once (`Keyed.key`) and stands for it in every input that holds it.
 """
 
 from __future__ import annotations
 
-import posixpath
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, is_dataclass
 from datetime import date, datetime
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import urlsplit
 
-from markupsafe import Markup
-
-from ..diff.sections import PolicyDiff, diff_policies, path_labels
+from ..diff.sections import PolicyDiff, path_labels
 from ..keys import digest
 from ..settings import Settings, require_site_url
-from ..source import inline
 from ..source.model import Policy, content_hash
 from .choices import Choices
-from .model import Draft, SiteModel, VersionEntry
+from .model import SiteModel, VersionEntry
 from .notice_terms import NoticeTerms
-from .render import Resolve, resolver
 
 _HASHES: dict[int, tuple[object, str]] = {}
 
@@ -310,181 +297,3 @@ class DocumentInputs:
         model = self.model
         return Document(self.settings, model.notice_terms, model.document, model.prefix,
                         tuple(self.version(e) for e in model.entries), self.version(model.current))
-
-
-def linker(page_path: str, prefix: str = "") -> Callable[[str], str]:
-    """Relative link from a page ('versions/1.0/') to a path of the same document ('changes/1.0/', 'atom.xml',
-    ''), or, starting with '/', to a path from the site's root ('/assets/compare.js'); prefix is where the
-    document's pages live ('' or 'terms/')."""
-    here = posixpath.join("/", prefix + page_path)
-
-    def link(target: str) -> str:
-        base = here if here.endswith("/") else posixpath.dirname(here)
-        relative = posixpath.relpath(posixpath.join("/", target if target.startswith("/") else prefix + target), base)
-        if relative == ".":
-            return "./"
-        is_folder = target == "" or target.endswith("/")
-        return relative + ("/" if is_folder and not relative.endswith("/") else "")
-
-    return link
-
-
-def _anchors_on(site_path: Resolve, page: str) -> Resolve:
-    """Links of a redline: '#section' anchors point to the version's own page; site paths as everywhere."""
-    return lambda href: page + href if href.startswith("#") else site_path(href)
-
-
-@dataclass(frozen=True)
-class Page:
-    """What every page's input holds: where the page is (its `link` is computed from that). A page type's input
-    class adds its fields and a classmethod building it: `of(inputs, path, entry)` (entry: the version of a page
-    per version, else None); site/page_types.py names it."""
-
-    page_path: str  # under its document's folder: '', 'versions/1.0/'
-    prefix: str  # where its document's pages live: '' or 'terms/'
-
-    def context(self) -> dict[str, Any]:
-        """What the template receives: the fields, and `link`."""
-        found = {f.name: getattr(self, f.name) for f in fields(self)}
-        found["link"] = linker(self.page_path, self.prefix)
-        return found
-
-
-@dataclass(frozen=True)
-class CurrentPage(Page):
-    """The home page of a document: the text in force (or the draft under serve)."""
-
-    site: Document
-    policy: Policy
-    entry: Version | None  # None: the draft is shown
-    draft: Draft | None
-    warnings: bool  # built from a shallow history
-
-    @classmethod
-    def of(cls, inputs: DocumentInputs, path: str, at: VersionEntry | None = None) -> CurrentPage:
-        model = inputs.model
-        return cls(path, model.prefix, inputs.document, model.draft.policy if model.draft else model.current.policy,
-                   None if model.draft else inputs.document.current, model.draft, model.history.shallow)
-
-
-@dataclass(frozen=True)
-class DocumentPage(Page):
-    """A page that lists the whole document: the archive, the compare page."""
-
-    site: Document
-
-    @classmethod
-    def of(cls, inputs: DocumentInputs, path: str, at: VersionEntry | None = None) -> DocumentPage:
-        return cls(path, inputs.model.prefix, inputs.document)
-
-
-@dataclass(frozen=True)
-class FollowPage(Page):
-    site: Document
-    subscription: Choices  # what the subscribe form offers (when subscriptions_url is set)
-
-    @classmethod
-    def of(cls, inputs: DocumentInputs, path: str, at: VersionEntry | None = None) -> FollowPage:
-        return cls(path, inputs.model.prefix, inputs.document, inputs.offered)
-
-
-@dataclass(frozen=True)
-class VersionPage(Page):
-    """One version's full text."""
-
-    site: Site
-    entry: Version
-    in_force: Ref | None  # the version in force, on an upcoming version's page (None on the others)
-
-    @classmethod
-    def of(cls, inputs: DocumentInputs, path: str, at: VersionEntry | None = None) -> VersionPage:
-        assert at is not None
-        model = inputs.model
-        in_force = inputs.version(model.current).ref if at.status == "upcoming" else None
-        return cls(path, model.prefix, inputs.site, inputs.version(at), in_force)
-
-
-@dataclass(frozen=True)
-class ChangesPage(Page):
-    """What changed in a version (also at changes/ for the latest one, and the draft's changes under serve)."""
-
-    site: Site
-    entry: Version | None  # None: the draft's changes
-    diff: PolicyDiff
-    version: str
-    draft: Draft | None
-    alias: bool  # the latest changes, at changes/
-    anchors: str  # the page '#section' links of the redline point to (the version's text)
-
-    def context(self) -> dict[str, Any]:
-        found = super().context()
-        site_path = resolver(urlsplit(self.site.settings.site_url or "/").path or "/")
-        found["resolve"] = _anchors_on(site_path, found["link"](self.anchors))
-        return found
-
-    @classmethod
-    def of(cls, inputs: DocumentInputs, path: str, at: VersionEntry | None = None) -> ChangesPage:
-        """A version's changes page."""
-        assert at is not None
-        entry = inputs.version(at)
-        return cls(path, inputs.model.prefix, inputs.site, entry, entry.diff, entry.version, None, False, entry.path)
-
-    @classmethod
-    def latest(cls, inputs: DocumentInputs, path: str, at: VersionEntry | None = None) -> ChangesPage:
-        """The latest version's changes, at changes/."""
-        entry = inputs.version(inputs.model.latest)
-        return cls(path, inputs.model.prefix, inputs.site, entry, entry.diff, entry.version, None, True, entry.path)
-
-    @classmethod
-    def draft_changes(cls, inputs: DocumentInputs, path: str, at: VersionEntry | None = None) -> ChangesPage:
-        """The working tree's changes under serve (also before the first edit: none)."""
-        model = inputs.model
-        latest = model.latest.published.latest_text
-        draft = model.draft or Draft(latest, diff_policies(latest, latest))
-        return cls(path, model.prefix, inputs.site, None, draft.diff, "draft", draft, False, "")
-
-
-def family(new: Policy, old: Policy | None, section_id: str | None) -> set[str] | None:
-    """A section's id and its subsections' ids in either version (None: every section)."""
-    if section_id is None:
-        return None
-    found = {section_id}
-    for policy in (old, new):
-        for placed in policy.walk() if policy else ():
-            if placed.parent in found:
-                found.add(placed.section.id)
-    return found
-
-
-@dataclass(frozen=True)
-class FeedEntry:
-    """One version's entry in a feed (templates/feeds/entry.html.j2): in the main feeds (section_id None) or in
-    one section's feed (the section and its subsections). Its context (the changes shown, their excerpts) is
-    computed from these fields alone, and only when the entry is rendered."""
-
-    entry: Version
-    section_id: str | None
-    section_title: str | None
-    settings: SiteSettings
-
-    def context(self, excerpt: Callable[[Any], Any]) -> dict[str, Any]:
-        """What the template receives; excerpt: site/feeds.excerpt (a short redline of a change)."""
-        entry, section_id = self.entry, self.section_id
-        version_url = self.settings.url(entry.site_path)
-        changes_url = self.settings.url(entry.site_changes_path)
-        resolve = resolver(self.settings.url(), version_url)
-        within = family(entry.policy, entry.diff.old, section_id)
-        changes = [c for c in entry.diff.changed if within is None or c.id in within]
-        amendments = []
-        for amended, diff in entry.amendments:
-            inside = family(diff.new, diff.old, section_id)
-            touched = [c.path_label for c in diff.changed if inside is None or c.id in inside]
-            if section_id is None or touched:
-                amendments.append((amended.commit.time, touched))
-        return {"entry": entry, "changes": changes, "amendments": amendments,
-                "summary_html": Markup(inline.to_html(entry.policy.summary, resolve)),
-                "introduction": bool(entry.diff.introduction and entry.previous and section_id is None),
-                "meta": entry.diff.meta if section_id is None else [],
-                "excerpts": {c.id: excerpt(c.redline) for c in changes} if entry.previous else {},
-                "resolve": resolve, "section_id": section_id, "section_title": self.section_title,
-                "changes_url": changes_url, "version_url": version_url}

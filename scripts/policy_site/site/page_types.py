@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .inputs import ChangesPage, CurrentPage, DocumentPage, FollowPage, Page, VersionPage
+from .page_inputs import ChangesPage, CurrentPage, DocumentPage, FollowPage, Page, VersionPage
 
 
 def _always(model: Any) -> bool:
@@ -59,8 +59,8 @@ def nav(model: Any) -> list[dict[str, str]]:
 
 
 def not_in_nav() -> list[str]:
-    """Gitignore-style patterns of the pages the navigation does not name: one per version."""
-    return ["/" + t.path.replace("{version}", "*") + "index.md" for t in PAGE_TYPES if t.per_version]
+    """Gitignore-style patterns of the pages the navigation does not name (the untitled types: one per version)."""
+    return ["/" + t.path.replace("{version}", "*") + "index.md" for t in PAGE_TYPES if t.title is None]
 
 
 def nav_pages(model: Any) -> set[str]:

@@ -14,10 +14,11 @@ from ..source.model import Section
 from ..source.project import Layout
 from .choices import Choices
 from .gencache import GeneratedFiles
-from .inputs import DocumentInputs, Version, linker
+from .inputs import DocumentInputs, Version
 from .model import SiteModel
 from .notice_terms import NoticeTerms
 from .output import OutputTree
+from .page_inputs import linker
 from .page_types import PAGE_TYPES
 from .pdf import translation_pdf_path, write_translation_pdf
 from .render import environment, render_template
