@@ -20,10 +20,10 @@ from .data import policy_json, versions_json
 from .feeds import write_feeds
 from .gencache import GeneratedFiles
 from .generated import Generated
-from .library import library_nav, write_library
+from .library import write_library
 from .model import SiteModel, build_model
 from .output import OutputTree
-from .page_types import nav
+from .page_types import library_nav, nav
 from .pages import translated_pages, write_pages
 from .pdf import pdf_records, write_pdfs
 from .redirects import redirect_pages

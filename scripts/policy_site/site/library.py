@@ -77,7 +77,3 @@ def write_library(layout: Layout, models: list[SiteModel], out: OutputTree, offe
     for model in models:
         if model.document == layout.formerly_single:
             _old_addresses(model, out)
-
-
-def library_nav() -> list[dict[str, str]]:
-    return [{"Policies": "index.md"}, {"Follow changes": "follow/index.md"}]

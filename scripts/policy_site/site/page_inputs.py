@@ -26,6 +26,7 @@ from ..source.model import Policy
 from .choices import Choices
 from .inputs import Document, DocumentInputs, Ref, Site, SiteSettings, Version
 from .model import Draft, VersionEntry
+from .notice_terms import NoticeTerms
 from .render import Resolve, resolver
 
 
@@ -205,3 +206,27 @@ class FeedEntry:
                 "excerpts": {c.id: excerpt(c.redline) for c in changes} if entry.previous else {},
                 "resolve": resolve, "section_id": section_id, "section_title": self.section_title,
                 "changes_url": changes_url, "version_url": version_url}
+
+
+@dataclass(frozen=True)
+class Library:
+    """A library of documents, as its pages name it."""
+
+    title: str
+
+
+@dataclass(frozen=True)
+class LibraryPage(Page):
+    """A page of a library above its documents' own: `/` (every document, its version in force) and `/follow/`."""
+
+    layout: Library
+    documents: tuple[Document, ...]  # in the library's order
+    settings: SiteSettings
+    terms: NoticeTerms  # what the pages may say of email notices, for all the documents
+    subscription: Choices  # what the subscribe form offers (when subscriptions_url is set)
+
+    @classmethod
+    def of(cls, title: str, inputs: list[DocumentInputs], path: str, offered: Choices) -> LibraryPage:
+        settings = inputs[0].model.settings
+        terms = NoticeTerms.of(settings, [i.model.document for i in inputs])
+        return cls(path, "", Library(title), tuple(i.document for i in inputs), inputs[0].settings, terms, offered)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .page_inputs import ChangesPage, CurrentPage, DocumentPage, FollowPage, Page, VersionPage
+from .page_inputs import ChangesPage, CurrentPage, DocumentPage, FollowPage, LibraryPage, Page, VersionPage
 
 
 def _always(model: Any) -> bool:
@@ -25,7 +25,8 @@ def _always(model: Any) -> bool:
 class PageType:
     key: str
     template: str  # in templates/pages/
-    input: Callable[..., Page]  # builds the page's input: input(DocumentInputs, path, entry or None)
+    input: Callable[..., Page]  # builds the page's input: input(DocumentInputs, path, entry or None) (a library's
+    #                             own: input(title, [DocumentInputs], path, Choices))
     path: str  # under the document's folder; "versions/{version}/": one page per version
     title: str | None = None  # in the navigation, in this table's order; None: not in the navigation
     exists: Callable[[Any], bool] = _always  # given the document's SiteModel
@@ -51,6 +52,11 @@ VERSION = PageType("version", "version.md.j2", VersionPage.of, "versions/{versio
 CHANGES = PageType("changes", "changes.md.j2", ChangesPage.of, "changes/{version}/")
 PAGE_TYPES = (CURRENT, ARCHIVE, LATEST_CHANGES, DRAFT, COMPARE, FOLLOW, VERSION, CHANGES)
 
+# a library's own pages, above its documents' (site/library.py)
+LIBRARY = PageType("library", "library.md.j2", LibraryPage.of, "", "Policies")
+LIBRARY_FOLLOW = PageType("library-follow", "library_follow.md.j2", LibraryPage.of, "follow/", "Follow changes")
+LIBRARY_PAGE_TYPES = (LIBRARY, LIBRARY_FOLLOW)
+
 
 def nav(model: Any) -> list[dict[str, str]]:
     """The navigation: the titled page types that exist, in the table's order. It never names a version, so a
@@ -66,3 +72,8 @@ def not_in_nav() -> list[str]:
 def nav_pages(model: Any) -> set[str]:
     """The files of the pages the navigation names (for tests and tools)."""
     return {path for item in nav(model) for path in item.values()}
+
+
+def library_nav() -> list[dict[str, str]]:
+    """The navigation of a library: its own pages."""
+    return [{t.title: t.at() + "index.md"} for t in LIBRARY_PAGE_TYPES if t.title]

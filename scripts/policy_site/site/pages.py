@@ -16,10 +16,9 @@ from .choices import Choices
 from .gencache import GeneratedFiles
 from .inputs import DocumentInputs, Version
 from .model import SiteModel
-from .notice_terms import NoticeTerms
 from .output import OutputTree
 from .page_inputs import linker
-from .page_types import PAGE_TYPES
+from .page_types import LIBRARY_PAGE_TYPES, PAGE_TYPES
 from .pdf import translation_pdf_path, write_translation_pdf
 from .render import environment, render_template
 from .translations import TranslatedDocument, language_name, merged, translation_json, with_language
@@ -91,15 +90,13 @@ def write_pages(model: SiteModel, out: OutputTree, only: Collection[str] | None 
 
 
 def library_pages(layout: Layout, models: list[SiteModel], out: OutputTree, offered: Choices | None = None) -> None:
-    """The library's own pages: `/` (every document with its version in force) and `/follow/`."""
+    """The library's own pages (LIBRARY_PAGE_TYPES): `/` (every document with its version in force), `/follow/`."""
     settings = models[0].settings
     env = environment(settings.template_dirs, settings.site_url, settings.cache_dir, settings["controlling_language"])
-    env.globals["subscription"] = offered or Choices()
-    terms = NoticeTerms.of(settings, [m.document for m in models])
-    for template, path in (("library.md.j2", ""), ("library_follow.md.j2", "follow/")):
-        text = env.get_template(f"pages/{template}").render(layout=layout, documents=models, link=linker(path),
-                                                            page_path=path, settings=settings, terms=terms)
-        out.write(path + "index.md", text)
+    inputs = [DocumentInputs(model, offered) for model in models]
+    for kind in LIBRARY_PAGE_TYPES:
+        page = kind.input(layout.title, inputs, kind.at(), offered or Choices())
+        out.write(kind.at() + "index.md", render_template(env, f"pages/{kind.template}", page.context()))
 
 
 def translated_pages(docs: list[TranslatedDocument], out: OutputTree) -> None:
