@@ -49,16 +49,20 @@ class Keyed:
         return digest(_fields(self))
 
 
+_PLAIN = (str, int, float, bool, type(None))
+_NAMES: dict[type, tuple[str, ...]] = {}  # a dataclass's field names, by its type
+
+
 def canonical(value: Any) -> Any:
     """An input as plain data for keys.digest: what it holds, with a policy's text as its content hash, a diff as
     the two texts it compares (its code is in keys.software()) and a Keyed part as its digest. Anything else is a
     TypeError: an input holds nothing that cannot be keyed."""
-    if value is None or isinstance(value, (str, int, float, bool)):
+    if isinstance(value, _PLAIN):
         return value
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
     if isinstance(value, Keyed):
         return value.key
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
     if isinstance(value, Policy):
         return ["policy", policy_hash(value)]
     if isinstance(value, PolicyDiff):
@@ -73,7 +77,11 @@ def canonical(value: Any) -> Any:
 
 
 def _fields(value: Any) -> list:
-    return [type(value).__name__, {f.name: canonical(getattr(value, f.name)) for f in fields(value)}]
+    kind = type(value)
+    names = _NAMES.get(kind)
+    if names is None:
+        names = _NAMES[kind] = tuple(f.name for f in fields(value))
+    return [kind.__name__, {name: canonical(getattr(value, name)) for name in names}]
 
 
 def input_key(value: Any) -> str:

@@ -17,6 +17,7 @@ from ..diff.sections import PolicyDiff, SectionChange, diff_policies
 from ..history.versions import Amendment, History, PublishedVersion
 from ..settings import Settings
 from ..source.model import Policy, content_hash, same_version
+from . import page_types
 from .notice_terms import NoticeTerms
 
 
@@ -78,13 +79,11 @@ class VersionEntry:
 
     @property
     def path(self) -> str:
-        from .page_types import VERSION  # the page types' table names this module's inputs
-        return VERSION.at(self.version)
+        return page_types.VERSION.at(self.version)
 
     @property
     def changes_path(self) -> str:
-        from .page_types import CHANGES
-        return CHANGES.at(self.version)
+        return page_types.CHANGES.at(self.version)
 
     @property
     def site_path(self) -> str:

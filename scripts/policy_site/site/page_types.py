@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
-
-from .page_inputs import ChangesPage, CurrentPage, DocumentPage, FollowPage, LibraryPage, Page, VersionPage
 
 
 def _always(model: Any) -> bool:
@@ -25,8 +24,8 @@ def _always(model: Any) -> bool:
 class PageType:
     key: str
     template: str  # in templates/pages/
-    input: Callable[..., Page]  # builds the page's input: input(DocumentInputs, path, entry or None) (a library's
-    #                             own: input(title, [DocumentInputs], path, Choices))
+    builder: str  # what builds its input, in site/page_inputs.py ('VersionPage.of'): named, so that the nav (read
+    #               by MkDocs' process early) imports nothing of the rendering
     path: str  # under the document's folder; "versions/{version}/": one page per version
     title: str | None = None  # in the navigation, in this table's order; None: not in the navigation
     exists: Callable[[Any], bool] = _always  # given the document's SiteModel
@@ -35,26 +34,33 @@ class PageType:
     def per_version(self) -> bool:
         return "{version}" in self.path
 
+    @property
+    def input(self) -> Callable[..., Any]:
+        """The builder of the page's input: input(DocumentInputs, path, entry or None) (a library's own pages:
+        input(title, [DocumentInputs], path, Choices)), which returns a site/page_inputs.Page."""
+        from . import page_inputs
+        return attrgetter(self.builder)(page_inputs)
+
     def at(self, version: str = "") -> str:
         """The page's path ('versions/1.0/'), for a version when there is one per version."""
         return self.path.format(version=version) if self.per_version else self.path
 
 
-CURRENT = PageType("current", "current.md.j2", CurrentPage.of, "", "Current policy")
-ARCHIVE = PageType("archive", "archive.md.j2", DocumentPage.of, "versions/", "All versions")
-LATEST_CHANGES = PageType("latest-changes", "changes.md.j2", ChangesPage.latest, "changes/", "Latest changes")
-DRAFT = PageType("draft", "changes.md.j2", ChangesPage.draft_changes, "changes/draft/", "Draft changes",
+CURRENT = PageType("current", "current.md.j2", "CurrentPage.of", "", "Current policy")
+ARCHIVE = PageType("archive", "archive.md.j2", "DocumentPage.of", "versions/", "All versions")
+LATEST_CHANGES = PageType("latest-changes", "changes.md.j2", "ChangesPage.latest", "changes/", "Latest changes")
+DRAFT = PageType("draft", "changes.md.j2", "ChangesPage.draft_changes", "changes/draft/", "Draft changes",
                  lambda model: bool(model.draft or model.settings.draft))  # under serve, also before a first edit
-COMPARE = PageType("compare", "compare.md.j2", DocumentPage.of, "compare/", "Compare versions",
+COMPARE = PageType("compare", "compare.md.j2", "DocumentPage.of", "compare/", "Compare versions",
                    lambda model: len(model.entries) > 1)
-FOLLOW = PageType("follow", "follow.md.j2", FollowPage.of, "follow/", "Follow changes")
-VERSION = PageType("version", "version.md.j2", VersionPage.of, "versions/{version}/")
-CHANGES = PageType("changes", "changes.md.j2", ChangesPage.of, "changes/{version}/")
+FOLLOW = PageType("follow", "follow.md.j2", "FollowPage.of", "follow/", "Follow changes")
+VERSION = PageType("version", "version.md.j2", "VersionPage.of", "versions/{version}/")
+CHANGES = PageType("changes", "changes.md.j2", "ChangesPage.of", "changes/{version}/")
 PAGE_TYPES = (CURRENT, ARCHIVE, LATEST_CHANGES, DRAFT, COMPARE, FOLLOW, VERSION, CHANGES)
 
 # a library's own pages, above its documents' (site/library.py)
-LIBRARY = PageType("library", "library.md.j2", LibraryPage.of, "", "Policies")
-LIBRARY_FOLLOW = PageType("library-follow", "library_follow.md.j2", LibraryPage.of, "follow/", "Follow changes")
+LIBRARY = PageType("library", "library.md.j2", "LibraryPage.of", "", "Policies")
+LIBRARY_FOLLOW = PageType("library-follow", "library_follow.md.j2", "LibraryPage.of", "follow/", "Follow changes")
 LIBRARY_PAGE_TYPES = (LIBRARY, LIBRARY_FOLLOW)
 
 
