@@ -23,11 +23,13 @@ from markupsafe import Markup
 from ..diff.sections import PolicyDiff, diff_policies
 from ..source import inline
 from ..source.model import Policy
+from ..source.translations import Translation
 from .choices import Choices
 from .inputs import Document, DocumentInputs, Ref, Site, SiteSettings, Version
 from .model import Draft, VersionEntry
 from .notice_terms import NoticeTerms
 from .render import Resolve, resolver
+from .translations import SectionStatus, TranslatedDocument
 
 
 def linker(page_path: str, prefix: str = "") -> Callable[[str], str]:
@@ -230,3 +232,50 @@ class LibraryPage(Page):
         settings = inputs[0].model.settings
         terms = NoticeTerms.of(settings, [i.model.document for i in inputs])
         return cls(path, "", Library(title), tuple(i.document for i in inputs), inputs[0].settings, terms, offered)
+
+
+@dataclass(frozen=True)
+class Translated:
+    """A document's translation into one language, as its pages show it: the translation's files, each top-level
+    section's status and the original document."""
+
+    language: str
+    prefix: str  # where its page lives: 'de/' or 'de/terms/'
+    translation: Translation
+    statuses: tuple[SectionStatus, ...]
+    model: Document  # the original
+
+    def status(self, section_id: str) -> SectionStatus:
+        return next(s for s in self.statuses if s.id == section_id)
+
+    @classmethod
+    def of(cls, doc: TranslatedDocument, inputs: DocumentInputs) -> Translated:
+        return cls(doc.language, doc.prefix, doc.translation, tuple(doc.statuses), inputs.document)
+
+
+@dataclass(frozen=True)
+class TranslatedPage(Page):
+    """A translation's page at /LANG/ (/LANG/<document>/ in a library): the version in force, translated."""
+
+    doc: Translated
+    site: Document
+    original_path: str  # the original's page, from the site's root
+    date_language: str
+    pdf_file: str | None  # the translation's PDF, beside the page
+
+    @classmethod
+    def of(cls, doc: Translated, pdf_file: str | None) -> TranslatedPage:
+        return cls("", doc.prefix, doc, doc.model, "/" + doc.model.prefix, doc.language, pdf_file)
+
+
+@dataclass(frozen=True)
+class TranslatedLibraryPage(Page):
+    """/LANG/ of a library: the documents translated into LANG."""
+
+    language: str
+    documents: tuple[Translated, ...]
+    date_language: str
+
+    @classmethod
+    def of(cls, language: str, documents: list[Translated]) -> TranslatedLibraryPage:
+        return cls(f"{language}/", "", language, tuple(documents), language)

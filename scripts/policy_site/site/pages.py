@@ -17,7 +17,7 @@ from .gencache import GeneratedFiles
 from .inputs import DocumentInputs, Version
 from .model import SiteModel
 from .output import OutputTree
-from .page_inputs import linker
+from .page_inputs import Translated, TranslatedLibraryPage, TranslatedPage
 from .page_types import LIBRARY_PAGE_TYPES, PAGE_TYPES
 from .pdf import translation_pdf_path, write_translation_pdf
 from .render import environment, render_template
@@ -108,12 +108,14 @@ def translated_pages(docs: list[TranslatedDocument], out: OutputTree) -> None:
     env = environment(settings.template_dirs, settings.site_url, settings.cache_dir, settings["controlling_language"])
     env.globals.update(section_md=SectionCache(env), path_labels=path_labels, merged=merged,
                        with_language=with_language, language_name=language_name)
+    inputs: dict[int, DocumentInputs] = {}
+    shown: list[Translated] = []
     for doc in docs:
         pdf = write_translation_pdf(doc, out.write) if settings["pdf"] else {}
-        text = env.get_template("pages/translated.md.j2").render(
-            doc=doc, site=doc.model, link=linker("", doc.prefix), page_path="", original_path="/" + doc.model.prefix,
-            date_language=doc.language, pdf_file=translation_pdf_path(doc).removeprefix(doc.prefix) if pdf else None)
-        out.write(doc.prefix + "index.md", text)
+        of = inputs.setdefault(id(doc.model), DocumentInputs(doc.model))
+        shown.append(Translated.of(doc, of))
+        page = TranslatedPage.of(shown[-1], translation_pdf_path(doc).removeprefix(doc.prefix) if pdf else None)
+        out.write(doc.prefix + "index.md", render_template(env, "pages/translated.md.j2", page.context()))
         out.write(doc.prefix + "translation.json", translation_json(doc, pdf))
     for language in sorted({doc.language for doc in docs}):  # Material's language switcher reads <lang>/sitemap.xml
         urls = [settings.url(doc.prefix) for doc in docs if doc.language == language]
@@ -124,8 +126,5 @@ def translated_pages(docs: list[TranslatedDocument], out: OutputTree) -> None:
                   + "".join(f"  <url><loc>{html.escape(u)}</loc></url>\n" for u in urls) + "</urlset>\n")
     if any(doc.model.document for doc in docs):
         for language in sorted({doc.language for doc in docs}):
-            mine = [doc for doc in docs if doc.language == language]
-            text = env.get_template("pages/translated_library.md.j2").render(
-                language=language, documents=mine, link=linker(f"{language}/"), page_path=f"{language}/",
-                date_language=language)
-            out.write(f"{language}/index.md", text)
+            listed = TranslatedLibraryPage.of(language, [t for t in shown if t.language == language])
+            out.write(f"{language}/index.md", render_template(env, "pages/translated_library.md.j2", listed.context()))
