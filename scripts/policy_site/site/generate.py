@@ -102,10 +102,11 @@ def _announced_for(model: SiteModel, hashes: Mapping[str, tuple[str, str | None]
     return {name[len(mark):]: text for name, text in hashes.items() if name.startswith(mark)}
 
 
-def _translations(layout: Layout, models: list[SiteModel], settings: Settings, out: OutputTree) -> list[str]:
+def _translations(layout: Layout, models: list[SiteModel], settings: Settings, out: OutputTree,
+                  files: GeneratedFiles) -> list[str]:
     """The translations' pages; returns their languages."""
     translations = load_translations(models, {d: layout.folder(settings.policy_dir, d) for d in layout.documents})
-    translated_pages(translations, out)
+    translated_pages(translations, out, files)
     return sorted({t.language for t in translations})
 
 
@@ -197,9 +198,9 @@ def generate_site(settings: Settings, announced: Sequence[Source] = (), project:
     files = GeneratedFiles(settings, out)  # what the last build generated, reused where its key still matches
     # the library's pages read only the models, unless its old addresses copy a document's files
     aside = layout.is_library and not layout.formerly_single
-    tasks: list[Task] = [partial(_translations, layout, models, settings, out)]  # the longest first
+    tasks: list[Task] = [partial(_translations, layout, models, settings, out, files)]  # the longest first
     if aside:
-        tasks.append(partial(write_library, layout, models, out, offered))
+        tasks.append(partial(write_library, layout, models, out, offered, files))
     first = len(tasks)
     tasks += [partial(_document, model, out, offered, files) for model in models]
     folders = [layout.folder(settings.policy_dir, d) for d in layout.documents]
@@ -208,7 +209,7 @@ def generate_site(settings: Settings, announced: Sequence[Source] = (), project:
     else:  # the documents, the library's pages, the translations: the order one process always wrote them in
         translated_into = _take(tasks, [*range(first, len(tasks)), *reversed(range(first))])
     if layout.is_library and not aside:
-        write_library(layout, models, out, offered)
+        write_library(layout, models, out, offered, files)
     assets: dict[str, Path] = {}
     for folder in reversed(settings.template_dirs):  # the project's own files win
         if (folder / "assets").is_dir():

@@ -15,6 +15,7 @@ from ..source.project import Layout
 from .choices import Choices
 from .data import dumps, version_record
 from .feeds import FeedBuilder, atom_xml, json_feed, rss_xml
+from .gencache import GeneratedFiles
 from .model import SiteModel, VersionEntry
 from .output import OutputTree
 from .pages import library_pages
@@ -70,8 +71,10 @@ def _old_addresses(model: SiteModel, out: OutputTree) -> None:
         out.copy(path, model.prefix + path)
 
 
-def write_library(layout: Layout, models: list[SiteModel], out: OutputTree, offered: Choices | None = None) -> None:
-    library_pages(layout, models, out, offered)
+def write_library(layout: Layout, models: list[SiteModel], out: OutputTree, offered: Choices | None = None,
+                  files: GeneratedFiles | None = None) -> None:
+    """The library's own pages and files; files: where the documents' inputs are built once a build."""
+    library_pages(layout, models, out, offered, files)
     out.write("versions.json", library_versions_json(layout, models))
     _combined(layout, models, out)
     for model in models:

@@ -89,17 +89,19 @@ def write_pages(model: SiteModel, out: OutputTree, only: Collection[str] | None 
                 out.write(model.prefix + path + "index.md", render())
 
 
-def library_pages(layout: Layout, models: list[SiteModel], out: OutputTree, offered: Choices | None = None) -> None:
-    """The library's own pages (LIBRARY_PAGE_TYPES): `/` (every document with its version in force), `/follow/`."""
+def library_pages(layout: Layout, models: list[SiteModel], out: OutputTree, offered: Choices | None = None,
+                  files: GeneratedFiles | None = None) -> None:
+    """The library's own pages (LIBRARY_PAGE_TYPES): `/` (every document with its version in force), `/follow/`;
+    files: where the documents' inputs are built once a build."""
     settings = models[0].settings
     env = environment(settings.template_dirs, settings.site_url, settings.cache_dir, settings["controlling_language"])
-    inputs = [DocumentInputs(model, offered) for model in models]
+    inputs = [files.inputs(model) if files is not None else DocumentInputs(model, offered) for model in models]
     for kind in LIBRARY_PAGE_TYPES:
         page = kind.input(layout.title, inputs, kind.at(), offered or Choices())
         out.write(kind.at() + "index.md", render_template(env, f"pages/{kind.template}", page.context()))
 
 
-def translated_pages(docs: list[TranslatedDocument], out: OutputTree) -> None:
+def translated_pages(docs: list[TranslatedDocument], out: OutputTree, files: GeneratedFiles | None = None) -> None:
     """Each translation's page at /LANG/ (/LANG/<document>/ in a library), with its translation.json; and in a
     library, /LANG/ listing the documents translated into LANG."""
     if not docs:
@@ -112,7 +114,8 @@ def translated_pages(docs: list[TranslatedDocument], out: OutputTree) -> None:
     shown: list[Translated] = []
     for doc in docs:
         pdf = write_translation_pdf(doc, out.write) if settings["pdf"] else {}
-        of = inputs.setdefault(id(doc.model), DocumentInputs(doc.model))
+        of = files.inputs(doc.model) if files is not None else \
+            inputs.setdefault(id(doc.model), DocumentInputs(doc.model))
         shown.append(Translated.of(doc, of))
         page = TranslatedPage.of(shown[-1], translation_pdf_path(doc).removeprefix(doc.prefix) if pdf else None)
         out.write(doc.prefix + "index.md", render_template(env, "pages/translated.md.j2", page.context()))
