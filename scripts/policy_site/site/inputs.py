@@ -24,6 +24,7 @@ from ..source.model import Policy, content_hash
 from .choices import Choices
 from .model import SiteModel, VersionEntry
 from .notice_terms import NoticeTerms
+from .page_types import CHANGES, VERSION
 
 _HASHES: dict[int, tuple[object, str]] = {}
 
@@ -260,8 +261,7 @@ class Document(Keyed):
 
 
 def _version(model: SiteModel, entry: VersionEntry) -> Version:
-    from . import page_types  # which imports this module
-    from .pdf import changes_pdf_path, version_pdf_path  # pdf imports this module's neighbours (pages)
+    from .pdf import changes_pdf_path, version_pdf_path  # (both import gencache, which imports this module)
     from .word.files import word_path
     published, previous = entry.published, entry.previous
     _known(entry.policy, entry.content_hash)  # kept by the parse cache (an amended text is hashed when keyed)
@@ -270,7 +270,7 @@ def _version(model: SiteModel, entry: VersionEntry) -> Version:
         entry.status, entry.kind, entry.editorial, entry.reads_as_before, entry.lead_days, entry.in_force_to,
         entry.content_hash, entry.policy,
         Published(published.published, published.updated, published.commit),
-        Ref(previous.version, page_types.VERSION.at(previous.version), page_types.CHANGES.at(previous.version))
+        Ref(previous.version, VERSION.at(previous.version), CHANGES.at(previous.version))
         if previous else None,
         entry.diff, tuple((Amended(a.commit), d) for a, d in entry.amendments),
         MappingProxyType(dict(entry.already_amended)), tuple(dict(r) for r in entry.rewrites),
