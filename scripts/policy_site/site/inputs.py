@@ -10,7 +10,7 @@ force); each one's digest is computed once (`Keyed.key`) and stands for it in ev
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields, is_dataclass
 from datetime import date, datetime
 from functools import cached_property
@@ -50,33 +50,19 @@ class Keyed:
         return digest(_fields(self))
 
 
-_PLAIN = (str, int, float, bool, type(None))
-_NAMES: dict[type, tuple[str, ...]] = {}  # a dataclass's field names, by its type
-
-
 def canonical(value: Any) -> Any:
     """An input as plain data for keys.digest: what it holds, with a policy's text as its content hash, a diff as
     the two texts it compares (its code is in keys.software()) and a Keyed part as its digest. Anything else is a
     TypeError: an input holds nothing that cannot be keyed."""
-    if isinstance(value, _PLAIN):
-        return value
-    if isinstance(value, Keyed):
-        return value.key
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Policy):
-        return ["policy", policy_hash(value)]
-    if isinstance(value, PolicyDiff):
-        return ["diff", canonical(value.old), canonical(value.new)]
-    if is_dataclass(value) and not isinstance(value, type):
-        return _fields(value)
-    if isinstance(value, Mapping):
-        return {str(k): canonical(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [canonical(v) for v in value]
-    if isinstance(value, (set, frozenset)):
-        return sorted(canonical(v) for v in value)
-    raise TypeError(f"a {type(value).__name__} cannot be part of a template's input")
+    kind = type(value)
+    how = _HOW.get(kind)
+    if how is None:
+        how = _HOW[kind] = _how(kind)
+    return how(value)
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _fields(value: Any) -> list:
@@ -85,6 +71,37 @@ def _fields(value: Any) -> list:
     if names is None:
         names = _NAMES[kind] = tuple(f.name for f in fields(value))
     return [kind.__name__, {name: canonical(getattr(value, name)) for name in names}]
+
+
+def _refused(value: Any) -> Any:
+    raise TypeError(f"a {type(value).__name__} cannot be part of a template's input")
+
+
+def _how(kind: type) -> Callable[[Any], Any]:
+    """How canonical writes a value of this type (decided once per type)."""
+    if issubclass(kind, (str, int, float, bool, type(None))):
+        return _same
+    if issubclass(kind, Keyed):
+        return lambda value: value.key
+    if issubclass(kind, (datetime, date)):
+        return lambda value: value.isoformat()
+    if issubclass(kind, Policy):
+        return lambda value: ["policy", policy_hash(value)]
+    if issubclass(kind, PolicyDiff):
+        return lambda value: ["diff", canonical(value.old), canonical(value.new)]
+    if is_dataclass(kind):
+        return _fields
+    if issubclass(kind, Mapping):
+        return lambda value: {str(k): canonical(v) for k, v in value.items()}
+    if issubclass(kind, (list, tuple)):
+        return lambda value: [canonical(v) for v in value]
+    if issubclass(kind, (set, frozenset)):
+        return lambda value: sorted(canonical(v) for v in value)
+    return _refused
+
+
+_HOW: dict[type, Callable[[Any], Any]] = {}
+_NAMES: dict[type, tuple[str, ...]] = {}  # a dataclass's field names, by its type
 
 
 def input_key(value: Any) -> str:
