@@ -23,9 +23,9 @@ import cmarkgfm
 import pytest
 import yaml
 
-from conftest import ROOT, Project
 from policy_site.bench.local import free_port
-from service_support import Mailbox, Service, Visitor
+from tests.support.project import ROOT, Project
+from tests.support.service import Mailbox, Service, Visitor
 
 ORG = "Acme Widgets"
 README = (ROOT / "README.md").read_text(encoding="utf-8")

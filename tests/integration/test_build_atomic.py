@@ -14,9 +14,9 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import ROOT, run_policy
 from policy_site.bench.synthetic import add_version, make_repo
-from site_support import assert_same_site
+from tests.support.project import ROOT, run_policy
+from tests.support.site import assert_same_site
 
 EPOCH = 1_700_000_000
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "scripts"), "SOURCE_DATE_EPOCH": str(EPOCH)}
@@ -209,7 +209,7 @@ def test_the_switch_is_one_step_or_two_renames(tmp_path: Path, monkeypatch) -> N
 
 
 def test_a_mounted_site_folder_is_switched_entry_by_entry(tmp_path: Path) -> None:
-    from test_notify_failures import tmpfs
+    from tests.support.failure import tmpfs
     repo = make_repo(tmp_path / "repo", 3)
     build(repo)
     expected = snapshot(repo / "site")

@@ -6,8 +6,8 @@ import subprocess
 import sys
 import time
 
-from conftest import Project
 from policy_site.bench.local import fetch, free_port, stop, wait_for
+from tests.support.project import Project
 
 
 def test_serve_shows_a_saved_edit_as_draft(git_project: Project) -> None:

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import ROOT, output_dir, run_policy
+from tests.support.project import ROOT, output_dir, run_policy
 
 CHROMIUM = Path(os.environ.get("POLICY_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -133,7 +133,7 @@ def _start_chromium():
 def chromium():
     """One headless Chromium for the whole session (Playwright driving Debian's /usr/bin/chromium).
 
-    A pytest plugin's fixture (conftest.pytest_plugins): every test module shares the one browser (two sync
+    A pytest plugin's fixture (tests/conftest.py): every test module shares the one browser (two sync
     Playwrights cannot run at once).
     """
     if "browser" not in _SHARED:
