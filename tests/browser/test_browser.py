@@ -368,7 +368,9 @@ def test_compare_page_matches_policy_diff_for_every_pair(chromium, site: Site, d
         page = context.new_page()
         watch.attach(page)
         for old, new in itertools.permutations(versions, 2):
-            goto(page, site, f"compare/?from={old}&to={new}")
+            # the compare result is what is checked: wait for it, not for the page's network to idle (goto)
+            response = page.goto(site.url(f"compare/?from={old}&to={new}"), wait_until="load")
+            assert response is not None and response.ok, f"{old} → {new}: {response and response.status}"
             wait_for_compare(page)
             browser = page.evaluate("JSON.stringify(window.policyCompare)")
             browser = json.loads(browser)
