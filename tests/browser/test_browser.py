@@ -1,6 +1,6 @@
 """Real-browser and accessibility tests: the demo site (`policy demo`) in headless Chromium.
 
-One demo build, one local http.server on 127.0.0.1 and one Chromium per session (tests/browser_support.py).
+One demo build, one local http.server on 127.0.0.1 and one Chromium per session (tests/support/browser.py).
 Screenshots go to test-output/screenshots/ (git-ignored), one printed line each (run with -s to see them).
 Missing Chromium: skipped locally, a failure in CI (CI=true) or with POLICY_REQUIRE_BROWSER=1.
 """
@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import (
+from policy_site.site.dates import readable
+from tests.support.browser import (
     CONTRAST_JS,
     OVERFLOW_JS,
     Site,
@@ -26,9 +27,8 @@ from browser_support import (
     settle,
     slug,
 )
-from conftest import ROOT, run_policy
-from diff_support import documents, load_cases, realistic
-from policy_site.site.dates import readable
+from tests.support.diff import documents, load_cases, realistic
+from tests.support.project import ROOT, run_policy
 
 try:
     from playwright.sync_api import expect
@@ -368,7 +368,9 @@ def test_compare_page_matches_policy_diff_for_every_pair(chromium, site: Site, d
         page = context.new_page()
         watch.attach(page)
         for old, new in itertools.permutations(versions, 2):
-            goto(page, site, f"compare/?from={old}&to={new}")
+            # the compare result is what is checked: wait for it, not for the page's network to idle (goto)
+            response = page.goto(site.url(f"compare/?from={old}&to={new}"), wait_until="load")
+            assert response is not None and response.ok, f"{old} → {new}: {response and response.status}"
             wait_for_compare(page)
             browser = page.evaluate("JSON.stringify(window.policyCompare)")
             browser = json.loads(browser)

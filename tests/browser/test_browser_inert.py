@@ -3,7 +3,7 @@ organisation name shows as the literal characters in <title>, the header, the pa
 on / and /versions/<v>/; no dialog fires and no element is injected.
 
 The site is built from a real git repository in a temp dir and served on 127.0.0.1; Chromium as in
-tests/browser_support.py (skipped locally without it, a failure in CI).
+tests/support/browser.py (skipped locally without it, a failure in CI).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import Site, _QuietHandler, new_context, settle
-from conftest import Project, copy_project
+from tests.support.browser import Site, _QuietHandler, new_context, settle
+from tests.support.project import Project, copy_project
 
 pytestmark = pytest.mark.browser
 

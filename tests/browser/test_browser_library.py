@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from browser_support import (
+from tests.support.browser import (
     OVERFLOW_JS,
     Watch,
     goto,
@@ -15,7 +15,7 @@ from browser_support import (
     serve,
     settle,
 )
-from library_support import make_library
+from tests.support.library import make_library
 
 pytestmark = pytest.mark.browser
 PAGES = [("", "the library"), ("de/privacy/", "the German translation, a stale and a missing section"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from browser_support import Site, goto, new_context
+from tests.support.browser import Site, goto, new_context
 
 pytestmark = pytest.mark.browser
 

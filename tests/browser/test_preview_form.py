@@ -10,14 +10,14 @@ import sys
 
 import pytest
 
-from conftest import ROOT
 from policy_site.bench.local import free_port, stop, wait_for
-from service_support import Mailbox, project_for_service, start_service
+from tests.support.project import ROOT
+from tests.support.service import Mailbox, project_for_service, start_service
 
 pytestmark = pytest.mark.browser
 
 
-def test_the_preview_form_subscribes_through_a_local_service(chromium, tmp_path) -> None:  # noqa: F811
+def test_the_preview_form_subscribes_through_a_local_service(chromium, tmp_path) -> None:
     preview_port, service_port = free_port(), free_port()
     local = f"http://127.0.0.1:{service_port}/"
     project = project_for_service(tmp_path / "project", url=local)
@@ -57,7 +57,7 @@ def test_only_local_services_and_previews_are_accepted(tmp_path) -> None:
     refused = project.run("serve", "--subscriptions-url", "https://subscribe.evil.example/")
     assert refused.returncode == 1 and "must be a local service" in refused.stderr
     assert "Traceback" not in refused.stderr
-    from service_support import SECRET
+    from tests.support.service import SECRET
     started = project.run("subscriptions", "serve", "--port", str(free_port()),
                           env={"POLICY_UNSUBSCRIBE_SECRET": SECRET, "POLICY_PREVIEW_ORIGINS": "https://evil.example",
                                "POLICY_SUBSCRIBERS_DB": str(tmp_path / "s.db")})

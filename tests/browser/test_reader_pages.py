@@ -4,7 +4,7 @@ deletion and an insertion never glued together, and sentences apart in the HTML 
 
 One repository built once (`reader`): the seed as 1.0 (in force); 1.1 (upcoming) moves a section and adds
 one with a table and an address; 1.2 (upcoming, later) edits a table cell and a line of the address. The
-browser checks run in real headless Chromium (tests/browser_support.py) and wait for what they look at.
+browser checks run in real headless Chromium (tests/support/browser.py) and wait for what they look at.
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import Site, goto, new_context, screenshot, serve
-from conftest import ROOT, SUBSCRIBED, Project, copy_project
-from diff_support import load_cases, policy_from_plain
 from policy_site.diff.comment import as_markdown
 from policy_site.diff.redline import redline
 from policy_site.diff.redline_render import redline_html, redline_text
 from policy_site.diff.sections import Place, diff_policies, diff_to_data, move_text
 from policy_site.source import inline
+from tests.support.browser import Site, goto, new_context, screenshot, serve
+from tests.support.diff import load_cases, policy_from_plain
+from tests.support.project import ROOT, SUBSCRIBED, Project, copy_project
 
 try:
     from playwright.sync_api import expect

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 import pytest
 
-from browser_support import Site, Watch, screenshot, serve, settle
-from conftest import SUBSCRIBED
-from pg_support import rows
 from policy_site.bench.local import free_port
 from policy_site.notify.message import unsubscribe_token
-from service_support import SECRET, Mailbox, Service, confirm_link, project_for_service, start_service
+from tests.support.browser import Site, Watch, screenshot, serve, settle
+from tests.support.pg import rows
+from tests.support.project import SUBSCRIBED
+from tests.support.service import SECRET, Mailbox, Service, confirm_link, project_for_service, start_service
 
 pytestmark = pytest.mark.browser
 

@@ -19,9 +19,9 @@ from pathlib import Path
 import yaml
 from bs4 import BeautifulSoup
 
-from conftest import ROOT, run_policy
 from policy_site.bench.legal_repository import ANCHORS, MANIFEST, SECTIONS, build
-from site_support import readable_files
+from tests.support.project import ROOT, run_policy
+from tests.support.site import readable_files
 
 COMMAND = "policy import --git ~/src/legal --manifest documents.yaml --into ../northwind-legal"
 OPTIONS = ["--organisation", "Northwind Outfitters", "--contact", "legal@northwind.example",

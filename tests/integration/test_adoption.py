@@ -3,9 +3,11 @@
 The wheel and the sdist are built once (`python -m build`, as `make dist` does). In a temp folder that is not this
 repository: the README's "Adopting" commands as written (a fresh venv, `pip install` of the wheel, `policy init`
 for "Acme Widgets", import of a Markdown policy, check, build, commit); two more versions; then the `run:` steps of
-the workflow `policy init` wrote, in order, in a second fresh venv (the wheel offered through PIP_FIND_LINKS, as a
+the workflow `policy init` wrote, in order, as a runner would run them (the wheel offered through PIP_FIND_LINKS, as a
 package index would): the publishing job (check, build, notify to a real SMTP server) and the pull-request job
 (check, the diff as a comment, rendered by GitHub's own cmark-gfm). Then the subscription service from the wheel.
+The runner is the README's venv with policy-site uninstalled: its `pip install "policy-site==0.1.0"` must find the
+wheel through the index; the dependencies' install from nothing is the README's (one full install, not two).
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ import cmarkgfm
 import pytest
 import yaml
 
-from conftest import ROOT, Project
 from policy_site.bench.local import free_port
-from service_support import Mailbox, Service, Visitor
+from tests.support.project import ROOT, Project
+from tests.support.service import Mailbox, Service, Visitor
 
 ORG = "Acme Widgets"
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -166,18 +168,20 @@ def test_an_organisation_adopts_it_from_the_wheel(dist: Path, tmp_path: Path) ->
     listed = (site / "versions.json").read_text(encoding="utf-8")
     assert all(f'"version": "{v}"' in listed for v in ("1.0", "1.1", "2.0")), listed[:500]
 
-    # the generated workflow's run: steps, in order, in a fresh runner venv; the wheel through a package folder
-    runner = tmp_path / "runner"
-    subprocess.run([sys.executable, "-m", "venv", str(runner)], check=True)
+    # the generated workflow's run: steps, in order, in a runner: the README's venv without policy-site (its
+    # dependencies stay), so that the workflow's pip step installs the wheel through a package folder
+    runner = work / "policy-env"
     mailbox = Mailbox().start()
     try:
         base = _env(PATH=f"{runner / 'bin'}{os.pathsep}{os.environ['PATH']}", VIRTUAL_ENV=str(runner),
                     PIP_FIND_LINKS=str(work), POLICY_SMTP_URL=mailbox.url,
                     POLICY_UNSUBSCRIBE_SECRET="a-secret-of-the-adoption-test",
                     POLICY_SUBSCRIBERS_DB=str(tmp_path / "subscribers.sqlite3"))
-        subscribe = subprocess.run([str(runner.parent / "acme/policy-env/bin/policy"), "subscribers", "add",
-                                    "reader@example.org"], cwd=project, env=base, capture_output=True, text=True)
+        subscribe = subprocess.run([str(runner / "bin/policy"), "subscribers", "add", "reader@example.org"],
+                                   cwd=project, env=base, capture_output=True, text=True)
         assert subscribe.returncode == 0, subscribe.stderr
+        _sh("pip uninstall -q -y policy-site", project, base)
+        assert not (runner / "bin/policy").exists()
         shutil.rmtree(site)
         outputs: list[str] = []
         for name, job in workflow["jobs"].items():
@@ -195,7 +199,10 @@ def test_an_organisation_adopts_it_from_the_wheel(dist: Path, tmp_path: Path) ->
                 step_env = {**base, **{k: v for k, v in (step.get("env") or {}).items() if "${{" not in str(v)}}
                 if name == "review":
                     step_env["GITHUB_EVENT_NAME"] = "pull_request"
+                installed = (runner / "bin/policy").exists()
                 done = _sh(script, project, step_env)
+                if "pip install" in script and not installed:  # the wheel, found through the package folder
+                    assert "Successfully installed policy-site-0.1.0" in done.stdout, done.stdout
                 ran.append(script.split("\n")[0])
                 outputs.append(f"$ {script}\n{done.stdout}{done.stderr}")
             assert any("pip install" in r for r in ran) and "policy check" in ran, (name, ran)

@@ -10,9 +10,9 @@ from pathlib import Path
 import docx
 import yaml
 
-from conftest import SUBSCRIBED, Project, run_policy
-from import_support import new_project
-from service_support import set_subscriptions_url
+from tests.support.importing import new_project
+from tests.support.project import SUBSCRIBED, Project, run_policy
+from tests.support.service import set_subscriptions_url
 
 
 def test_a_list_item_with_a_colon_gets_the_quoting_hint(git_project: Project) -> None:
@@ -61,7 +61,7 @@ def test_word_list_levels_are_kept_and_formatting_styles_are_not_losses(tmp_path
     assert bullets[1] == "Contact details"
 
 
-def test_a_form_sent_from_a_local_preview_is_told_where_forms_are_accepted(service) -> None:  # noqa: F811
+def test_a_form_sent_from_a_local_preview_is_told_where_forms_are_accepted(service) -> None:
     visitor = service.visitor("198.51.100.77", origin="http://127.0.0.1:8000")
     answer = visitor.post("subscribe", {"email": service.address("preview"), "changes": "material"})
     assert answer.status_code == 403

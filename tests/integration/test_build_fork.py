@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, Project
 from policy_site.bench.synthetic import make_repo
 from policy_site.cli.build_fork import Then, fork_generation
 from policy_site.errors import UserError
 from policy_site.pipes import BesideFailed, Claims, call_beside
-from site_support import assert_same_site
+from tests.support.project import ROOT, Project
+from tests.support.site import assert_same_site
 
 ONE = {"POLICY_BUILD_PROCESSES": "1"}
 EPOCH = {"SOURCE_DATE_EPOCH": "1700000000"}
@@ -156,7 +156,7 @@ def test_a_project_with_a_translation_still_leaves_the_generator_to_the_child(gi
 def test_a_library_written_by_two_processes_is_the_site_one_process_writes(tmp_path: Path) -> None:
     """The child shares the writing with a process it forks (the translation, the library's pages and the
     documents, each taken by whichever is free): the same site as one process, cold and after a new version."""
-    from library_support import document, small_library
+    from tests.support.library import document, small_library
     p = small_library(tmp_path / "lib")
     document(p, "cookies", "Cookie policy", "1.0", {"cookies-we-use": ["Only the session cookie."]})
     library = p.policy / "library.yaml"
@@ -180,7 +180,7 @@ def test_a_library_written_by_two_processes_is_the_site_one_process_writes(tmp_p
 def test_a_mistake_found_while_writing_reads_the_same(tmp_path: Path) -> None:
     """A translation naming a version never published is found after the documents' pages are written, by
     whichever process writes the translations: the error is the one a single process gives."""
-    from library_support import small_library
+    from tests.support.library import small_library
     p = small_library(tmp_path / "lib")
     meta = p.policy / "privacy/translations/de/policy.yaml"
     meta.write_text(meta.read_text(encoding="utf-8").replace("source_version: '1.0'", "source_version: '9.0'")
@@ -256,9 +256,9 @@ def generated_tree(folder: Path) -> dict[str, bytes]:
 
 def test_shared_writing_writes_what_one_process_writes_even_when_it_cannot_fork(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from library_support import small_library
     from policy_site.site.generate import generate_site
     from policy_site.site.mkdocs.plugin import load_settings
+    from tests.support.library import small_library
     p = small_library(tmp_path / "lib")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     found = []

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Project
 from policy_site import codec
 from policy_site.diff.sections import PolicyDiff
 from policy_site.history.cache import FILE_NAME, VERSION, ParseCache, code_fingerprint
@@ -23,6 +22,7 @@ from policy_site.history.versions import read_history
 from policy_site.site.mkdocs.plugin import load_settings
 from policy_site.site.model import build_model
 from policy_site.source.model import Policy, Section
+from tests.support.project import Project
 
 NOW = {"SOURCE_DATE_EPOCH": "1798761600"}  # 2027-01-01
 S = "sections/protecting-information.yaml"

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 
-from conftest import SUBSCRIBED, Project
+from tests.support.project import SUBSCRIBED, Project
 
 
 def _epoch(day: str) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SUBSCRIBED, Project, copy_project
+from tests.support.project import SUBSCRIBED, Project, copy_project
 
 TERMS = "sections/privacy-settlement-terms.yaml"
 RECT = "sections/rectification-and-cancellation.yaml"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import ROOT, Project, run_policy
+from tests.support.project import ROOT, Project, run_policy
 
 
 def test_check_passes_on_the_repository() -> None:

@@ -6,7 +6,7 @@ import json
 
 import yaml
 
-from conftest import ROOT, Project
+from tests.support.project import ROOT, Project
 
 
 def edit_paragraph(p: Project) -> None:

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, output_dir, run_policy, without_pdfs
-from diff_support import load_cases, python_result, realistic
 from policy_site.bench.realistic import write_repo
 from policy_site.diff.comment import LIMIT, as_markdown
 from policy_site.diff.redline_render import redline_text
 from policy_site.diff.sections import diff_policies
 from policy_site.source import inline
 from policy_site.source.model import policy_texts as _texts
+from tests.support.diff import load_cases, python_result, realistic
+from tests.support.project import ROOT, output_dir, run_policy, without_pdfs
 
 CASES = load_cases()
 

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from conftest import ROOT
+from tests.support.project import ROOT
 
 
 def test_the_documentation_builds_without_a_warning(tmp_path) -> None:

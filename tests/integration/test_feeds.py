@@ -12,7 +12,7 @@ from pathlib import Path
 import feedparser
 import jsonschema
 
-from conftest import Project
+from tests.support.project import Project
 
 SITE_URL = "https://privacy.synergycabinet.example/"
 A = "{http://www.w3.org/2005/Atom}"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SUBSCRIBED, Project, copy_project
+from tests.support.project import SUBSCRIBED, Project, copy_project
 
 COOKIES = {
     "id": "cookies-we-use", "title": "Cookies we use",
@@ -243,7 +243,7 @@ def test_new_mistakes_have_file_line_and_column(git_project: Project, body: list
 
 
 def test_init_makes_a_project_that_builds_at_once(tmp_path: Path) -> None:
-    from conftest import run_policy
+    from tests.support.project import run_policy
     target = tmp_path / "acme"
     result = run_policy(tmp_path, "init", str(target), "--organisation", "Acme Ltd", "--contact",
                         "privacy@acme.example", "--site-url", "https://privacy.acme.example", "--package", "policy-site==0.1.0")
@@ -272,7 +272,7 @@ def test_init_makes_a_project_that_builds_at_once(tmp_path: Path) -> None:
 
 
 def test_the_workflow_of_new_projects_is_this_repositorys(tmp_path: Path) -> None:
-    from conftest import ROOT
+    from tests.support.project import ROOT
     template = (ROOT / "templates/init/workflow.yml").read_text(encoding="utf-8")
     assert template == (ROOT / ".github/workflows/policy.yml").read_text(encoding="utf-8")
     for name in ("policy.schema.json", "section.schema.json"):

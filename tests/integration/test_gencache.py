@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT
 from policy_site.bench.synthetic import add_version, make_repo
 from policy_site.errors import UserError
 from policy_site.settings import Settings
@@ -25,7 +24,8 @@ from policy_site.site.generate import GeneratedSite, generate_site
 from policy_site.site.mkdocs.plugin import load_settings
 from policy_site.site.page_inputs import VersionPage
 from policy_site.site.page_types import PAGE_TYPES, nav_pages
-from site_support import assert_same_site, build, warm_then_cold
+from tests.support.project import ROOT
+from tests.support.site import assert_same_site, build, warm_then_cold
 
 EPOCH = "1700000000"
 
@@ -269,7 +269,7 @@ def test_a_version_coming_into_force_renders_the_pages_that_show_it(repo: Path, 
 def test_a_document_left_as_it_was_is_kept_whole_and_a_touched_file_is_written_again(tmp_path: Path) -> None:
     """In a library, a document whose fingerprint (everything its files are made of) is the last build's keeps
     all its files without computing their keys; one of its files changed on disk is written again."""
-    from library_support import small_library
+    from tests.support.library import small_library
     p = small_library(tmp_path / "lib")
     settings = load_settings(p.path / "mkdocs.yml")
     first = generate_site(settings)

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import FIDELITY, SEED, Project, copy_project
+from tests.support.project import FIDELITY, SEED, Project, copy_project
 
 NOW = {"SOURCE_DATE_EPOCH": "1798761600"}  # 2027-01-01T00:00:00Z
 

@@ -11,8 +11,8 @@ import sys
 import pytest
 import yaml
 
-from conftest import SUBSCRIBED, Project
 from policy_site.history.versions import read_history
+from tests.support.project import SUBSCRIBED, Project
 
 NOW = {"SOURCE_DATE_EPOCH": "1798761600"}  # 2027-01-01
 S = "sections/protecting-information.yaml"

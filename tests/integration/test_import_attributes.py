@@ -14,9 +14,9 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from conftest import run_policy
-from import_support import ORGANISATION, PACKAGE, Source, new_project
-from site_support import readable_files
+from tests.support.importing import ORGANISATION, PACKAGE, Source, new_project
+from tests.support.project import run_policy
+from tests.support.site import readable_files
 
 KRAMDOWN = """\
 ---

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import run_policy
-from import_support import (
+from tests.support.importing import (
     FIXTURES,
     built_words,
     docx_from_markdown,
@@ -23,6 +22,7 @@ from import_support import (
     record,
     words,
 )
+from tests.support.project import run_policy
 
 MARKDOWN = FIXTURES / "privacy-policy.md"
 HTML = FIXTURES / "privacy-policy.html"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from conftest import copy_project, run_policy
-from import_support import FIXTURES, new_project
+from tests.support.importing import FIXTURES, new_project
+from tests.support.project import copy_project, run_policy
 
 MARKDOWN = FIXTURES / "privacy-policy.md"
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import yaml
 
-from conftest import run_policy
-from import_support import Source, record
+from tests.support.importing import Source, record
+from tests.support.project import run_policy
 
 ORGANISATION = ["--organisation", "Northwind Outfitters", "--contact", "legal@northwind.example",
                 "--site-url", "https://legal.northwind.example/", "--package", "policy-site==0.1.0"]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_policy
-from import_support import FIXTURES, new_project
+from tests.support.importing import FIXTURES, new_project
+from tests.support.project import run_policy
 
 MARKDOWN = FIXTURES / "privacy-policy.md"
 GIT_OPTIONS = ["--organisation", "N", "--contact", "n@example.org", "--site-url", "https://p.example.org/",

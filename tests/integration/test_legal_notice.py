@@ -6,7 +6,7 @@ import email
 import email.policy
 import stat
 
-from conftest import Project
+from tests.support.project import Project
 
 
 def test_legal_notice_is_a_whole_message_without_list_headers(git_project: Project) -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from conftest import SUBSCRIBED, Project, copy_project
-from library_support import make_library
+from tests.support.library import make_library
+from tests.support.project import SUBSCRIBED, Project, copy_project
 
 
 @pytest.fixture(scope="module")

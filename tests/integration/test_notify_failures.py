@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SUBSCRIBED, Project, copy_project
-from failure_support import fill, read_only, set_option, tmpfs
+from tests.support.failure import fill, read_only, set_option, tmpfs
+from tests.support.project import ROOT, SUBSCRIBED, Project, copy_project
 
 NAMES = {f"reader{i}@example.org": f"Reader {i}" for i in range(5)}
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, Project, run_policy
-from failure_support import fill, set_option, tmpfs
 from policy_site.bench.synthetic import make_repo
 from policy_site.cli.demo import create_demo
 from policy_site.site.page_types import DRAFT, PAGE_TYPES
-from site_support import assert_same_site, build, warm_then_cold
+from tests.support.failure import fill, set_option, tmpfs
+from tests.support.project import ROOT, Project, run_policy
+from tests.support.site import assert_same_site, build, warm_then_cold
 
 NAV_PAGES = {t.at() + "index.md" for t in PAGE_TYPES if t.title and t is not DRAFT}  # a build: no draft page
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_policy
 from policy_site.bench.synthetic import make_repo
-from site_support import assert_same_site
+from tests.support.project import run_policy
+from tests.support.site import assert_same_site
 
 EPOCH = "1700000000"
 pytestmark = pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the helper process needs two cores")

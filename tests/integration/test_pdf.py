@@ -21,11 +21,11 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from conftest import FIDELITY, SEED, Project, copy_project
 from policy_site.bench.synthetic import add_version
 from policy_site.source.loader import load_policy
 from policy_site.source.model import content_hash
-from site_support import assert_same_site, build, tree
+from tests.support.project import FIDELITY, SEED, Project, copy_project
+from tests.support.site import assert_same_site, build, tree
 
 EPOCH = 1_800_000_000
 HOSTILE = "<script>alert(1)</script> </style><img src=x onerror=alert(2)> {{ 7*7 }} ]]> %PDF /JavaScript"
@@ -228,7 +228,7 @@ def test_hostile_text_is_text(built: dict[str, Path]) -> None:
 
 
 def test_option_off_makes_no_pdf_and_says_none(tmp_path: Path) -> None:
-    p: Project = copy_project(tmp_path / "repo").init_git()  # pdf: false (conftest)
+    p: Project = copy_project(tmp_path / "repo").init_git()  # pdf: false (tests/support/project.py)
     assert "pdf: false" in (p.path / "mkdocs.yml").read_text(encoding="utf-8")
     p.commit("1.0")
     p.meta(version="1.1", summary="Second")

@@ -11,10 +11,10 @@ import json
 import os
 from pathlib import Path
 
-from conftest import Project
 from policy_site.errors import Problem
 from policy_site.history.cache import ParseCache
 from policy_site.history.versions import read_history
+from tests.support.project import Project
 
 NOW = {"SOURCE_DATE_EPOCH": "1798761600"}  # 2027-01-01
 S = "sections/protecting-information.yaml"

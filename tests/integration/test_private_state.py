@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SUBSCRIBED, Project
+from tests.support.project import SUBSCRIBED, Project
 
 
 def configure(project: Project, **options: str) -> None:

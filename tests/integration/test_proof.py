@@ -20,13 +20,13 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from conftest import SUBSCRIBED, Project, copy_project
-from notify_support import Recorder, publish_1_1
 from policy_site.bench.local import free_port
 from policy_site.proof.verify import Report, check_token
 from policy_site.site.tokens import decode, der_order
-from site_support import build, tree
-from tsa_support import Authority
+from tests.support.notify import Recorder, publish_1_1
+from tests.support.project import SUBSCRIBED, Project, copy_project
+from tests.support.site import build, tree
+from tests.support.tsa import Authority
 
 EPOCH = "1796000000"
 READERS = 1000
@@ -284,7 +284,7 @@ def test_the_commands_for_counsel_work_as_written(world, tmp_path: Path) -> None
 
 
 def test_a_library_is_stamped_per_document_verified_and_archived(world, tmp_path: Path) -> None:
-    from library_support import small_library
+    from tests.support.library import small_library
     plain = Authority(tmp_path / "tsa")  # the other kind: its tokens carry its own certificate only
     project = small_library(tmp_path / "library")
     _set_option(project, f"timestamp_url: {plain.url}")

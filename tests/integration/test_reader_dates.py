@@ -14,8 +14,8 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from conftest import SUBSCRIBED, Project
 from policy_site.site import dates
+from tests.support.project import SUBSCRIBED, Project
 
 EPOCH = {"SOURCE_DATE_EPOCH": "1798761600"}  # 2027-01-01: 1.0 (2026-11-25) and 1.1 (2026-12-01) both in force once
 ISO_TEXT = re.compile(r">\s*20\d\d-\d\d-\d\d")  # an ISO date shown as text (not inside an attribute)

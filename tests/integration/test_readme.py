@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import ROOT, Project
 from policy_site.bench.local import free_port
-from service_support import set_subscriptions_url
+from tests.support.project import ROOT, Project
+from tests.support.service import set_subscriptions_url
 
 README = "\n".join(path.read_text(encoding="utf-8") for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))])
 # commands in inline code (`.venv/bin/policy …`) and in shell code blocks, comments dropped

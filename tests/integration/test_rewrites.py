@@ -14,11 +14,11 @@ import sys
 
 import pytest
 
-from conftest import Project
 from policy_site.errors import UserError
 from policy_site.site.generate import generate_site
 from policy_site.site.mkdocs.plugin import load_settings
 from policy_site.source.model import content_hash, policy_to_data
+from tests.support.project import Project
 
 NOW = {"SOURCE_DATE_EPOCH": "1798761600"}  # 2027-01-01
 S = "sections/protecting-information.yaml"

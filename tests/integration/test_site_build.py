@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from conftest import FIDELITY, SEED, Project, copy_project, run_policy
+from tests.support.project import FIDELITY, SEED, Project, copy_project, run_policy
 
 
 def build(project: Project, *extra: str, env: dict | None = None) -> None:

@@ -7,10 +7,10 @@ import json
 import shutil
 from pathlib import Path
 
-from conftest import run_policy
 from policy_site.bench.synthetic import add_version, make_repo
 from policy_site.site.mkdocs.site_output import BACK_RECORD, RECORD
-from site_support import assert_same_site, build
+from tests.support.project import run_policy
+from tests.support.site import assert_same_site, build
 
 EPOCH = 1_700_000_000
 

@@ -9,9 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SUBSCRIBED, Project
-from library_support import small_library
-from pg_support import BACKENDS, rows
 from policy_site.notify.addresses import (
     InvalidAddress,
     csv_cell,
@@ -23,6 +20,9 @@ from policy_site.notify.addresses import (
     parse_csv,
 )
 from policy_site.notify.store import SubscriberStore
+from tests.support.library import small_library
+from tests.support.pg import BACKENDS, rows
+from tests.support.project import ROOT, SUBSCRIBED, Project
 
 
 @pytest.mark.parametrize("raw, expected", [

@@ -16,8 +16,8 @@ import cmarkgfm
 import pytest
 import yaml
 
-from conftest import Project, run_policy
-from import_support import ORGANISATION, new_project
+from tests.support.importing import ORGANISATION, new_project
+from tests.support.project import Project, run_policy
 
 
 class _Structure(HTMLParser):
@@ -200,7 +200,7 @@ def test_a_new_subscriber_is_sent_only_news_and_the_last_upcoming_version(git_pr
     from email import message_from_bytes
     from email import policy as email_policy
 
-    from conftest import SUBSCRIBED
+    from tests.support.project import SUBSCRIBED
     now = int(time.time())
     for version, days in (("1.1", 60), ("1.2", 90)):
         _bump(git_project, version, date.today() + timedelta(days=days), summary=f"Version {version}.")

@@ -20,8 +20,6 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from conftest import ROOT, run_policy
-from diff_support import policy_from_plain
 from policy_site.bench.local import free_port
 from policy_site.bench.realistic import write_repo
 from policy_site.diff.redline import is_row, marker_kind
@@ -29,6 +27,8 @@ from policy_site.diff.sections import PolicyDiff, diff_policies, units
 from policy_site.site.word.package import xml_text
 from policy_site.site.word.redline import redline_docx
 from policy_site.source.model import Paragraph, Policy
+from tests.support.diff import policy_from_plain
+from tests.support.project import ROOT, run_policy
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 WHEN = datetime(2027, 3, 1, 9, 30, tzinfo=UTC)
@@ -331,7 +331,7 @@ def test_accepting_every_change_gives_the_new_text_and_rejecting_them_the_old(bu
     drop = re.compile(r"^(\d+\.|[•◦▪])$")  # list labels and section numbers (renumbering is not tracked)
     for action, data in (("accept", version_two()), ("reject", version_one())):
         out = tmp_path / f"{action}.txt"
-        result = subprocess.run(["/usr/bin/python3", str(ROOT / "tests/libreoffice_review.py"), str(docx), action,
+        result = subprocess.run(["/usr/bin/python3", str(ROOT / "tests/support/libreoffice_review.py"), str(docx), action,
                                  str(out), str(free_port()), str(tmp_path / f"profile-{action}")],
                                 capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, result.stderr[-2000:]

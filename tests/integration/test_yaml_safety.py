@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import Project
 from policy_site.errors import PolicyInvalid, Problem
 from policy_site.source import loader
+from tests.support.project import Project
 
 S = "sections/protecting-information.yaml"   # id (2), title (3), body: (4), four paragraphs (5-8)
 N = "sections/privacy-settlement-terms.yaml"  # nested; line 13 is a bullet of its first subsection

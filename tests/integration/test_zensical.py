@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
 from policy_site.bench.synthetic import make_repo
+from tests.support.project import ROOT
 
 
 def test_generated_pages_build_with_zensical_and_our_override(tmp_path: Path) -> None:

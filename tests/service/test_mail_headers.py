@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HOSTILE_NAMES, PHISH, ROOT, SUBSCRIBED, Project
-from notify_support import EXPECTED_HEADERS, Recorder, subscribe
 from policy_site.errors import UserError
 from policy_site.notify import headers
 from policy_site.notify.addresses import InvalidAddress, display, lookalike_warning, normalise_address, normalise_name
+from tests.support.notify import EXPECTED_HEADERS, HOSTILE_NAMES, PHISH, Recorder, subscribe
+from tests.support.project import ROOT, SUBSCRIBED, Project
 
 NOTICE = EXPECTED_HEADERS - {"list-unsubscribe-post"}  # no https unsubscribe link in the seed project: mailto only
 HOSTILE_LOCAL_PARTS = ["=?utf-8?q?x=0D=0ABcc:_y?=@example.org", "a=?b@example.org", "x?=@example.org"]

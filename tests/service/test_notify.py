@@ -18,20 +18,6 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from conftest import ROOT, SUBSCRIBED, Project
-from notify_support import (
-    EXPECTED_HEADERS,
-    MESSAGE_ID,
-    NAMES,
-    Recorder,
-    add_paragraph,
-    both,
-    ledger,
-    publish_1_1,
-    replies,
-    subscribe,
-)
-from pg_support import rows
 from policy_site.bench.local import free_port
 from policy_site.errors import UserError
 from policy_site.notify.ledger import Ledger, Outcome
@@ -46,6 +32,20 @@ from policy_site.notify.transport import (
     ledger_reply,
     smtp_config,
 )
+from tests.support.notify import (
+    EXPECTED_HEADERS,
+    MESSAGE_ID,
+    NAMES,
+    Recorder,
+    add_paragraph,
+    both,
+    ledger,
+    publish_1_1,
+    replies,
+    subscribe,
+)
+from tests.support.pg import rows
+from tests.support.project import ROOT, SUBSCRIBED, Project
 
 
 def test_every_subscriber_gets_one_correct_multipart_message(git_project: Project, smtp: Recorder,

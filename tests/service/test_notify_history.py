@@ -5,15 +5,15 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from conftest import Project
-from notify_support import Recorder, both, force_push_other_1_1, head, ledger, publish_1_1, subscribe
-from pg_support import location
-from pg_support import rows as query_rows
 from policy_site.notify.campaign import NOT_RECORDED, read_campaign
 from policy_site.notify.database import SCHEMA_VERSION
 from policy_site.notify.ledger import announced_hashes
 from policy_site.source.loader import load_policy
 from policy_site.source.model import content_hash
+from tests.support.notify import Recorder, both, force_push_other_1_1, head, ledger, publish_1_1, subscribe
+from tests.support.pg import location
+from tests.support.pg import rows as query_rows
+from tests.support.project import Project
 
 
 def text_hash(project: Project) -> str:

@@ -1,5 +1,5 @@
 """PostgreSQL only: several notify workers at once (one killed), `subscribers migrate`, schema migrations, and
-connection failures — against a real server (pg_support) and a real SMTP server (aiosmtpd, test_notify)."""
+connection failures — against a real server (tests/support/pg.py) and a real SMTP server (aiosmtpd, test_notify)."""
 
 from __future__ import annotations
 
@@ -16,15 +16,15 @@ from pathlib import Path
 
 import psycopg
 
-from conftest import ROOT, SUBSCRIBED, Project
-from notify_support import Recorder, force_push_other_1_1, publish_1_1, subscribe
-from pg_support import query
 from policy_site.bench.local import free_port
 from policy_site.bench.pgserver import ThrowawayServer
 from policy_site.notify import pg_schema
 from policy_site.notify.campaign import NOT_RECORDED, read_campaign
 from policy_site.notify.migrate import TABLES
 from policy_site.notify.postgres import connect
+from tests.support.notify import Recorder, force_push_other_1_1, publish_1_1, subscribe
+from tests.support.pg import query
+from tests.support.project import ROOT, SUBSCRIBED, Project
 
 MESSAGE_ID = re.compile(rb"^Message-ID: (\S+)\r?$", re.M | re.I)
 

@@ -1,7 +1,7 @@
 """`policy subscriptions serve` over real HTTP on 127.0.0.1, with a real SMTP server (aiosmtpd) and real `policy
 notify` runs: the whole story on SQLite and on PostgreSQL (double opt-in without enumeration, confirmation by POST
 only, the notice with RFC 8058 one-click unsubscribe), CSRF and Origin checks, the unsubscribe and preferences
-pages, token purposes, refusals to start, and the follow pages of the static site (tests/service_support.py).
+pages, token purposes, refusals to start, and the follow pages of the static site (tests/support/service.py).
 Abuse — rate limits, bad links, hostile text, headers — is tests/service/test_service_abuse.py."""
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ import time
 import httpx
 import pytest
 
-from conftest import ROOT, Project
-from pg_support import BACKENDS
 from policy_site.bench.local import free_port
 from policy_site.notify.message import preferences_token, unsubscribe_token
 from policy_site.service.tokens import CSRF_SECONDS, csrf_token
-from service_support import (
+from tests.support.pg import BACKENDS
+from tests.support.project import ROOT, Project
+from tests.support.service import (
     PUBLIC,
     SECRET,
     SITE_ORIGIN,

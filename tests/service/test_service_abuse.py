@@ -1,7 +1,7 @@
 """The subscription service under abuse, over real HTTP on 127.0.0.1 with a real SMTP server: rate limits per
 client and per address that reveal nothing, expired, used, forged and garbled links, a refused confirmation mail,
 hostile names and invalid addresses, the security headers of every answer, and logs that never hold an address
-(tests/service_support.py; the whole story is tests/service/test_service.py)."""
+(tests/support/service.py; the whole story is tests/service/test_service.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from service_support import (
+from tests.support.service import (
     PUBLIC,
     Mailbox,
     Service,

@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import HOSTILE_NAMES
-from service_support import (
+from tests.support.notify import HOSTILE_NAMES
+from tests.support.service import (
     PUBLIC,
     Mailbox,
     Service,

@@ -85,3 +85,23 @@ def test_only_the_backends_import_their_database_drivers() -> None:
             driver = name.split(".")[0]
             if driver in owners:
                 assert where == owners[driver], f"{where}:{line}: imports {driver} (only {owners[driver]} may)"
+
+
+def test_test_modules_import_only_the_support_package() -> None:
+    """A test module imports helpers from tests/support/ only, never another test module or conftest; fixtures come
+    from the plugins tests/conftest.py registers (no imported fixture kept by a noqa comment)."""
+    tests = PACKAGE.parents[1] / "tests"
+    found = []
+    for path in sorted(tests.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        if "noqa: " + "F401" in text:
+            found.append(f"{path.relative_to(tests)}: an unused import kept")
+        for node in ast.walk(ast.parse(text)):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+            for name in names:
+                top = name.split(".")[0]
+                if top == "conftest" or top.startswith("test_") or top.endswith("_support") or \
+                        (top == "tests" and not (name == "tests.support" or name.startswith("tests.support."))):
+                    found.append(f"{path.relative_to(tests)}: {name}")
+    assert not found, found

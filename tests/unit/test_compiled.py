@@ -13,10 +13,10 @@ import pytest
 from jinja2.bccache import bc_magic
 from mkdocs.structure.files import Files
 
-from conftest import ROOT
 from policy_site.site.compiled import DiskBytecode, precompile, prune, user_folder
 from policy_site.site.mkdocs.plugin import load_mkdocs_config
 from policy_site.site.mkdocs.theme import list_theme_files
+from tests.support.project import ROOT
 
 TEMPLATE = "<h1>{{ title }}</h1>\n{% for item in items %}<p>{{ item.missing.attribute }}</p>{% endfor %}\n"
 

@@ -8,8 +8,8 @@ import shutil
 import zipfile
 from pathlib import Path
 
-from conftest import run_policy
 from policy_site.bench.synthetic import add_version
+from tests.support.project import run_policy
 
 
 def build(repo: Path, epoch: int) -> str:

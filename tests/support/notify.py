@@ -1,6 +1,6 @@
 """Helpers of the notify tests: a real aiosmtpd server on 127.0.0.1 that records (and can misbehave: refuse,
 drop, swallow, hang), the environment of a notify run on SQLite or PostgreSQL, subscribers, a published 1.1, the
-ledger's rows. Registered as a pytest plugin (conftest.pytest_plugins): its fixtures need no import."""
+ledger's rows, names as an attacker types them. A pytest plugin (tests/conftest.py): its fixtures need no import."""
 
 from __future__ import annotations
 
@@ -15,15 +15,33 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from conftest import SUBSCRIBED, Project
-from pg_support import BACKENDS, rows
 from policy_site.bench.local import free_port
+from tests.support.pg import BACKENDS, rows
+from tests.support.project import SUBSCRIBED, Project
 
 NAMES = {"ann@example.org": "Ann Example", "zoe@example.org": "Zoë Ærøskøbing", "yamada@example.jp": "山田太郎",
          "bob@example.org": "", "eve@example.net": 'Eve "the tester", Jr.'}
 MESSAGE_ID = re.compile(r"^<policy-(\d+(?:\.\d+)+)-[0-9a-f]{16}@privacy-policy\.synergycabinet\.example>$")
 EXPECTED_HEADERS = {"to", "date", "message-id", "list-unsubscribe", "from", "subject", "list-id", "list-archive",
                     "precedence", "auto-submitted", "mime-version", "content-type", "list-unsubscribe-post"}
+
+# names as an attacker types them: encoded words (q and b) that hold CR LF, and every kind of line break
+PHISH = ("=?utf-8?q?Support=0D=0AReply-To=3A_refunds=40evil.example=0D=0AContent-Type=3A_text/html=0D=0A=0D=0A"
+         "<a_href=3Dhttps://evil.example>Your_account_is_locked</a>?=")
+HOSTILE_NAMES = [
+    PHISH,
+    "=?utf-8?b?U3VwcG9ydA0KQmNjOiB4QGV2aWwuZXhhbXBsZQ==?=",  # b: 'Support\r\nBcc: x@evil.example'
+    "=?iso-8859-1?q?x=0ABcc:_x@evil.example?= tail",
+    "Ann =?utf-8?Q?=0D=0A?= Example",
+    "Ann\r\nBcc: x@evil.example",
+    "Ann\nBcc: x@evil.example",
+    "Ann\rBcc: x@evil.example",
+    "Ann\u0085Bcc: x@evil.example",  # NEL
+    "Ann\u2028Bcc: x@evil.example",
+    "Ann\u2029Bcc: x@evil.example",
+    "Ann\tBcc",
+    "Ann\x00Bcc",
+]
 
 
 class Recorder:

@@ -1,6 +1,6 @@
 """The `policy` command line for the tests, each command in a fresh process forked from one that imported it already.
 
-Run as a script by tests/conftest.run_policy (not collected: no test_ prefix). It imports the CLI and what its verbs
+Run as a script by tests/support/project.run_policy (not collected: no test_ prefix). It imports the CLI and what its verbs
 import, then serves requests on stdin, one JSON line each ({"argv", "cwd", "env", "out", "err"}): it forks, and the
 child — a new process, with nothing left of earlier commands — changes to cwd, takes env as its whole environment,
 writes its stdout and stderr into the files named, runs `policy_site.cli.main(argv)` and exits as

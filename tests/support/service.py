@@ -40,10 +40,10 @@ import pytest
 import yaml
 from aiosmtpd.controller import Controller
 
-from conftest import ROOT, SUBSCRIBED, Project
-from library_support import small_library
-from pg_support import rows
 from policy_site.bench.local import free_port, stop
+from tests.support.library import small_library
+from tests.support.pg import rows
+from tests.support.project import ROOT, SUBSCRIBED, Project
 
 SECRET = "test-secret-for-the-subscription-service"
 PUBLIC = "https://subscribe.example.test/"
@@ -62,7 +62,7 @@ def set_subscriptions_url(project: Project, url: str | None) -> None:
 
 
 def project_for_service(path: Path, url: str = PUBLIC) -> Project:
-    """library_support.small_library (privacy with a German translation, terms) with subscriptions_url set."""
+    """library.small_library (privacy with a German translation, terms) with subscriptions_url set."""
     project = small_library(path)
     set_subscriptions_url(project, url)
     return project
@@ -308,7 +308,7 @@ class Visitor:
         return self.submit(page.text, "subscribe", {"email": address, "name": name, **choices})
 
 
-# --- fixtures (a pytest plugin: conftest.pytest_plugins; module scope: one of each per test module) and helpers --
+# --- fixtures (a pytest plugin: tests/conftest.py; module scope: one of each per test module) and helpers --
 
 @pytest.fixture(scope="module")
 def mailbox():

@@ -3,7 +3,7 @@
 A fixture file holds a list of cases {name, old, new, expected}: old and new are policies as plain data
 (the form of policy.json's `policy`), expected is `diff_to_data` of their diff. pytest checks the Python
 diff against `expected`; the browser test runs compare.js on the same cases. To add a case, append it
-with "expected": null and run `python tests/diff_support.py --write`, then read the diff of the file.
+with "expected": null and run `python tests/support/diff.py --write`, then read the diff of the file.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from policy_site.bench.realistic import RealisticHistory, policy_files  # noqa: E402
@@ -22,7 +22,7 @@ from policy_site.site.data import policy_document  # noqa: E402
 from policy_site.source.loader import parse_files  # noqa: E402
 from policy_site.source.model import Policy  # noqa: E402
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "diff"
+FIXTURES = ROOT / "tests" / "fixtures" / "diff"
 
 
 def policy_from_plain(data: dict) -> Policy:

@@ -13,7 +13,7 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 from markdown_it import MarkdownIt
 
-from conftest import OUTPUT, ROOT, run_policy
+from tests.support.project import OUTPUT, ROOT, run_policy
 
 FIXTURES = ROOT / "tests" / "fixtures" / "import"
 FIGURES = OUTPUT / "figures" / "import-fidelity.json"

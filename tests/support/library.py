@@ -13,7 +13,7 @@ from pathlib import Path
 import feedparser
 import yaml
 
-from conftest import Project, copy_project
+from tests.support.project import Project, copy_project
 
 ORG = {"name": "SynergyCabinet", "contact": "privacy@synergycabinet.example"}
 

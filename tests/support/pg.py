@@ -5,7 +5,7 @@ with password logins; stopped and removed at the end of the session. Each test g
 (`pg_url`). PostgreSQL missing: the tests are skipped with the reason — except in CI (CI set) or with
 POLICY_REQUIRE_POSTGRES=1, where they fail instead (`make test` installs Debian's package when it is missing).
 
-A pytest plugin (conftest.pytest_plugins): its fixtures serve every test module without an import; the one server
+A pytest plugin (tests/conftest.py): its fixtures serve every test module without an import; the one server
 is stopped at the end of the session.
 """
 

@@ -7,10 +7,12 @@ POLICY_REQUIRE_BROWSER=1, where they fail instead, so a broken CI image cannot p
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import json
 import os
 import re
+import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +23,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import ROOT, output_dir, run_policy
+from tests.support.project import ROOT, output_dir, run_policy
 
 CHROMIUM = Path(os.environ.get("POLICY_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -75,10 +77,19 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="session")
 def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`policy demo` built once per session (versions 1.0, 1.1, 2.0, 2.1 and upcoming 3.0)."""
-    target = tmp_path_factory.mktemp("browser") / "demo"
-    run_policy(ROOT, "demo", str(target), check=True)
+    """`policy demo` built once per test run (versions 1.0, 1.1, 2.0, 2.1 and upcoming 3.0): under pytest-xdist the
+    workers share it (the first one builds it in the run's temp folder, under a lock; the others wait and read it)."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's folder, above each worker's own
+    target = base / "browser-demo" / "demo"
     site = target / "site"
+    target.parent.mkdir(exist_ok=True)
+    with open(base / "browser-demo.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (site / "index.html").is_file():
+            shutil.rmtree(target, ignore_errors=True)  # a build cut short by a worker that crashed
+            run_policy(ROOT, "demo", str(target), check=True)
     assert (site / "index.html").is_file(), f"policy demo built no site in {site}"
     return site
 
@@ -133,7 +144,7 @@ def _start_chromium():
 def chromium():
     """One headless Chromium for the whole session (Playwright driving Debian's /usr/bin/chromium).
 
-    A pytest plugin's fixture (conftest.pytest_plugins): every test module shares the one browser (two sync
+    A pytest plugin's fixture (tests/conftest.py): every test module shares the one browser (two sync
     Playwrights cannot run at once).
     """
     if "browser" not in _SHARED:

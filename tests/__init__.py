@@ -1,0 +1,1 @@
+"""The test suite (pytest): unit/, integration/, service/ and browser/ by kind, their shared helpers in support/."""
