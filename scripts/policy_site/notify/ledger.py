@@ -46,6 +46,7 @@ __all__ = ["AnnouncedText", "Audience", "Due", "Ledger", "Outcome", "announced_h
            "cancel_subscriber", "forget_subscriber", "notify_lock", "stamp"]
 
 OPEN = ("pending", "sending")
+ANNOUNCE_BATCH = 5000  # subscribers read (and delivery rows written) at a time when a version is announced
 
 
 _clock: list = [0, ""]
@@ -154,19 +155,43 @@ class Ledger:
         """announce(), but None when the version was announced already (by this or another worker): the unique
         version of the announcements decides who announces, so two workers at once never both do."""
         with self.db.transaction():
-            where, values = (audience or Audience()).sql(self.db.position)
-            active = self.db.execute(f"SELECT id, email_key FROM subscribers WHERE status = 'active'{where} "
-                                     "ORDER BY id", values).fetchall() if recipients else []
             content_hash, commit = text or (None, None)
             inserted = self.db.execute(
                 "INSERT INTO announcements (version, announced_at, recipients, note, content_hash, commit_sha) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (version) DO NOTHING RETURNING seq",
-                (version, now, len(active), note, content_hash, commit)).fetchall()
+                (version, now, 0, note, content_hash, commit)).fetchall()
             if not inserted:
                 return None  # the transaction commits nothing
+            count = 0
+            for batch in self.audience_batches(audience or Audience()) if recipients else ():
+                rows = [(version, r[0], message_id(r[1]), now) for r in batch]
+                self._insert_deliveries(rows)
+                count += len(rows)
+            if count:
+                self.db.execute("UPDATE announcements SET recipients = ? WHERE version = ?", (count, version))
+        return count
+
+    def audience_batches(self, audience: Audience, batch: int = ANNOUNCE_BATCH) -> Iterator[list]:
+        """The (id, email_key) of the active subscribers an audience holds, in batches by id (keyset pagination:
+        a campaign never holds every address at once)."""
+        where, values = audience.sql(self.db.position)
+        last = -1
+        while True:
+            rows = self.db.execute(f"SELECT id, email_key FROM subscribers WHERE status = 'active'{where} "
+                                   "AND id > ? ORDER BY id LIMIT ?", (*values, last, batch)).fetchall()
+            if rows:
+                yield rows
+            if len(rows) < batch:
+                return
+            last = rows[-1][0]
+
+    def _insert_deliveries(self, rows: list[tuple]) -> None:
+        copy = getattr(self.db, "copy_rows", None)  # PostgreSQL: COPY, several times faster than INSERTs
+        if copy is not None:
+            copy("deliveries", ("version", "subscriber_id", "message_id", "updated_at"), rows)
+        else:
             self.db.executemany("INSERT INTO deliveries (version, subscriber_id, message_id, updated_at) "
-                                "VALUES (?, ?, ?, ?)", [(version, r[0], message_id(r[1]), now) for r in active])
-        return len(active)
+                                "VALUES (?, ?, ?, ?)", rows)
 
     def texts(self) -> dict[str, AnnouncedText]:
         """Announced versions → the text they were announced with (hash and commit; None before schema 2)."""

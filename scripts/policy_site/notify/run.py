@@ -153,14 +153,15 @@ def run_notify(settings, models: SiteModel | list[SiteModel], store: SubscriberS
         baseline = baseline or entry.editorial
         audience = Audience(model.document, entry.kind, _news_since(model, entry, today))
         if options.dry_run:
-            targets = [] if baseline else store.audience(audience)
             assert notice(name) is not None  # rendered (its templates checked) even when nobody would get it
-            for s in targets:
+            planned = 0
+            for s in () if baseline else store.audience(audience):  # streamed: never every address at once
                 n = notice(name, s.preferences.language)
                 assert n is not None
                 n.render(s.email, s.name, s.uid, n.message_id(s.email))
-            summary.planned[name] = summary.planned.get(name, 0) + len(targets)
-            summary.announced.append((name, len(targets), note))
+                planned += 1
+            summary.planned[name] = summary.planned.get(name, 0) + planned
+            summary.announced.append((name, planned, note))
             continue
         text = texts[name]
         count = ledger.announce_once(name, partial(_message_id, key, name, mail.list_id), now, note,
