@@ -598,5 +598,8 @@ def test_progress_is_plain_lines_when_not_a_terminal() -> None:
         counts.sent += 1
         progress.update(counts)
     progress.close()
-    assert stream.getvalue().splitlines() == ["policy notify: 2/5 (sent 2, failed 0, deferred 0)",
-                                              "policy notify: 4/5 (sent 4, failed 0, deferred 0)"]
+    lines = stream.getvalue().splitlines()
+    assert [line.split(", ")[0:3] for line in lines] == [["policy notify: 2/5 (sent 2", "failed 0", "deferred 0)"],
+                                                       ["policy notify: 4/5 (sent 4", "failed 0", "deferred 0)"]]
+    assert all(re.search(r", \d+/s, ETA (\d+:\d\d:\d\d|unknown)$", line) for line in lines), lines
+    assert "@" not in stream.getvalue()

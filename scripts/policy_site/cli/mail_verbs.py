@@ -239,7 +239,7 @@ def _notify(args: argparse.Namespace) -> int:
             print("\n".join(Ledger(store.conn).report_lines()) if store else "no version announced yet")
         return 0
     options = NotifyOptions(args.dry_run, args.rate, args.max_attempts, backoff_seconds(os.environ),
-                            tuple(args.accept_rewrite or ()), lease_seconds(os.environ))
+                            tuple(args.accept_rewrite or ()), lease_seconds(os.environ), args.connections)
     notices.mail_settings(settings)  # configuration mistakes first, before anything is written
     smtp_config(os.environ)
     _, models = load_models(settings)

@@ -276,13 +276,23 @@ class Ledger:
         if not statements:
             return False
         if self.db.concurrent:  # PostgreSQL: one statement (a data-modifying WITH), one round trip, atomic
-            (sql, values), *rest = reversed(statements)
-            for other, more in rest:
-                sql, values = f"WITH outcome AS ({other} RETURNING 1) {sql}", (*more, *values)
+            sql, values = _one_statement(statements)
             return self.db.execute(sql, values).rowcount == 1 and start is not None
         with self.db.transaction():
             results = [self.db.execute(sql, values).rowcount for sql, values in statements]
         return start is not None and results[-1] == 1
+
+    def record_later(self, outcome: Outcome | None, start: Due, now: str) -> Callable[[], bool]:
+        """record(outcome, start), but on PostgreSQL sent without waiting (postgres.PostgresDatabase.send): the
+        function returned waits for the commit and says whether `start` may be sent. SQLite: recorded at once."""
+        send = getattr(self.db, "send", None)
+        if send is None:
+            claimed = self.record(outcome, start, now)
+            return lambda: claimed
+        statements = [self._outcome(outcome, now)] if outcome is not None else []
+        statements.append(self.claims.mark(start, now))
+        result = send(*_one_statement(statements))
+        return lambda: result() == 1
 
     def _outcome(self, outcome: Outcome, now: str) -> tuple[str, tuple]:
         """The statement recording one outcome; it changes the row only while it is open."""
@@ -331,6 +341,14 @@ class Ledger:
             lines.append(f"{r['version']:<9} {r['announced_at']:<21} {r['recipients']:>10} "
                          + " ".join(f"{r.get(c, 0):>9}" for c in columns) + note)
         return lines
+
+
+def _one_statement(statements: list[tuple[str, tuple]]) -> tuple[str, tuple]:
+    """PostgreSQL: several updates as one statement (each but the last a data-modifying WITH); the last one's rows."""
+    (sql, values), *rest = reversed(statements)
+    for other, more in rest:
+        sql, values = f"WITH outcome AS ({other} RETURNING 1) {sql}", (*more, *values)
+    return sql, values
 
 
 def announced_hashes(location: Location) -> dict[str, tuple[str, str | None]]:

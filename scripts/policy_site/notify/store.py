@@ -26,7 +26,6 @@ from . import ledger
 from .addresses import CHANGES, CsvRow, normalise_address, normalise_name
 from .backend import Database, Location, is_url, open_database
 
-
 IMPORT_BATCH = 1000  # addresses looked up (and new subscribers inserted) at a time by an import
 _LOOK_UP = object()  # upsert(found=…): not looked up by the caller
 _INSERT = ("INSERT INTO subscribers (uid, email, email_key, name, created_at, documents, changes, language, "
