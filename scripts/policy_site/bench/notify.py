@@ -24,10 +24,14 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from statistics import median
+from typing import TYPE_CHECKING
 
 from .local import free_port
 from .pgserver import ThrowawayServer
 from .smtpsink import CountingSink
+
+if TYPE_CHECKING:
+    from ..notify.transport import Outgoing, Prepare
 
 ROOT = Path(__file__).resolve().parents[3]
 SECRET = "bench-unsubscribe-secret-0123456789"
@@ -138,19 +142,51 @@ def _workers(config: Path, url: str, count: int, port: int, workers: int, connec
     return max(r["end"] for r in results) - min(r["start"] for r in results)
 
 
+class _NullTransport:
+    """A mail server that takes every message at once: what is left is the ledger's work (claims, marks,
+    outcomes), to find how many messages a second the database sustains."""
+
+    reply: str | None = "250 OK"
+
+    def describe(self) -> str:
+        return "null"
+
+    def send(self, message: Outgoing, prepare: Prepare | None = None) -> bool:
+        verdict = prepare() if prepare is not None else True
+        return bool(verdict() if callable(verdict) else verdict)
+
+    def close(self) -> None:
+        pass
+
+
+def ceiling(count: int, workers: Sequence[int] = (1, 2, 4, 8), config: Path | None = None) -> dict:
+    """Messages a second the PostgreSQL ledger sustains with no mail server in the way (a null transport), for
+    each number of worker processes: each message is one claim in 50 (a batch, a synchronous commit) and one
+    statement of its own (its hand-over mark with the previous outcome, an asynchronous commit)."""
+    config = config or ROOT / "mkdocs.yml"
+    pg = ThrowawayServer.start({"fsync": "on", "full_page_writes": "on"})
+    try:
+        return {"subscribers": count, "per_s": {n: round(count / _workers(config, pg.create_database(), count, 0, n))
+                                                for n in workers}}
+    finally:
+        pg.stop()
+
+
 def _worker(url: str, port: int, config: Path, connections: int) -> None:
     """One worker process of _workers: set up, say 'ready', wait for 'go', run, print its times as JSON."""
     from ..notify.run import NotifyOptions, run_notify
     from ..notify.store import SubscriberStore
-    from ..notify.transport import SMTPConfig, SMTPTransport
+    from ..notify.transport import SMTPConfig, SMTPTransport, Transport
     settings, model = _setup(config)
     store = SubscriberStore(url)
     smtp = SMTPConfig("127.0.0.1", port, "none", None, None, 30.0)
+    def transport() -> Transport:
+        return _NullTransport() if port == 0 else SMTPTransport(smtp, "bench.localhost")
     print("ready", flush=True)
     sys.stdin.readline()
     start = time.monotonic()  # CLOCK_MONOTONIC: one clock for every process of the machine
-    summary = run_notify(settings, model, store, lambda: SMTPTransport(smtp, "bench.localhost"),
-                         NotifyOptions(connections=connections), environ={"POLICY_UNSUBSCRIBE_SECRET": SECRET})
+    summary = run_notify(settings, model, store, transport, NotifyOptions(connections=connections),
+                         environ={"POLICY_UNSUBSCRIBE_SECRET": SECRET})
     print(json.dumps({"start": start, "end": time.monotonic(), "sent": summary.sent}), flush=True)
     store.close()
 
@@ -275,7 +311,8 @@ def _vm_hwm(pid: int) -> float:
 
 
 def _memory_worker(location: str, port: int, config: Path) -> None:
-    """The process `memory` measures: the notify core with progress lines every 5,000 messages on stderr."""
+    """The process `memory` measures: the notify core with a progress line every 5,000 messages (or every
+twentieth of them) on stderr."""
     from ..notify.run import NotifyOptions, Progress, run_notify
     from ..notify.store import SubscriberStore
     from ..notify.transport import SMTPConfig, SMTPTransport
@@ -285,7 +322,7 @@ def _memory_worker(location: str, port: int, config: Path) -> None:
     smtp = SMTPConfig("127.0.0.1", port, "none", None, None, 30.0)
     run_notify(settings, model, store, lambda: SMTPTransport(smtp, "bench.localhost"), NotifyOptions(),
                environ={"POLICY_UNSUBSCRIBE_SECRET": SECRET},
-               progress=lambda total: Progress(total, sys.stderr, every=5000, seconds=3600))
+               progress=lambda total: Progress(total, sys.stderr, every=min(5000, max(1, total // 20)), seconds=3600))
 
 
 TARGET_RATIO, TARGET_RSS_MB = 0.95, 200
@@ -300,6 +337,9 @@ def table(n: dict, memories: Sequence[dict] = ()) -> list[str]:
         lines.append(f"  {label:<50} {figures['per_s']:>10.0f}   {figures['ratio']:>8.2f}")
     if "postgresql" in n:
         lines.append(f"  PostgreSQL {n['postgresql']}")
+    if "ceiling" in n:
+        curve = ", ".join(f"{w} worker{'s' if int(w) > 1 else ''} {r}/s" for w, r in n["ceiling"]["per_s"].items())
+        lines.append(f"  the ledger alone (null mail server), PostgreSQL: {curve}")
     said = {True: "met", False: "NOT met"}
     checks = [f"SQLite 1 connection ≥ {TARGET_RATIO}× smtplib {said[n['ratio'] >= TARGET_RATIO]}"]
     if "pg_1_worker_ratio" in n:
@@ -314,12 +354,28 @@ def table(n: dict, memories: Sequence[dict] = ()) -> list[str]:
     return lines
 
 
+def measure_all(count: int, memory_counts: str = "10000,1000000") -> dict:
+    """What `make bench` runs and prints: the curve (run), the database's ceiling (ceiling) and the peak RSS at
+    each of memory_counts subscribers on SQLite and PostgreSQL (memory), with the targets met or not."""
+    figures = run(count)
+    figures["ceiling"] = ceiling(count)
+    memories = []
+    with tempfile.TemporaryDirectory(prefix="bench-notify-memory-") as tmp:
+        for subscribers in [int(c) for c in memory_counts.split(",") if c]:
+            for backend in ("sqlite", "postgresql"):
+                memories.append(memory(subscribers, Path(tmp), backend))
+                print(f"notify memory: {memories[-1]}", flush=True)
+    figures["memory"] = memories
+    print("\n".join(table(figures, memories)), flush=True)
+    return figures
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--worker"]:
         _worker(sys.argv[2], int(sys.argv[3]), Path(sys.argv[4]), int(sys.argv[5]))
     elif sys.argv[1:2] == ["--memory"]:
         _memory_worker(sys.argv[2], int(sys.argv[3]), Path(sys.argv[4]))
     else:
-        figures = run(int(sys.argv[1]) if len(sys.argv) > 1 else 10000)
-        print("\n".join(table(figures)))
+        figures = measure_all(int(sys.argv[1]) if len(sys.argv) > 1 else 10000,
+                              sys.argv[2] if len(sys.argv) > 2 else "10000,1000000")
         print(json.dumps(figures, indent=2))

@@ -23,6 +23,16 @@ LeasedClaims — PostgreSQL: several workers at once, on one machine or many
     release   a worker that stops (done, interrupted, mail server gone) returns its remaining claims the same way
               at once, instead of leaving them to the lease
 
+Commits. Each message costs one statement of its own (its hand-over mark, with the previous message's outcome),
+sent without waiting while the mail server answers MAIL and RCPT, and looked at before DATA. It commits
+asynchronously (synchronous_commit off for the worker's session): the database server has executed it before the
+message goes, so a killed *worker* still re-sends at most the one message in flight; only a crash of the *database
+server* itself (power, kernel, `pg_ctl -m immediate`) can lose the marks and outcomes committed since the last
+claim — each claim of a batch is a synchronous commit, which flushes everything before it — so such a crash may
+re-send up to CLAIM_BATCH + 1 messages per worker (with their Message-IDs), where waiting for the disk at every
+message would make a worker 2-3× slower. POLICY_NOTIFY_SYNCHRONOUS_COMMIT=on makes every statement wait for the
+disk again (≤ 1 duplicate per worker on a database crash too).
+
 A lease must outlast the longest hand-over of one message (SMTP timeouts and reconnects: about two minutes at
 the default 30 s timeout); the default is 300 s (POLICY_NOTIFY_LEASE_SECONDS).
 """
@@ -102,7 +112,7 @@ class SerialClaims:
         return ("UPDATE deliveries SET status = 'sending', updated_at = ? WHERE version = ? AND subscriber_id = ? "
                 "AND status IN ('pending', 'sending')", (now, row.version, row.subscriber_id))
 
-    def begin(self) -> None:
+    def begin(self, durable: bool = False) -> None:
         pass  # SQLite in WAL mode with synchronous=NORMAL: a commit is already not flushed to the disk at once
 
     def expire(self, now: str) -> int:
@@ -142,12 +152,14 @@ class LeasedClaims:
                     break
                 cursors[version] = rows[-1].subscriber_id
 
-    def begin(self) -> None:
+    def begin(self, durable: bool = False) -> None:
         """Before the first message: this connection's per-message statements (the hand-over marks and outcomes)
         commit asynchronously — the database server has them at once, whatever happens to this worker, and flushes
         them to disk within ~3 × wal_writer_delay; every claim of a batch (and the release) is a synchronous commit,
-        which flushes everything before it (see the module docstring)."""
-        self.db.execute("SET synchronous_commit = off")
+        which flushes everything before it (see the module docstring). durable: every statement waits for the
+        disk, as the database is configured (POLICY_NOTIFY_SYNCHRONOUS_COMMIT=on)."""
+        if not durable:
+            self.db.execute("SET synchronous_commit = off")
 
     def _claim(self, version: str, after: int, now: str) -> list[Due]:
         self.renewed = time.monotonic()

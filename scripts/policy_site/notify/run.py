@@ -14,6 +14,14 @@ with the next recipients; it stops early only when the mail server cannot be rea
 
 On PostgreSQL several runs may work at once, on one machine or several: each claims its rows (claims.py), a
 version is announced by whichever run gets there first, and a run that stops returns the claims it has left.
+
+Scale. Nothing here holds every subscriber: a version is announced in batches (ledger.py), due rows are read or
+claimed in batches, a run keeps counts (and at most FAILURES_KEPT failure lines), and Progress prints done/total,
+the rate and an ETA on stderr, never an address. --connections N sends over N SMTP connections at once: N threads,
+each with its own database connection and its own in-flight message, taking rows from one feed (one reader —
+on PostgreSQL one claimer, this worker); a kill re-sends at most one message per connection. --rate holds for the
+whole run: RateLimit is shared by the connections of a process, and on PostgreSQL SharedRate books send slots in
+the database, so it holds across every worker, wherever they run.
 """
 
 from __future__ import annotations
@@ -44,6 +52,15 @@ from .transport import DeliveryError, OutcomeUnknown, Outgoing, Transport, Trans
 
 ENV_BACKOFF = "POLICY_NOTIFY_BACKOFF_SECONDS"
 ENV_LEASE = "POLICY_NOTIFY_LEASE_SECONDS"
+ENV_SYNCHRONOUS = "POLICY_NOTIFY_SYNCHRONOUS_COMMIT"
+
+
+def synchronous_commit(environ: Mapping[str, str]) -> bool:
+    """POLICY_NOTIFY_SYNCHRONOUS_COMMIT: 'on' makes every PostgreSQL hand-over mark wait for the disk."""
+    value = environ.get(ENV_SYNCHRONOUS, "off").strip().lower()
+    if value not in ("on", "off"):
+        raise UserError(f"{ENV_SYNCHRONOUS} must be on or off, not {value!r}")
+    return value == "on"
 MAX_BACKOFF = 86_400.0
 
 
@@ -60,6 +77,7 @@ class NotifyOptions:
     accept_rewrite: tuple[str, ...] = ()
     lease: float = DEFAULT_LEASE  # PostgreSQL: how long a claim holds before other workers may take it
     connections: int = 1  # SMTP connections at once (threads of this worker, one feed of rows)
+    durable: bool = False  # PostgreSQL: every hand-over mark waits for the disk (claims.py, "Commits")
 
 
 @dataclass
@@ -260,7 +278,7 @@ def _deliver(ledger: Ledger, rows: Iterable[Due], transport: Transport,
     in_flight: Due | None = None
     confirm: Callable[[], bool] | None = None  # the in-flight row's mark, sent but not waited for yet
     stopped: str | None = None
-    ledger.claims.begin()
+    ledger.claims.begin(options.durable)
     try:
         for row in rows:
             if shared.stop.is_set():
