@@ -189,8 +189,12 @@ class LeasedClaims:
         when a third of the lease has passed, the lease of every claim is renewed)."""
         if time.monotonic() - self.renewed > self.lease / 3:
             self.renewed = time.monotonic()
+            # rows another connection of this worker is changing just now are skipped, never waited for (two
+            # connections locking the same rows in different orders would deadlock); the next renewal takes them
             self.db.execute("UPDATE deliveries SET claimed_until = now() + ? * interval '1 second' "
-                            "WHERE status = 'sending' AND claimed_by = ?", (self.lease, self.worker))
+                            "WHERE (version, subscriber_id) IN (SELECT version, subscriber_id FROM deliveries "
+                            "WHERE status = 'sending' AND claimed_by = ? FOR UPDATE SKIP LOCKED)",
+                            (self.lease, self.worker))
         return ("UPDATE deliveries SET handed_at = ?, updated_at = ? WHERE version = ? AND subscriber_id = ? "
                 "AND status = 'sending' AND claimed_by = ?", (now, now, row.version, row.subscriber_id, self.worker))
 
