@@ -48,7 +48,6 @@ import re
 import smtplib
 import socket
 import ssl
-import tempfile
 import time
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -59,6 +58,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..errors import UserError
 from .files import os_failure, warn_if_committable
+from .outbox import Outbox
 
 ENV_URL = "POLICY_SMTP_URL"
 ENV_USER = "POLICY_SMTP_USER"
@@ -140,45 +140,6 @@ def ledger_reply(code: int, reply: bytes | str) -> str:
     text = " ".join(f"{code} {text}".split())
     text = "".join("\ufffd" if unicodedata.category(c)[0] == "C" else c for c in text)
     return text if len(text) <= REPLY_LIMIT else text[:REPLY_LIMIT - 1] + "…"
-
-
-# --- the outbox -------------------------------------------------------------------------------------------
-
-class Outbox:
-    """Each message as OUTBOX/VERSION/<message-id>.eml, written atomically (a re-send overwrites)."""
-
-    reply: str | None = None  # no server, no reply
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    def describe(self) -> str:
-        return f"outbox {self.folder}"
-
-    def send(self, message: Outgoing, prepare: Prepare | None = None) -> bool:
-        verdict = prepare() if prepare is not None else True
-        if not (verdict() if callable(verdict) else verdict):
-            return False
-        target_dir = self.folder / message.version
-        name = message.message_id.strip("<>").replace("/", "_") + ".eml"
-        tmp: str | None = None
-        try:
-            if not target_dir.is_dir():
-                target_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, tmp = tempfile.mkstemp(dir=target_dir, prefix=".tmp-", suffix=".eml")  # created 0600
-            with os.fdopen(fd, "wb") as out:
-                out.write(message.data)
-            os.replace(tmp, target_dir / name)
-            tmp = None
-        except OSError as exc:
-            raise os_failure("cannot write to the outbox", target_dir, exc) from None
-        finally:
-            if tmp is not None:
-                Path(tmp).unlink(missing_ok=True)
-        return True
-
-    def close(self) -> None:
-        pass
 
 
 # --- SMTP -------------------------------------------------------------------------------------------------
