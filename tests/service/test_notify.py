@@ -21,7 +21,7 @@ from aiosmtpd.controller import Controller
 from policy_site.bench.local import free_port
 from policy_site.errors import UserError
 from policy_site.notify.ledger import Ledger, Outcome
-from policy_site.notify.run import Progress, RateLimit
+from policy_site.notify.run import Progress, RateLimit, SharedRate
 from policy_site.notify.store import SubscriberStore
 from policy_site.notify.transport import (
     REPLY_LIMIT,
@@ -153,6 +153,27 @@ def test_451_is_retried_next_run_and_550_never(git_project: Project, smtp: Recor
     assert replies(env) == {**answered, "bob@example.org": None} and len(set(answered.values())) == 4
     assert "nothing to send" in git_project.run("notify", env=env, check=True).stdout
     assert smtp.rcpts.count("bob@example.org") == 1
+
+
+@both
+def test_several_connections_with_pipelining_send_each_notice_once(git_project: Project, smtp: Recorder,
+                                                                    env: dict[str, str]) -> None:
+    """--connections 3 to a server that offers PIPELINING: the same outcomes as one connection (a 451 deferred, a
+    550 failed, the rest sent once each), and every row recorded."""
+    subscribe(git_project, env)
+    smtp.pipelining = True
+    smtp.refuse = {"zoe@example.org": "451 4.7.1 Greylisted, try again later",
+                   "bob@example.org": "550 5.1.1 <bob@example.org>: mailbox unavailable"}
+    result = git_project.run("notify", "--connections", "3", env=env, check=True)
+    assert "3 sent, 1 failed, 1 deferred" in result.stdout and "(3 connections)" in result.stdout
+    assert sorted(smtp.to()) == sorted(set(NAMES) - {"zoe@example.org", "bob@example.org"})
+    states = {r[1]: r[2:4] for r in ledger(env)}
+    assert states["zoe@example.org"] == ("pending", 1) and states["bob@example.org"] == ("failed", 1)
+    assert sum(state == ("sent", 1) for state in states.values()) == 3
+    smtp.refuse = {}
+    assert "1 sent, 0 failed, 0 deferred" in git_project.run("notify", "--connections", "3", env=env,
+                                                              check=True).stdout
+    assert sorted(smtp.to()) == sorted(set(NAMES) - {"bob@example.org"})
 
 
 def test_backoff_and_max_attempts(git_project: Project, smtp: Recorder, env: dict[str, str]) -> None:
@@ -584,6 +605,24 @@ def test_rate_limit_spaces_messages() -> None:
     assert RateLimit(None).wait_needed() == 0.0
 
 
+def test_the_rate_is_shared_by_every_worker_of_a_postgresql_database(pg_url: str) -> None:
+    """Two workers' send slots, booked in the database, never overlap: together they keep to --rate."""
+    stores = [SubscriberStore(pg_url), SubscriberStore(pg_url)]
+    try:
+        paces = [SharedRate(store.conn, 40.0) for store in stores]  # blocks of 10 slots, 25 ms apart
+        for _ in range(3):
+            for pace in paces:
+                pace._book()
+        # the database's clock decides; on this machine's monotonic clock the blocks follow each other
+        booked = sorted(slot for pace in paces for slot in pace.slots)
+        assert len(booked) == 20
+        starts = sorted(pace.slots[0] for pace in paces)
+        assert starts[1] - starts[0] >= 10 * 0.025 - 0.01  # the second block begins after the first one ends
+    finally:
+        for store in stores:
+            store.close()
+
+
 def test_progress_is_plain_lines_when_not_a_terminal() -> None:
     class Counts:
         sent, failed, deferred = 0, 0, 0
@@ -598,5 +637,8 @@ def test_progress_is_plain_lines_when_not_a_terminal() -> None:
         counts.sent += 1
         progress.update(counts)
     progress.close()
-    assert stream.getvalue().splitlines() == ["policy notify: 2/5 (sent 2, failed 0, deferred 0)",
-                                              "policy notify: 4/5 (sent 4, failed 0, deferred 0)"]
+    lines = stream.getvalue().splitlines()
+    assert [line.split(", ")[0:3] for line in lines] == [["policy notify: 2/5 (sent 2", "failed 0", "deferred 0)"],
+                                                       ["policy notify: 4/5 (sent 4", "failed 0", "deferred 0)"]]
+    assert all(re.search(r", \d+/s, ETA (\d+:\d\d:\d\d|unknown)$", line) for line in lines), lines
+    assert "@" not in stream.getvalue()

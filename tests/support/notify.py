@@ -64,6 +64,11 @@ class Recorder:
         self.accept: Callable[[int], str] | None = None  # the reply to the nth message kept (1, 2 …): '250 OK'
         self.replies: list[str] = []  # the reply to each message kept, beside self.messages
         self.controller: Controller | None = None
+        self.pipelining = False  # offer PIPELINING (RFC 2920) in the EHLO reply
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]] if self.pipelining else responses
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         self.mails += 1

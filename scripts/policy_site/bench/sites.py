@@ -217,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-library", dest="library", action="store_false",
                         help="skip the library case (10 documents × 60 versions × 2 languages)")
     parser.add_argument("--notify", type=int, default=10_000, help="subscribers for the notify benchmark (0: skip)")
+    parser.add_argument("--notify-memory", default="10000,1000000",
+                        help="subscriber counts of the notify memory figure (peak RSS), comma-separated ('': skip)")
     parser.add_argument("--no-import", dest="import_library", action="store_false",
                         help="skip the import of a legal-documents repository into a library")
     args = parser.parse_args(argv)
@@ -259,11 +261,8 @@ def main(argv: list[str] | None = None) -> int:
         results["targets"] = verdicts(results["history"] + ([results["library"]] if args.library else []))
         print("\n".join(results["targets"]))
     if args.notify:
-        from .notify import run as run_notify
-        from .notify import table
-        results["notify"] = n = run_notify(args.notify)
-        print("\n".join(table(n)))
-        print(f"notify: ours (SQLite) against plain smtplib, ratio {n['ratio']:.2f} (target ≥ 0.8)")
+        from .notify import measure_all
+        results["notify"] = measure_all(args.notify, args.notify_memory)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")

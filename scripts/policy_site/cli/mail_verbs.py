@@ -33,7 +33,15 @@ from ..notify.backend import DatabaseUnreachable, Location, is_url, mask_url
 from ..notify.database import notify_lock
 from ..notify.files import write_private
 from ..notify.ledger import Ledger
-from ..notify.run import NotifyOptions, Progress, Summary, backoff_seconds, lease_seconds, run_notify
+from ..notify.run import (
+    NotifyOptions,
+    Progress,
+    Summary,
+    backoff_seconds,
+    lease_seconds,
+    run_notify,
+    synchronous_commit,
+)
 from ..notify.store import Preferences, SubscriberStore, now_text
 from ..notify.transport import open_transport, smtp_config
 from ..state import database_location, database_path, outbox_path
@@ -239,7 +247,8 @@ def _notify(args: argparse.Namespace) -> int:
             print("\n".join(Ledger(store.conn).report_lines()) if store else "no version announced yet")
         return 0
     options = NotifyOptions(args.dry_run, args.rate, args.max_attempts, backoff_seconds(os.environ),
-                            tuple(args.accept_rewrite or ()), lease_seconds(os.environ))
+                            tuple(args.accept_rewrite or ()), lease_seconds(os.environ), args.connections,
+                            synchronous_commit(os.environ))
     notices.mail_settings(settings)  # configuration mistakes first, before anything is written
     smtp_config(os.environ)
     _, models = load_models(settings)

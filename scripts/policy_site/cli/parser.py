@@ -226,7 +226,11 @@ def _mail_verbs(verb: AddVerb) -> None:
              "Email every published version not announced yet to the active subscribers, and retry deferred messages "
              "(SMTP from POLICY_SMTP_URL, else the outbox).")
     p.add_argument("--dry-run", action="store_true", help="render and count the messages; send and record nothing")
-    p.add_argument("--rate", type=_positive(float), metavar="PER_SECOND", help="send at most this many per second")
+    p.add_argument("--rate", type=_positive(float), metavar="PER_SECOND",
+                   help="send at most this many per second (on PostgreSQL: all workers together; give each the same)")
+    p.add_argument("--connections", type=_positive(int), default=1, metavar="N",
+                   help="SMTP connections at once for this worker (default: %(default)s); a kill re-sends at most one "
+                        "message per connection")
     p.add_argument("--max-attempts", type=_positive(int), default=5, metavar="N",
                    help="give up on a recipient after N temporary (4xx) refusals (default: %(default)s)")
     p.add_argument("--status", action="store_true", help="show what the ledger recorded per version; send nothing")

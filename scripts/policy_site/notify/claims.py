@@ -23,6 +23,16 @@ LeasedClaims — PostgreSQL: several workers at once, on one machine or many
     release   a worker that stops (done, interrupted, mail server gone) returns its remaining claims the same way
               at once, instead of leaving them to the lease
 
+Commits. Each message costs one statement of its own (its hand-over mark, with the previous message's outcome),
+sent without waiting while the mail server answers MAIL and RCPT, and looked at before DATA. It commits
+asynchronously (synchronous_commit off for the worker's session): the database server has executed it before the
+message goes, so a killed *worker* still re-sends at most the one message in flight; only a crash of the *database
+server* itself (power, kernel, `pg_ctl -m immediate`) can lose the marks and outcomes committed since the last
+claim — each claim of a batch is a synchronous commit, which flushes everything before it — so such a crash may
+re-send up to CLAIM_BATCH + 1 messages per worker (with their Message-IDs), where waiting for the disk at every
+message would make a worker 2-3× slower. POLICY_NOTIFY_SYNCHRONOUS_COMMIT=on makes every statement wait for the
+disk again (≤ 1 duplicate per worker on a database crash too).
+
 A lease must outlast the longest hand-over of one message (SMTP timeouts and reconnects: about two minutes at
 the default 30 s timeout); the default is 300 s (POLICY_NOTIFY_LEASE_SECONDS).
 """
@@ -102,6 +112,9 @@ class SerialClaims:
         return ("UPDATE deliveries SET status = 'sending', updated_at = ? WHERE version = ? AND subscriber_id = ? "
                 "AND status IN ('pending', 'sending')", (now, row.version, row.subscriber_id))
 
+    def begin(self, durable: bool = False) -> None:
+        pass  # SQLite in WAL mode with synchronous=NORMAL: a commit is already not flushed to the disk at once
+
     def expire(self, now: str) -> int:
         return 0  # a 'sending' row is simply sent again by the next run (one notify at a time)
 
@@ -139,9 +152,24 @@ class LeasedClaims:
                     break
                 cursors[version] = rows[-1].subscriber_id
 
+    def begin(self, durable: bool = False) -> None:
+        """Before the first message: this connection's per-message statements (the hand-over marks and outcomes)
+        commit asynchronously — the database server has them at once, whatever happens to this worker, and flushes
+        them to disk within ~3 × wal_writer_delay; every claim of a batch (and the release) is a synchronous commit,
+        which flushes everything before it (see the module docstring). durable: every statement waits for the
+        disk, as the database is configured (POLICY_NOTIFY_SYNCHRONOUS_COMMIT=on)."""
+        if not durable:
+            self.db.execute("SET synchronous_commit = off")
+
     def _claim(self, version: str, after: int, now: str) -> list[Due]:
         self.renewed = time.monotonic()
-        rows = self.db.execute(
+        with self.db.transaction():
+            self.db.execute("SET LOCAL synchronous_commit = on")
+            rows = self._claim_rows(version, after, now)
+        return sorted((Due(*tuple(r)) for r in rows), key=lambda due: due.subscriber_id)
+
+    def _claim_rows(self, version: str, after: int, now: str) -> list:
+        return self.db.execute(
             "WITH picked AS (SELECT d.version, d.subscriber_id FROM deliveries d "
             "JOIN subscribers s ON s.id = d.subscriber_id "
             "WHERE d.version = ? AND d.subscriber_id > ? AND d.status = 'pending' AND s.status = 'active' "
@@ -155,15 +183,18 @@ class LeasedClaims:
             "RETURNING a.seq, d.version, d.subscriber_id, s.email, s.name, s.uid, 'pending', d.attempts, d.message_id, "
             "s.language",
             (version, after, now, self.batch, self.worker, self.lease, now)).fetchall()
-        return sorted((Due(*tuple(r)) for r in rows), key=lambda due: due.subscriber_id)
 
     def mark(self, row: Due, now: str) -> tuple[str, tuple]:
         """The statement of the hand-over mark: it changes one row while it is this worker's claim (and first,
         when a third of the lease has passed, the lease of every claim is renewed)."""
         if time.monotonic() - self.renewed > self.lease / 3:
             self.renewed = time.monotonic()
+            # rows another connection of this worker is changing just now are skipped, never waited for (two
+            # connections locking the same rows in different orders would deadlock); the next renewal takes them
             self.db.execute("UPDATE deliveries SET claimed_until = now() + ? * interval '1 second' "
-                            "WHERE status = 'sending' AND claimed_by = ?", (self.lease, self.worker))
+                            "WHERE (version, subscriber_id) IN (SELECT version, subscriber_id FROM deliveries "
+                            "WHERE status = 'sending' AND claimed_by = ? FOR UPDATE SKIP LOCKED)",
+                            (self.lease, self.worker))
         return ("UPDATE deliveries SET handed_at = ?, updated_at = ? WHERE version = ? AND subscriber_id = ? "
                 "AND status = 'sending' AND claimed_by = ?", (now, now, row.version, row.subscriber_id, self.worker))
 
@@ -175,6 +206,10 @@ class LeasedClaims:
                   "the same Message-ID")).rowcount
 
     def release(self, now: str) -> None:
-        """This worker's remaining claims back to pending at once."""
-        self.db.execute(_RETURN + "claimed_by = ?",
-                        (now, "outcome unknown: the run stopped while it was being sent", self.worker))
+        """This worker's remaining claims back to pending at once (a synchronous commit: every outcome recorded
+        before it is on disk when it returns)."""
+        with self.db.transaction():
+            self.db.execute("SET LOCAL synchronous_commit = on")
+            self.db.execute(_RETURN + "claimed_by = ?",
+                            (now, "outcome unknown: the run stopped while it was being sent", self.worker))
+        self.db.execute("RESET synchronous_commit")

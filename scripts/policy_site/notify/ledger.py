@@ -46,6 +46,7 @@ __all__ = ["AnnouncedText", "Audience", "Due", "Ledger", "Outcome", "announced_h
            "cancel_subscriber", "forget_subscriber", "notify_lock", "stamp"]
 
 OPEN = ("pending", "sending")
+ANNOUNCE_BATCH = 5000  # subscribers read (and delivery rows written) at a time when a version is announced
 
 
 _clock: list = [0, ""]
@@ -154,19 +155,43 @@ class Ledger:
         """announce(), but None when the version was announced already (by this or another worker): the unique
         version of the announcements decides who announces, so two workers at once never both do."""
         with self.db.transaction():
-            where, values = (audience or Audience()).sql(self.db.position)
-            active = self.db.execute(f"SELECT id, email_key FROM subscribers WHERE status = 'active'{where} "
-                                     "ORDER BY id", values).fetchall() if recipients else []
             content_hash, commit = text or (None, None)
             inserted = self.db.execute(
                 "INSERT INTO announcements (version, announced_at, recipients, note, content_hash, commit_sha) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (version) DO NOTHING RETURNING seq",
-                (version, now, len(active), note, content_hash, commit)).fetchall()
+                (version, now, 0, note, content_hash, commit)).fetchall()
             if not inserted:
                 return None  # the transaction commits nothing
+            count = 0
+            for batch in self.audience_batches(audience or Audience()) if recipients else ():
+                rows = [(version, r[0], message_id(r[1]), now) for r in batch]
+                self._insert_deliveries(rows)
+                count += len(rows)
+            if count:
+                self.db.execute("UPDATE announcements SET recipients = ? WHERE version = ?", (count, version))
+        return count
+
+    def audience_batches(self, audience: Audience, batch: int = ANNOUNCE_BATCH) -> Iterator[list]:
+        """The (id, email_key) of the active subscribers an audience holds, in batches by id (keyset pagination:
+        a campaign never holds every address at once)."""
+        where, values = audience.sql(self.db.position)
+        last = -1
+        while True:
+            rows = self.db.execute(f"SELECT id, email_key FROM subscribers WHERE status = 'active'{where} "
+                                   "AND id > ? ORDER BY id LIMIT ?", (*values, last, batch)).fetchall()
+            if rows:
+                yield rows
+            if len(rows) < batch:
+                return
+            last = rows[-1][0]
+
+    def _insert_deliveries(self, rows: list[tuple]) -> None:
+        copy = getattr(self.db, "copy_rows", None)  # PostgreSQL: COPY, several times faster than INSERTs
+        if copy is not None:
+            copy("deliveries", ("version", "subscriber_id", "message_id", "updated_at"), rows)
+        else:
             self.db.executemany("INSERT INTO deliveries (version, subscriber_id, message_id, updated_at) "
-                                "VALUES (?, ?, ?, ?)", [(version, r[0], message_id(r[1]), now) for r in active])
-        return len(active)
+                                "VALUES (?, ?, ?, ?)", rows)
 
     def texts(self) -> dict[str, AnnouncedText]:
         """Announced versions → the text they were announced with (hash and commit; None before schema 2)."""
@@ -251,13 +276,23 @@ class Ledger:
         if not statements:
             return False
         if self.db.concurrent:  # PostgreSQL: one statement (a data-modifying WITH), one round trip, atomic
-            (sql, values), *rest = reversed(statements)
-            for other, more in rest:
-                sql, values = f"WITH outcome AS ({other} RETURNING 1) {sql}", (*more, *values)
+            sql, values = _one_statement(statements)
             return self.db.execute(sql, values).rowcount == 1 and start is not None
         with self.db.transaction():
             results = [self.db.execute(sql, values).rowcount for sql, values in statements]
         return start is not None and results[-1] == 1
+
+    def record_later(self, outcome: Outcome | None, start: Due, now: str) -> Callable[[], bool]:
+        """record(outcome, start), but on PostgreSQL sent without waiting (postgres.PostgresDatabase.send): the
+        function returned waits for the commit and says whether `start` may be sent. SQLite: recorded at once."""
+        send = getattr(self.db, "send", None)
+        if send is None:
+            claimed = self.record(outcome, start, now)
+            return lambda: claimed
+        statements = [self._outcome(outcome, now)] if outcome is not None else []
+        statements.append(self.claims.mark(start, now))
+        result = send(*_one_statement(statements))
+        return lambda: result() == 1
 
     def _outcome(self, outcome: Outcome, now: str) -> tuple[str, tuple]:
         """The statement recording one outcome; it changes the row only while it is open."""
@@ -306,6 +341,14 @@ class Ledger:
             lines.append(f"{r['version']:<9} {r['announced_at']:<21} {r['recipients']:>10} "
                          + " ".join(f"{r.get(c, 0):>9}" for c in columns) + note)
         return lines
+
+
+def _one_statement(statements: list[tuple[str, tuple]]) -> tuple[str, tuple]:
+    """PostgreSQL: several updates as one statement (each but the last a data-modifying WITH); the last one's rows."""
+    (sql, values), *rest = reversed(statements)
+    for other, more in rest:
+        sql, values = f"WITH outcome AS ({other} RETURNING 1) {sql}", (*more, *values)
+    return sql, values
 
 
 def announced_hashes(location: Location) -> dict[str, tuple[str, str | None]]:

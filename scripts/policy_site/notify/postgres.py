@@ -14,11 +14,13 @@ notify` reports with exit status 75, like an unreachable mail server.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator, Sequence
+import select
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+from psycopg import pq
 from psycopg.adapt import Loader
 from psycopg.conninfo import conninfo_to_dict
 
@@ -74,6 +76,13 @@ def _placeholders(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 
+@functools.lru_cache(maxsize=64)
+def _numbered(sql: str) -> bytes:
+    """`?` placeholders as libpq's $1, $2 … (the statements sent this way have no ? inside a literal)."""
+    parts = sql.split("?")
+    return ("".join(f"{part}${i}" for i, part in enumerate(parts[:-1], 1)) + parts[-1]).encode()
+
+
 class PostgresDatabase(Database):
     """A PostgreSQL database behind backend.Database: several workers at once (claims with leases)."""
 
@@ -84,16 +93,77 @@ class PostgresDatabase(Database):
 
     def __init__(self, conn: psycopg.Connection, url: str) -> None:
         self.raw, self.url, self.where = conn, url, mask_url(url)
+        self._sent: Callable[[], int] | None = None
+        self._prepared: dict[str, bytes] = {}  # send(): statement → the name it is prepared under
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        self.settle()
         return self.raw.execute(_placeholders(sql), params) if params else self.raw.execute(sql)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self.settle()
         with self.raw.cursor() as cursor:
             cursor.executemany(_placeholders(sql), rows)
 
+    def send(self, sql: str, params: Sequence[str | int | None]) -> Callable[[], int]:
+        """Send one statement (autocommit) without waiting for it, through libpq's asynchronous API; the function
+        returned waits for its end and gives its row count (or raises its error). Any other statement on this
+        connection first waits for it (settle). Values: text, integers or None, sent as text for the server to type.
+        What it is for: `policy notify` hands the next message to the mail server while its 'sending' mark is
+        being committed, and looks at the mark's result before the message itself goes (ledger.Ledger.send_mark)."""
+        self.settle()
+        pgconn = self.raw.pgconn
+        try:
+            name = self._prepared.get(sql)
+            if name is None:  # prepared once per connection: the server parses and plans it once
+                name = self._prepared[sql] = f"policy_send_{len(self._prepared)}".encode()
+                with self.raw.lock:
+                    prepared = pgconn.prepare(name, _numbered(sql))
+                if prepared.status != pq.ExecStatus.COMMAND_OK:
+                    del self._prepared[sql]
+                    raise psycopg.OperationalError(prepared.get_error_message() or "cannot prepare a statement")
+            pgconn.send_query_prepared(name, [None if v is None else str(v).encode() for v in params])
+            while pgconn.flush():  # a connection in non-blocking mode: the rest once the socket takes it
+                select.select([], [pgconn.socket], [], 30)
+        except psycopg.Error:
+            raise
+        except Exception as exc:  # the driver's low-level errors as psycopg errors (backend.Database.errors)
+            raise psycopg.OperationalError(str(exc)) from None
+
+        def result() -> int:
+            if self._sent is not result:
+                return done[0]
+            self._sent = None
+            rows, error = 0, None
+            try:
+                while (res := pgconn.get_result()) is not None:
+                    if res.status == pq.ExecStatus.COMMAND_OK and res.command_tuples is not None:
+                        rows = res.command_tuples
+                    elif res.status not in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK):
+                        state = (res.error_field(pq.DiagnosticField.SQLSTATE) or b"").decode()
+                        text = res.get_error_message() or "statement failed"
+                        error = psycopg.errors.lookup(state)(text) if state else psycopg.OperationalError(text)
+            except psycopg.Error:
+                raise
+            except Exception as exc:
+                raise psycopg.OperationalError(str(exc)) from None
+            if error is not None:
+                raise error
+            done[0] = rows
+            return rows
+
+        done = [0]
+        self._sent = result
+        return result
+
+    def settle(self) -> None:
+        """Wait for the statement send() left running, if any (its error, if it failed, is raised here)."""
+        if self._sent is not None:
+            self._sent()
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        self.settle()
         with self.raw.transaction():
             yield
 
@@ -109,6 +179,7 @@ class PostgresDatabase(Database):
                 copy.write_row(row)
 
     def close(self) -> None:
+        self._sent = None
         self.raw.close()
 
     def failure(self, exc: BaseException) -> UserError:

@@ -14,18 +14,23 @@ with the next recipients; it stops early only when the mail server cannot be rea
 
 On PostgreSQL several runs may work at once, on one machine or several: each claims its rows (claims.py), a
 version is announced by whichever run gets there first, and a run that stops returns the claims it has left.
+
+Scale. Nothing here holds every subscriber: a version is announced in batches (ledger.py), due rows are read or
+claimed in batches, a run keeps counts (and at most FAILURES_KEPT failure lines), and Progress prints done/total,
+the rate and an ETA on stderr, never an address. --connections N sends over N SMTP connections at once: N threads,
+each with its own database connection and its own in-flight message, taking rows from one feed (one reader —
+on PostgreSQL one claimer, this worker); a kill re-sends at most one message per connection. --rate holds for the
+whole run: RateLimit is shared by the connections of a process, and on PostgreSQL SharedRate books send slots in
+the database, so it holds across every worker, wherever they run.
 """
 
 from __future__ import annotations
 
 import os
-import sys
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
-from typing import TextIO
 
 from ..errors import UserError
 from ..site.model import SiteModel, VersionEntry
@@ -33,16 +38,27 @@ from ..site.translations import language_name
 from ..source.project import read_layout
 from ..source.translations import languages as translation_languages
 from . import message as notices
-from .addresses import mask, mask_text
 from .claims import DEFAULT_LEASE
-from .ledger import Audience, Due, Ledger, Outcome, ledger_time, stamp
+from .deliver import MAX_BACKOFF, Shared, deliver, deliver_in_lanes
+from .ledger import Audience, Ledger, ledger_time, stamp
+from .pacing import Progress, RateLimit, SharedRate
 from .rewrites import published_texts, reconcile
 from .store import SubscriberStore
-from .transport import DeliveryError, OutcomeUnknown, Outgoing, Transport, TransportUnavailable
+from .transport import Transport
+
+__all__ = ["MAX_BACKOFF", "NotifyOptions", "Progress", "RateLimit", "SharedRate", "Summary", "run_notify"]
 
 ENV_BACKOFF = "POLICY_NOTIFY_BACKOFF_SECONDS"
 ENV_LEASE = "POLICY_NOTIFY_LEASE_SECONDS"
-MAX_BACKOFF = 86_400.0
+ENV_SYNCHRONOUS = "POLICY_NOTIFY_SYNCHRONOUS_COMMIT"
+
+
+def synchronous_commit(environ: Mapping[str, str]) -> bool:
+    """POLICY_NOTIFY_SYNCHRONOUS_COMMIT: 'on' makes every PostgreSQL hand-over mark wait for the disk."""
+    value = environ.get(ENV_SYNCHRONOUS, "off").strip().lower()
+    if value not in ("on", "off"):
+        raise UserError(f"{ENV_SYNCHRONOUS} must be on or off, not {value!r}")
+    return value == "on"
 
 
 def _message_id(key: bytes, version: str, domain: str, address: str) -> str:
@@ -57,6 +73,8 @@ class NotifyOptions:
     backoff: float = 300.0
     accept_rewrite: tuple[str, ...] = ()
     lease: float = DEFAULT_LEASE  # PostgreSQL: how long a claim holds before other workers may take it
+    connections: int = 1  # SMTP connections at once (threads of this worker, one feed of rows)
+    durable: bool = False  # PostgreSQL: every hand-over mark waits for the disk (claims.py, "Commits")
 
 
 @dataclass
@@ -153,14 +171,15 @@ def run_notify(settings, models: SiteModel | list[SiteModel], store: SubscriberS
         baseline = baseline or entry.editorial
         audience = Audience(model.document, entry.kind, _news_since(model, entry, today))
         if options.dry_run:
-            targets = [] if baseline else store.audience(audience)
             assert notice(name) is not None  # rendered (its templates checked) even when nobody would get it
-            for s in targets:
+            planned = 0
+            for s in () if baseline else store.audience(audience):  # streamed: never every address at once
                 n = notice(name, s.preferences.language)
                 assert n is not None
                 n.render(s.email, s.name, s.uid, n.message_id(s.email))
-            summary.planned[name] = summary.planned.get(name, 0) + len(targets)
-            summary.announced.append((name, len(targets), note))
+                planned += 1
+            summary.planned[name] = summary.planned.get(name, 0) + planned
+            summary.announced.append((name, planned, note))
             continue
         text = texts[name]
         count = ledger.announce_once(name, partial(_message_id, key, name, mail.list_id), now, note,
@@ -193,96 +212,22 @@ def run_notify(settings, models: SiteModel | list[SiteModel], store: SubscriberS
     total = ledger.count_due(now)
     if total == 0:
         return summary
-    transport = make_transport()
-    summary.transport = transport.describe()
+    lanes = max(1, options.connections)
     bar = progress(total) if progress else None
-    limiter = RateLimit(options.rate)
-    sender = mail.sender
-    finished: Outcome | None = None  # outcome of the last message, committed with the next 'sending' mark
-    in_flight: Due | None = None
+    shared = Shared(summary, bar, RateLimit(options.rate))
     try:
-        for row in ledger.due(now):
-            n = notice(row.version, row.language)
-            if n is None:  # not in the history: cancelled by reconcile already; never sent
-                continue
-            data = n.render(row.email, row.name, row.uid, row.message_id)
-            if limiter.interval:
-                if limiter.wait_needed():  # record the last outcome now rather than after the pause
-                    ledger.record(finished, None, stamp())
-                    finished = None
-                limiter.wait()
-
-            def prepare(row: Due = row) -> bool:
-                """Commit the last outcome and this row's 'sending' mark (while the server answers MAIL)."""
-                nonlocal finished, in_flight
-                claimed = ledger.record(finished, row, stamp())
-                finished, in_flight = None, row if claimed else None
-                return claimed  # False: cancelled since the batch was read; not sent
-
-            try:
-                if not transport.send(Outgoing(row.version, sender, row.email, row.message_id, data), prepare):
-                    continue
-                finished = Outcome(row, "sent", reply=transport.reply)
-                summary.sent += 1
-            except DeliveryError as exc:  # OutcomeUnknown included: an attempt is counted, no re-send this run
-                error = mask_text(str(exc))
-                if isinstance(exc, OutcomeUnknown):
-                    summary.unknown += 1
-                if exc.permanent or row.attempts + 1 >= options.max_attempts:
-                    finished = Outcome(row, "failed", error)
-                    summary.failed += 1
-                    summary.failures.append(f"{row.version}  {mask(row.email)}  {error}")
-                else:
-                    delay = min(options.backoff * 2 ** row.attempts, MAX_BACKOFF)
-                    finished = Outcome(row, "deferred", error, stamp(delay))
-                    summary.deferred += 1
-            in_flight = None
-            if bar:
-                bar.update(summary)
-    except (TransportUnavailable, UserError) as exc:  # the server is unreachable, or a full disk, a bad login …
-        quiet = isinstance(exc, UserError)  # the error that stops the run is the one to report
-        _record(ledger, finished, quiet)
-        finished = None
-        if in_flight is not None:  # it never reached the server: back to pending, no attempt counted
-            _record(ledger, Outcome(in_flight, "requeue", mask_text(str(exc))), quiet)
-        _release(ledger)
-        if quiet:
-            raise
-        summary.stopped = mask_text(str(exc))
-    except BaseException:  # interrupted (the in-flight row is re-sent by the next run), or a database error
-        _record(ledger, finished, quiet=True)
-        finished = None
-        _release(ledger)
-        raise
+        if lanes == 1:
+            transport = make_transport()
+            summary.transport = transport.describe()
+            deliver(ledger, ledger.due(now), transport, notice, mail.sender, options, shared)
+        else:
+            deliver_in_lanes(store, ledger, lanes, make_transport, notice, mail.sender, options, shared, now)
     finally:
-        transport.close()
         if bar:
             bar.update(summary, force=True)
             bar.close()
-    _record(ledger, finished)
-    _release(ledger)
     ledger.close_settled(stamp())
     return summary
-
-
-def _record(ledger: Ledger, outcome: Outcome | None, quiet: bool = False) -> None:
-    """Commit a known outcome; quiet while another error stops the run (a database that fails again is that
-    error's consequence, and a row left 'sending' is re-sent by the next run)."""
-    if outcome is None:
-        return
-    try:
-        ledger.record(outcome, None, stamp())
-    except ledger.db.errors:
-        if not quiet:
-            raise
-
-
-def _release(ledger: Ledger) -> None:
-    """Return this worker's claims left unsent (PostgreSQL); when the database fails too, the lease does it."""
-    try:
-        ledger.release_claims(stamp())
-    except ledger.db.errors:
-        pass
 
 
 def backoff_seconds(environ: Mapping[str, str]) -> float:
@@ -302,53 +247,3 @@ def _seconds(environ: Mapping[str, str], name: str, default: float, least: float
     except ValueError:
         raise UserError(f"{name} must be a number of seconds ({least:g} or more), not {value!r}") from None
     return seconds
-
-
-class RateLimit:
-    """At most `rate` messages per second (None: no limit), evenly spaced."""
-
-    def __init__(self, rate: float | None) -> None:
-        self.interval = 1.0 / rate if rate else 0.0
-        self.next_at = 0.0
-
-    def wait_needed(self) -> float:
-        return max(0.0, self.next_at - time.monotonic()) if self.interval else 0.0
-
-    def wait(self) -> None:
-        """Sleep until the next message may go, then book the slot after it."""
-        if not self.interval:
-            return
-        now = time.monotonic()
-        if self.next_at > now:
-            time.sleep(self.next_at - now)
-            now = self.next_at
-        self.next_at = now + self.interval
-
-
-class Progress:
-    """A bar on a terminal; elsewhere a plain line every `every` messages. Always on stderr."""
-
-    def __init__(self, total: int, stream: TextIO = sys.stderr, every: int = 1000) -> None:
-        self.total, self.stream, self.every = total, stream, every
-        self.tty = stream.isatty()
-        self.shown = 0.0
-
-    def update(self, s, force: bool = False) -> None:
-        """s has .sent, .failed, .deferred and .done."""
-        if self.tty:
-            now = time.monotonic()
-            if not force and now - self.shown < 0.1 and s.done < self.total:
-                return
-            self.shown = now
-            filled = int(30 * s.done / max(self.total, 1))
-            self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {s.done}/{self.total}  "
-                              f"sent {s.sent}  failed {s.failed}  deferred {s.deferred} ")
-            self.stream.flush()
-        elif s.done and s.done % self.every == 0:
-            print(f"policy notify: {s.done}/{self.total} (sent {s.sent}, failed {s.failed}, deferred {s.deferred})",
-                  file=self.stream, flush=True)
-
-    def close(self) -> None:
-        if self.tty and self.shown:
-            self.stream.write("\n")
-            self.stream.flush()

@@ -20,10 +20,27 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import ledger
 from .addresses import CHANGES, CsvRow, normalise_address, normalise_name
 from .backend import Database, Location, is_url, open_database
+
+IMPORT_BATCH = 1000  # addresses looked up (and new subscribers inserted) at a time by an import
+_LOOK_UP = object()  # upsert(found=…): not looked up by the caller
+_INSERT = ("INSERT INTO subscribers (uid, email, email_key, name, created_at, documents, changes, language, "
+           "confirmed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    chunk: list = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def now_text() -> str:
@@ -124,18 +141,22 @@ class SubscriberStore:
         return _row(self.conn.execute("SELECT * FROM subscribers WHERE uid = ?", (uid,)).fetchone())
 
     def upsert(self, email: str, name: str, reactivate: bool, now: str, preferences: Preferences | None = None,
-               confirmed_at: str | None = None) -> str:
+               confirmed_at: str | None = None, found: Any = _LOOK_UP, added: list | None = None) -> str:
         """Inside the caller's transaction: 'added', 'updated', 'reactivated', 'unchanged' or 'skipped' (removed,
         not reactivated). preferences None: kept as they are (the defaults for a new subscriber); confirmed_at:
-        recorded when given."""
-        row = self.conn.execute("SELECT * FROM subscribers WHERE email_key = ?", (email.lower(),)).fetchone()
+        recorded when given. found: the subscriber's row when the caller looked it up already (None: no such row);
+        added: a list the row of a new subscriber is appended to, for the caller to insert (else inserted now)."""
+        row = self.conn.execute("SELECT * FROM subscribers WHERE email_key = ?", (email.lower(),)).fetchone() \
+            if found is _LOOK_UP else found
         prefs = preferences or (Preferences(row["documents"], row["changes"], row["language"]) if row else
                                 Preferences())
         values = (prefs.documents, prefs.changes, prefs.language)
         if row is None:
-            self.conn.execute("INSERT INTO subscribers (uid, email, email_key, name, created_at, documents, changes, "
-                              "language, confirmed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                              (secrets.token_hex(8), email, email.lower(), name, now, *values, confirmed_at))
+            new = (secrets.token_hex(8), email, email.lower(), name, now, *values, confirmed_at)
+            if added is not None:
+                added.append(new)
+            else:
+                self.conn.execute(_INSERT, new)
             return "added"
         confirmed = confirmed_at or row["confirmed_at"]
         if row["status"] == "removed":
@@ -175,21 +196,40 @@ class SubscriberStore:
         result = ImportResult()
         now = now_text()
         with transaction(self.conn):
-            for row in map(lambda r: r if isinstance(r, CsvRow) else CsvRow(*r), rows):
-                given = row.documents is not None or row.changes is not None or row.language is not None
-                preferences = Preferences(row.documents or "*", row.changes or "material", row.language or None) \
-                    if given else None
-                outcome = self.upsert(row.email, row.name, reactivate=False, now=row.subscribed or now,
-                                      preferences=preferences, confirmed_at=row.confirmed)
-                if outcome == "added":
-                    result.added += 1
-                elif outcome == "skipped":
-                    result.skipped_removed += 1
-                elif outcome == "updated":
-                    result.updated += 1
-                else:
-                    result.unchanged += 1
+            for chunk in _chunks(map(lambda r: r if isinstance(r, CsvRow) else CsvRow(*r), rows), IMPORT_BATCH):
+                self._import_chunk(chunk, now, result)
         return result
+
+    def _import_chunk(self, chunk: list[CsvRow], now: str, result: ImportResult) -> None:
+        """One batch of an import: the existing rows looked up in one query, the new ones inserted at once."""
+        keys = sorted({row.email.lower() for row in chunk})
+        existing = {r["email_key"]: r for r in self.conn.execute(
+            f"SELECT * FROM subscribers WHERE email_key IN ({', '.join('?' * len(keys))})", keys).fetchall()}
+        added: list[tuple] = []
+        done: set[str] = set()
+        for row in chunk:
+            key = row.email.lower()
+            found: Any = existing.get(key)
+            if key in done:  # the same address again in this batch: its first row in place, then looked up
+                if added:
+                    self.conn.executemany(_INSERT, added)
+                added, found = [], _LOOK_UP
+            done.add(key)
+            given = row.documents is not None or row.changes is not None or row.language is not None
+            preferences = Preferences(row.documents or "*", row.changes or "material", row.language or None) \
+                if given else None
+            outcome = self.upsert(row.email, row.name, reactivate=False, now=row.subscribed or now,
+                                  preferences=preferences, confirmed_at=row.confirmed, found=found, added=added)
+            if outcome == "added":
+                result.added += 1
+            elif outcome == "skipped":
+                result.skipped_removed += 1
+            elif outcome == "updated":
+                result.updated += 1
+            else:
+                result.unchanged += 1
+        if added:
+            self.conn.executemany(_INSERT, added)
 
     def remove(self, subscriber: Subscriber) -> int:
         """Unsubscribe: status 'removed', name cleared, undelivered notices cancelled. Returns how many."""
@@ -204,12 +244,18 @@ class SubscriberStore:
             ledger.forget_subscriber(self.conn, subscriber.id)
             self.conn.execute("DELETE FROM subscribers WHERE id = ?", (subscriber.id,))
 
-    def audience(self, audience: ledger.Audience) -> list[Subscriber]:
-        """The active subscribers a notice for this document and kind of change goes to."""
+    def audience(self, audience: ledger.Audience, batch: int = 5000) -> Iterator[Subscriber]:
+        """The active subscribers a notice for this document and kind of change goes to, read in batches by id
+        (keyset pagination: never every address at once)."""
         where, values = audience.sql(self.db.position)
-        rows = self.conn.execute(f"SELECT * FROM subscribers WHERE status = 'active'{where} ORDER BY email_key",
-                                 values).fetchall()
-        return [s for s in map(_row, rows) if s is not None]
+        last = -1
+        while True:
+            rows = self.conn.execute(f"SELECT * FROM subscribers WHERE status = 'active'{where} AND id > ? "
+                                     "ORDER BY id LIMIT ?", (*values, last, batch)).fetchall()
+            yield from (s for s in map(_row, rows) if s is not None)
+            if len(rows) < batch:
+                return
+            last = rows[-1]["id"]
 
     def subscribers(self, include_removed: bool = False) -> list[Subscriber]:
         where = "" if include_removed else "WHERE status = 'active'"

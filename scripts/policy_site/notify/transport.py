@@ -32,8 +32,12 @@ send(message, prepare) hands over one message; what can happen, and what the cal
 
 A new connection after a loss is tried three times (RECONNECT_DELAYS), the very first one once. prepare() runs
 exactly once, before anything is handed over; SMTP runs it while the server answers MAIL FROM, so the ledger's
-commit overlaps the server's work. The outbox writes a message atomically or not at all, and reports a full
-disk or an unwritable folder as a one-line UserError.
+commit overlaps the server's work. A server that offers PIPELINING (RFC 2920; every common one does) is sent MAIL
+FROM and RCPT TO in one write and their replies are read after: three round trips a message instead of four, the
+ledger's commit overlapping both commands. prepare() may then answer later: it returns a function, called once
+the RCPT reply is in, before DATA (the message is never handed over before the ledger said yes). The outbox
+writes a message atomically or not at all, and reports a full disk or an unwritable folder as a one-line
+UserError.
 """
 
 from __future__ import annotations
@@ -44,7 +48,6 @@ import re
 import smtplib
 import socket
 import ssl
-import tempfile
 import time
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -55,6 +58,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..errors import UserError
 from .files import os_failure, warn_if_committable
+from .outbox import Outbox
 
 ENV_URL = "POLICY_SMTP_URL"
 ENV_USER = "POLICY_SMTP_USER"
@@ -110,12 +114,15 @@ class Outgoing:
     data: bytes
 
 
+Prepare = Callable[[], "bool | Callable[[], bool]"]  # True/False at once, or a function giving it when called
+
+
 class Transport(Protocol):
     reply: str | None  # the server's reply to the last message send() returned True for (None: not known)
 
     def describe(self) -> str: ...
 
-    def send(self, message: Outgoing, prepare: Callable[[], bool] | None = None) -> bool: ...
+    def send(self, message: Outgoing, prepare: Prepare | None = None) -> bool: ...
 
     def close(self) -> None: ...
 
@@ -133,44 +140,6 @@ def ledger_reply(code: int, reply: bytes | str) -> str:
     text = " ".join(f"{code} {text}".split())
     text = "".join("\ufffd" if unicodedata.category(c)[0] == "C" else c for c in text)
     return text if len(text) <= REPLY_LIMIT else text[:REPLY_LIMIT - 1] + "…"
-
-
-# --- the outbox -------------------------------------------------------------------------------------------
-
-class Outbox:
-    """Each message as OUTBOX/VERSION/<message-id>.eml, written atomically (a re-send overwrites)."""
-
-    reply: str | None = None  # no server, no reply
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    def describe(self) -> str:
-        return f"outbox {self.folder}"
-
-    def send(self, message: Outgoing, prepare: Callable[[], bool] | None = None) -> bool:
-        if prepare is not None and not prepare():
-            return False
-        target_dir = self.folder / message.version
-        name = message.message_id.strip("<>").replace("/", "_") + ".eml"
-        tmp: str | None = None
-        try:
-            if not target_dir.is_dir():
-                target_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, tmp = tempfile.mkstemp(dir=target_dir, prefix=".tmp-", suffix=".eml")  # created 0600
-            with os.fdopen(fd, "wb") as out:
-                out.write(message.data)
-            os.replace(tmp, target_dir / name)
-            tmp = None
-        except OSError as exc:
-            raise os_failure("cannot write to the outbox", target_dir, exc) from None
-        finally:
-            if tmp is not None:
-                Path(tmp).unlink(missing_ok=True)
-        return True
-
-    def close(self) -> None:
-        pass
 
 
 # --- SMTP -------------------------------------------------------------------------------------------------
@@ -315,24 +284,43 @@ class SMTPTransport:
                 self._drop()
         raise _Refused(code, reply, stage)
 
-    def _transaction(self, conn: smtplib.SMTP, message: Outgoing, prepare: Callable[[], bool] | None) -> bool:
+    def _transaction(self, conn: smtplib.SMTP, message: Outgoing, prepare: Prepare | None) -> bool:
         """MAIL, RCPT, DATA as smtplib's sendmail, prepare() run while the server answers MAIL; _Refused, _Lost."""
         stage = "MAIL"
+        pipelined = conn.has_extn("pipelining")  # RFC 2920: MAIL and RCPT in one write, their replies read after
         try:
-            conn.putcmd("mail", f"FROM:<{message.sender}>")
-            if prepare is not None and not prepare():
+            if pipelined:
+                conn.send(f"MAIL FROM:<{message.sender}>\r\nRCPT TO:<{message.recipient}>\r\n")
+            else:
+                conn.putcmd("mail", f"FROM:<{message.sender}>")
+            verdict = prepare() if prepare is not None else True
+            if not pipelined and callable(verdict):
+                verdict = verdict()
+            if not verdict:
                 try:
-                    if conn.getreply()[0] == 250:
+                    mail = conn.getreply()[0]
+                    if pipelined:
+                        conn.getreply()
+                    if mail == 250:
                         conn.rset()
                 except (smtplib.SMTPException, OSError):
                     self._drop()
                 return False
             code, reply = conn.getreply()
+            if pipelined:
+                stage = "RCPT"
+                rcpt = conn.getreply()
+                if callable(verdict) and not verdict():  # the ledger's answer, waited for only now
+                    conn.rset()
+                    return False
+                stage = "MAIL"
             if code != 250:
                 self._refuse(code, reply, stage)
             stage = "RCPT"
-            conn.putcmd("rcpt", f"TO:<{message.recipient}>")
-            code, reply = conn.getreply()
+            if not pipelined:
+                conn.putcmd("rcpt", f"TO:<{message.recipient}>")
+                rcpt = conn.getreply()
+            code, reply = rcpt
             if code not in (250, 251):
                 self._refuse(code, reply, stage)
             stage = "DATA"
@@ -351,14 +339,16 @@ class SMTPTransport:
             self._drop()
             raise _Lost(stage, str(exc) or type(exc).__name__, stage == "the end of DATA") from None
 
-    def send(self, message: Outgoing, prepare: Callable[[], bool] | None = None) -> bool:
+    def send(self, message: Outgoing, prepare: Prepare | None = None) -> bool:
         """Send one message (the module docstring lists the outcomes); prepare() runs once and may veto it."""
         self.reply = None
-        prepared = [prepare is None]
+        verdicts: list = []
 
-        def once() -> bool:
-            prepared[0] = True
-            return prepare() if prepare else True
+        def once() -> bool | Callable[[], bool]:
+            """prepare() the first time; its answer again on a new connection after a loss."""
+            if not verdicts:
+                verdicts.append(prepare() if prepare else True)
+            return verdicts[0]
 
         reason, lost_here = f"connection to {self.describe()} lost", False
         for attempt in range(2):
@@ -369,7 +359,7 @@ class SMTPTransport:
                     raise
                 raise DeliveryError(None, f"{reason}; it could not be re-opened") from exc
             try:
-                return self._transaction(conn, message, None if prepared[0] else once)
+                return self._transaction(conn, message, once)
             except _Lost as lost:
                 if lost.after_data:
                     raise OutcomeUnknown(f"outcome unknown: the connection to {self.describe()} was lost after the "
