@@ -35,7 +35,7 @@ try:
 except ImportError:  # the `chromium` fixture skips or fails with the reason
     expect = None
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.long]
 
 ARCHIVED = "1.1"      # superseded, amended after publication, has "Compare with current"
 CHANGES = "2.0"       # added, moved and modified sections, insertions and deletions

@@ -29,6 +29,8 @@ from policy_site.bench.local import free_port
 from tests.support.project import ROOT, Project
 from tests.support.service import Mailbox, Service, Visitor
 
+pytestmark = pytest.mark.long
+
 ORG = "Acme Widgets"
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 POLICY_MD = """# Privacy policy

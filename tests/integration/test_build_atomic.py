@@ -14,9 +14,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from policy_site.bench.synthetic import add_version, make_repo
 from tests.support.project import ROOT, run_policy
 from tests.support.site import assert_same_site
+
+pytestmark = pytest.mark.long
 
 EPOCH = 1_700_000_000
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "scripts"), "SOURCE_DATE_EPOCH": str(EPOCH)}

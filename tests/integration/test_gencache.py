@@ -27,6 +27,8 @@ from policy_site.site.page_types import PAGE_TYPES, nav_pages
 from tests.support.project import ROOT
 from tests.support.site import assert_same_site, build, warm_then_cold
 
+pytestmark = pytest.mark.long
+
 EPOCH = "1700000000"
 
 

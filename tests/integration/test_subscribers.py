@@ -24,6 +24,8 @@ from tests.support.library import small_library
 from tests.support.pg import BACKENDS, rows
 from tests.support.project import ROOT, SUBSCRIBED, Project
 
+pytestmark = pytest.mark.long
+
 
 @pytest.mark.parametrize("raw, expected", [
     ("Zoe@Example.ORG", "Zoe@example.org"),

@@ -47,6 +47,8 @@ from tests.support.notify import (
 from tests.support.pg import rows
 from tests.support.project import ROOT, SUBSCRIBED, Project
 
+pytestmark = pytest.mark.long
+
 
 def test_every_subscriber_gets_one_correct_multipart_message(git_project: Project, smtp: Recorder,
                                                              env: dict[str, str]) -> None:

@@ -28,6 +28,8 @@ from tests.support.notify import Recorder, force_push_other_1_1, publish_1_1, su
 from tests.support.pg import query
 from tests.support.project import ROOT, SUBSCRIBED, Project
 
+pytestmark = pytest.mark.long
+
 MESSAGE_ID = re.compile(rb"^Message-ID: (\S+)\r?$", re.M | re.I)
 
 

@@ -26,7 +26,7 @@ COUNT = 100_000
 PEAK_RSS_MB = 200  # the bound stated for 1,000,000 subscribers; the campaign here is a tenth of that
 LEASE = 3.0
 
-pytestmark = pytest.mark.scale
+pytestmark = [pytest.mark.scale, pytest.mark.long]
 
 
 class Notify:
