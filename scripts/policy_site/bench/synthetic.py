@@ -18,11 +18,11 @@ WORDS = ("data account privacy customer information service software server acce
          "authority support email address transfer storage deletion protection purpose basis").split()
 
 
-def dump(data: object, **options: object) -> bytes:
+def dump(data: object, width: int = 80) -> bytes:
     """YAML text of data, through libyaml where PyYAML has it (the pure-Python emitter made generating the
     publisher-sized library take most of a minute)."""
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    return yaml.dump(data, Dumper=dumper, sort_keys=False, allow_unicode=True, encoding="utf-8", **options)
+    return yaml.dump(data, Dumper=dumper, sort_keys=False, allow_unicode=True, encoding="utf-8", width=width)
 
 
 def _sentence(rng: random.Random, n: int = 14) -> str:

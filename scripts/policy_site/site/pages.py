@@ -141,9 +141,12 @@ def library_pages(layout: Layout, models: list[SiteModel], out: OutputTree, offe
         out.write(path + "index.md", text)
 
 
-def translated_pages(docs: list[TranslatedDocument], out: OutputTree) -> None:
+def translated_pages(docs: list[Any], out: OutputTree,
+                     write: Callable[[TranslatedDocument, str, str], None] | None = None) -> None:
     """Each translation's page at /LANG/ (/LANG/<document>/ in a library), with its translation.json; and in a
-    library, /LANG/ listing the documents translated into LANG."""
+    library, /LANG/ listing the documents translated into LANG. docs: TranslatedDocuments, and in their place the
+    translations kept as the last build wrote them (site/translation_reuse.KeptTranslation: listed, not rendered).
+    write: how a translation's own files are written (through the record of generated files), else out.write."""
     if not docs:
         return
     settings = docs[0].model.settings
@@ -151,12 +154,18 @@ def translated_pages(docs: list[TranslatedDocument], out: OutputTree) -> None:
     env.globals.update(section_md=SectionCache(env), path_labels=path_labels, merged=merged,
                        with_language=with_language, language_name=language_name)
     for doc in docs:
+        if not isinstance(doc, TranslatedDocument):
+            continue
         pdf = write_translation_pdf(doc, out.write) if settings["pdf"] else {}
         text = env.get_template("pages/translated.md.j2").render(
             doc=doc, site=doc.model, link=linker("", doc.prefix), page_path="", original_path="/" + doc.model.prefix,
             date_language=doc.language, pdf_file=translation_pdf_path(doc).removeprefix(doc.prefix) if pdf else None)
-        out.write(doc.prefix + "index.md", text)
-        out.write(doc.prefix + "translation.json", translation_json(doc, pdf))
+        if write is not None and not pdf:
+            write(doc, "index.md", text)
+            write(doc, "translation.json", translation_json(doc))
+        else:
+            out.write(doc.prefix + "index.md", text)
+            out.write(doc.prefix + "translation.json", translation_json(doc, pdf))
     for language in sorted({doc.language for doc in docs}):  # Material's language switcher reads <lang>/sitemap.xml
         urls = [settings.url(doc.prefix) for doc in docs if doc.language == language]
         if any(doc.model.document for doc in docs):
