@@ -82,12 +82,18 @@ def warm_after_version(work: Path, documents: int, versions: int, one_version_bu
 
 
 def measure_publisher(work: Path, one_version_build: Callable[[], Run], documents: int = 60, versions: int = 50,
-                      curve: tuple[int, ...] = (10, 30), serve: bool = True) -> dict:
-    """Every figure of the publisher-sized library (module docstring)."""
+                      curve: tuple[int, ...] = (10, 30), serve: bool = True, progress: bool = True) -> dict:
+    """Every figure of the publisher-sized library (module docstring); `progress`: each printed as it is measured
+    (a full run takes most of an hour on a busy 2-core machine)."""
     shape = publisher(documents, versions)
     start = time.perf_counter()
     repo = make_library_repo(work / "publisher", shape=shape)
     made = time.perf_counter() - start
+    def say(text: str) -> None:
+        if progress:
+            print(text)
+
+    say(f"publisher library: {documents} × {versions} written in {made:.1f} s")
     d = [_cold(repo)]
     pages = sum(1 for _ in (repo / ".cache/pages").rglob("*.md"))
     plain = plain_mkdocs(repo, work, LIBRARY_NAV)
@@ -95,6 +101,8 @@ def measure_publisher(work: Path, one_version_build: Callable[[], Run], document
     d.append(_cold(repo))  # interleaved, the best of each kept; leaves the caches warm
     c.append(plain())
     cold, mkdocs = best_run(d), best_run(c)
+    say(f"  cold {cold.wall:.1f} s ({cold.cpu:.1f} s CPU, {cold.rss_kib / 1024:.0f} MB), plain mkdocs "
+        f"{mkdocs.wall:.1f} s ({mkdocs.cpu:.1f} s CPU)")
     warm: dict[str, dict] = {}
     changes: list[tuple[str, Callable[[Path, int], None]]] = [
         ("version", lambda r, n: add_library_version(r)), ("translation", edit_translation),
@@ -106,6 +114,7 @@ def measure_publisher(work: Path, one_version_build: Callable[[], Run], document
             runs.append(_build(repo))
             ones.append(one_version_build())
         warm[name] = _ratio(best_run(runs), best_run(ones))
+        say(f"  warm after one {name} change: {warm[name]}")
     check = best_run([timed([sys.executable, "-m", "policy_site", "check"], repo) for _ in range(2)])
     row: dict = {"documents": documents, "versions_each": versions, "sections": shape.sections,
                  "languages": 1 + len(shape.languages), "translated_documents": shape.translated, "pages": pages,
@@ -120,7 +129,11 @@ def measure_publisher(work: Path, one_version_build: Callable[[], Run], document
                                  page=f"{_doc(1)}/", start_timeout=1800)
         row["reload_s"] = [round(t, 2) for t in reloads]
         row["reload_median_s"] = round(statistics.median(reloads), 2)
-    row["curve"] = [warm_after_version(work, n, versions, one_version_build) for n in curve if n < documents]
+    say(f"  check {check.wall:.2f} s, reload {row.get('reload_s')}")
+    row["curve"] = []
+    for n in (n for n in curve if n < documents):
+        row["curve"].append(warm_after_version(work, n, versions, one_version_build))
+        say(f"  curve: {row['curve'][-1]}")
     row["curve"].append({"documents": documents, **warm["version"]})
     return row
 

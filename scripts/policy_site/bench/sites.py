@@ -217,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="bench-results/bench.json")
     parser.add_argument("--no-library", dest="library", action="store_false",
                         help="skip the library case (10 documents × 60 versions × 2 languages)")
+    parser.add_argument("--no-downloads", dest="downloads", action="store_false",
+                        help="skip the cost of the PDFs and Word redlines")
     parser.add_argument("--publisher", default="60x50", help="the publisher-sized library, DOCUMENTSxVERSIONS "
                         "(issue 25; 0: skip)")
     parser.add_argument("--publisher-curve", default="10,30", help="the smaller libraries of the warm-time curve")
@@ -243,10 +245,11 @@ def main(argv: list[str] | None = None) -> int:
             row = measure(work, size, one_version_build)
             results["history"].append(row)
             print(line(row), flush=True)
-        results["downloads"] = d = measure_downloads(work)
-        print(f"PDFs and Word redlines, {d['versions']} versions: cold {d['cold_without_s']} s without them, "
-              f"{d['cold_with_s']} s with them ({d['per_version_cpu_s']} s CPU a version); rebuilt "
-              f"{d['rebuild_with_s']} s (every file reused). The rows above are without them.", flush=True)
+        if args.downloads:
+            results["downloads"] = d = measure_downloads(work)
+            print(f"PDFs and Word redlines, {d['versions']} versions: cold {d['cold_without_s']} s without them, "
+                  f"{d['cold_with_s']} s with them ({d['per_version_cpu_s']} s CPU a version); rebuilt "
+                  f"{d['rebuild_with_s']} s (every file reused). The rows above are without them.", flush=True)
         if args.library:
             from .library import DOCUMENTS, LIBRARY_NAV, VERSIONS, add_library_version, make_library_repo
             repo = make_library_repo(work / "library")

@@ -307,11 +307,13 @@ class GeneratedFiles:
         return ({k: v for k, v in self.new.items() if k not in new},
                 {k: v for k, v in self.new_entries.items() if k not in entries},
                 self.rendered - rendered, self.reused - reused, self.made[made:],
-                {k: v for k, v in self.new_documents.items() if k not in documents})
+                {k: v for k, v in self.new_documents.items() if k not in documents},
+                {k: v for k, v in self.stamps.items() if k not in new})
 
     def merge(self, taken: tuple) -> None:
-        new, entries, rendered, reused, made, documents = taken
+        new, entries, rendered, reused, made, documents, stamps = taken
         self.new.update(new)
+        self.stamps.update(stamps)
         self.new_entries.update(entries)
         self.rendered += rendered
         self.reused += reused
