@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -40,12 +41,26 @@ class Notify:
                                             env={**os.environ, "PYTHONPATH": str(ROOT / "scripts"), **env},
                                             stdout=out, stderr=err, text=True)
         self.peak_mb = 0.0
+        self.watch = threading.Thread(target=self._sample, daemon=True)
+        self.watch.start()
+
+    def _sample(self) -> None:
+        """The peak RSS of the process's own memory (VmHWM), read until it exits. Not ru_maxrss: Linux carries the
+        forking process's peak (pytest's, hundreds of MB under xdist) into a child's across exec."""
+        status = f"/proc/{self.process.pid}/status"
+        while self.process.returncode is None:
+            try:
+                with open(status) as handle:
+                    line = next(x for x in handle if x.startswith("VmHWM:"))
+            except (OSError, StopIteration):  # gone, or a zombie whose memory is freed
+                return
+            self.peak_mb = max(self.peak_mb, int(line.split()[1]) / 1024)
+            time.sleep(0.05)
 
     def wait(self) -> int:
-        """Reap the process: its exit status (negative: the signal), and its peak RSS in MB (ru_maxrss)."""
-        _, status, usage = os.wait4(self.process.pid, 0)
-        self.process.returncode = os.waitstatus_to_exitcode(status)
-        self.peak_mb = usage.ru_maxrss / 1024
+        """Reap the process: its exit status (negative: the signal); its peak RSS is what _sample last read."""
+        self.process.wait()
+        self.watch.join()
         return self.process.returncode
 
 

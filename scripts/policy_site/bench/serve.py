@@ -20,10 +20,11 @@ from .local import free_port, stop, wait_for
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def edit_section(repo: Path, n: int) -> str:
-    """Rewrite the first paragraph of the n-th section of policy/ (a synthetic repository); the new text."""
-    order = yaml.safe_load((repo / "policy/policy.yaml").read_text())["sections"]
-    path = repo / "policy/sections" / f"{order[n % len(order)]}.yaml"
+def edit_section(repo: Path, n: int, document: str = "policy") -> str:
+    """Rewrite the first paragraph of the n-th section of policy/ (a synthetic repository; `document`: the
+    document's folder, policy/doc-01 in a library); the new text."""
+    order = yaml.safe_load((repo / document / "policy.yaml").read_text())["sections"]
+    path = repo / document / "sections" / f"{order[n % len(order)]}.yaml"
     section = yaml.safe_load(path.read_text())
     text = f"Saved for the live preview, edit number {n}."
     section["body"][0] = text
@@ -32,14 +33,14 @@ def edit_section(repo: Path, n: int) -> str:
 
 
 def edit_to_reload(repo: Path, edits: int = 3, edit: Callable[[Path, int], str] = edit_section,
-                   ready: str = "policy-meta", start_timeout: float = 900) -> list[float]:
-    """Serve repo, then make `edits` edits one after the other; seconds from each save to the page showing it.
-    The working tree is restored afterwards (git checkout)."""
+                   ready: str = "policy-meta", start_timeout: float = 900, page: str = "") -> list[float]:
+    """Serve repo, then make `edits` edits one after the other; seconds from each save to the page (`page`: its
+    path, the home page by default) showing it. The working tree is restored afterwards (git checkout)."""
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "policy_site", "serve", "--dev-addr", f"127.0.0.1:{port}"],
                               cwd=repo, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               env={**os.environ, "PYTHONPATH": str(ROOT / "scripts")})
-    url = f"http://127.0.0.1:{port}/"
+    url = f"http://127.0.0.1:{port}/{page}"
     times: list[float] = []
     try:
         if wait_for(url, ready, start_timeout) is None:

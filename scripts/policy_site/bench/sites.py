@@ -8,8 +8,9 @@ timed side by side.
 peak RSS of our builds; size and load time of the parse cache; size of the page cache.
 The builds run with XDG_CACHE_HOME in the benchmark's own folder, never the user's. Targets: d ≤ 1.3×c at every
 size, e ≤ 2× the cold build of a one-version repository, reload ≤ 1 s at 300
-versions, RSS ≤ 300 MB; the same for a library of 10 documents × 60 versions × 2 languages (library.py). Runs
-that are compared are interleaved and the best of each kept (d, c, d0: 2; e and the
+versions, RSS ≤ 300 MB; the same for a library of 10 documents × 60 versions × 2 languages (library.py); the
+publisher-sized library of 60 documents × 50 versions in 10 languages: publisher.py. Runs that are compared
+are interleaved and the best of each kept (d, c, d0: 2; e and the
 one-version build beside it: 3). measure_repo(repo, ...) takes any prepared repository (the hook for other
 histories).
 """
@@ -216,6 +217,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="bench-results/bench.json")
     parser.add_argument("--no-library", dest="library", action="store_false",
                         help="skip the library case (10 documents × 60 versions × 2 languages)")
+    parser.add_argument("--no-downloads", dest="downloads", action="store_false",
+                        help="skip the cost of the PDFs and Word redlines")
+    parser.add_argument("--publisher", default="60x50", help="the publisher-sized library, DOCUMENTSxVERSIONS "
+                        "(issue 25; 0: skip)")
+    parser.add_argument("--publisher-curve", default="10,30", help="the smaller libraries of the warm-time curve")
     parser.add_argument("--notify", type=int, default=10_000, help="subscribers for the notify benchmark (0: skip)")
     parser.add_argument("--notify-memory", default="10000,1000000",
                         help="subscriber counts of the notify memory figure (peak RSS), comma-separated ('': skip)")
@@ -241,10 +247,11 @@ def main(argv: list[str] | None = None) -> int:
             row = measure(work, size, one_version_build)
             results["history"].append(row)
             print(line(row), flush=True)
-        results["downloads"] = d = measure_downloads(work)
-        print(f"PDFs and Word redlines, {d['versions']} versions: cold {d['cold_without_s']} s without them, "
-              f"{d['cold_with_s']} s with them ({d['per_version_cpu_s']} s CPU a version); rebuilt "
-              f"{d['rebuild_with_s']} s (every file reused). The rows above are without them.", flush=True)
+        if args.downloads:
+            results["downloads"] = d = measure_downloads(work)
+            print(f"PDFs and Word redlines, {d['versions']} versions: cold {d['cold_without_s']} s without them, "
+                  f"{d['cold_with_s']} s with them ({d['per_version_cpu_s']} s CPU a version); rebuilt "
+                  f"{d['rebuild_with_s']} s (every file reused). The rows above are without them.", flush=True)
         if args.library:
             from .library import DOCUMENTS, LIBRARY_NAV, VERSIONS, add_library_version, make_library_repo
             repo = make_library_repo(work / "library")
@@ -258,6 +265,13 @@ def main(argv: list[str] | None = None) -> int:
             from .import_library import measure_import
             results["import_library"] = measure_import(work, one_version_build)
             print(import_line(results["import_library"]), flush=True)
+        if args.publisher != "0":
+            from .publisher import lines as publisher_lines
+            from .publisher import measure_publisher
+            documents, versions = (int(n) for n in args.publisher.split("x"))
+            curve = tuple(int(n) for n in args.publisher_curve.split(",") if n)
+            results["publisher"] = measure_publisher(work, one_version_build, documents, versions, curve)
+            print("\n".join(publisher_lines(results["publisher"])), flush=True)
         results["targets"] = verdicts(results["history"] + ([results["library"]] if args.library else []))
         print("\n".join(results["targets"]))
     if args.notify:

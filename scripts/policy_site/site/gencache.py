@@ -132,6 +132,7 @@ class GeneratedFiles:
         self.rendered = 0  # files and feed entries rendered in this build
         self.reused = 0  # files left as they were and feed entries taken from the cache
         self.made: list[str] = []  # the files rendered, in order
+        self.stamps: dict[str, Stamp] = {}  # files kept as they were → their stamp, as checked (for save())
         # prefix → (fingerprint, its files, the digest of their keys), from the last build and for the next
         self.old_documents: dict[str, tuple[str, list[str], str]] = {}
         self.new_documents: dict[str, tuple[str, list[str], str]] = {}
@@ -190,6 +191,7 @@ class GeneratedFiles:
         found = self.old.get(path) if self.enabled else None
         if found is not None and found[0] == key and self._unchanged(path, found):
             self.out.keep(path, found[2])
+            self.stamps[path] = found[1]
             self.new[path] = (key, found[2])
             self.reused += 1
             return
@@ -226,6 +228,7 @@ class GeneratedFiles:
         for path, f in found.items():
             self.out.keep(path, f[2])
             self.new[path] = (f[0], f[2])
+            self.stamps[path] = f[1]
         self.reused += len(found)
         self.new_documents[prefix] = old
         return True
@@ -246,11 +249,13 @@ class GeneratedFiles:
         return ({k: v for k, v in self.new.items() if k not in new},
                 {k: v for k, v in self.new_entries.items() if k not in entries},
                 self.rendered - rendered, self.reused - reused, self.made[made:],
-                {k: v for k, v in self.new_documents.items() if k not in documents})
+                {k: v for k, v in self.new_documents.items() if k not in documents},
+                {k: v for k, v in self.stamps.items() if k not in new})
 
     def merge(self, taken: tuple) -> None:
-        new, entries, rendered, reused, made, documents = taken
+        new, entries, rendered, reused, made, documents, stamps = taken
         self.new.update(new)
+        self.stamps.update(stamps)
         self.new_entries.update(entries)
         self.rendered += rendered
         self.reused += reused
@@ -284,8 +289,8 @@ class GeneratedFiles:
         if not self.enabled:
             return
         files: dict[str, list] = {}
-        for path, (key, sha) in sorted(self.new.items()):
-            found = stamp(self.out.path(path))
+        for path, (key, sha) in sorted(self.new.items()):  # a file kept has the stamp it was checked with
+            found = self.stamps.get(path) or stamp(self.out.path(path))
             if found is not None:
                 files[path] = [key, *found, sha]
         documents = {prefix: list(document) for prefix, document in sorted(self.new_documents.items())

@@ -29,7 +29,8 @@ from .pdf import pdf_records, write_pdfs
 from .redirects import redirect_pages
 from .rewrites import Source, check_rewrites, previous_build
 from .timestamps import TOKEN, attach_timestamps
-from .translations import language_name, load_translations
+from .translation_reuse import kept, translation_key
+from .translations import TranslatedDocument, language_name, load_translations
 from .word.files import write_word_files
 
 
@@ -103,12 +104,31 @@ def _announced_for(model: SiteModel, hashes: Mapping[str, tuple[str, str | None]
 
 
 def _translations(layout: Layout, models: list[SiteModel], settings: Settings, out: OutputTree,
-                  files: GeneratedFiles) -> list[str]:
-    """The translations' pages; returns their languages."""
-    translations = load_translations(models, {d: layout.folder(settings.policy_dir, d) for d in layout.documents})
-    translated_pages(translations, out, files)
-    return sorted({t.language for t in translations})
+                  files: GeneratedFiles, offered: Choices) -> list[str]:
+    """The translations' pages; returns their languages. A translation whose document and files are as in the last
+    build keeps its page and translation.json without being read (site/translation_reuse.py)."""
+    folders = {d: layout.folder(settings.policy_dir, d) for d in layout.documents}
+    keys = {(m.document, language): translation_key(files, m, offered, folders[m.document], language)
+            for m in models for language in languages(folders[m.document])}
+    found = {pair: kept(files, model, pair[1], keys[pair]) for model in models
+             for pair in keys if pair[0] == model.document}
+    marks: dict[tuple[str, str], tuple] = {}
 
+    def write(doc: TranslatedDocument, name: str, text: str) -> None:
+        key = keys[(doc.model.document, doc.language)]
+        if key is None:
+            out.write(doc.prefix + name, text)
+            return
+        marks.setdefault((doc.model.document, doc.language), files.mark())
+        files.file(doc.prefix + name, digest(key, name), partial(lambda t: t, text))
+
+    read = {(t.model.document, t.language): t
+            for t in load_translations(models, folders, skip=lambda m, lang: found[(m.document, lang)] is not None)}
+    docs = [doc for pair in keys if (doc := read.get(pair) or found[pair]) is not None]
+    translated_pages(docs, out, files, write)
+    for pair, mark in marks.items():
+        files.remember_document(f"{pair[1]}/{layout.prefix(pair[0])}", keys[pair], mark)
+    return sorted({language for _, language in keys})
 
 def _document(model: SiteModel, out: OutputTree, offered: Choices, files: GeneratedFiles) -> None:
     """Every file of one document: its pages, each version's policy.json, its feeds (all kept as they are when
@@ -198,7 +218,7 @@ def generate_site(settings: Settings, announced: Sequence[Source] = (), project:
     files = GeneratedFiles(settings, out)  # what the last build generated, reused where its key still matches
     # the library's pages read only the models, unless its old addresses copy a document's files
     aside = layout.is_library and not layout.formerly_single
-    tasks: list[Task] = [partial(_translations, layout, models, settings, out, files)]  # the longest first
+    tasks: list[Task] = [partial(_translations, layout, models, settings, out, files, offered)]  # the longest first
     if aside:
         tasks.append(partial(write_library, layout, models, out, offered, files))
     first = len(tasks)

@@ -252,6 +252,12 @@ class Translated:
     def of(cls, doc: TranslatedDocument, inputs: DocumentInputs) -> Translated:
         return cls(doc.language, doc.prefix, doc.translation, tuple(doc.statuses), inputs.document)
 
+    @classmethod
+    def kept(cls, doc: Any, inputs: DocumentInputs) -> Translated:
+        """A translation this build keeps as the last one wrote it (site/translation_reuse.KeptTranslation): its
+        title and its sections' statuses read back from its translation.json, for the language's library page."""
+        return cls(doc.language, doc.prefix, doc.translation, doc.statuses, inputs.document)
+
 
 @dataclass(frozen=True)
 class TranslatedPage(Page):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from functools import partial
 from typing import Any
 
@@ -21,6 +21,7 @@ from .page_inputs import Translated, TranslatedLibraryPage, TranslatedPage
 from .page_types import LIBRARY_PAGE_TYPES, PAGE_TYPES
 from .pdf import translation_pdf_path, write_translation_pdf
 from .render import environment, render_template
+from .translation_reuse import KeptTranslation
 from .translations import TranslatedDocument, language_name, merged, translation_json, with_language
 
 
@@ -101,9 +102,13 @@ def library_pages(layout: Layout, models: list[SiteModel], out: OutputTree, offe
         out.write(kind.at() + "index.md", render_template(env, f"pages/{kind.template}", page.context()))
 
 
-def translated_pages(docs: list[TranslatedDocument], out: OutputTree, files: GeneratedFiles | None = None) -> None:
+def translated_pages(docs: list[TranslatedDocument | KeptTranslation], out: OutputTree,
+                     files: GeneratedFiles | None = None,
+                     write: Callable[[TranslatedDocument, str, str], None] | None = None) -> None:
     """Each translation's page at /LANG/ (/LANG/<document>/ in a library), with its translation.json; and in a
-    library, /LANG/ listing the documents translated into LANG."""
+    library, /LANG/ listing the documents translated into LANG. docs: TranslatedDocuments, and in their place the
+    translations kept as the last build wrote them (site/translation_reuse.KeptTranslation: listed, not rendered).
+    write: how a translation's own files are written (through the record of generated files), else out.write."""
     if not docs:
         return
     settings = docs[0].model.settings
@@ -113,13 +118,21 @@ def translated_pages(docs: list[TranslatedDocument], out: OutputTree, files: Gen
     inputs: dict[int, DocumentInputs] = {}
     shown: list[Translated] = []
     for doc in docs:
-        pdf = write_translation_pdf(doc, out.write) if settings["pdf"] else {}
         of = files.inputs(doc.model) if files is not None else \
             inputs.setdefault(id(doc.model), DocumentInputs(doc.model))
+        if isinstance(doc, KeptTranslation):  # kept as the last build wrote it: listed below, not rendered
+            shown.append(Translated.kept(doc, of))
+            continue
+        pdf = write_translation_pdf(doc, out.write) if settings["pdf"] else {}
         shown.append(Translated.of(doc, of))
         page = TranslatedPage.of(shown[-1], translation_pdf_path(doc).removeprefix(doc.prefix) if pdf else None)
-        out.write(doc.prefix + "index.md", render_template(env, "pages/translated.md.j2", page.context()))
-        out.write(doc.prefix + "translation.json", translation_json(doc, pdf))
+        text = render_template(env, "pages/translated.md.j2", page.context())
+        if write is not None and not pdf:
+            write(doc, "index.md", text)
+            write(doc, "translation.json", translation_json(doc))
+        else:
+            out.write(doc.prefix + "index.md", text)
+            out.write(doc.prefix + "translation.json", translation_json(doc, pdf))
     for language in sorted({doc.language for doc in docs}):  # Material's language switcher reads <lang>/sitemap.xml
         urls = [settings.url(doc.prefix) for doc in docs if doc.language == language]
         if any(doc.model.document for doc in docs):

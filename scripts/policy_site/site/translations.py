@@ -11,6 +11,7 @@ switcher lists the languages (extra.alternate, set by the plugin).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -178,15 +179,18 @@ def translated_versions(doc: TranslatedDocument) -> bool:
     return same_version(doc.translation.source_version, doc.model.current.version)
 
 
-def load_translations(models: list[SiteModel], folders: dict[str, Path],
-                      prefix: str = "policy") -> list[TranslatedDocument]:
-    """Every translation of every document, or PolicyInvalid listing every problem of their files."""
+def load_translations(models: list[SiteModel], folders: dict[str, Path], prefix: str = "policy",
+                      skip: Callable[[SiteModel, str], bool] | None = None) -> list[TranslatedDocument]:
+    """Every translation of every document (but those `skip` names: kept as the last build made them,
+    site/translation_reuse.py), or PolicyInvalid listing every problem of their files."""
     out: list[TranslatedDocument] = []
     problems: list[Problem] = []
     for model in models:
         folder = folders[model.document]
         where = f"{prefix}/{model.document}" if model.document else prefix
         for language in languages(folder):
+            if skip is not None and skip(model, language):
+                continue
             translation, found = read_translation(folder / TRANSLATIONS_DIR / language, language,
                                                   f"{where}/{TRANSLATIONS_DIR}/{language}")
             problems += found

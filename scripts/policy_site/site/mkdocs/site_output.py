@@ -6,7 +6,8 @@ last build. `policy build` never writes into site_dir: it writes into the back f
 the last one published — and then switches the two in one step (site/publish.py). It runs MkDocs' "dirty" build
 there, with MkDocs' rules (file times) replaced by exact ones:
 - every Markdown page is read and rendered as in a clean build (MkDocs' dirty mode skips pages older than their
-  HTML);
+  HTML); what MkDocs then writes (a page, a theme template such as 404.html or sitemap.xml, the search index) is
+  left in place when the file there holds these bytes already, so a warm build touches only what changed;
 - a static file (a theme asset, a cached page, a feed or JSON file of the generated folder) is copied unless the
   record of the back folder says that this destination came from the same source — the same source file with the
   same stat, or the same page-cache key — and the destination still has the stat recorded then. A destination
@@ -32,6 +33,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import mkdocs.utils
 from mkdocs.structure.files import File, Files
 
 from ...keys import Stamp, read_record, stamp, trusted, write_record
@@ -122,8 +124,11 @@ class SiteOutput:
         return None
 
     def wrap(self, files: Files, page_cache: PageCache | None) -> Files:
-        """Before MkDocs writes anything: pages always rendered, static files copied only when changed."""
+        """Before MkDocs writes anything: pages always rendered, static files copied only when changed, and what
+        MkDocs writes left in place where it holds the same bytes (until finish())."""
         self.files, self.page_cache = files, page_cache
+        if self.usable and not isinstance(mkdocs.utils.write_file, _SameBytes):
+            mkdocs.utils.write_file = _SameBytes(self._prefix, mkdocs.utils.write_file)
         for file in files:
             if file.is_documentation_page():
                 file.is_modified = _always  # type: ignore[method-assign]
@@ -251,6 +256,27 @@ def _write(record_file: Path, folder: str, files: dict[str, list]) -> None:
         write_record(record_file, FORMAT, {"site_dir": folder, "files": files})
     except OSError:
         pass  # without a record the next build writes the folder whole: it costs time only
+
+
+class _SameBytes:
+    """MkDocs' write_file (which every page, theme template and the search index go through), leaving a file under
+    the back folder as it is when it holds these bytes already."""
+
+    def __init__(self, prefix: str, original: Any) -> None:
+        self.prefix, self.original = prefix, original
+
+    def __call__(self, content: bytes, output_path: str) -> None:
+        if output_path.startswith(self.prefix) and os.path.isfile(output_path) \
+                and not os.path.islink(output_path) and os.path.getsize(output_path) == len(content):
+            try:
+                with open(output_path, "rb") as handle:
+                    if handle.read() == content:
+                        return
+            except OSError:
+                pass
+        if os.path.islink(output_path):
+            os.unlink(output_path)  # a link is replaced, never written through
+        self.original(content, output_path)
 
 
 def _always() -> bool:
