@@ -75,7 +75,7 @@ libreoffice:
 
 ## test: install test extras and run the whole suite (browser, PostgreSQL and LibreOffice tests included)
 test: $(VENV)/.installed-test bytecode chromium postgresql libreoffice
-	$(if $(TEST_TMPDIR),TMPDIR=$(TEST_TMPDIR) )$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(if $(TEST_TMPDIR),TMPDIR=$(TEST_TMPDIR) )$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 ## lint: ruff (style, imports, common bugs) and mypy (types) over the package and the tests
 lint: $(VENV)/.installed-test

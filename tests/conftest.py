@@ -17,5 +17,6 @@ pytest_plugins = [
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Files marked `long` (a minute or more) run first: `--dist loadfile` hands files out in this order, so the
-    workers end together instead of one starting a long file last. Only the order changes, never what runs."""
-    items.sort(key=lambda item: item.get_closest_marker("long") is None)  # stable: the order within each file holds
+    workers end together instead of one starting a long file last (the longest, `scale`, goes first of all). Only
+    the order changes, never what runs."""
+    items.sort(key=lambda item: (item.get_closest_marker("long") is None, item.get_closest_marker("scale") is None))

@@ -218,7 +218,7 @@ class PageCache:
             log.debug(f"page cache off: {why}")
             return files
         try:
-            key_of_site = site_key(config, self.settings, self.serving)
+            key_of_site = site_key(config, self.serving)
         except Unkeyable as exc:
             log.debug(f"page cache off: the config value {exc} cannot be compared between builds")
             return files

@@ -1,14 +1,17 @@
 """The page cache's site key: everything that shapes every page, hashed (the MkDocs side; see site/pagecache.py).
 
-A page's key (pagecache.page_key) adds its own path and Markdown bytes to this. The site key covers: the
-validated MkDocs config minus volatile fields (VOLATILE: where the config file, docs_dir and site_dir are, the
-serve address, the watch list), every plugin's class and options, the theme and its variables, the nav, the theme
-folders (an installed theme's distribution and version — its files are that version's — or else the hash of every
-file), our templates (hash of every file), the versions of MkDocs, Material, Markdown, pymdown-extensions, Jinja2,
-MarkupSafe, Pygments, PyYAML, this tool and Python, and of any third-party Markdown extension's distribution,
-the fingerprint of this package's code, and whether the site is served. When a theme template shows the build
-date, the date (and time) too. A config value whose text could hide a difference (an object printed with its
-address) makes the config Unkeyable: the cache is then off for that build.
+A page's key (pagecache.page_key) adds its own path and Markdown bytes to this. The site key covers: the validated
+MkDocs config minus volatile fields (VOLATILE: where the config file, docs_dir and site_dir are, the serve address,
+the watch list), every plugin's class and options, the theme and its variables, the nav, the theme folders (an
+installed theme's distribution and version — its files are that version's — or else the hash of every file; our
+templates/theme/, built-in and the project's, are theme folders), the versions of MkDocs, Material, Markdown,
+pymdown-extensions, Jinja2, MarkupSafe, Pygments, PyYAML, this tool and Python, and of any third-party Markdown
+extension's distribution, the fingerprint of this package's code, and whether the site is served. When a theme
+template shows the build date, the date (and time) too. A config value whose text could hide a difference (an
+object printed with its address) makes the config Unkeyable: the cache is then off for that build. The rest of
+templates/ (pages, feeds, PDFs, mail…) is not in it: MkDocs never reads those, and they shape a page only through
+its Markdown, which the page's own key holds — so an edit of one page template renders only the pages whose
+Markdown it changed.
 Imports MkDocs: a helper of plugin.py, like page_cache.py.
 """
 
@@ -34,7 +37,6 @@ from mkdocs.utils import get_build_date, get_build_datetime
 from pathspec import PathSpec
 
 from ...keys import code_fingerprint, digest, tree_digest
-from ...settings import Settings
 
 VOLATILE = {"config_file_path", "docs_dir", "site_dir", "dev_addr", "watch"}
 PACKAGES = ("mkdocs", "mkdocs-material", "Markdown", "pymdown-extensions", "Jinja2", "MarkupSafe", "Pygments",
@@ -133,17 +135,15 @@ def _software(extensions: tuple[str, ...]) -> str:
     return json.dumps(found, sort_keys=True)
 
 
-def site_key(config: Any, settings: Settings, serving: bool) -> str:
+def site_key(config: Any, serving: bool) -> str:
     """Everything that shapes every page, hashed (the page's own path and Markdown are added per page)."""
     fingerprints = [_folder_fingerprint(Path(d)) for d in config.theme.dirs]
-    templates = [tree_digest(d) for d in settings.template_dirs]
     dated = any(d for _, d in fingerprints)
     data = {
         "software": _software(tuple(str(e) for e in config.markdown_extensions)),
         "config": {k: _plain(v, k) for k, v in config.items() if k not in VOLATILE},
         "nav": _plain(config.nav),
         "theme": [f for f, _ in fingerprints],
-        "templates": templates,
         "serving": serving,
         # a theme that prints the build date makes every page depend on it
         "date": (get_build_datetime().isoformat(), get_build_date()) if dated else None,
