@@ -38,8 +38,22 @@ def digest(*parts: object) -> str:
 
 
 def tree_digest(folder: Path) -> str:
-    """sha256 over every file's path and bytes in a folder (nothing when it is not one)."""
-    return files_digest([p for p in sorted(folder.rglob("*")) if p.is_file()] if folder.is_dir() else [], folder)
+    """sha256 over every file's path (relative to the folder) and bytes (nothing when it is not a folder). Walked
+    with os.walk, not pathlib (rglob cost a library of 135 translations, 5,400 files, a third of a second a build);
+    a name that cannot be read (a dangling link) counts as such, so its coming or going changes the digest."""
+    base = str(folder)
+    names: list[str] = []
+    for top, _, files in os.walk(base):
+        names.extend(os.path.join(top, name) for name in files)
+    found = hashlib.sha256()
+    for name in sorted(names):
+        try:
+            with open(name, "rb") as handle:
+                data = handle.read()
+        except OSError:
+            data = b"\0unreadable"
+        found.update(os.path.relpath(name, base).replace(os.sep, "/").encode() + b"\0" + data + b"\0")
+    return found.hexdigest()
 
 
 def files_digest(paths: list[Path], base: Path) -> str:

@@ -4,7 +4,7 @@ keeps its page and translation.json, and its files are neither parsed nor render
 A translation's page shows the document (its version in force, the sections changed since each source_version)
 and the translation's own files. So its key is the document's fingerprint (gencache.GeneratedFiles.fingerprint:
 every version's state, the templates, the settings, this code) with the bytes of every file under
-translations/LANG/ (_folder_digest); the page and translation.json are kept through the record of generated
+translations/LANG/ (keys.tree_digest); the page and translation.json are kept through the record of generated
 files like a document's (GeneratedFiles.reuse_document under the prefix 'LANG/<document>/'). No key where the
 fingerprint has none (a project's own templates, versions outside git) or where translations have PDFs (written
 beside the page, not through the record): those are read and rendered every time.
@@ -16,13 +16,11 @@ translation.json (which holds the title and every section's status). This module
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..keys import digest
+from ..keys import digest, tree_digest
 from ..source.translations import TRANSLATIONS_DIR
 from .choices import Choices
 from .gencache import GeneratedFiles
@@ -61,25 +59,7 @@ def translation_key(files: GeneratedFiles, model: SiteModel, offered: Choices, f
     fingerprint = files.fingerprint(model, offered)
     if fingerprint is None:
         return None
-    return digest("translation", fingerprint, language, _folder_digest(folder / TRANSLATIONS_DIR / language))
-
-
-def _folder_digest(folder: Path) -> str:
-    """sha256 over every file's path (relative to folder) and bytes: keys.tree_digest without pathlib, which cost
-    a library of 135 translations (5,400 files) a third of a second on every build."""
-    base = str(folder)
-    names: list[str] = []
-    for top, _, files in os.walk(base):
-        names.extend(os.path.join(top, name) for name in files)
-    found = hashlib.sha256()
-    for name in sorted(names):
-        try:
-            with open(name, "rb") as handle:
-                data = handle.read()
-        except OSError:  # a dangling link, a folder named like a file: read (and refused) by the translation's reader
-            data = b"\0unreadable"
-        found.update(os.path.relpath(name, base).replace(os.sep, "/").encode() + b"\0" + data + b"\0")
-    return found.hexdigest()
+    return digest("translation", fingerprint, language, tree_digest(folder / TRANSLATIONS_DIR / language))
 
 
 def kept(files: GeneratedFiles, model: SiteModel, language: str, key: str | None) -> KeptTranslation | None:
