@@ -295,35 +295,41 @@ def test_connection_failures_are_one_line_and_never_show_the_password(git_projec
     assert not (tmp_path / "x.sqlite3").exists()  # POLICY_DATABASE_URL wins: the SQLite file is never made
 
 
+@pytest.fixture(scope="module")
+def crashing_server():
+    """A server of its own with fsync on, which the tests crash and start again (one for both of them)."""
+    server = ThrowawayServer.start({"fsync": "on"})
+    yield server
+    server.stop()
+
+
 @pytest.mark.parametrize("synchronous", ["on", "off"])
 def test_a_server_that_goes_away_mid_run_is_exit_75_and_loses_nothing(git_project: Project, smtp: Recorder,
-                                                                       tmp_path: Path, synchronous: str) -> None:
+                                                                       tmp_path: Path, synchronous: str,
+                                                                       crashing_server: ThrowawayServer) -> None:
     """A crash of the database server itself: with every mark waiting for the disk, at most the message in flight
     is sent again; with the default asynchronous marks, at most those since the last claim (claims.py, Commits)."""
-    server = ThrowawayServer.start({"fsync": "on"})
-    try:
-        url = server.create_database()
-        env = _env(url, smtp, tmp_path, POLICY_NOTIFY_LEASE_SECONDS="2", POLICY_NOTIFY_SYNCHRONOUS_COMMIT=synchronous)
-        subscribe(git_project, env, {f"r{i}@example.org": "" for i in range(30)})
-        smtp.delay = 0.1
-        worker = _worker(git_project, env)
-        deadline = time.monotonic() + 30
-        while len(smtp.messages) < 3 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        server._run(str(server.bin_dir / "pg_ctl"), "-D", str(server.data), "-m", "immediate", "-w", "stop")
-        out, err = worker.communicate(timeout=60)
-        assert worker.returncode == 75, (out, err)
-        assert err.strip().count("\n") == 0 and "policy notify: error: cannot reach the database server" in err
-        assert server.password not in out + err
-        server._run(str(server.bin_dir / "pg_ctl"), "-D", str(server.data), "-l", str(server.root / "server.log"),
-                    "-w", "start")
-        smtp.delay = 0
-        time.sleep(2.1)  # the claims of the worker that stopped expire
-        git_project.run("notify", env=env, check=True)
-        received = Counter(smtp.to())
-        assert set(received) == {f"r{i}@example.org" for i in range(30)}
-        bound = 1 if synchronous == "on" else CLAIM_BATCH + 1
-        assert sum(n - 1 for n in received.values()) <= bound  # the one in flight (or since the claim), at most
-        assert query(url, "SELECT DISTINCT status FROM deliveries") == [("sent",)]
-    finally:
-        server.stop()
+    server = crashing_server  # a new database on it for each run
+    url = server.create_database()
+    env = _env(url, smtp, tmp_path, POLICY_NOTIFY_LEASE_SECONDS="2", POLICY_NOTIFY_SYNCHRONOUS_COMMIT=synchronous)
+    subscribe(git_project, env, {f"r{i}@example.org": "" for i in range(30)})
+    smtp.delay = 0.1
+    worker = _worker(git_project, env)
+    deadline = time.monotonic() + 30
+    while len(smtp.messages) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    server._run(str(server.bin_dir / "pg_ctl"), "-D", str(server.data), "-m", "immediate", "-w", "stop")
+    out, err = worker.communicate(timeout=60)
+    assert worker.returncode == 75, (out, err)
+    assert err.strip().count("\n") == 0 and "policy notify: error: cannot reach the database server" in err
+    assert server.password not in out + err
+    server._run(str(server.bin_dir / "pg_ctl"), "-D", str(server.data), "-l", str(server.root / "server.log"),
+                "-w", "start")
+    smtp.delay = 0
+    time.sleep(2.1)  # the claims of the worker that stopped expire
+    git_project.run("notify", env=env, check=True)
+    received = Counter(smtp.to())
+    assert set(received) == {f"r{i}@example.org" for i in range(30)}
+    bound = 1 if synchronous == "on" else CLAIM_BATCH + 1
+    assert sum(n - 1 for n in received.values()) <= bound  # the one in flight (or since the claim), at most
+    assert query(url, "SELECT DISTINCT status FROM deliveries") == [("sent",)]

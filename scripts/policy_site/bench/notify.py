@@ -159,17 +159,20 @@ class _NullTransport:
         pass
 
 
-def ceiling(count: int, workers: Sequence[int] = (1, 2, 4, 8), config: Path | None = None) -> dict:
+def ceiling(count: int, workers: Sequence[int] = (1, 2, 4, 8), config: Path | None = None,
+            pg_server: ThrowawayServer | None = None) -> dict:
     """Messages a second the PostgreSQL ledger sustains with no mail server in the way (a null transport), for
     each number of worker processes: each message is one claim in 50 (a batch, a synchronous commit) and one
-    statement of its own (its hand-over mark with the previous outcome, an asynchronous commit)."""
+    statement of its own (its hand-over mark with the previous outcome, an asynchronous commit). pg_server: a running
+    one to use (the tests' own; left running), else a throw-away one with fsync on, started and stopped here."""
     config = config or ROOT / "mkdocs.yml"
-    pg = ThrowawayServer.start({"fsync": "on", "full_page_writes": "on"})
+    pg = pg_server or ThrowawayServer.start({"fsync": "on", "full_page_writes": "on"})
     try:
         return {"subscribers": count, "per_s": {n: round(count / _workers(config, pg.create_database(), count, 0, n))
                                                 for n in workers}}
     finally:
-        pg.stop()
+        if pg_server is None:
+            pg.stop()
 
 
 def _worker(url: str, port: int, config: Path, connections: int) -> None:
@@ -203,18 +206,19 @@ CASES = (  # label, backend, workers, connections per worker
 
 
 def run(count: int = 10000, rounds: int = 3, config: Path | None = None, in_process: bool = False,
-        postgres: bool = True) -> dict:
+        postgres: bool = True, pg_server: ThrowawayServer | None = None) -> dict:
     """Messages per second of a plain smtplib loop (one connection) and of our notify in each of CASES.
 
     Each round times them back to back (the baseline first or last, alternately); the figures are the medians
     over the rounds, each ratio the median of the per-round ratios, which keeps a busy machine's noise out.
-    PostgreSQL is skipped, with the reason in the result, when it is not installed.
+    PostgreSQL is skipped, with the reason in the result, when it is not installed. pg_server: a running PostgreSQL
+    to use (the tests' own; left running), else a throw-away one with fsync on, started and stopped here.
     """
     config = config or ROOT / "mkdocs.yml"
     settings, model = _setup(config)
-    pg: ThrowawayServer | None = None
+    pg: ThrowawayServer | None = pg_server
     result: dict = {"subscribers": count}
-    if postgres:
+    if postgres and pg_server is None:
         try:
             pg = ThrowawayServer.start({"fsync": "on", "full_page_writes": "on"})
         except RuntimeError as exc:
@@ -243,7 +247,7 @@ def run(count: int = 10000, rounds: int = 3, config: Path | None = None, in_proc
                     times["smtplib"].append(_smtplib(messages, port))
         finally:
             server.stop()
-            if pg is not None:
+            if pg is not None and pg is not pg_server:
                 pg.stop()
     plain = times["smtplib"]
     result["smtplib_per_s"] = round(count / median(plain), 1)

@@ -21,6 +21,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import psycopg
+
 from .local import free_port
 
 USER = "policy"
@@ -95,10 +97,14 @@ class ThrowawayServer:
         return f"postgresql://{USER}:{password or self.password}@127.0.0.1:{self.port}/{database}"
 
     def create_database(self) -> str:
-        """A new, empty database; its URL (with the password)."""
+        """A new, empty database; its URL (with the password). One statement on a connection of this process rather
+        than a `createdb` process; PostgreSQL 15 and later copy the template's files (FILE_COPY: with fsync off, far
+        less work than writing the copy to the WAL, their default)."""
         self.databases += 1
         name = f"db_{self.databases}"
-        self._run(str(self.bin_dir / "createdb"), "-h", str(self.root), "-p", str(self.port), "-U", USER, name)
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            strategy = " STRATEGY FILE_COPY" if conn.info.server_version >= 150000 else ""
+            conn.execute(f"CREATE DATABASE {name}{strategy}".encode())  # name: db_ and a number
         return self.url(name)
 
     def stop(self) -> None:
