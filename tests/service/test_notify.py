@@ -24,6 +24,7 @@ from policy_site.notify.ledger import Ledger, Outcome
 from policy_site.notify.run import Progress, RateLimit, SharedRate
 from policy_site.notify.store import SubscriberStore
 from policy_site.notify.transport import (
+    RECONNECT_DELAYS,
     REPLY_LIMIT,
     DeliveryError,
     Outgoing,
@@ -340,6 +341,7 @@ def test_connection_dropped_at_rcpt_counts_an_attempt_and_the_run_goes_on(git_pr
 def test_server_gone_mid_run_stops_with_75_and_loses_nothing(git_project: Project, smtp: Recorder,
                                                              env: dict[str, str]) -> None:
     addresses = {f"r{i}@example.org": "" for i in range(5)}
+    env = {**env, "POLICY_SMTP_RECONNECT_DELAYS": "0,0.05,0.1"}  # three attempts each time, as by default, sooner
     subscribe(git_project, env, addresses)
     smtp.stop_at_rcpt = {"r2@example.org"}  # drops the connection and stops listening
     result = git_project.run("notify", env=env)
@@ -455,19 +457,23 @@ def test_header_injection_from_yaml_never_adds_a_header(git_project: Project, sm
         assert not smtp.messages
 
 
-@pytest.mark.parametrize("option, value, message", [
+CONFIG_INJECTIONS = [  # option of mkdocs.yml, its hostile value, what the one-line error says
     ("list_id", '"evil.example\\r\\nBcc: x@evil.example"', "list_id in mkdocs.yml"),
     ("email_from", '"Privacy <privacy@synergycabinet.example>\\r\\nBcc: x@evil.example"', "email_from in mkdocs.yml"),
     ("email_from", '"not an address"', "email_from in mkdocs.yml must be one address"),
-])
-def test_header_injection_from_config_fails_cleanly(git_project: Project, smtp: Recorder, env: dict[str, str],
-                                                    option: str, value: str, message: str) -> None:
+]
+
+
+def test_header_injection_from_config_fails_cleanly(git_project: Project, smtp: Recorder, env: dict[str, str]) -> None:
+    """Each hostile value in turn, in the same project and store (the configuration put back between them)."""
     config = git_project.path / "mkdocs.yml"
-    config.write_text(re.sub(rf"^      {option}: .*$", f"      {option}: {value}", config.read_text(), flags=re.M))
+    original = config.read_text()
     subscribe(git_project, env, {"ann@example.org": "Ann"})
-    result = git_project.run("notify", env=env)
-    assert result.returncode == 1 and message in result.stderr and "Traceback" not in result.stderr
-    assert not smtp.messages and ledger(env) == []
+    for option, value, message in CONFIG_INJECTIONS:
+        config.write_text(re.sub(rf"^      {option}: .*$", f"      {option}: {value}", original, flags=re.M))
+        result = git_project.run("notify", env=env)
+        assert result.returncode == 1 and message in result.stderr and "Traceback" not in result.stderr, option
+        assert not smtp.messages and ledger(env) == []
 
 
 def test_site_name_with_line_breaks_is_one_line_in_list_id(git_project: Project, smtp: Recorder,
@@ -522,6 +528,11 @@ def test_smtp_url_parsing() -> None:
     for bad in ("http://x", "smtp://", "smtp://h?verify=0", "smtps://h?starttls=1"):
         with pytest.raises(UserError):
             smtp_config({"POLICY_SMTP_URL": bad})
+    assert smtp_config({"POLICY_SMTP_URL": "smtp://h"}).reconnect == RECONNECT_DELAYS == (0.0, 1.0, 3.0)
+    assert smtp_config({"POLICY_SMTP_URL": "smtp://h", "POLICY_SMTP_RECONNECT_DELAYS": "0, 0.5"}).reconnect == (0, 0.5)
+    for bad in ("soon", "1,-1", ","):
+        with pytest.raises(UserError, match="POLICY_SMTP_RECONNECT_DELAYS"):
+            smtp_config({"POLICY_SMTP_URL": "smtp://h", "POLICY_SMTP_RECONNECT_DELAYS": bad})
 
 
 def test_transport_maps_replies(smtp: Recorder) -> None:

@@ -26,6 +26,10 @@ PRELOAD = [
     "mkdocs.commands.build", "mkdocs.config", "material", "markdown", "pymdownx", "git", "jinja2", "feedgen.feed",
     "lxml.etree", "babel.dates", "markdown_it", "yaml", "orjson", "bs4", "html5lib", "mammoth",
 ]
+# the subscribers' store on PostgreSQL (every command with POLICY_DATABASE_URL), what reading mkdocs.yml's plugins imports
+PRELOAD += ["psycopg", "policy_site.notify.postgres", "policy_site.notify.store", "mkdocs.config.defaults",
+            "mkdocs.contrib.search", "material.plugins.search.plugin", "markdown.extensions.attr_list",
+            "markdown.extensions.codehilite", "markdown.extensions.fenced_code", "markdown.extensions.tables", "colorama"]
 
 
 def _child(request: dict) -> int:

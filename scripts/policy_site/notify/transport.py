@@ -64,6 +64,7 @@ ENV_URL = "POLICY_SMTP_URL"
 ENV_USER = "POLICY_SMTP_USER"
 ENV_PASSWORD = "POLICY_SMTP_PASSWORD"
 RECONNECT_DELAYS = (0.0, 1.0, 3.0)
+ENV_RECONNECT = "POLICY_SMTP_RECONNECT_DELAYS"  # other delays, in seconds with commas (the tests' server that is gone)
 REPLY_LIMIT = 500  # characters of an accepted message's reply that the ledger keeps
 
 
@@ -152,6 +153,7 @@ class SMTPConfig:
     user: str | None
     password: str | None
     timeout: float
+    reconnect: tuple[float, ...] = RECONNECT_DELAYS  # the waits before each attempt at a new connection
 
     def describe(self) -> str:
         scheme = {"none": "smtp", "starttls": "smtp+starttls", "implicit": "smtps"}[self.tls]
@@ -201,7 +203,14 @@ def smtp_config(environ: Mapping[str, str] = os.environ) -> SMTPConfig | None:
     password = unquote(parts.password) if parts.password else environ.get(ENV_PASSWORD) or None
     if bool(user) != bool(password):
         raise UserError(f"SMTP login needs both a user and a password ({ENV_USER}, {ENV_PASSWORD} or the URL)")
-    config = SMTPConfig(host, port or default_port, tls, user, password, timeout)
+    try:
+        reconnect = tuple(float(d) for d in environ.get(ENV_RECONNECT, "").split(",")) \
+            if environ.get(ENV_RECONNECT, "").strip() else RECONNECT_DELAYS
+    except ValueError:
+        raise UserError(f"{ENV_RECONNECT} must be seconds separated by commas, like 0,1,3") from None
+    if not reconnect or min(reconnect) < 0:
+        raise UserError(f"{ENV_RECONNECT} must be seconds separated by commas, like 0,1,3")
+    config = SMTPConfig(host, port or default_port, tls, user, password, timeout, reconnect)
     if user and tls == "none" and not _is_local(host):
         raise UserError(f"refusing to send the SMTP password unencrypted to {config.describe()}; "
                         f"use smtps:// or ?starttls=1")
@@ -248,14 +257,15 @@ class SMTPTransport:
         return conn
 
     def _open(self, reason: str) -> smtplib.SMTP:
-        """The connection; the first one is tried once, a re-connection three times (RECONNECT_DELAYS)."""
+        """The connection; the first one is tried once, a re-connection three times (RECONNECT_DELAYS, or what
+        POLICY_SMTP_RECONNECT_DELAYS says)."""
         if self.conn is not None:
             return self.conn
         if not self.opened:
             self.conn = self._connect()
             self.opened = True
             return self.conn
-        for delay in RECONNECT_DELAYS:
+        for delay in self.config.reconnect:
             time.sleep(delay)
             try:
                 self.conn = self._connect()
