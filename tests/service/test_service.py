@@ -6,10 +6,8 @@ Abuse — rate limits, bad links, hostile text, headers — is tests/service/tes
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 import time
 
 import httpx
@@ -19,7 +17,7 @@ from policy_site.bench.local import free_port
 from policy_site.notify.message import preferences_token, unsubscribe_token
 from policy_site.service.tokens import CSRF_SECONDS, csrf_token
 from tests.support.pg import BACKENDS
-from tests.support.project import ROOT, Project
+from tests.support.project import Project
 from tests.support.service import (
     PUBLIC,
     SECRET,
@@ -263,7 +261,7 @@ def test_a_token_of_one_purpose_is_refused_for_another(service: Service) -> None
 # --- starting, and the follow pages of the static site -------------------------------------------------------
 
 def test_the_service_refuses_to_start_without_what_it_needs(service: Service, git_project: Project) -> None:
-    """Each problem: exit 1, one line saying what to set, no traceback, no password (the runs in parallel)."""
+    """Each problem: exit 1, one line saying what to set, no traceback, no password."""
     cases = [
         ({"POLICY_UNSUBSCRIBE_SECRET": ""}, [], "POLICY_UNSUBSCRIBE_SECRET is not set"),
         ({"POLICY_RATE_CLIENT": "lots"}, [], "POLICY_RATE_CLIENT must be a number of requests per number of seconds"),
@@ -277,18 +275,18 @@ def test_the_service_refuses_to_start_without_what_it_needs(service: Service, gi
     runs = [(run_serve(service.project, {**service.env, **env}, args), expected) for env, args, expected in cases]
     runs.append((run_serve(git_project, {"POLICY_UNSUBSCRIBE_SECRET": SECRET}, []),
                  "subscriptions_url is not set in mkdocs.yml"))
-    for process, expected in runs:
-        out, err = process.communicate(timeout=60)
-        assert process.returncode == 1, (expected, process.returncode, err)
+    for result, expected in runs:
+        out, err = result.stdout, result.stderr
+        assert result.returncode == 1, (expected, result.returncode, err)
         assert expected in err and "Traceback" not in err and "pw-never-shown" not in err + out, err
         assert err.count("\n") == 1 and err.startswith("policy subscriptions: error: "), err
 
 
-def run_serve(project: Project, env: dict[str, str], args: list[str]) -> subprocess.Popen:
+def run_serve(project: Project, env: dict[str, str], args: list[str]) -> subprocess.CompletedProcess:
+    """`policy subscriptions serve` that is expected to refuse to start: a command of the tests' fork server (a real
+    start is every module's `service` fixture)."""
     port = ["--port", str(free_port())] if "--port" not in args else []
-    return subprocess.Popen([sys.executable, "-m", "policy_site", "subscriptions", "serve", *port, *args],
-                            cwd=project.path, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={**os.environ, "PYTHONPATH": str(ROOT / "scripts"), **env})
+    return project.run("subscriptions", "serve", *port, *args, env=env)
 
 
 def test_the_follow_page_shows_the_form_only_with_a_subscriptions_url(git_project: Project) -> None:
