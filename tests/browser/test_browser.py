@@ -432,8 +432,11 @@ def _run_compare_js(chromium, docs: list[dict], pairs: list[tuple[int, int]]) ->
         page = context.new_page()
         page.set_content("<!doctype html><title>compare.js</title>")
         page.add_script_tag(path=str(ROOT / "templates/assets/compare.js"))
-        return page.evaluate("([docs, pairs]) => pairs.map(([a, b]) => window.policyDiff(docs[a], docs[b]))",
-                             [docs, [list(p) for p in pairs]])
+        # as JSON text both ways: Playwright's own serialisation of megabytes of nested objects takes many seconds
+        found = page.evaluate("(text) => { const [docs, pairs] = JSON.parse(text); return JSON.stringify("
+                              "pairs.map(([a, b]) => window.policyDiff(docs[a], docs[b]))); }",
+                              json.dumps([docs, [list(p) for p in pairs]]))
+        return json.loads(found)
     finally:
         context.close()
 
