@@ -28,7 +28,7 @@ from tests.support.browser import (
     slug,
 )
 from tests.support.diff import documents, load_cases, realistic
-from tests.support.project import ROOT, run_policy
+from tests.support.project import ROOT
 
 try:
     from playwright.sync_api import expect
@@ -86,9 +86,9 @@ def test_pages_load_without_errors_or_offsite_requests(chromium, site: Site):
             if path == "404.html":  # the not-found page as a reader meets it: a 404 from the server
                 page.goto(site.url("no-such-page/"))
                 page.goto(site.url("404.html"))
-                settle(page)
-            else:
-                goto(page, site, path)
+                settle(page, network_idle=True)
+            else:  # this test is about the pages' requests: wait until the late ones (search index) are done
+                goto(page, site, path, network_idle=True)
             if path.startswith("compare/"):
                 wait_for_compare(page)
     finally:
@@ -190,54 +190,64 @@ def test_redline_is_labelled_and_has_contrast(chromium, site: Site, scheme: str)
 # --- 4. axe-core: no serious or critical violation, light and dark ---------------------------------------------
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-@pytest.mark.parametrize("path, what", page_params())
-def test_axe_no_serious_or_critical_violations(chromium, site: Site, scheme: str, path: str, what: str):
+def test_axe_no_serious_or_critical_violations(chromium, site: Site, scheme: str):
+    """axe on each page of page_params() in this scheme: one context, the pages one after the other, every
+    page's violations collected (each named by page and scheme) before the test fails."""
     from axe_playwright_python.sync_playwright import Axe
 
-    need_compare(site, path)
     context = new_context(chromium, site, viewport=DESKTOP, color_scheme=scheme)
+    details: list[str] = []
     try:
         page = context.new_page()
-        goto(page, site, path)
-        if path.startswith("compare/"):
-            wait_for_compare(page)
-        palette = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
-        assert palette == {"light": "default", "dark": "slate"}[scheme], f"/{path}: palette {palette!r}"
-        results = Axe().run(page).response
-        serious = [v for v in results["violations"] if v.get("impact") in ("serious", "critical")]
-        others = [f"{v['id']} ({v.get('impact')})" for v in results["violations"] if v not in serious]
-        screenshot(page, f"{scheme}-{slug(path)}",
-                   f"/{path} — {what}; {scheme} scheme (data-md-color-scheme={palette}), {DESKTOP['width']} px, "
-                   f"full page; axe: {len(serious)} serious/critical"
-                   + (f", minor/moderate: {', '.join(others)}" if others else ""))
+        for param in page_params():
+            path, what = param.values
+            need_compare(site, path)
+            goto(page, site, path)
+            if path.startswith("compare/"):
+                wait_for_compare(page)
+            palette = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
+            assert palette == {"light": "default", "dark": "slate"}[scheme], f"/{path}: palette {palette!r}"
+            results = Axe().run(page).response
+            serious = [v for v in results["violations"] if v.get("impact") in ("serious", "critical")]
+            others = [f"{v['id']} ({v.get('impact')})" for v in results["violations"] if v not in serious]
+            screenshot(page, f"{scheme}-{slug(path)}",
+                       f"/{path} — {what}; {scheme} scheme (data-md-color-scheme={palette}), {DESKTOP['width']} px, "
+                       f"full page; axe: {len(serious)} serious/critical"
+                       + (f", minor/moderate: {', '.join(others)}" if others else ""))
+            details += [f"/{path} ({scheme}): {v['id']} ({v['impact']}): {v['help']} — " + "; ".join(
+                f"{node['target']}: {node.get('failureSummary', '').splitlines()[-1].strip()}"
+                for node in v["nodes"][:4]) for v in serious]
     finally:
         context.close()
-    details = [f"{v['id']} ({v['impact']}): {v['help']} — " + "; ".join(
-        f"{node['target']}: {node.get('failureSummary', '').splitlines()[-1].strip()}" for node in v["nodes"][:4])
-        for v in serious]
-    fail_on(details, f"axe on /{path} ({scheme})")
+    fail_on(details, f"axe on {len(page_params())} pages ({scheme})")
 
 
 # --- 5. a 375 px phone: nothing scrolls sideways ----------------------------------------------------------------
 
-@pytest.mark.parametrize("path, what", page_params())
-def test_no_sideways_scroll_at_375px(chromium, site: Site, path: str, what: str):
-    need_compare(site, path)
+def test_no_sideways_scroll_at_375px(chromium, site: Site):
+    """Each page of page_params() on a 375 px phone, one after the other in one context; every page that scrolls
+    sideways is named before the test fails."""
     context = new_context(chromium, site, viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=1)
+    problems: list[str] = []
     try:
         page = context.new_page()
-        goto(page, site, path)
-        if path.startswith("compare/"):
-            wait_for_compare(page)
-        layout = page.evaluate(OVERFLOW_JS)
-        screenshot(page, f"phone375-{slug(path)}",
-                   f"/{path} — {what}; {PHONE['width']} px phone, light, full page; page scrollWidth "
-                   f"{layout['scrollWidth']} / clientWidth {layout['clientWidth']}")
+        for param in page_params():
+            path, what = param.values
+            need_compare(site, path)
+            goto(page, site, path)
+            if path.startswith("compare/"):
+                wait_for_compare(page)
+            layout = page.evaluate(OVERFLOW_JS)
+            screenshot(page, f"phone375-{slug(path)}",
+                       f"/{path} — {what}; {PHONE['width']} px phone, light, full page; page scrollWidth "
+                       f"{layout['scrollWidth']} / clientWidth {layout['clientWidth']}")
+            if layout["clientWidth"] != PHONE["width"]:
+                problems.append(f"/{path}: clientWidth {layout['clientWidth']} ≠ {PHONE['width']}: {layout}")
+            if layout["scrollWidth"] > layout["clientWidth"]:
+                problems.append(f"/{path} scrolls sideways at {PHONE['width']} px: {layout}")
     finally:
         context.close()
-    assert layout["clientWidth"] == PHONE["width"], layout
-    assert layout["scrollWidth"] <= layout["clientWidth"], (
-        f"/{path} scrolls sideways at {PHONE['width']} px: {layout}")
+    fail_on(problems, f"{len(page_params())} pages at {PHONE['width']} px")
 
 
 # --- 6. the new block shapes on the page: a table, a nested list and an address, axe-clean at both widths -------
@@ -259,6 +269,8 @@ SHAPES_JS = r"""() => {
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280px", "375px"])
 def test_table_nested_list_and_address_render_and_pass_axe(chromium, site: Site, viewport: dict):
+    """At 375 px axe runs here; at 1280 px the same axe check of / (light, 1280 px, same rules) is made by
+    test_axe_no_serious_or_critical_violations[light], so it is not run twice on the same page."""
     from axe_playwright_python.sync_playwright import Axe
 
     phone = viewport is PHONE
@@ -267,7 +279,7 @@ def test_table_nested_list_and_address_render_and_pass_axe(chromium, site: Site,
         page = context.new_page()
         goto(page, site, "")
         shapes = page.evaluate(SHAPES_JS)
-        results = Axe().run(page).response
+        results = Axe().run(page).response if phone else {"violations": []}
         screenshot(page, f"shapes-{viewport['width']}", f"/ — a table, a nested list and an address; "
                    f"{viewport['width']} px")
     finally:
@@ -360,21 +372,34 @@ def test_print_hides_navigation_and_shows_header(chromium, site: Site, path: str
 # --- compare in the browser = policy diff -------------------------------------------------------------------
 
 def test_compare_page_matches_policy_diff_for_every_pair(chromium, site: Site, demo_site: Path):
-    """The JavaScript diff finds the same section changes, metadata changes and unchanged count as Python."""
+    """The JavaScript diff finds the same section changes, metadata changes and unchanged count as Python.
+
+    Python's side is what `policy diff OLD NEW --format json` prints (cli/history_verbs.py: render_diff's json,
+    diff_to_data of diff_policies), computed in-process over the demo repository's history, read once; the
+    verb itself runs as a process in the tests of `policy diff` (test_reader_pages.py, tests/integration)."""
     versions = [v["version"] for v in site.versions["versions"]]
+    python_diff = demo_diff(demo_site.parent)
     watch = Watch(site.origin)
     context = new_context(chromium, site, viewport=DESKTOP)
     try:
         page = context.new_page()
         watch.attach(page)
-        for old, new in itertools.permutations(versions, 2):
+        for n, (old, new) in enumerate(itertools.permutations(versions, 2)):
             # the compare result is what is checked: wait for it, not for the page's network to idle (goto)
-            response = page.goto(site.url(f"compare/?from={old}&to={new}"), wait_until="load")
-            assert response is not None and response.ok, f"{old} → {new}: {response and response.status}"
+            if n == 0:  # the first pair from the address, the others picked in the page's form (no reload)
+                response = page.goto(site.url(f"compare/?from={old}&to={new}"), wait_until="load")
+                assert response is not None and response.ok, f"{old} → {new}: {response and response.status}"
+            else:
+                page.select_option("#compare-from", old)
+                page.select_option("#compare-to", new)
+                page.click(".policy-compare__form button")
+            page.wait_for_function("([a, b]) => document.getElementById('compare-status').textContent === "
+                                   "`Showing the changes from version ${a} to version ${b}.`", arg=[old, new])
             wait_for_compare(page)
+            assert page.url == site.url(f"compare/?from={old}&to={new}"), page.url
             browser = page.evaluate("JSON.stringify(window.policyCompare)")
             browser = json.loads(browser)
-            python = json.loads(run_policy(demo_site.parent, "diff", old, new, "--format", "json", check=True).stdout)
+            python = python_diff(old, new)
             pair = f"{old} → {new}"
             assert [s["id"] for s in browser["sections"]] == [s["id"] for s in python["sections"]], pair
             assert browser == python, pair  # every field: kinds, places, context, redline spans and pieces
@@ -383,14 +408,37 @@ def test_compare_page_matches_policy_diff_for_every_pair(chromium, site: Site, d
     fail_on(watch.report(), "compare pages")
 
 
-def _run_compare_js(chromium, pairs: list[tuple[dict, dict]]) -> list[dict]:
-    """compare.js's diff of each (old, new) pair of policy.json documents, run in a blank page."""
+def demo_diff(project: Path):
+    """(old, new) -> `policy diff old new --format json`'s data, for the project's published versions."""
+    from argparse import Namespace
+
+    from policy_site.cli.project_args import document_history
+    from policy_site.diff.formats import render_diff
+    from policy_site.diff.sections import diff_policies
+
+    _, history, _, _, _ = document_history(Namespace(config=str(project / "mkdocs.yml"), document=None))
+
+    def diff(old: str, new: str) -> dict:
+        a, b = history.find(old), history.find(new)
+        assert a is not None and b is not None, (old, new)
+        return json.loads(render_diff(diff_policies(a.policy, b.policy), "json", f"version {old}",
+                                      f"version {new}", None))
+    return diff
+
+
+def _run_compare_js(chromium, docs: list[dict], pairs: list[tuple[int, int]]) -> list[dict]:
+    """compare.js's diff of each (old, new) pair of policy.json documents (indexes into docs), run in a blank
+    page; each document crosses into the page once however many pairs it is in."""
     context = chromium.new_context()
     try:
         page = context.new_page()
         page.set_content("<!doctype html><title>compare.js</title>")
         page.add_script_tag(path=str(ROOT / "templates/assets/compare.js"))
-        return page.evaluate("pairs => pairs.map(p => window.policyDiff(p[0], p[1]))", [list(p) for p in pairs])
+        # as JSON text both ways: Playwright's own serialisation of megabytes of nested objects takes many seconds
+        found = page.evaluate("(text) => { const [docs, pairs] = JSON.parse(text); return JSON.stringify("
+                              "pairs.map(([a, b]) => window.policyDiff(docs[a], docs[b]))); }",
+                              json.dumps([docs, [list(p) for p in pairs]]))
+        return json.loads(found)
     finally:
         context.close()
 
@@ -398,7 +446,8 @@ def _run_compare_js(chromium, pairs: list[tuple[dict, dict]]) -> list[dict]:
 def test_compare_js_matches_the_shared_fixtures(chromium):
     """tests/fixtures/diff/*.json: the same expected result from compare.js as from the Python diff."""
     cases = load_cases()
-    results = _run_compare_js(chromium, [documents(case) for _, case in cases])
+    docs = [doc for _, case in cases for doc in documents(case)]
+    results = _run_compare_js(chromium, docs, [(2 * i, 2 * i + 1) for i in range(len(cases))])
     for (name, case), result in zip(cases, results, strict=True):
         assert result == case["expected"], name
 
@@ -414,7 +463,7 @@ def test_compare_js_matches_python_on_a_long_history(chromium):
     pairs = [(i, i + 1) for i in range(len(policies) - 1)] + [(0, len(policies) - 1)]
     pairs += [tuple(sorted(rng.sample(range(len(policies)), 2))) for _ in range(10)]
     docs = [policy_document(p) for p in policies]
-    results = _run_compare_js(chromium, [(docs[a], docs[b]) for a, b in pairs])
+    results = _run_compare_js(chromium, docs, pairs)
     for (a, b), result in zip(pairs, results, strict=True):
         expected = diff_to_data(diff_policies(policies[a], policies[b]))
         assert result == expected, f"{policies[a].version} → {policies[b].version}"

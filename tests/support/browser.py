@@ -220,15 +220,17 @@ def open_page(context, site: Site, path: str, watch: Watch) -> object:
     return page
 
 
-def goto(page, site: Site, path: str) -> None:
+def goto(page, site: Site, path: str, network_idle: bool = False) -> None:
     response = page.goto(site.url(path), wait_until="load")
     assert response is not None and response.ok, f"GET {site.url(path)} -> {response and response.status}"
-    settle(page)
+    settle(page, network_idle)
 
 
-def settle(page) -> None:
-    """Wait until Material's JavaScript has run (palette applied, search worker started) and the network is idle."""
-    page.wait_for_load_state("networkidle")
+def settle(page, network_idle: bool = False) -> None:
+    """Wait until Material's JavaScript has run (palette applied); with network_idle, also until the network has
+    been quiet for 500 ms (the search index and worker fetched) — only for a test about the page's requests."""
+    if network_idle:
+        page.wait_for_load_state("networkidle")
     page.wait_for_function("document.body && document.body.hasAttribute('data-md-color-scheme')")
 
 

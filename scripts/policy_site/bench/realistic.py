@@ -242,10 +242,12 @@ def policy_files(data: dict) -> dict[str, bytes]:
     """The YAML files of one plain-data version: policy.yaml and sections/<id>.yaml."""
     meta = {k: v for k, v in data.items() if k != "sections"}
     meta["sections"] = [s["id"] for s in data["sections"]]
-    files = {"policy.yaml": yaml.safe_dump(meta, sort_keys=False, allow_unicode=True).encode()}
+    # libyaml's emitter when PyYAML has it: the same text as yaml.safe_dump's, ten times faster
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    files = {"policy.yaml": yaml.dump(meta, Dumper=dumper, sort_keys=False, allow_unicode=True).encode()}
     for section in data["sections"]:
-        files[f"sections/{section['id']}.yaml"] = yaml.safe_dump(section, sort_keys=False, allow_unicode=True,
-                                                                 width=4096).encode()
+        files[f"sections/{section['id']}.yaml"] = yaml.dump(section, Dumper=dumper, sort_keys=False,
+                                                            allow_unicode=True, width=4096).encode()
     return files
 
 
