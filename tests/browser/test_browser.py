@@ -320,7 +320,7 @@ def test_archive_table_scrolls_in_its_own_region(chromium, site: Site, width: in
             page.locator(".policy-archive").focus()
             for _ in range(6):
                 page.keyboard.press("ArrowRight")
-            page.wait_for_function("document.querySelector('.policy-archive').scrollLeft >= 100", timeout=5_000)
+            page.wait_for_function("document.querySelector('.policy-archive').scrollLeft >= 100")
             after = page.evaluate(ARCHIVE_JS)
             screenshot(page, "phone375-versions-table-scrolled",
                        f"/versions/ at {width} px, the archive table scrolled sideways with the keyboard inside its "

@@ -66,7 +66,7 @@ def test_readme_service_command_serves_until_stopped(git_project: Project, comma
     server = subprocess.Popen(_program() + args, cwd=git_project.path, env=env, text=True,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        deadline, page = time.monotonic() + 30, None
+        deadline, page = time.monotonic() + 120, None
         while page is None and time.monotonic() < deadline and server.poll() is None:
             try:
                 page = httpx.get(f"http://127.0.0.1:{port}/subscribe", timeout=2)
@@ -75,7 +75,7 @@ def test_readme_service_command_serves_until_stopped(git_project: Project, comma
         assert page is not None and page.status_code == 200 and "Subscribe to changes" in page.text, command
     finally:
         server.terminate()
-        out, err = server.communicate(timeout=15)
+        out, err = server.communicate(timeout=60)
     # uvicorn finishes the requests in flight, then ends by the signal it was sent (as process managers expect)
     assert server.returncode in (0, -signal.SIGTERM) and "Traceback" not in err, f"{command}\n{out}\n{err}"
     assert "Finished server process" in err

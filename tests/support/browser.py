@@ -130,6 +130,8 @@ def _start_chromium():
         from playwright.sync_api import sync_playwright
     except ImportError as exc:
         no_browser(f"playwright is not installed ({exc}); pip install -e '.[test]'")
+    from playwright.sync_api import expect
+    expect.set_options(timeout=60_000)  # expect() waits for what it checks; 5 s is too short on a busy machine
     manager = sync_playwright()
     playwright = manager.start()
     try:
@@ -208,7 +210,7 @@ class Watch:
 def new_context(browser, site: Site, **options):
     """A fresh browser context; requests leaving the test server are aborted (the watcher still records them)."""
     context = browser.new_context(**options)
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(60_000)  # a wait for what the test checks; long only on a busy machine
     context.route(lambda url: not is_local(url, site.origin), lambda route: route.abort())
     return context
 

@@ -113,7 +113,7 @@ class Mailbox:
         with self.changed:
             return [m for rcpt, m in self.messages if rcpt == address.lower()]
 
-    def wait(self, address: str, count: int = 1, timeout: float = 15.0) -> list[EmailMessage]:
+    def wait(self, address: str, count: int = 1, timeout: float = 60.0) -> list[EmailMessage]:
         """The messages to address once there are `count` of them (AssertionError after timeout seconds)."""
         deadline = time.monotonic() + timeout
         with self.changed:
@@ -191,7 +191,7 @@ class Service:
 
 
 def start_service(project: Project, env: dict[str, str], logs_dir: Path, port: int | None = None,
-                  public: str = PUBLIC, timeout: float = 30.0) -> Service:
+                  public: str = PUBLIC, timeout: float = 120.0) -> Service:
     """`policy subscriptions serve --host 127.0.0.1 --port PORT` in the project, ready (its /healthz answers)."""
     port = port or free_port()
     logs_dir.mkdir(parents=True, exist_ok=True)
