@@ -68,6 +68,14 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return made
 
 
+@pytest.fixture(scope="module")
+def built_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 3-version repository after one cold `policy build`, for this module; tests copy it."""
+    made = make_repo(tmp_path_factory.mktemp("gencache-built") / "repo", 3)
+    build(made, int(EPOCH))
+    return made
+
+
 def test_a_new_version_regenerates_only_the_files_that_show_it(repo: Path, tmp_path: Path) -> None:
     again = generate(repo).files
     assert again is not None and again.rendered == 0 and again.made == [], again.made
@@ -194,13 +202,13 @@ def test_a_build_from_the_caches_equals_a_cold_build(tmp_path: Path) -> None:
     ("assets/policy.css", ".policy-meta", "/* edited */"),
     ("pages/version.md.j2", "This version is archived", " (edited)"),
 ])
-def test_a_build_after_a_theme_asset_or_page_template_edit_equals_a_cold_build(tmp_path: Path, name: str, old: str,
-                                                                               mark: str) -> None:
+def test_a_build_after_a_theme_asset_or_page_template_edit_equals_a_cold_build(built_repo: Path, tmp_path: Path,
+                                                                               name: str, old: str, mark: str) -> None:
     """The folders MkDocs renders or copies (the theme override, the assets), and a page template (which reaches the
     page cache only through the Markdown it renders): `policy build` after an edit of the project's own copy equals
     a cold build, byte for byte, and shows the edit."""
-    repo = make_repo(tmp_path / "repo", 3)
-    build(repo, int(EPOCH))
+    repo = tmp_path / "repo"
+    shutil.copytree(built_repo, repo, symlinks=True)  # built cold once
     path = repo / "templates" / name
     text = path.read_text(encoding="utf-8")
     assert old in text
@@ -219,13 +227,15 @@ def test_a_build_after_a_theme_asset_or_page_template_edit_equals_a_cold_build(t
 def test_section_feeds_list_the_versions_that_touched_the_section(tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """FeedBuilder.touched (each version's ids at once) is the rule it replaces: a change of the version or of an
-    amendment in _family(new, old, section) — on the demo's renames, moves, nested and removed sections."""
+    amendment in _family(new, old, section) — on the demo's renames, moves, nested and removed sections. (The
+    model alone, as generate_site reads it first: its files, PDFs among them, are not what this is about.)"""
     from policy_site.cli.demo import create_demo
     from policy_site.site.feeds import _family
+    from policy_site.site.generate import load_models
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     demo = tmp_path / "demo"
     create_demo(demo, ROOT)
-    model = generate(demo).model
+    _, (model,) = load_models(settings_of(demo))
     builder = FeedBuilder(model)
     assert any(p.parent for e in model.entries for p in e.policy.walk()), "the demo has subsections"
     for entry in model.entries:
