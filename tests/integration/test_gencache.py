@@ -25,7 +25,7 @@ from policy_site.site.mkdocs.plugin import load_settings
 from policy_site.site.page_inputs import VersionPage
 from policy_site.site.page_types import PAGE_TYPES, nav_pages
 from tests.support.project import ROOT
-from tests.support.site import assert_same_site, build, warm_then_cold
+from tests.support.site import assert_same_site, build
 
 pytestmark = pytest.mark.long
 
@@ -187,14 +187,6 @@ def test_a_page_is_keyed_by_its_input_and_its_own_templates(repo: Path, tmp_path
     assert files is not None and "versions/1.0/index.md" not in files.made
     assert "Our own words on 13.0." in (settings_of(repo).pages_dir / "versions/13.0/index.md").read_text()
     assert_same_as_cold(repo, tmp_path)
-
-
-def test_a_build_from_the_caches_equals_a_cold_build(tmp_path: Path) -> None:
-    """`policy build` end to end: generated files reused and pages from the page cache, the same bytes."""
-    built = make_repo(tmp_path / "built", 6)
-    log, _ = warm_then_cold(built, int(EPOCH), tmp_path)
-    found = re.search(r"generated files: (\d+) reused, (\d+) rendered", log)
-    assert found and int(found[1]) > int(found[2]) > 0, log[-2000:]
 
 
 @pytest.mark.parametrize(("name", "old", "mark"), [

@@ -5,6 +5,7 @@ never the build."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from pathlib import Path
@@ -21,8 +22,12 @@ NAV_PAGES = {t.at() + "index.md" for t in PAGE_TYPES if t.title and t is not DRA
 
 
 def test_a_new_version_renders_only_its_pages_and_the_build_equals_a_cold_one(tmp_path: Path) -> None:
+    """`policy build` end to end: generated files reused (site/gencache.py) and pages from the page cache, the
+    same bytes as a cold build (this scenario also stands for test_gencache's former end-to-end build)."""
     repo = make_repo(tmp_path / "repo", 12)
     log, rendered = warm_then_cold(repo, 1_700_000_000, tmp_path)
+    found = re.search(r"generated files: (\d+) reused, (\d+) rendered", log)
+    assert found and int(found[1]) > int(found[2]) > 0, log[-2000:]
     # the new version's two pages, the previous version's page (no longer in force) and the nav pages that list
     # versions; every other page, the follow page included, comes from the cache
     changed = {"versions/13.0/index.md", "changes/13.0/index.md", "versions/12.0/index.md"}
