@@ -8,7 +8,6 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from policy_site.bench.synthetic import add_version, make_repo
-from tests.support.project import ROOT, run_policy
+from tests.support.project import ROOT, killed_policy, run_policy
 from tests.support.site import assert_same_site
 
 pytestmark = pytest.mark.long
@@ -35,30 +34,17 @@ def snapshot(site: Path) -> dict[str, bytes] | None:
 
 
 def build(repo: Path) -> float:
-    """A whole `policy build`; how long it took (to spread the kills over, never asserted)."""
+    """A whole `policy build` (forked as run_policy's are: the kills below land in the build, not in Python's
+    start-up); how long it took (to spread the kills over, never asserted)."""
     start = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "policy_site", "build"], cwd=repo, env=ENV, capture_output=True,
-                            text=True)
+    result = run_policy(repo, "build", env={"SOURCE_DATE_EPOCH": str(EPOCH)})
     assert result.returncode == 0, result.stderr[-3000:]
     return time.monotonic() - start
 
 
 def killed_build(repo: Path, after: float) -> bool:
     """`policy build` in its own process group, SIGKILLed as a whole after `after` seconds; True if it had ended."""
-    process = subprocess.Popen([sys.executable, "-m", "policy_site", "build"], cwd=repo, env=ENV,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        process.wait(timeout=after)
-        return True
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        return False
-    finally:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)  # a forked helper left behind by the group
-        except ProcessLookupError:
-            pass
+    return killed_policy(repo, "build", after=after, env={"SOURCE_DATE_EPOCH": str(EPOCH)})
 
 
 def reference(repo: Path, work: Path) -> tuple[dict[str, bytes], float]:

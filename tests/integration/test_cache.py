@@ -22,7 +22,7 @@ from policy_site.history.versions import read_history
 from policy_site.site.mkdocs.plugin import load_settings
 from policy_site.site.model import build_model
 from policy_site.source.model import Policy, Section
-from tests.support.project import Project
+from tests.support.project import Project, copy_project
 
 NOW = {"SOURCE_DATE_EPOCH": "1798761600"}  # 2027-01-01
 S = "sections/protecting-information.yaml"
@@ -37,6 +37,28 @@ def three_versions(git_project: Project) -> Project:
         git_project.meta(version=version, summary=f"Version {version}.")
         git_project.commit(version)
     return git_project
+
+
+@pytest.fixture(scope="module")
+def three_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """three_versions' project after one `policy build`, once for this module; tests copy it (`built_copy`)."""
+    project = copy_project(tmp_path_factory.mktemp("cache") / "project").init_git()
+    project.commit("Publish the privacy policy, version 1.0")
+    for version in ("1.1", "1.2"):
+        section = project.read(S)
+        section["body"].append(f"A sentence of {version}.")
+        project.write(S, section)
+        project.meta(version=version, summary=f"Version {version}.")
+        project.commit(version)
+    build(project)
+    return project.path
+
+
+@pytest.fixture
+def built_copy(three_built: Path, tmp_path: Path) -> Project:
+    """A copy of three_built: three_versions as its first build left it, caches included."""
+    shutil.copytree(three_built, tmp_path / "project", symlinks=True)
+    return Project(tmp_path / "project")
 
 
 def cache_file(project: Project) -> Path:
@@ -85,8 +107,8 @@ def test_a_planted_pickle_is_never_unpickled(three_versions: Project, tmp_path: 
     pytest.param(lambda text: json.dumps(json.loads(text) | {"objects": [[0, "too", "few"]]}), "is unusable",
                  id="wrong field count"),
 ])
-def test_a_damaged_cache_is_rebuilt_with_a_note(three_versions: Project, damage, note: str) -> None:
-    build(three_versions)
+def test_a_damaged_cache_is_rebuilt_with_a_note(built_copy: Project, damage, note: str) -> None:
+    three_versions = built_copy  # built once already
     path = cache_file(three_versions)
     path.write_text(damage(path.read_text()))
     stderr = build(three_versions)
@@ -96,8 +118,8 @@ def test_a_damaged_cache_is_rebuilt_with_a_note(three_versions: Project, damage,
     assert build(three_versions).count("parse cache") == 0  # rebuilt: the next build trusts it again
 
 
-def test_a_cache_from_other_code_or_an_older_format_is_rebuilt_silently(three_versions: Project) -> None:
-    build(three_versions)
+def test_a_cache_from_other_code_or_an_older_format_is_rebuilt_silently(built_copy: Project) -> None:
+    three_versions = built_copy  # built once already
     path = cache_file(three_versions)
     data = json.loads(path.read_text())
     path.write_text(json.dumps(data | {"code": "0" * 64}))

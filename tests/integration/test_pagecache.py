@@ -5,6 +5,7 @@ never the build."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from pathlib import Path
@@ -12,18 +13,21 @@ from pathlib import Path
 import pytest
 
 from policy_site.bench.synthetic import make_repo
-from policy_site.cli.demo import create_demo
 from policy_site.site.page_types import DRAFT, PAGE_TYPES
 from tests.support.failure import fill, set_option, tmpfs
-from tests.support.project import ROOT, Project, run_policy
+from tests.support.project import Project, run_policy
 from tests.support.site import assert_same_site, build, warm_then_cold
 
 NAV_PAGES = {t.at() + "index.md" for t in PAGE_TYPES if t.title and t is not DRAFT}  # a build: no draft page
 
 
 def test_a_new_version_renders_only_its_pages_and_the_build_equals_a_cold_one(tmp_path: Path) -> None:
+    """`policy build` end to end: generated files reused (site/gencache.py) and pages from the page cache, the
+    same bytes as a cold build (this scenario also stands for test_gencache's former end-to-end build)."""
     repo = make_repo(tmp_path / "repo", 12)
     log, rendered = warm_then_cold(repo, 1_700_000_000, tmp_path)
+    found = re.search(r"generated files: (\d+) reused, (\d+) rendered", log)
+    assert found and int(found[1]) > int(found[2]) > 0, log[-2000:]
     # the new version's two pages, the previous version's page (no longer in force) and the nav pages that list
     # versions; every other page, the follow page included, comes from the cache
     changed = {"versions/13.0/index.md", "changes/13.0/index.md", "versions/12.0/index.md"}
@@ -38,18 +42,30 @@ def test_a_new_version_renders_only_its_pages_and_the_build_equals_a_cold_one(tm
     assert all(f"/versions/{n}.0/</loc>" in sitemap and f"/changes/{n}.0/</loc>" in sitemap for n in range(1, 14))
 
 
-def test_the_demo_from_the_cache_equals_a_cold_build(tmp_path: Path) -> None:
-    """Amendments, an upcoming version, renames, moves, removed sections: the same bytes from the cache."""
+def test_the_demo_from_the_cache_equals_a_cold_build(demo_site: Path, tmp_path: Path) -> None:
+    """Amendments, an upcoming version, renames, moves, removed sections: the same bytes from the cache. (The
+    session's `policy demo` — create_demo and a cold build, tests/support/browser.py — copied with its caches.)"""
     repo = tmp_path / "demo"
-    create_demo(repo, ROOT)
-    warm_then_cold(repo, int(time.time()), tmp_path)
+    shutil.copytree(demo_site.parent, repo, symlinks=True)
+    assert (repo / ".cache/html").is_dir()
+    warm_then_cold(repo, int(time.time()), tmp_path, built=True)
+
+
+@pytest.fixture(scope="module")
+def built_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 4-version repository after one cold build, for this module (its site also kept in ../cold)."""
+    repo = make_repo(tmp_path_factory.mktemp("pagecache") / "repo", 4)
+    build(repo, 1_700_000_000)
+    shutil.copytree(repo / "site", repo.parent / "cold")
+    return repo
 
 
 @pytest.fixture
-def built(tmp_path: Path) -> Path:
-    repo = make_repo(tmp_path / "repo", 4)
-    build(repo, 1_700_000_000)
-    shutil.copytree(repo / "site", tmp_path / "cold")
+def built(built_once: Path, tmp_path: Path) -> Path:
+    """A copy of built_once (its caches too), the cold build's site in tmp_path/cold."""
+    repo = tmp_path / "repo"
+    shutil.copytree(built_once, repo, symlinks=True)
+    shutil.copytree(built_once.parent / "cold", tmp_path / "cold")
     return repo
 
 

@@ -5,7 +5,9 @@ import, then serves requests on stdin, one JSON line each ({"argv", "cwd", "env"
 child — a new process, with nothing left of earlier commands — changes to cwd, takes env as its whole environment,
 writes its stdout and stderr into the files named, runs `policy_site.cli.main(argv)` and exits as
 `python -m policy_site` does (atexit handlers run, buffers flushed). The server answers each request with the
-child's exit status on stdout. So a command costs a fork, not a Python start-up and ~1 s of imports; what it does
+child's exit status on stdout. A request with "kill_after" (seconds) runs the child in a process group of its own
+and SIGKILLs that whole group when the child has not ended by then (and any helper it left behind either way): the
+status is then -9. So a command costs a fork, not a Python start-up and ~1 s of imports; what it does
 and prints is what `python -m policy_site` does and prints (tests/integration/test_readme.py and the adoption
 tests still start real processes from the shell and from the wheel).
 """
@@ -15,6 +17,8 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import select
+import signal
 import sys
 
 # what the verbs import on their first use; one that cannot be imported is left to the command to report
@@ -46,6 +50,25 @@ def _child(request: dict) -> int:
     return main(request["argv"])
 
 
+def _wait(pid: int, kill_after: float | None) -> int:
+    """The child's exit status; with kill_after, the child's process group SIGKILLed once that many seconds passed."""
+    if kill_after is not None:
+        try:
+            os.setpgid(pid, pid)  # (the child does it too: whichever runs first)
+        except OSError:
+            pass
+        with os.fdopen(os.pidfd_open(pid), "rb", buffering=0) as ended:
+            if not select.select([ended], [], [], kill_after)[0]:
+                os.killpg(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    if kill_after is not None:
+        try:
+            os.killpg(pid, signal.SIGKILL)  # a forked helper left behind by the group
+        except ProcessLookupError:
+            pass
+    return os.waitstatus_to_exitcode(status)
+
+
 def serve() -> None:
     for name in PRELOAD:
         try:
@@ -61,9 +84,10 @@ def serve() -> None:
         pid = os.fork()
         if pid == 0:
             answers.close()
+            if request.get("kill_after") is not None:
+                os.setpgid(0, 0)
             sys.exit(_child(request))  # unwinds out of this loop: the interpreter ends as `python -m` would
-        _, status = os.waitpid(pid, 0)
-        answers.write(f"{os.waitstatus_to_exitcode(status)}\n")
+        answers.write(f"{_wait(pid, request.get('kill_after'))}\n")
 
 
 if __name__ == "__main__":

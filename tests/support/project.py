@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -87,7 +88,8 @@ class _Forkserver:
         self.process: subprocess.Popen | None = None
         self.lock = threading.Lock()
 
-    def run(self, args: tuple[str, ...], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    def run(self, args: tuple[str, ...], cwd: Path, env: dict[str, str],
+            kill_after: float | None = None) -> subprocess.CompletedProcess:
         with self.lock, tempfile.TemporaryDirectory(prefix="policy-cli-") as folder:
             if self.process is None or self.process.poll() is not None:
                 self.process = subprocess.Popen(
@@ -95,7 +97,8 @@ class _Forkserver:
                     stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "scripts")})
             out, err = Path(folder, "out"), Path(folder, "err")
             assert self.process.stdin is not None and self.process.stdout is not None
-            request = {"argv": [os.fspath(a) for a in args], "cwd": str(cwd), "env": env, "out": str(out), "err": str(err)}
+            request = {"argv": [os.fspath(a) for a in args], "cwd": str(cwd), "env": env, "out": str(out), "err": str(err),
+                       "kill_after": kill_after}
             self.process.stdin.write(json.dumps(request) + "\n")
             self.process.stdin.flush()
             answer = self.process.stdout.readline()
@@ -123,6 +126,29 @@ def run_policy(cwd: Path, *args: str, check: bool = False, env: dict | None = No
     if check and result.returncode != 0:
         raise AssertionError(f"policy {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
+
+
+def killed_policy(cwd: Path, *args: str, after: float, env: dict | None = None) -> bool:
+    """`python -m policy_site ARGS` in cwd in a process group of its own (forked as run_policy's are), SIGKILLed as
+    a whole after `after` seconds, and any helper it left behind either way; True if it had ended by itself."""
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT / "scripts"), **(env or {})}
+    if os.environ.get("POLICY_TEST_SUBPROCESS") == "1" or any(k.startswith(_AT_START) for k in env or {}) \
+            or not hasattr(os, "fork"):
+        process = subprocess.Popen([sys.executable, "-m", "policy_site", *args], cwd=cwd, env=full_env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            process.wait(timeout=after)
+            return True
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            return False
+        finally:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)  # a forked helper left behind by the group
+            except ProcessLookupError:
+                pass
+    return _FORKSERVER.run(args, cwd, full_env, kill_after=after).returncode != -signal.SIGKILL
 
 
 PDF_OFF = "  - policy:\n      pdf: false  # PDFs: tests/integration/test_pdf.py and test_site_build.py\n"

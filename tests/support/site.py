@@ -49,10 +49,12 @@ def cached_pages(repo: Path) -> dict[str, str]:
             if not p.name.startswith(("manifest-", "digests-"))}
 
 
-def warm_then_cold(repo: Path, epoch: int, tmp_path: Path) -> tuple[str, set[str]]:
-    """Cold build, one new version, warm build (kept), cold build of that commit: both sites must be equal.
-    Returns the warm build's stderr and the pages it rendered and stored."""
-    build(repo, epoch)
+def warm_then_cold(repo: Path, epoch: int, tmp_path: Path, built: bool = False) -> tuple[str, set[str]]:
+    """Cold build (built=True: repo holds one already, with its caches), one new version, warm build (kept), cold
+    build of that commit: both sites must be equal. Returns the warm build's stderr and the pages it rendered and
+    stored."""
+    if not built:
+        build(repo, epoch)
     before = cached_pages(repo)
     add_version(repo)
     warm_log = build(repo, epoch)
