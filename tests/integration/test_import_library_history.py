@@ -178,8 +178,9 @@ def test_a_repository_of_documents_becomes_one_library(tmp_path: Path) -> None:
     assert _git(library, "log", "-2", "--format=%s").split("\n") == [f"terms: revision {REVISIONS + 1}",
                                                                   f"cookies: revision {REVISIONS + 1}"]
     for document in ("terms", "cookies"):
-        assert _versions(library, document)[:-1] == expected[document]
-        assert len(_versions(library, document)) == len(expected[document]) + 1
+        continued = _versions(library, document)
+        assert continued[:-1] == expected[document]
+        assert len(continued) == len(expected[document]) + 1
     assert _versions(library, "privacy") == expected["privacy"]
     run_policy(library, "check", check=True)
 
