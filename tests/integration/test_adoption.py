@@ -70,8 +70,7 @@ def _env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env.update(GIT_CONFIG_GLOBAL="/dev/null", GIT_CONFIG_NOSYSTEM="1", GIT_AUTHOR_NAME="Acme Legal",
                GIT_AUTHOR_EMAIL="legal@acme.example", GIT_COMMITTER_NAME="Acme Legal",
-               GIT_COMMITTER_EMAIL="legal@acme.example", PIP_DISABLE_PIP_VERSION_CHECK="1",
-               PIP_NO_COMPILE="1")  # no .pyc of every installed module: each run compiles what it imports
+               GIT_COMMITTER_EMAIL="legal@acme.example", PIP_DISABLE_PIP_VERSION_CHECK="1")
     env.update(extra)
     return env
 
