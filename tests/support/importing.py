@@ -13,7 +13,7 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 from markdown_it import MarkdownIt
 
-from tests.support.project import OUTPUT, ROOT, run_policy
+from tests.support.project import OUTPUT, ROOT, run_policy, without_pdfs
 
 FIXTURES = ROOT / "tests" / "fixtures" / "import"
 FIGURES = OUTPUT / "figures" / "import-fidelity.json"
@@ -26,6 +26,19 @@ def new_project(parent: Path, name: str = "site") -> Path:
     run_policy(parent, "init", name, *ORGANISATION, *PACKAGE, "--site-url", "https://privacy.northwind.example/",
                "--title", "Privacy policy", check=True)
     return parent / name
+
+
+def build_without_pdfs(project: Path, *args: str) -> subprocess.CompletedProcess:
+    """`policy build` (checked) with the PDFs turned off for this build only: mkdocs.yml is put back as it was, so
+    the working tree stays clean for an import again. The import tests check pages, feeds and JSON, never a PDF
+    (tests/integration/test_pdf.py and test_site_build.py do), and a PDF costs a second or more a version."""
+    config = project / "mkdocs.yml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(without_pdfs(text), encoding="utf-8")
+    try:
+        return run_policy(project, "build", *args, check=True)
+    finally:
+        config.write_text(text, encoding="utf-8")
 
 
 class Source:
