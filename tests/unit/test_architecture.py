@@ -77,14 +77,15 @@ def test_modules_stay_small() -> None:
 
 
 def test_only_the_backends_import_their_database_drivers() -> None:
-    """SQL runs through notify/backend.py: sqlite3 is notify/database.py's alone, psycopg notify/postgres.py's."""
-    owners = {"sqlite3": "notify/database.py", "psycopg": "notify/postgres.py"}
+    """SQL runs through notify/backend.py: sqlite3 is notify/database.py's alone, psycopg notify/postgres.py's (and
+    the throw-away server's of the bench and the tests, bench/pgserver.py, which creates databases, never queries)."""
+    owners = {"sqlite3": {"notify/database.py"}, "psycopg": {"notify/postgres.py", "bench/pgserver.py"}}
     for path in MODULES:
         where = path.relative_to(PACKAGE).as_posix()
         for name, line in _imports(path):
             driver = name.split(".")[0]
             if driver in owners:
-                assert where == owners[driver], f"{where}:{line}: imports {driver} (only {owners[driver]} may)"
+                assert where in owners[driver], f"{where}:{line}: imports {driver} (only {owners[driver]} may)"
 
 
 def test_test_modules_import_only_the_support_package() -> None:
