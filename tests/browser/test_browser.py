@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,17 @@ def need_compare(site: Site, path: str) -> None:
 
 def wait_for_compare(page) -> None:
     page.wait_for_function("(document.getElementById('compare-result')?.textContent || '').trim().length > 0")
+
+
+def visit_each(page, site: Site) -> Iterator[tuple[str, str]]:
+    """Go to each page of page_params() in turn (the compare page once its result is shown): (path, what)."""
+    for param in page_params():
+        path, what = param.values
+        need_compare(site, path)
+        goto(page, site, path)
+        if path.startswith("compare/"):
+            wait_for_compare(page)
+        yield path, what
 
 
 def fail_on(problems: list[str], where: str) -> None:
@@ -199,12 +211,7 @@ def test_axe_no_serious_or_critical_violations(chromium, site: Site, scheme: str
     details: list[str] = []
     try:
         page = context.new_page()
-        for param in page_params():
-            path, what = param.values
-            need_compare(site, path)
-            goto(page, site, path)
-            if path.startswith("compare/"):
-                wait_for_compare(page)
+        for path, what in visit_each(page, site):
             palette = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
             assert palette == {"light": "default", "dark": "slate"}[scheme], f"/{path}: palette {palette!r}"
             results = Axe().run(page).response
@@ -231,12 +238,7 @@ def test_no_sideways_scroll_at_375px(chromium, site: Site):
     problems: list[str] = []
     try:
         page = context.new_page()
-        for param in page_params():
-            path, what = param.values
-            need_compare(site, path)
-            goto(page, site, path)
-            if path.startswith("compare/"):
-                wait_for_compare(page)
+        for path, what in visit_each(page, site):
             layout = page.evaluate(OVERFLOW_JS)
             screenshot(page, f"phone375-{slug(path)}",
                        f"/{path} — {what}; {PHONE['width']} px phone, light, full page; page scrollWidth "

@@ -28,15 +28,20 @@ NOW = {"SOURCE_DATE_EPOCH": "1798761600"}  # 2027-01-01
 S = "sections/protecting-information.yaml"
 
 
+def add_two_versions(project: Project) -> Project:
+    """Versions 1.1 and 1.2 committed after the project's 1.0, each adding a sentence."""
+    for version in ("1.1", "1.2"):
+        section = project.read(S)
+        section["body"].append(f"A sentence of {version}.")
+        project.write(S, section)
+        project.meta(version=version, summary=f"Version {version}.")
+        project.commit(version)
+    return project
+
+
 @pytest.fixture
 def three_versions(git_project: Project) -> Project:
-    for version in ("1.1", "1.2"):
-        section = git_project.read(S)
-        section["body"].append(f"A sentence of {version}.")
-        git_project.write(S, section)
-        git_project.meta(version=version, summary=f"Version {version}.")
-        git_project.commit(version)
-    return git_project
+    return add_two_versions(git_project)
 
 
 @pytest.fixture(scope="module")
@@ -44,13 +49,7 @@ def three_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """three_versions' project after one `policy build`, once for this module; tests copy it (`built_copy`)."""
     project = copy_project(tmp_path_factory.mktemp("cache") / "project").init_git()
     project.commit("Publish the privacy policy, version 1.0")
-    for version in ("1.1", "1.2"):
-        section = project.read(S)
-        section["body"].append(f"A sentence of {version}.")
-        project.write(S, section)
-        project.meta(version=version, summary=f"Version {version}.")
-        project.commit(version)
-    build(project)
+    build(add_two_versions(project))
     return project.path
 
 
