@@ -530,7 +530,7 @@ def test_smtp_url_parsing() -> None:
             smtp_config({"POLICY_SMTP_URL": bad})
     assert smtp_config({"POLICY_SMTP_URL": "smtp://h"}).reconnect == RECONNECT_DELAYS == (0.0, 1.0, 3.0)
     assert smtp_config({"POLICY_SMTP_URL": "smtp://h", "POLICY_SMTP_RECONNECT_DELAYS": "0, 0.5"}).reconnect == (0, 0.5)
-    for bad in ("soon", "1,-1", ","):
+    for bad in ("soon", "1,-1", ",", "nan", "inf", "0,86400"):
         with pytest.raises(UserError, match="POLICY_SMTP_RECONNECT_DELAYS"):
             smtp_config({"POLICY_SMTP_URL": "smtp://h", "POLICY_SMTP_RECONNECT_DELAYS": bad})
 

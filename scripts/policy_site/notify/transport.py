@@ -43,6 +43,7 @@ UserError.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import re
 import smtplib
@@ -207,9 +208,9 @@ def smtp_config(environ: Mapping[str, str] = os.environ) -> SMTPConfig | None:
         reconnect = tuple(float(d) for d in environ.get(ENV_RECONNECT, "").split(",")) \
             if environ.get(ENV_RECONNECT, "").strip() else RECONNECT_DELAYS
     except ValueError:
-        raise UserError(f"{ENV_RECONNECT} must be seconds separated by commas, like 0,1,3") from None
-    if not reconnect or min(reconnect) < 0:
-        raise UserError(f"{ENV_RECONNECT} must be seconds separated by commas, like 0,1,3")
+        raise UserError(f"{ENV_RECONNECT} must be seconds (0 to 3600) separated by commas, like 0,1,3") from None
+    if not reconnect or not all(math.isfinite(d) and 0 <= d <= 3600 for d in reconnect):
+        raise UserError(f"{ENV_RECONNECT} must be seconds (0 to 3600) separated by commas, like 0,1,3")
     config = SMTPConfig(host, port or default_port, tls, user, password, timeout, reconnect)
     if user and tls == "none" and not _is_local(host):
         raise UserError(f"refusing to send the SMTP password unencrypted to {config.describe()}; "
