@@ -258,7 +258,7 @@ class SMTPTransport:
         return conn
 
     def _open(self, reason: str) -> smtplib.SMTP:
-        """The connection; the first one is tried once, a re-connection three times (RECONNECT_DELAYS, or what
+        """The connection; the first one is tried once, a re-connection once per delay (RECONNECT_DELAYS, or what
         POLICY_SMTP_RECONNECT_DELAYS says)."""
         if self.conn is not None:
             return self.conn
