@@ -22,17 +22,9 @@ from policy_site.bench.local import free_port
 from policy_site.errors import UserError
 from policy_site.notify.ledger import Ledger, Outcome
 from policy_site.notify.run import Progress, RateLimit, SharedRate
+from policy_site.notify.smtp_settings import RECONNECT_DELAYS, SMTPConfig, smtp_config
 from policy_site.notify.store import SubscriberStore
-from policy_site.notify.transport import (
-    RECONNECT_DELAYS,
-    REPLY_LIMIT,
-    DeliveryError,
-    Outgoing,
-    SMTPConfig,
-    SMTPTransport,
-    ledger_reply,
-    smtp_config,
-)
+from policy_site.notify.transport import REPLY_LIMIT, DeliveryError, Outgoing, SMTPTransport, ledger_reply
 from tests.support.notify import (
     EXPECTED_HEADERS,
     MESSAGE_ID,

@@ -64,7 +64,8 @@ def _store(path: Path | str, count: int):
 
 def _ours(settings, model, db: Path | str, count: int, port: int, connections: int = 1) -> float:
     from ..notify.run import NotifyOptions, run_notify
-    from ..notify.transport import SMTPConfig, SMTPTransport
+    from ..notify.smtp_settings import SMTPConfig
+    from ..notify.transport import SMTPTransport
     store = _store(db, count)
     config = SMTPConfig("127.0.0.1", port, "none", None, None, 30.0)
     started = time.perf_counter()
@@ -178,8 +179,9 @@ def ceiling(count: int, workers: Sequence[int] = (1, 2, 4, 8), config: Path | No
 def _worker(url: str, port: int, config: Path, connections: int) -> None:
     """One worker process of _workers: set up, say 'ready', wait for 'go', run, print its times as JSON."""
     from ..notify.run import NotifyOptions, run_notify
+    from ..notify.smtp_settings import SMTPConfig
     from ..notify.store import SubscriberStore
-    from ..notify.transport import SMTPConfig, SMTPTransport, Transport
+    from ..notify.transport import SMTPTransport, Transport
     settings, model = _setup(config)
     store = SubscriberStore(url)
     smtp = SMTPConfig("127.0.0.1", port, "none", None, None, 30.0)
@@ -318,8 +320,9 @@ def _memory_worker(location: str, port: int, config: Path) -> None:
     """The process `memory` measures: the notify core with a progress line every 5,000 messages (or every
 twentieth of them) on stderr."""
     from ..notify.run import NotifyOptions, Progress, run_notify
+    from ..notify.smtp_settings import SMTPConfig
     from ..notify.store import SubscriberStore
-    from ..notify.transport import SMTPConfig, SMTPTransport
+    from ..notify.transport import SMTPTransport
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     settings, model = _setup(config)
     store = SubscriberStore(location)

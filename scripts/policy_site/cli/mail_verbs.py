@@ -42,8 +42,9 @@ from ..notify.run import (
     run_notify,
     synchronous_commit,
 )
+from ..notify.smtp_settings import smtp_config
 from ..notify.store import Preferences, SubscriberStore, now_text
-from ..notify.transport import open_transport, smtp_config
+from ..notify.transport import open_transport
 from ..state import database_location, database_path, outbox_path
 
 

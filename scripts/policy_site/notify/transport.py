@@ -1,15 +1,7 @@
 """Transports for notices: real SMTP (one reused connection, re-opened when lost) and the .eml outbox.
 
-POLICY_SMTP_URL selects SMTP:
-
-    smtp://host[:port]                  plain SMTP (port 25), e.g. a local relay
-    smtp://host:587?starttls=1          STARTTLS required (also: smtp+starttls://host)
-    smtps://host[:465]                  implicit TLS
-    ...?timeout=30                      socket timeout in seconds
-
-The user name and password come from the URL (percent-encoded) or from POLICY_SMTP_USER and
-POLICY_SMTP_PASSWORD; never printed, and refused over an unencrypted connection to another machine.
-Without POLICY_SMTP_URL each message is written as an .eml file into the outbox folder instead.
+POLICY_SMTP_URL selects SMTP (smtp_settings says how it is read); without it each message is written as an
+.eml file into the outbox folder instead.
 
 send(message, prepare) hands over one message; what can happen, and what the caller is told:
 
@@ -30,20 +22,18 @@ send(message, prepare) hands over one message; what can happen, and what the cal
                       421 or a loss during the previous message): TransportUnavailable; the run stops, and the
                       message in hand goes back to pending with no attempt counted.
 
-A new connection after a loss is tried three times (RECONNECT_DELAYS), the very first one once. prepare() runs
-exactly once, before anything is handed over; SMTP runs it while the server answers MAIL FROM, so the ledger's
-commit overlaps the server's work. A server that offers PIPELINING (RFC 2920; every common one does) is sent MAIL
-FROM and RCPT TO in one write and their replies are read after: three round trips a message instead of four, the
-ledger's commit overlapping both commands. prepare() may then answer later: it returns a function, called once
-the RCPT reply is in, before DATA (the message is never handed over before the ledger said yes). The outbox
-writes a message atomically or not at all, and reports a full disk or an unwritable folder as a one-line
-UserError.
+A new connection after a loss is tried once per configured delay (smtp_settings.RECONNECT_DELAYS: three), the
+very first one once. prepare() runs exactly once, before anything is handed over; SMTP runs it while the server
+answers MAIL FROM, so the ledger's commit overlaps the server's work. A server that offers PIPELINING (RFC 2920;
+every common one does) is sent MAIL FROM and RCPT TO in one write and their replies are read after: three round
+trips a message instead of four, the ledger's commit overlapping both commands. prepare() may then answer later:
+it returns a function, called once the RCPT reply is in, before DATA (the message is never handed over before
+the ledger said yes). The outbox writes a message atomically or not at all, and reports a full disk or an
+unwritable folder as a one-line UserError.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import math
 import os
 import re
 import smtplib
@@ -55,17 +45,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn, Protocol
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..errors import UserError
 from .files import os_failure, warn_if_committable
 from .outbox import Outbox
+from .smtp_settings import SMTPConfig, smtp_config
 
-ENV_URL = "POLICY_SMTP_URL"
-ENV_USER = "POLICY_SMTP_USER"
-ENV_PASSWORD = "POLICY_SMTP_PASSWORD"
-RECONNECT_DELAYS = (0.0, 1.0, 3.0)
-ENV_RECONNECT = "POLICY_SMTP_RECONNECT_DELAYS"  # other delays, in seconds with commas (the tests' server that is gone)
 REPLY_LIMIT = 500  # characters of an accepted message's reply that the ledger keeps
 
 
@@ -145,78 +130,6 @@ def ledger_reply(code: int, reply: bytes | str) -> str:
 
 
 # --- SMTP -------------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class SMTPConfig:
-    host: str
-    port: int
-    tls: str  # 'none' | 'starttls' | 'implicit'
-    user: str | None
-    password: str | None
-    timeout: float
-    reconnect: tuple[float, ...] = RECONNECT_DELAYS  # the waits before each attempt at a new connection
-
-    def describe(self) -> str:
-        scheme = {"none": "smtp", "starttls": "smtp+starttls", "implicit": "smtps"}[self.tls]
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{scheme}://{host}:{self.port}" + (" (with login)" if self.user else "")
-
-
-def _is_local(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def smtp_config(environ: Mapping[str, str] = os.environ) -> SMTPConfig | None:
-    """The SMTP settings from POLICY_SMTP_URL, or None (use the outbox). Errors never echo the password."""
-    url = environ.get(ENV_URL, "").strip()
-    if not url:
-        return None
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-        host = parts.hostname
-    except ValueError:
-        raise UserError(f"{ENV_URL} is not a valid URL (like smtp://mail.example.org:587?starttls=1)") from None
-    schemes = {"smtp": ("none", 25), "smtp+starttls": ("starttls", 587), "smtps": ("implicit", 465)}
-    if parts.scheme not in schemes or not host:
-        raise UserError(f"{ENV_URL} must be smtp://HOST[:PORT], smtp+starttls://… or smtps://…, "
-                        f"not a URL with scheme {parts.scheme!r}")
-    tls, default_port = schemes[parts.scheme]
-    query = parse_qs(parts.query, keep_blank_values=True)
-    unknown = set(query) - {"starttls", "timeout"}
-    if unknown or parts.path not in ("", "/"):
-        raise UserError(f"{ENV_URL}: unknown part(s) {', '.join(sorted(unknown)) or parts.path}; "
-                        f"known: ?starttls=1, ?timeout=SECONDS")
-    if query.get("starttls", ["0"])[-1].lower() in ("1", "true", "yes", "required"):
-        if tls == "implicit":
-            raise UserError(f"{ENV_URL}: smtps:// is already encrypted; starttls=1 is for smtp://")
-        tls = "starttls"
-    try:
-        timeout = float(query.get("timeout", ["30"])[-1])
-    except ValueError:
-        raise UserError(f"{ENV_URL}: timeout must be a number of seconds") from None
-    user = unquote(parts.username) if parts.username else environ.get(ENV_USER) or None
-    password = unquote(parts.password) if parts.password else environ.get(ENV_PASSWORD) or None
-    if bool(user) != bool(password):
-        raise UserError(f"SMTP login needs both a user and a password ({ENV_USER}, {ENV_PASSWORD} or the URL)")
-    try:
-        reconnect = tuple(float(d) for d in environ.get(ENV_RECONNECT, "").split(",")) \
-            if environ.get(ENV_RECONNECT, "").strip() else RECONNECT_DELAYS
-    except ValueError:
-        raise UserError(f"{ENV_RECONNECT} must be seconds (0 to 3600) separated by commas, like 0,1,3") from None
-    if not reconnect or not all(math.isfinite(d) and 0 <= d <= 3600 for d in reconnect):
-        raise UserError(f"{ENV_RECONNECT} must be seconds (0 to 3600) separated by commas, like 0,1,3")
-    config = SMTPConfig(host, port or default_port, tls, user, password, timeout, reconnect)
-    if user and tls == "none" and not _is_local(host):
-        raise UserError(f"refusing to send the SMTP password unencrypted to {config.describe()}; "
-                        f"use smtps:// or ?starttls=1")
-    return config
-
 
 class SMTPTransport:
     """One SMTP connection, opened on first use, reused for every message, re-opened after it was lost."""

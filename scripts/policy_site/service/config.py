@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 from ..errors import PolicyInvalid, UserError
 from ..notify import message
 from ..notify.backend import Location
-from ..notify.transport import smtp_config
+from ..notify.smtp_settings import smtp_config
 from ..settings import Settings, require_site_url
 from ..site.choices import Choices, load_choices
 from ..state import database_location, outbox_path
