@@ -1,13 +1,17 @@
 """How every cache of this package names what it keeps, and when a file is still the one a build left.
 
-One rule each, used by the parse cache (history/cache.py), the generated files (site/gencache.py), the page cache
-(site/pagecache.py, site/mkdocs/page_key.py) and the site folder's record (site/mkdocs/site_output.py):
+One rule each, used by the generated files (site/gencache.py, PDFs, Word files, translations), the page cache
+(site/pagecache.py, site/mkdocs/page_key.py), compiled templates (site/compiled.py) and the site folder's record
+(site/mkdocs/site_output.py). The parse cache (history/cache.py) takes `code_fingerprint` from here and keeps its
+own key, the one thing it parses: a document's git tree listing (paths, modes, blob ids), hashed as git names
+blobs: sha1 (history/versions._tree_key).
 
 - `digest(*parts)`: a key is the sha256 of what the renderer receives, written as canonical JSON (sorted keys,
-  UTF-8, dates in ISO form, paths as their text). Nothing else builds a key.
+  UTF-8, dates in ISO form, paths as their text).
 - `tree_digest(folder)`: the sha256 of every file's path and bytes in a folder (templates, a theme's own folder).
 - `software()`: the code that renders — this package's code (`code_fingerprint`) and the versions of the libraries
-  whose output lands in a cached file. Every record holds it; a record written by other code is ignored.
+  whose output lands in a cached file (RENDERING_LIBRARIES: pages, feeds, dates, PDFs and Word files). Every
+  record holds it; a record written by other code is ignored.
 - A *stamp* is a file's (mtime_ns, size, inode). A record keeps the stamp of each file it lists, and a listed file
   is taken as the one the record describes while its stamp is unchanged — unless the stamp is not older than the
   record itself (`trusted`): a file changed in the clock tick its record was written in could keep its stamp.
@@ -28,6 +32,9 @@ from typing import Any
 import orjson
 
 Stamp = tuple[int, int, int]  # (mtime_ns, size, inode)
+PDF_LIBRARIES = ("weasyprint", "pydyf", "fonttools", "tinycss2", "cssselect2", "tinyhtml5", "pyphen")
+# babel: its CLDR data writes the dates; python-docx writes the Word redlines
+RENDERING_LIBRARIES = ("jinja2", "markupsafe", "feedgen", "lxml", "babel", *PDF_LIBRARIES, "python-docx")
 _PACKAGE = Path(__file__).resolve().parent
 _CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 
@@ -76,7 +83,7 @@ def software() -> str:
     """The code that renders generated files and pages: this package's, and the versions of the libraries."""
     from importlib import metadata
     found = {"python": sys.version, "code": code_fingerprint()}
-    for name in ("jinja2", "markupsafe", "feedgen", "lxml", "babel"):  # babel: its CLDR data writes the dates
+    for name in RENDERING_LIBRARIES:
         try:
             found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

@@ -6,9 +6,9 @@ indexed from it. Pages that logged a warning while rendering are never stored, s
 
 The key (made in site/mkdocs/page_cache.py, the MkDocs side): sha256 over the *site key* — the validated MkDocs config
 minus volatile fields (config_file_path, docs_dir, site_dir, dev_addr, watch), the nav, the theme folders (their
-files' contents, or the version of the installed package that holds them), our templates, the versions of
-MkDocs, Material, Markdown and the other rendering packages, the fingerprint of this package's code, serve or
-build — then the page's path in the generated folder and its Markdown file's bytes.
+files' contents, or the version of the installed package that holds them; our theme override is one), the
+versions of MkDocs, Material, Markdown and the other rendering packages, the fingerprint of this package's code,
+serve or build — then the page's path in the generated folder and its Markdown file's bytes.
 
 When an entry is trusted: its two plain files — `<key>.json` (the header: format, key, page, the HTML's length and
 sha256, the search entries) and `<key>.html` (the bytes) — read and parse, the header names this format, the very

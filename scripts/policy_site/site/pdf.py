@@ -30,7 +30,7 @@ import yaml
 from markupsafe import Markup
 
 from ..diff.redline_render import redline_html
-from ..keys import digest
+from ..keys import PDF_LIBRARIES, digest
 from ..source.files import POLICY_FILE, SECTIONS_DIR
 from ..source.model import Policy, section_to_data
 from .gencache import GeneratedFiles
@@ -124,7 +124,7 @@ def software() -> str:
     """The versions of what writes the bytes of a PDF (a new one may write other bytes)."""
     from importlib import metadata
     found = []
-    for name in ("weasyprint", "pydyf", "fonttools", "tinycss2", "cssselect2", "tinyhtml5", "pyphen"):
+    for name in PDF_LIBRARIES:
         try:
             found.append(f"{name} {metadata.version(name)}")
         except metadata.PackageNotFoundError:
