@@ -209,10 +209,10 @@ def build_model(settings: Settings, history: History, working: Policy | None = N
     draft = None
     if working is not None and working != entries[-1].published.latest_text:
         draft = Draft(working, diff_policies(entries[-1].policy, working))
-    ids: list[str] = []
+    ids: dict[str, None] = {}  # every id ever published, in order of first appearance
     for entry in entries:
-        ids.extend(i for i in entry.policy.section_ids() if i not in ids)
-    model = SiteModel(settings, history, entries, current, draft, ids, document, prefix)
+        ids.update(dict.fromkeys(entry.policy.section_ids()))
+    model = SiteModel(settings, history, entries, current, draft, list(ids), document, prefix)
     by_date: list[tuple[date, int]] = []  # (effective, publication index) of the entries before, sorted
     for n, entry in enumerate(entries):
         found = bisect.bisect_right(by_date, (entry.policy.effective - timedelta(days=1), len(entries))) - 1
