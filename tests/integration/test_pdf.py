@@ -241,3 +241,33 @@ def test_option_off_makes_no_pdf_and_says_none(tmp_path: Path) -> None:
         assert "as PDF" not in file.read_text(encoding="utf-8"), file
     for record in versions(site).values():
         assert not [key for key in record if "pdf" in key]
+
+
+def test_the_durable_cache_stays_bounded_least_recently_used_out_first(tmp_path: Path) -> None:
+    """Each template edit or WeasyPrint upgrade makes every PDF anew under new inputs; the durable cache keeps at
+    most KEPT_PER_PDF × the site's PDFs (at least KEPT_AT_LEAST), the least recently made or used removed first,
+    and the half-written entry of a build killed long ago, not one being written now."""
+    import os
+
+    from policy_site.site.pdf import DURABLE, KEPT_AT_LEAST, STALE_TEMPORARY_S
+
+    p = copy_project(tmp_path / "repo", pdf=True).init_git()
+    p.commit("Publish the privacy policy, version 1.0")
+    build(p.path, EPOCH)
+    durable = p.path / ".cache/history" / DURABLE
+    (real,) = durable.glob("*.pdf")  # the one PDF of the site (a first version has no changes PDF)
+    long_ago = 1_600_000_000
+    for n in range(KEPT_AT_LEAST + 30):  # entries of inputs that are gone, older than the real one
+        old = durable / f"{n:064x}.pdf"
+        old.write_bytes(b"%PDF-old")
+        os.utime(old, (long_ago + n, long_ago + n))
+    killed, writing = durable / "a.123.tmp", durable / "b.456.tmp"
+    killed.write_bytes(b"half")
+    os.utime(killed, (long_ago, long_ago))
+    writing.write_bytes(b"half")
+    assert STALE_TEMPORARY_S > 60
+    build(p.path, EPOCH)  # warm: nothing made, the cache pruned
+    kept = sorted(durable.glob("*.pdf"))
+    assert len(kept) == KEPT_AT_LEAST and real in kept
+    assert durable / f"{KEPT_AT_LEAST + 29:064x}.pdf" in kept and durable / f"{0:064x}.pdf" not in kept
+    assert not killed.exists() and writing.exists()

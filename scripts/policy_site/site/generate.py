@@ -25,7 +25,7 @@ from .model import SiteModel, build_model
 from .output import OutputTree
 from .page_types import library_nav, nav
 from .pages import translated_pages, write_pages
-from .pdf import pdf_records, write_pdfs
+from .pdf import pdf_records, prune_durable, write_pdfs
 from .redirects import redirect_pages
 from .rewrites import Source, check_rewrites, previous_build
 from .timestamps import TOKEN, attach_timestamps
@@ -240,6 +240,7 @@ def generate_site(settings: Settings, announced: Sequence[Source] = (), project:
     for name, page in redirect_pages(settings["redirects"], settings.url(), out.written).items():
         out.write(name, page)
     out.finish()
+    prune_durable(settings.cache_dir, sum(1 for path in out.written if path.endswith(".pdf")))
     site = GeneratedSite(settings.pages_dir, models, library_nav() if layout.is_library else nav(models[0]), layout,
                          translated_into, files, out.written)
     if save:

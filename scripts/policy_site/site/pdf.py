@@ -20,9 +20,11 @@ import gc
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -40,6 +42,9 @@ from .translations import TranslatedDocument, language_name, merged
 
 FORMAT = "policy-site pdf 1"
 DURABLE = "pdf"  # the durable cache's folder in cache_dir
+KEPT_PER_PDF = 2  # the durable cache keeps at most this many PDFs per PDF of the site (and at least KEPT_AT_LEAST),
+KEPT_AT_LEAST = 50  # the least recently used removed first: a template edit or a new WeasyPrint makes every PDF anew
+STALE_TEMPORARY_S = 3600  # a half-written entry of a build killed this long ago is removed
 
 
 def pdf_name(model: SiteModel, entry: VersionEntry) -> str:
@@ -203,7 +208,9 @@ class PdfMaker:
                         {n: hashlib.sha256(d).hexdigest() for n, d in sorted(files.items())})
         cached = self.durable / f"{inputs}.pdf"
         try:
-            return cached.read_bytes()
+            found = cached.read_bytes()
+            os.utime(cached)  # used now: the last to be removed (prune_durable)
+            return found
         except OSError:
             pass
         data = write_pdf(html, files, when, inputs)
@@ -217,6 +224,39 @@ class PdfMaker:
         except OSError:
             pass  # a cache that cannot be written costs time, not the build
         return data
+
+
+def prune_durable(cache_dir: Path, in_site: int) -> int:
+    """Bound the durable cache: at most KEPT_PER_PDF × the PDFs the site has (and KEPT_AT_LEAST), the least
+    recently made or used removed first, and half-written entries of killed builds. Nothing when the site has no
+    PDF (the option is off: the cache is left for when it is on again). Returns how many files it removed; a file
+    that cannot be removed is left (a cache that cannot be written costs space, not the build)."""
+    if in_site <= 0:
+        return 0
+    entries: list[tuple[int, str]] = []
+    stale: list[str] = []
+    try:
+        with os.scandir(cache_dir / DURABLE) as found:
+            for entry in found:
+                try:
+                    mtime = entry.stat(follow_symlinks=False).st_mtime_ns
+                except OSError:
+                    continue
+                if entry.name.endswith(".pdf") and entry.is_file(follow_symlinks=False):
+                    entries.append((mtime, entry.path))
+                elif entry.name.endswith(".tmp") and time.time_ns() - mtime > STALE_TEMPORARY_S * 10**9:
+                    stale.append(entry.path)
+    except OSError:
+        return 0
+    entries.sort(reverse=True)  # the newest first
+    removed = 0
+    for path in stale + [path for _, path in entries[max(KEPT_AT_LEAST, KEPT_PER_PDF * in_site):]]:
+        try:
+            os.unlink(path)
+            removed += 1
+        except OSError:
+            pass
+    return removed
 
 
 def write_pdf(html: str, files: dict[str, bytes], when: datetime, identity: str) -> bytes:
