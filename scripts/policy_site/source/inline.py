@@ -140,13 +140,13 @@ def add_words(out: list[Word], content: str, marks: tuple[str, ...], space_befor
     """The words of one run of text with the same formatting appended to out (each knows whether a space stood
     before it); returns whether the run ended with a space."""
     pieces = content.split(" ")
-    for i, piece in enumerate(pieces):
-        if piece:
-            out.append((piece, marks, bool(out) and not space_before))
-            space_before = False
-        if i < len(pieces) - 1:
-            space_before = True
-    return space_before
+    found = [piece for piece in pieces if piece]
+    if found:  # only the run's first word can be glued to what came before: a space stands before every other
+        out.append((found[0], marks, bool(out) and not space_before and bool(pieces[0])))
+        out.extend([(piece, marks, False) for piece in found[1:]])
+    if pieces[-1]:
+        return False
+    return True if len(pieces) > 1 else space_before
 
 
 @lru_cache(maxsize=65536)
