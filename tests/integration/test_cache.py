@@ -287,3 +287,27 @@ def test_a_working_tree_a_commit_holds_is_known_from_the_cache(three_versions: P
         assert str(first.value) == str(plain.value)
     finally:
         loader.parse_files = original
+
+
+def test_check_keeps_diffs_and_translations_and_reads_a_changed_translation_again(three_versions: Project) -> None:
+    """`policy check` saves what it parsed: the diffs its translation check needs (their classes known before the
+    cache loads) and each translation, keyed by exactly what parsing receives. An edited translation file, or one
+    turned into a link with the same words, is parsed again: never a stale verdict."""
+    three_versions.run("translate", "de", check=True)
+    german = "translations/de/sections/protecting-information.yaml"
+    three_versions.commit("German")
+    assert three_versions.run("check").returncode == 0
+    keys = set(json.loads(cache_file(three_versions).read_text())["entries"])
+    assert {k.split(":")[0] for k in keys} >= {"diff", "hash", "translation"}
+    path = three_versions.policy / german
+    words = path.read_text(encoding="utf-8")
+    path.write_text(words + "colour: blue\n", encoding="utf-8")
+    result = three_versions.run("check")
+    assert result.returncode == 1 and f"policy/{german}:" in result.stderr and "unknown field 'colour'" in result.stderr
+    path.write_text(words, encoding="utf-8")
+    assert three_versions.run("check").returncode == 0
+    (three_versions.path / "elsewhere.yaml").write_text(words, encoding="utf-8")
+    path.unlink()
+    path.symlink_to(three_versions.path / "elsewhere.yaml")
+    result = three_versions.run("check")
+    assert result.returncode == 1 and f"policy/{german}" in result.stderr and "Traceback" not in result.stderr

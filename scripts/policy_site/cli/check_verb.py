@@ -13,6 +13,9 @@ from .project_args import project_settings, shown_policy_dir
 def cmd_check(args: argparse.Namespace) -> int:
     from ..history.checks import run_check
     settings = project_settings(args)
+    translated = _translated(settings)
+    if translated:  # the translation check builds each document's model: its diffs come from the parse cache,
+        from ..diff import sections  # noqa: F401 - which holds them only for a process that knows their classes
     checked = run_check(settings.policy_dir, shown_policy_dir(settings), args.allow_shallow or
                         bool(settings["allow_shallow"]), settings.cache_dir,
                         lambda document: settings.days("notice_days", document), settings.build_time.date(),
@@ -24,7 +27,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     for doc in checked:
         for warning in doc.warnings + _editorial_warning(doc.history, doc.policy):
             print(f"warning: {warning}", file=sys.stderr)
-    _translation_check(settings, checked, args.strict_translations)
+    if translated:
+        _translation_check(settings, translated, checked, args.strict_translations)
+    for doc in checked:  # what this check parsed and diffed, for the next check or build (one cache: saved once)
+        doc.history.save_cache()
     summaries = [f"{doc.document + ' ' if doc.document else ''}version {doc.policy.version}, effective "
                  f"{doc.policy.effective}, {_count(len(doc.policy.section_ids()), 'section')}"
                  for doc in checked]
@@ -33,16 +39,21 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _translation_check(settings, checked, strict: bool) -> None:
-    """Stale and missing translated sections: warnings, or errors with --strict-translations."""
-    from ..site.model import build_model
-    from ..site.translations import load_translations
+def _translated(settings) -> dict | None:
+    """Each document's folder, when one of them has a translation (else None: nothing to check)."""
     from ..source.project import read_layout
     from ..source.translations import languages
     layout = read_layout(settings.policy_dir)
     folders = {d: layout.folder(settings.policy_dir, d) for d in layout.documents}
-    if not any(languages(folder) for folder in folders.values()):
-        return
+    return folders if any(languages(folder) for folder in folders.values()) else None
+
+
+def _translation_check(settings, folders: dict, checked, strict: bool) -> None:
+    """Stale and missing translated sections: warnings, or errors with --strict-translations."""
+    from ..site.model import build_model
+    from ..site.translations import load_translations
+    from ..source.project import read_layout
+    layout = read_layout(settings.policy_dir)
     models = [build_model(settings, doc.history, document=doc.document, prefix=layout.prefix(doc.document))
               for doc in checked if doc.history.versions]
     lines = []

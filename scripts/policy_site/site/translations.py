@@ -192,7 +192,7 @@ def load_translations(models: list[SiteModel], folders: dict[str, Path], prefix:
             if skip is not None and skip(model, language):
                 continue
             translation, found = read_translation(folder / TRANSLATIONS_DIR / language, language,
-                                                  f"{where}/{TRANSLATIONS_DIR}/{language}")
+                                                  f"{where}/{TRANSLATIONS_DIR}/{language}", model.history.memo)
             problems += found
             if translation is not None:
                 unknown = [s for s, (_, v) in translation.sections.items() if model.history.find(v) is None]

@@ -18,13 +18,18 @@ stale.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
+from .. import codec
 from ..errors import Problem
+from ..keys import digest
 from .files import read_working_tree
 from .loader import SECTION_FIELDS, section_from_node
 from .model import VERSION_PATTERN, Section
@@ -46,7 +51,11 @@ class Translation:
     introduction: tuple[str, ...]
     source_version: str
     sections: dict[str, tuple[Section, str]] = field(default_factory=dict)  # id → (section, its source_version)
-    marked: set[str] = field(default_factory=set)  # ids of sections marked `translated: true` (words kept on purpose)
+    marked: tuple[str, ...] = ()  # ids of sections marked `translated: true` (words kept on purpose), sorted
+
+
+codec.register(Translation)
+Memo = Callable[[str, Callable[[], Any]], Any]  # History.memo: a value kept in the parse cache under a key
 
 
 def languages(folder: Path) -> list[str]:
@@ -80,12 +89,27 @@ def _marked(reader: Reader, node: yaml.Node | None) -> bool:
     return node.value == "true"
 
 
-def read_translation(folder: Path, language: str, prefix: str) -> tuple[Translation | None, list[Problem]]:
-    """A translation from the working tree; prefix names its folder in messages ('policy/translations/de')."""
+def read_translation(folder: Path, language: str, prefix: str,
+                     memo: Memo | None = None) -> tuple[Translation | None, list[Problem]]:
+    """A translation from the working tree; prefix names its folder in messages ('policy/translations/de').
+    memo: where the parsed result is kept between runs, keyed by exactly what parsing receives (the files'
+    names and bytes, what was refused, the language and prefix) — a library of 135 translations is not parsed
+    again by every `policy check`."""
     if not LANGUAGE.match(language):
         return None, [Problem(prefix, 1, 1, f"'{language}' is not a language code like de, fr, pt-BR: rename "
                                             "the folder")]
     files, refused = read_working_tree(folder)
+    if memo is None:
+        return _parse_translation(files, refused, language, prefix)
+    key = "translation:" + digest(language, prefix, sorted(refused.items()),
+                                  sorted((name, hashlib.sha256(data).hexdigest()) for name, data in files.items()))
+    found: tuple[Translation | None, list[Problem]] = memo(
+        key, lambda: _parse_translation(files, refused, language, prefix))
+    return found
+
+
+def _parse_translation(files: dict[str, bytes], refused: dict[str, str], language: str,
+                       prefix: str) -> tuple[Translation | None, list[Problem]]:
     problems = [Problem(f"{prefix}/{name}", 1, 1, why) for name, why in refused.items()]
     if "policy.yaml" not in files:
         return None, problems + [Problem(f"{prefix}/policy.yaml", 1, 1, "file is missing (title and "
@@ -104,6 +128,7 @@ def read_translation(folder: Path, language: str, prefix: str) -> tuple[Translat
         if title and source:
             translation = Translation(language, title, summary, intro, source)
     problems += reader.problems
+    marked_ids: set[str] = set()
     for name, data in sorted(files.items()):
         if not name.startswith("sections/"):
             continue
@@ -124,5 +149,7 @@ def read_translation(folder: Path, language: str, prefix: str) -> tuple[Translat
         if translation and section and source:
             translation.sections[section.id] = (section, source)
             if marked:
-                translation.marked.add(section.id)
+                marked_ids.add(section.id)
+    if translation is not None:
+        translation.marked = tuple(sorted(marked_ids))
     return (translation if not problems else None), problems
