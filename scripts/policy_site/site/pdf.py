@@ -209,10 +209,14 @@ class PdfMaker:
         cached = self.durable / f"{inputs}.pdf"
         try:
             found = cached.read_bytes()
-            os.utime(cached)  # used now: the last to be removed (prune_durable)
-            return found
         except OSError:
             pass
+        else:
+            try:
+                os.utime(cached)  # used now: the last to be removed (prune_durable)
+            except OSError:
+                pass  # a cache folder that cannot be written: the entry is still good
+            return found
         data = write_pdf(html, files, when, inputs)
         if not gc.isenabled():  # the generation's child runs without the collector (cli/build_fork.py), and a PDF
             gc.collect(0)  # leaves ~10 MB in cycles: the youngest generation is what it made
