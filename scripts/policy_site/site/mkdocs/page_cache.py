@@ -33,9 +33,11 @@ import hashlib
 import logging
 import os
 from collections.abc import Mapping
-from pathlib import PurePath
-from typing import Any
+from dataclasses import replace
+from pathlib import Path, PurePath
+from typing import Any, NoReturn
 
+from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
@@ -153,6 +155,10 @@ class _PageWarnings(logging.Handler):
         page = getattr(self.config, "_current_page", None)
         if page is not None:
             self.pages.add(page.file.src_uri)
+
+
+def _gone(folder: Path, source: str) -> NoReturn:
+    raise PluginError(f"the page cache entry of {source} in {folder} changed while this build used it; build again")
 
 
 class PageCache:
@@ -303,10 +309,16 @@ class PageCache:
         if self.helper is not None and self.store is not None and source not in self.nav_hits \
                 and self.helper.reached(source):
             entry = self.store.get(self.pending[source], source)
-            if entry is not None:
-                self.nav_hits[source] = entry
+            if entry is not None:  # its HTML is read again when it is written, not held by every page meanwhile
+                self.nav_hits[source] = replace(entry, html=b"")
                 self.helped += 1
         return "" if source in self.nav_hits else markdown
+
+    def on_page_content(self, page: Page) -> None:
+        """Last after a page is converted: nothing reads its Markdown again (its title is kept: MkDocs takes it
+        from the converted page, never from Markdown that is not None)."""
+        if self.active:
+            page.markdown = ""
 
     def on_env(self) -> None:
         """Every page is read: the helper has nothing left to do."""
@@ -329,8 +341,11 @@ class PageCache:
         if not self.active or self.store is None:
             return output
         if source in self.nav_hits:
-            self.written[source] = self.nav_hits[source].key
-            return self.nav_hits[source].html.decode("utf-8")  # MkDocs encodes it back to the very same bytes
+            entry = self.nav_hits[source]
+            self.written[source] = entry.key
+            if not entry.html:  # taken from the helper: read again, checked as before
+                entry = self.store.get(entry.key, source) or _gone(self.store.folder, source)
+            return entry.html.decode("utf-8")  # MkDocs encodes it back to the very same bytes
         if self.serving and os.path.isfile(page.file.abs_dest_path):  # a dirty rebuild: never write through a link
             os.unlink(page.file.abs_dest_path)
         key = self.pending.get(source)
@@ -342,6 +357,7 @@ class PageCache:
         self.store.put(Entry(key, source, html, self.page_search.get(source, [])))
         self.stored.add(key)
         self.written[source] = key
+        page.content = ""  # written: nothing reads it again (the search plugin indexed it; the title is kept)
         return output
 
     def on_template_context(self, context: Any) -> Any:

@@ -230,6 +230,12 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
     def on_page_markdown(self, markdown, *, page, config, files):
         return self.page_cache.on_page_markdown(markdown, page) if self.page_cache else markdown
 
+    @event_priority(-100)  # last: every plugin has seen the converted page
+    def on_page_content(self, html, *, page, config, files):
+        if self.page_cache:
+            self.page_cache.on_page_content(page)
+        return html
+
     @event_priority(-100)  # after the search plugin indexed the page
     def on_page_context(self, context, *, page, config, nav):
         if self.page_cache:
