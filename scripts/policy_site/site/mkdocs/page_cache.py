@@ -187,6 +187,7 @@ class PageCache:
         self.search: list | None = None
         self.search_seen = 0
         self.page_search: dict[str, list] = {}
+        self.held: dict[str, bytes] = {}  # converted pages' content until they are rendered (on_page_content)
         self.warnings: _PageWarnings | None = None
 
     def configure(self, settings: Settings, serving: bool) -> None:
@@ -315,10 +316,20 @@ class PageCache:
         return "" if source in self.nav_hits else markdown
 
     def on_page_content(self, page: Page) -> None:
-        """Last after a page is converted: nothing reads its Markdown again (its title is kept: MkDocs takes it
-        from the converted page, never from Markdown that is not None)."""
-        if self.active:
+        """Last after a page is converted: nothing reads its Markdown again, nor its content until it is rendered
+        (every page is converted before the first is rendered), so that content waits as UTF-8 bytes, half the
+        memory of a str holding any character beyond Latin-1. Its title is kept: MkDocs takes it from the
+        converted page, never from Markdown or content that is not None."""
+        if self.active and page.content:
             page.markdown = ""
+            self.held[page.file.src_uri] = page.content.encode("utf-8", errors="surrogatepass")
+            page.content = ""
+
+    def before_page_context(self, page: Page) -> None:
+        """First as a page is rendered: its content back, exactly as converted."""
+        held = self.held.pop(page.file.src_uri, None)
+        if held is not None:
+            page.content = held.decode("utf-8", errors="surrogatepass")
 
     def on_env(self) -> None:
         """Every page is read: the helper has nothing left to do."""
