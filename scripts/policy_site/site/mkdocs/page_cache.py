@@ -24,7 +24,10 @@ every page's anchors), or when the search plugin's index is not where this code 
 
 Under `policy serve` only, the temporary site folder (MkDocs' own, emptied by every rebuild) gets hard links
 instead of copies: to a cached page's HTML file while its stat is the one seen when it was checked, and to the
-static files of the generated folder (LinkedFile). `policy build` always writes real copies into site_dir.
+static files of the generated folder (LinkedFile, cached_files.py). `policy build` always writes real copies.
+
+Memory: a page's Markdown is let go once converted, its content waits for its rendering as UTF-8 bytes and is let
+go once written; a cached page's HTML (CachedPage, or a page the helper rendered) is read again when written.
 """
 
 from __future__ import annotations
@@ -34,10 +37,9 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import replace
-from pathlib import Path, PurePath
-from typing import Any, NoReturn
+from pathlib import PurePath
+from typing import Any
 
-from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
@@ -45,6 +47,7 @@ from ...keys import Stamp, stamp
 from ...pipes import may_fork
 from ...settings import Settings
 from ..pagecache import Entry, PageStore, check_location, page_key
+from .cached_files import CachedPage, LinkedFile, gone
 from .listed import ListedPage
 from .page_key import Unkeyable, site_key
 from .parallel import MIN_PAGES, Helper, render_from_the_end
@@ -52,58 +55,6 @@ from .parallel import MIN_PAGES, Helper, render_from_the_end
 log = logging.getLogger("mkdocs.plugins.policy")
 
 KNOWN_PLUGINS = {"search", "material/search", "policy"}
-
-
-def _link(source: str, target: str) -> bool:
-    """Hard-link source at target (replacing what is there); False when this file system cannot."""
-    try:
-        try:
-            os.link(source, target)
-        except FileNotFoundError:
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            os.link(source, target)
-        except FileExistsError:
-            os.unlink(target)  # left by a dirty rebuild: replaced, never written through
-            os.link(source, target)
-        return True
-    except OSError:
-        return False
-
-
-class CachedPage(File):
-    """A Markdown page replaced by its cached HTML: same source path and URL, written like a static file."""
-
-    def __init__(self, original: File, entry: Entry, link: bool) -> None:
-        super().__init__(original.src_uri, None, original.dest_dir, original.use_directory_urls,
-                         dest_uri=original.dest_uri, inclusion=original.inclusion)
-        self._content = entry.html
-        self.generated_by = "policy"
-        self.key = entry.key
-        self.entry = entry if link and entry.file is not None else None
-
-    def is_documentation_page(self) -> bool:
-        return False
-
-    def copy_file(self, dirty: bool = False) -> None:
-        entry = self.entry
-        if entry is not None and entry.file is not None:
-            if stamp(entry.file) == entry.signature and _link(str(entry.file), self.abs_dest_path):
-                return
-        if os.path.lexists(self.abs_dest_path):
-            os.unlink(self.abs_dest_path)  # never write through a link left by a dirty build
-        super().copy_file(dirty)
-
-
-class LinkedFile(File):
-    """A static file of the generated folder, hard-linked into serve's temporary site instead of copied."""
-
-    def __init__(self, original: File) -> None:
-        super().__init__(original.src_uri, original.src_dir, original.dest_dir, original.use_directory_urls,
-                         dest_uri=original.dest_uri, inclusion=original.inclusion)
-
-    def copy_file(self, dirty: bool = False) -> None:
-        if self.abs_src_path is None or not _link(self.abs_src_path, self.abs_dest_path):
-            super().copy_file(dirty)
 
 
 def _nav_pages(nav: Any) -> tuple[set[str], set[str]]:
@@ -155,10 +106,6 @@ class _PageWarnings(logging.Handler):
         page = getattr(self.config, "_current_page", None)
         if page is not None:
             self.pages.add(page.file.src_uri)
-
-
-def _gone(folder: Path, source: str) -> NoReturn:
-    raise PluginError(f"the page cache entry of {source} in {folder} changed while this build used it; build again")
 
 
 class PageCache:
@@ -250,8 +197,11 @@ class PageCache:
         self.helpable = [f for f in self.order if f.src_uri in self.pending and f.src_uri not in in_nav]
         for file in self.order:
             if file.src_uri in self.hits:
+                entry = self.hits[file.src_uri]
+                if not self.serving and entry.file is not None:  # its HTML read again when written, not held
+                    self.hits[file.src_uri] = entry = replace(entry, html=b"")
                 files.remove(file)
-                files.append(CachedPage(file, self.hits[file.src_uri], link=self.serving))
+                files.append(CachedPage(file, entry, link=self.serving, store=self.store))
         if self.serving:  # the generated folder's JSON and feeds, linked into serve's temporary site
             for file in [f for f in files if f.src_dir == config.docs_dir and not f.is_documentation_page()]:
                 files.remove(file)
@@ -354,9 +304,8 @@ class PageCache:
         if source in self.nav_hits:
             entry = self.nav_hits[source]
             self.written[source] = entry.key
-            if not entry.html:  # taken from the helper: read again, checked as before
-                entry = self.store.get(entry.key, source) or _gone(self.store.folder, source)
-            return entry.html.decode("utf-8")  # MkDocs encodes it back to the very same bytes
+            html = entry.html or self.store.html_again(entry) or gone(self.store.folder, source)
+            return html.decode("utf-8")  # MkDocs encodes it back to the very same bytes
         if self.serving and os.path.isfile(page.file.abs_dest_path):  # a dirty rebuild: never write through a link
             os.unlink(page.file.abs_dest_path)
         key = self.pending.get(source)
