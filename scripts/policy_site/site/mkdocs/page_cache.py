@@ -265,15 +265,16 @@ class PageCache:
                 self.helped += 1
         return "" if source in self.nav_hits else markdown
 
-    def on_page_content(self, page: Page) -> None:
+    def on_page_content(self, content: str, page: Page) -> str:
         """Last after a page is converted: nothing reads its Markdown again, nor its content until it is rendered
         (every page is converted before the first is rendered), so that content waits as UTF-8 bytes, half the
-        memory of a str holding any character beyond Latin-1. Its title is kept: MkDocs takes it from the
-        converted page, never from Markdown or content that is not None."""
-        if self.active and page.content:
-            page.markdown = ""
-            self.held[page.file.src_uri] = page.content.encode("utf-8", errors="surrogatepass")
-            page.content = ""
+        memory of a str holding any character beyond Latin-1; returns what MkDocs keeps as the content meanwhile.
+        Its title is kept: MkDocs takes it from the converted page, never from Markdown or content not None."""
+        if not self.active or not content:
+            return content
+        page.markdown = ""
+        self.held[page.file.src_uri] = content.encode("utf-8", errors="surrogatepass")
+        return ""
 
     def before_page_context(self, page: Page) -> None:
         """First as a page is rendered: its content back, exactly as converted."""

@@ -232,9 +232,7 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
 
     @event_priority(-100)  # last: every plugin has seen the converted page
     def on_page_content(self, html, *, page, config, files):
-        if self.page_cache:
-            self.page_cache.on_page_content(page)
-        return html
+        return self.page_cache.on_page_content(html, page) if self.page_cache else html
 
     @event_priority(100)  # first: before the search plugin reads the page's content
     def _on_page_context_first(self, context, *, page, config, nav):
