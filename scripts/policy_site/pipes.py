@@ -59,6 +59,15 @@ def fork() -> int:
     return pid
 
 
+def collect_from_now() -> None:
+    """In a process that ran without the cyclic collector (build_fork's child): what it made so far lives to its end
+    (frozen: never gone through again), and the collector takes back what it makes from now on — rendering the
+    pages and feeds leaves cycles that, uncollected, were a third of a library's generation peak memory."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
 def write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:

@@ -149,6 +149,25 @@ def test_headers_read_ahead_are_checked_like_those_read_then(tmp_path: Path) -> 
     assert PageStore(folder).get(keys[2], "p2/index.md", html=False) is None  # taken by the first store only
 
 
+def test_an_entry_read_again_is_trusted_only_while_its_file_is_unchanged(tmp_path: Path) -> None:
+    """A build holds no cached page's HTML until MkDocs writes it (site/mkdocs/cached_files.py): it is read again
+    then, without its checksum while the file keeps the stat it had when checked, else checked again."""
+    import os
+
+    from policy_site.site.pagecache import Entry, PageStore
+    folder = tmp_path / "html"
+    store = PageStore(folder)
+    key = "a" * 64
+    store.put(Entry(key, "p/index.md", b"<p>cached</p>", []))
+    store.finish({key})
+    entry = PageStore(folder).get(key, "p/index.md")
+    assert entry is not None and entry.file is not None
+    assert store.html_again(entry) == b"<p>cached</p>"
+    entry.file.write_bytes(b"<p>CACHED</p>")  # the same size, another stat: checked again, and refused
+    os.utime(entry.file, ns=(1, 1))
+    assert store.html_again(entry) is None
+
+
 @pytest.mark.parametrize("site_url", ["https://example.org/", "https://example.org/policies", "http://x",
                                       "https://example.org/a b/ü/", "https://example.org/?q=1", None])
 def test_a_listed_page_has_the_urls_mkdocs_gives_a_page(site_url: str | None) -> None:

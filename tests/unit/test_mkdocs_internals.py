@@ -40,6 +40,12 @@ def test_the_private_api_in_use_is_there() -> None:
         missing.append("SearchIndex._entries, where cached pages rejoin the search index (site/mkdocs/page_cache.py)")
     if "observer" not in inspect.getsource(LiveReloadServer.__init__):
         missing.append("LiveReloadServer.observer (its _timeout: serve's polling, site/mkdocs/plugin.py)")
+    title = inspect.getsource(Page)
+    if "if self.markdown is None:" not in title or "elif self.content is None:" not in title:
+        missing.append("Page.title read from Markdown only when markdown or content is None (a converted page's "
+                       "are emptied: site/mkdocs/page_cache.py)")
+    if "content = self._content" not in inspect.getsource(File.copy_file):
+        missing.append("File.copy_file writing File._content (a property of CachedPage: site/mkdocs/cached_files.py)")
     if "_current_page" not in inspect.getsource(build):
         missing.append("config._current_page, set while a page builds (site/mkdocs/page_cache.py)")
     assert not missing, f"MkDocs {mkdocs.__version__} moved what the plugin relies on:\n" + "\n".join(missing)

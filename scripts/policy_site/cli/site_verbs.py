@@ -8,6 +8,7 @@ import gc
 import logging
 import os
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +107,16 @@ def _generate_ahead(settings: Any) -> Any:
     finally:
         if reading is not None:
             reading.close()  # read_documents closed it, unless something failed before
-    return Then(site.summary(settings["controlling_language"]), site.save)  # saved while MkDocs renders
+    return Then(site.summary(settings["controlling_language"]), partial(_save, site))  # while MkDocs renders
+
+
+def _save(site: Any) -> None:
+    """The caches for the next build, saved by build_fork's child once it has sent its summary: first the words of
+    every text, memoised for the diffs and policy.json, are let go (this process needs no more of them), so that
+    their memory holds the saved records instead of adding to them."""
+    from ..source.inline import words
+    words.cache_clear()
+    site.save()
 
 
 def _meanwhile(config: Any, settings: Any, staging: Any) -> Any:

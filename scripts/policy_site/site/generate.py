@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..history.versions import Reading, read_documents
 from ..keys import digest
-from ..pipes import Claims, call_beside
+from ..pipes import Claims, call_beside, collect_from_now
 from ..settings import Settings, require_site_url
 from ..source.model import Policy
 from ..source.project import Layout, load_project
@@ -205,6 +205,8 @@ def generate_site(settings: Settings, announced: Sequence[Source] = (), project:
     reading, begun already (history.versions.begin_reading).
     """
     layout, models = load_models(settings, project, save, reading)
+    if beside:  # build_fork's child: the history and models live to the end, the pages' garbage need not
+        collect_from_now()
     for model in models:
         previous, shown, unreadable = previous_build(settings.site_dir, model.prefix, model.formerly_single)
         if unreadable:

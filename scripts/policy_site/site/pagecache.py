@@ -174,6 +174,19 @@ class PageStore:
             self.memory[key] = entry
         return entry
 
+    def html_again(self, entry: Entry) -> bytes | None:
+        """The HTML of an entry get() returned, read again (a build holds no page's HTML until MkDocs writes it):
+        trusted while its file has the stat it had when checked, else checked again; None when it is gone."""
+        if entry.file is not None:
+            try:
+                data, stat = _read(entry.file)
+                if stat is not None and stat == entry.signature:
+                    return data
+            except OSError:
+                pass
+        again = self.get(entry.key, entry.page)
+        return again.html if again is not None else None
+
     @staticmethod
     def _parse(header: Any, html: bytes | None, key: str, page: str, file: Path, stat: Stamp | None
                ) -> Entry | None:

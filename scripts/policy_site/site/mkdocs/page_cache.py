@@ -24,7 +24,10 @@ every page's anchors), or when the search plugin's index is not where this code 
 
 Under `policy serve` only, the temporary site folder (MkDocs' own, emptied by every rebuild) gets hard links
 instead of copies: to a cached page's HTML file while its stat is the one seen when it was checked, and to the
-static files of the generated folder (LinkedFile). `policy build` always writes real copies into site_dir.
+static files of the generated folder (LinkedFile, cached_files.py). `policy build` always writes real copies.
+
+Memory: a page's Markdown is let go once converted, its content waits for its rendering as UTF-8 bytes and is let
+go once written; a cached page's HTML (CachedPage, or a page the helper rendered) is read again when written.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import hashlib
 import logging
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import PurePath
 from typing import Any
 
@@ -43,6 +47,7 @@ from ...keys import Stamp, stamp
 from ...pipes import may_fork
 from ...settings import Settings
 from ..pagecache import Entry, PageStore, check_location, page_key
+from .cached_files import CachedPage, LinkedFile, gone
 from .listed import ListedPage
 from .page_key import Unkeyable, site_key
 from .parallel import MIN_PAGES, Helper, render_from_the_end
@@ -50,58 +55,6 @@ from .parallel import MIN_PAGES, Helper, render_from_the_end
 log = logging.getLogger("mkdocs.plugins.policy")
 
 KNOWN_PLUGINS = {"search", "material/search", "policy"}
-
-
-def _link(source: str, target: str) -> bool:
-    """Hard-link source at target (replacing what is there); False when this file system cannot."""
-    try:
-        try:
-            os.link(source, target)
-        except FileNotFoundError:
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            os.link(source, target)
-        except FileExistsError:
-            os.unlink(target)  # left by a dirty rebuild: replaced, never written through
-            os.link(source, target)
-        return True
-    except OSError:
-        return False
-
-
-class CachedPage(File):
-    """A Markdown page replaced by its cached HTML: same source path and URL, written like a static file."""
-
-    def __init__(self, original: File, entry: Entry, link: bool) -> None:
-        super().__init__(original.src_uri, None, original.dest_dir, original.use_directory_urls,
-                         dest_uri=original.dest_uri, inclusion=original.inclusion)
-        self._content = entry.html
-        self.generated_by = "policy"
-        self.key = entry.key
-        self.entry = entry if link and entry.file is not None else None
-
-    def is_documentation_page(self) -> bool:
-        return False
-
-    def copy_file(self, dirty: bool = False) -> None:
-        entry = self.entry
-        if entry is not None and entry.file is not None:
-            if stamp(entry.file) == entry.signature and _link(str(entry.file), self.abs_dest_path):
-                return
-        if os.path.lexists(self.abs_dest_path):
-            os.unlink(self.abs_dest_path)  # never write through a link left by a dirty build
-        super().copy_file(dirty)
-
-
-class LinkedFile(File):
-    """A static file of the generated folder, hard-linked into serve's temporary site instead of copied."""
-
-    def __init__(self, original: File) -> None:
-        super().__init__(original.src_uri, original.src_dir, original.dest_dir, original.use_directory_urls,
-                         dest_uri=original.dest_uri, inclusion=original.inclusion)
-
-    def copy_file(self, dirty: bool = False) -> None:
-        if self.abs_src_path is None or not _link(self.abs_src_path, self.abs_dest_path):
-            super().copy_file(dirty)
 
 
 def _nav_pages(nav: Any) -> tuple[set[str], set[str]]:
@@ -181,6 +134,7 @@ class PageCache:
         self.search: list | None = None
         self.search_seen = 0
         self.page_search: dict[str, list] = {}
+        self.held: dict[str, bytes] = {}  # converted pages' content until they are rendered (on_page_content)
         self.warnings: _PageWarnings | None = None
 
     def configure(self, settings: Settings, serving: bool) -> None:
@@ -243,8 +197,11 @@ class PageCache:
         self.helpable = [f for f in self.order if f.src_uri in self.pending and f.src_uri not in in_nav]
         for file in self.order:
             if file.src_uri in self.hits:
+                entry = self.hits[file.src_uri]
+                if not self.serving and entry.file is not None:  # its HTML read again when written, not held
+                    self.hits[file.src_uri] = entry = replace(entry, html=b"")
                 files.remove(file)
-                files.append(CachedPage(file, self.hits[file.src_uri], link=self.serving))
+                files.append(CachedPage(file, entry, link=self.serving, store=self.store))
         if self.serving:  # the generated folder's JSON and feeds, linked into serve's temporary site
             for file in [f for f in files if f.src_dir == config.docs_dir and not f.is_documentation_page()]:
                 files.remove(file)
@@ -303,10 +260,27 @@ class PageCache:
         if self.helper is not None and self.store is not None and source not in self.nav_hits \
                 and self.helper.reached(source):
             entry = self.store.get(self.pending[source], source)
-            if entry is not None:
-                self.nav_hits[source] = entry
+            if entry is not None:  # its HTML is read again when it is written, not held by every page meanwhile
+                self.nav_hits[source] = replace(entry, html=b"")
                 self.helped += 1
         return "" if source in self.nav_hits else markdown
+
+    def on_page_content(self, content: str, page: Page) -> str:
+        """Last after a page is converted: nothing reads its Markdown again, nor its content until it is rendered
+        (every page is converted before the first is rendered), so that content waits as UTF-8 bytes, half the
+        memory of a str holding any character beyond Latin-1; returns what MkDocs keeps as the content meanwhile.
+        Its title is kept: MkDocs takes it from the converted page, never from Markdown or content not None."""
+        if not self.active or not content:
+            return content
+        page.markdown = ""
+        self.held[page.file.src_uri] = content.encode("utf-8", errors="surrogatepass")
+        return ""
+
+    def before_page_context(self, page: Page) -> None:
+        """First as a page is rendered: its content back, exactly as converted."""
+        held = self.held.pop(page.file.src_uri, None)
+        if held is not None:
+            page.content = held.decode("utf-8", errors="surrogatepass")
 
     def on_env(self) -> None:
         """Every page is read: the helper has nothing left to do."""
@@ -329,8 +303,10 @@ class PageCache:
         if not self.active or self.store is None:
             return output
         if source in self.nav_hits:
-            self.written[source] = self.nav_hits[source].key
-            return self.nav_hits[source].html.decode("utf-8")  # MkDocs encodes it back to the very same bytes
+            entry = self.nav_hits[source]
+            self.written[source] = entry.key
+            html = entry.html or self.store.html_again(entry) or gone(self.store.folder, source)
+            return html.decode("utf-8")  # MkDocs encodes it back to the very same bytes
         if self.serving and os.path.isfile(page.file.abs_dest_path):  # a dirty rebuild: never write through a link
             os.unlink(page.file.abs_dest_path)
         key = self.pending.get(source)
@@ -342,6 +318,7 @@ class PageCache:
         self.store.put(Entry(key, source, html, self.page_search.get(source, [])))
         self.stored.add(key)
         self.written[source] = key
+        page.content = ""  # written: nothing reads it again (the search plugin indexed it; the title is kept)
         return output
 
     def on_template_context(self, context: Any) -> Any:

@@ -20,7 +20,6 @@ POLICY_BUILD_PROCESSES=1 turns the helper off; `policy serve` never uses it.
 
 from __future__ import annotations
 
-import gc
 import logging
 import mmap
 import os
@@ -57,7 +56,9 @@ class Helper:
         """Fork; the helper runs work(self, write_fd) and exits. False when the fork failed."""
         read, write = os.pipe()
         try:
-            pid = fork()  # the collector rule of pipes.py: the helper shares the memory pages of the moment
+            # the collector rule of pipes.py: what both processes share is frozen, so the helper's collector goes
+            # through only what it makes (each page's Markdown converter holds cycles: without it, every one stays)
+            pid = fork()
         except OSError:
             os.close(read)
             os.close(write)
@@ -65,7 +66,6 @@ class Helper:
         if pid == 0:  # the helper: never returns into MkDocs
             code = 1
             try:
-                gc.disable()  # short-lived: collecting would only copy the shared pages
                 os.close(read)
                 work(self, write)
                 code = 0

@@ -230,11 +230,23 @@ class PolicyPlugin(BasePlugin[PolicyPluginConfig]):  # type: ignore[valid-type]
     def on_page_markdown(self, markdown, *, page, config, files):
         return self.page_cache.on_page_markdown(markdown, page) if self.page_cache else markdown
 
+    @event_priority(-100)  # last: every plugin has seen the converted page
+    def on_page_content(self, html, *, page, config, files):
+        return self.page_cache.on_page_content(html, page) if self.page_cache else html
+
+    @event_priority(100)  # first: before the search plugin reads the page's content
+    def _on_page_context_first(self, context, *, page, config, nav):
+        if self.page_cache:
+            self.page_cache.before_page_context(page)
+        return context
+
     @event_priority(-100)  # after the search plugin indexed the page
-    def on_page_context(self, context, *, page, config, nav):
+    def _on_page_context_last(self, context, *, page, config, nav):
         if self.page_cache:
             self.page_cache.on_page_context(page)
         return context
+
+    on_page_context = CombinedEvent(_on_page_context_first, _on_page_context_last)
 
     @event_priority(-100)  # last: the HTML exactly as MkDocs writes it
     def on_post_page(self, output, *, page, config):

@@ -38,7 +38,8 @@ from mkdocs.structure.files import File, Files
 
 from ...keys import Stamp, read_record, stamp, trusted, write_record
 from ..publish import Staging
-from .page_cache import CachedPage, PageCache, search_entries
+from .cached_files import CachedPage
+from .page_cache import PageCache, search_entries
 
 FORMAT = "policy-site site files 2"
 RECORD = "site-files.json"  # what site_dir holds
