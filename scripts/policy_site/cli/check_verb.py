@@ -39,21 +39,21 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _translated(settings) -> dict | None:
-    """Each document's folder, when one of them has a translation (else None: nothing to check)."""
+def _translated(settings) -> tuple | None:
+    """The project's layout and each document's folder, when one of them has a translation (else None: nothing
+    to check)."""
     from ..source.project import read_layout
     from ..source.translations import languages
     layout = read_layout(settings.policy_dir)
     folders = {d: layout.folder(settings.policy_dir, d) for d in layout.documents}
-    return folders if any(languages(folder) for folder in folders.values()) else None
+    return (layout, folders) if any(languages(folder) for folder in folders.values()) else None
 
 
-def _translation_check(settings, folders: dict, checked, strict: bool) -> None:
+def _translation_check(settings, translated: tuple, checked, strict: bool) -> None:
     """Stale and missing translated sections: warnings, or errors with --strict-translations."""
     from ..site.model import build_model
     from ..site.translations import load_translations
-    from ..source.project import read_layout
-    layout = read_layout(settings.policy_dir)
+    layout, folders = translated
     models = [build_model(settings, doc.history, document=doc.document, prefix=layout.prefix(doc.document))
               for doc in checked if doc.history.versions]
     lines = []
